@@ -1,0 +1,64 @@
+# probity — the two set-up commands are `make demo` and `make test`; both start with `make deps`.
+SHELL := /bin/bash
+BUILD ?= build
+FUZZ_BUILD ?= build-fuzz
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 5
+DEMO_IMAGE ?= $(BUILD)/demo/sysupgrade.bin
+DEMO_OUT ?= $(BUILD)/demo/out
+
+.PHONY: all deps configure build test unit fuzz-build fuzz fuzz-long demo bench format format-check clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROBITY_WERROR=ON
+
+configure: $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Fixtures made by scripts (hostile archives; real Debian armhf packages for realistic images).
+fixtures: build
+	@bash tests/fixtures/make-all.sh $(BUILD)/fixtures
+
+unit: build fixtures
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+fuzz-build:
+	CC=clang-16 CXX=clang++-16 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPROBITY_FUZZ=ON -DPROBITY_TESTS=OFF -DPROBITY_WERROR=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# A short run of every fuzz target (seconds each); `make fuzz-long FUZZ_SECONDS=3600` for real.
+fuzz: fuzz-build
+	@bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-long: fuzz-build
+	@bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp') && echo "format-check: ok"
+
+test: deps build
+	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz
+
+demo: deps build
+	@bash scripts/make-sample-image.sh $(DEMO_IMAGE)
+	@rm -rf $(DEMO_OUT)
+	./$(BUILD)/probity unpack $(DEMO_IMAGE) --out $(DEMO_OUT)
+
+bench: deps build
+	bash bench/unpack.sh
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,42 @@
+// Subcommand registry for the probity CLI: one file per subcommand plus one line in commands.def.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace probity::cli {
+
+/// Exit codes shared by every subcommand (documented in --help and the README).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFail = 1;   ///< a verdict failed (policy, equivalence, verification)
+inline constexpr int kExitUsage = 2;  ///< bad usage or unreadable input
+
+/// A registered subcommand: its CLI11 node and what to run when it was chosen.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+#define PROBITY_COMMAND(name) Command add_##name(CLI::App& parent);
+#include "commands.def"
+#undef PROBITY_COMMAND
+
+/// Parses "4G", "512M", "64K" or a plain byte count.
+std::uint64_t parse_size(const std::string& text);
+
+/// Prints progress ("bytes and files done") on stderr every half second while alive, unless
+/// quiet; silent for runs shorter than a second.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(const char* what, const std::atomic<std::uint64_t>& bytes,
+                  const std::atomic<std::uint64_t>& files, bool quiet);
+  ~ProgressPrinter();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace probity::cli

@@ -1,0 +1,110 @@
+// probity: test network-equipment firmware for back doors, offline.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace probity::cli {
+
+std::uint64_t parse_size(const std::string& text) {
+  if (text.empty()) throw CLI::ValidationError("size", "empty size");
+  std::size_t used = 0;
+  const unsigned long long n = std::stoull(text, &used);
+  std::uint64_t mult = 1;
+  if (used < text.size()) {
+    switch (std::toupper(static_cast<unsigned char>(text[used]))) {
+      case 'K':
+        mult = 1ull << 10;
+        break;
+      case 'M':
+        mult = 1ull << 20;
+        break;
+      case 'G':
+        mult = 1ull << 30;
+        break;
+      case 'T':
+        mult = 1ull << 40;
+        break;
+      default:
+        throw CLI::ValidationError("size", "bad size suffix in '" + text + "' (use K, M, G)");
+    }
+  }
+  return n * mult;
+}
+
+struct ProgressPrinter::Impl {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread thread;
+};
+
+ProgressPrinter::ProgressPrinter(const char* what, const std::atomic<std::uint64_t>& bytes,
+                                 const std::atomic<std::uint64_t>& files, bool quiet)
+    : impl_(std::make_unique<Impl>()) {
+  if (quiet) return;
+  impl_->thread = std::thread([this, what, &bytes, &files] {
+    const bool tty = isatty(STDERR_FILENO);
+    const auto start = std::chrono::steady_clock::now();
+    bool printed = false;
+    std::unique_lock lock(impl_->mu);
+    while (!impl_->cv.wait_for(lock, std::chrono::milliseconds(tty ? 500 : 2000),
+                               [this] { return impl_->done; })) {
+      if (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) continue;
+      fmt::print(stderr, "{}{}: {:.1f} MiB, {} files{}", tty ? "\r" : "", what,
+                 double(bytes.load()) / (1 << 20), files.load(), tty ? "   " : "\n");
+      printed = true;
+    }
+    if (printed && tty) fmt::print(stderr, "\n");
+  });
+}
+
+ProgressPrinter::~ProgressPrinter() {
+  if (!impl_->thread.joinable()) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->done = true;
+  }
+  impl_->cv.notify_all();
+  impl_->thread.join();
+}
+
+}  // namespace probity::cli
+
+int main(int argc, char** argv) {
+  using namespace probity::cli;
+  CLI::App app{
+      "probity: test network-equipment firmware for back doors, offline.\n\n"
+      "Exit codes: 0 done (or verdict pass), 1 verdict fail, 2 bad usage or unreadable input."};
+  app.set_version_flag("--version", std::string("probity ") + PROBITY_VERSION);
+  app.require_subcommand(1);
+  std::vector<Command> commands = {
+#define PROBITY_COMMAND(name) add_##name(app),
+#include "commands.def"
+#undef PROBITY_COMMAND
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    for (auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "probity: internal error: {}\n", e.what());
+    return kExitUsage;
+  }
+  return kExitUsage;
+}

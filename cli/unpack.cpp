@@ -1,0 +1,117 @@
+// probity unpack IMAGE --out DIR [--quiet] [--json]
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "commands.hpp"
+#include "probity/inventory.hpp"
+#include "probity/json.hpp"
+#include "probity/unpack.hpp"
+
+namespace probity::cli {
+namespace {
+
+struct UnpackArgs {
+  std::string image, out;
+  bool quiet = false, json = false, deep = false;
+  std::string max_total = "4G", max_file = "2G";
+  std::uint32_t max_ratio = kMaxRatio, max_depth = kMaxDepth, format_timeout = kFormatSeconds;
+  std::uint64_t max_files = kMaxEntries;
+  unsigned threads = 0;
+};
+
+void print_summary(std::FILE* to, const ArtifactTree& t, const std::string& out) {
+  fmt::print(to, "probity unpack: {} ({} bytes, sha256 {})\n", t.image.name, t.image.size,
+             t.image.sha256);
+  fmt::print(to,
+             "  understood {:.1f}% of the image; {} containers, {} files ({} entries), {:.1f} MiB "
+             "written in {:.2f} s\n",
+             t.coverage.share() * 100, t.containers.size(), t.stats.files, t.stats.entries,
+             double(t.stats.bytes_written) / (1 << 20), double(t.stats.elapsed_ms) / 1000);
+  for (const auto& c : t.containers) {
+    if (c.depth > 3) continue;
+    fmt::print(to, "  {:>{}}#{} {} at 0x{:x} ({} bytes){}: {}\n", "", 2 * (c.depth - 1), c.id,
+               c.format, c.offset, c.length, c.complete ? "" : " INCOMPLETE", c.description);
+  }
+  std::map<std::string, int> kinds;
+  for (const auto& f : t.files)
+    if (f.type == EntryType::kFile) ++kinds[f.kind];
+  std::string k;
+  for (auto& [kind, n] : kinds) k += fmt::format("{}{} {}", k.empty() ? "" : ", ", n, kind);
+  if (!k.empty()) fmt::print(to, "  kinds: {}\n", k);
+  if (!t.warnings.empty()) {
+    std::map<std::string, int> codes;
+    for (const auto& w : t.warnings) ++codes[w.code];
+    std::string s;
+    for (auto& [code, n] : codes) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", n, code);
+    fmt::print(to, "  warnings: {} ({})\n", t.warnings.size(), s);
+  }
+  fmt::print(to, "  manifest: {}/manifest.json\n", out);
+}
+
+}  // namespace
+
+Command add_unpack(CLI::App& parent) {
+  auto args = std::make_shared<UnpackArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "unpack",
+      "Unpack IMAGE safely and recursively into DIR and write DIR/manifest.json.\n"
+      "Exit codes: 0 done (warnings allowed), 2 bad usage or unreadable input.");
+  app->add_option("IMAGE", args->image, "Firmware image")->required();
+  app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
+  app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
+  app->add_flag("--json", args->json, "Also print the manifest to stdout");
+  app->add_flag("--deep", args->deep, "Carve every extracted file at every offset (slow, noisy)");
+  app->add_option("--max-total", args->max_total, "Cap on total bytes extracted (default 4G)");
+  app->add_option("--max-file", args->max_file, "Cap on one extracted file (default 2G)");
+  app->add_option("--max-ratio", args->max_ratio, "Cap on a stream's decompression ratio");
+  app->add_option("--max-depth", args->max_depth, "Cap on container nesting depth");
+  app->add_option("--max-files", args->max_files, "Cap on extracted entries");
+  app->add_option("--format-timeout", args->format_timeout, "Seconds one format may run");
+  app->add_option("--threads", args->threads, "Worker threads (0: all cores)");
+  return {app, [args]() -> int {
+            UnpackOptions opt;
+            try {
+              opt.limits.max_total_bytes = parse_size(args->max_total);
+              opt.limits.max_file_bytes = parse_size(args->max_file);
+            } catch (const std::exception& e) {
+              fmt::print(stderr, "probity unpack: {}\n", e.what());
+              return kExitUsage;
+            }
+            opt.limits.max_ratio = args->max_ratio;
+            opt.limits.max_depth = args->max_depth;
+            opt.limits.max_entries = args->max_files;
+            opt.limits.format_seconds = args->format_timeout;
+            opt.deep = args->deep;
+            opt.threads = args->threads;
+            Progress progress;
+            opt.progress = &progress;
+            Result<ArtifactTree> tree = fail("not run");
+            {
+              ProgressPrinter printer("unpack", progress.bytes, progress.files, args->quiet);
+              tree = unpack(args->image, args->out, opt);
+              if (tree) inventory(*tree, args->out, args->threads);
+            }
+            if (!tree) {
+              fmt::print(stderr, "probity unpack: {}\n", tree.error().to_string());
+              return kExitUsage;
+            }
+            const auto manifest = manifest_json(*tree);
+            const auto path = std::filesystem::path(args->out) / "manifest.json";
+            std::ofstream f(path);
+            f << manifest.dump(2) << "\n";
+            if (!f) {
+              fmt::print(stderr, "probity unpack: cannot write {}\n", path.string());
+              return kExitUsage;
+            }
+            if (args->json) std::cout << manifest.dump(2) << "\n";
+            if (!args->quiet) print_summary(args->json ? stderr : stdout, *tree, args->out);
+            return kExitOk;
+          }};
+}
+
+}  // namespace probity::cli

@@ -1,0 +1,45 @@
+// The named caps that bound every unpacking run. Each is overridable by a CLI flag; hitting one is
+// recorded as a warning in the manifest, never silent.
+#pragma once
+
+#include <cstdint>
+
+namespace probity {
+
+inline constexpr std::uint64_t kMiB = 1024ull * 1024;
+inline constexpr std::uint64_t kGiB = 1024ull * kMiB;
+
+/// Total bytes written under the output directory, all formats together (--max-total).
+inline constexpr std::uint64_t kMaxTotalBytes = 4 * kGiB;
+/// Largest single extracted file (--max-file).
+inline constexpr std::uint64_t kMaxFileBytes = 2 * kGiB;
+/// Decompressed:compressed ratio above which a stream is treated as a bomb (--max-ratio).
+inline constexpr std::uint32_t kMaxRatio = 250;
+/// Ratio is only enforced once a stream has produced this much (small text compresses well).
+inline constexpr std::uint64_t kRatioFloorBytes = 64 * kMiB;
+/// Nesting depth of containers inside containers (--max-depth).
+inline constexpr std::uint32_t kMaxDepth = 16;
+/// Entries (files, dirs, links) across the whole run (--max-files).
+inline constexpr std::uint64_t kMaxEntries = 500'000;
+/// Wall-clock seconds one format instance may spend extracting (--format-timeout).
+inline constexpr std::uint32_t kFormatSeconds = 120;
+/// Candidate offsets tried per carved blob; more means a blob full of fake magics.
+inline constexpr std::uint64_t kMaxCarveCandidates = 20'000;
+/// Longest path accepted from an archive entry.
+inline constexpr std::uint64_t kMaxPathBytes = 4096;
+/// Longest symlink target recorded.
+inline constexpr std::uint64_t kMaxLinkBytes = 4096;
+
+/// The caps in force for one run.
+struct Limits {
+  std::uint64_t max_total_bytes = kMaxTotalBytes;
+  std::uint64_t max_file_bytes = kMaxFileBytes;
+  std::uint32_t max_ratio = kMaxRatio;
+  std::uint64_t ratio_floor_bytes = kRatioFloorBytes;
+  std::uint32_t max_depth = kMaxDepth;
+  std::uint64_t max_entries = kMaxEntries;
+  std::uint32_t format_seconds = kFormatSeconds;
+  std::uint64_t max_carve_candidates = kMaxCarveCandidates;
+};
+
+}  // namespace probity

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs every Debian package that probity's build, tests, benchmarks and demo need.
+# Idempotent: only missing packages are installed. Runs as root on Debian bookworm.
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential cmake pkg-config ninja-build clang-16 libclang-rt-16-dev clang-format
+  libarchive-dev libsquashfs-dev libvectorscan-dev libyara-dev libelf-dev libssl-dev
+  libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev
+  libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev
+)
+TOOL_PKGS=(
+  # fixtures and demo: real packages, packed as real firmware is
+  squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
+  lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
+  # benchmarks: the peer tools, timed in the same run
+  binwalk hyperfine time checksec yara
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "make deps: must run as root (apt-get install)" >&2
+  exit 2
+fi
+
+want=("${BUILD_PKGS[@]}" "${TOOL_PKGS[@]}")
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+# armhf packages are fetched (not installed) by the fixture scripts with apt-get download.
+if ! dpkg --print-foreign-architectures | grep -qx armhf; then
+  dpkg --add-architecture armhf
+  need_update=1
+fi
+stamp=/var/lib/apt/periodic/probity-update-stamp
+if [ "${#missing[@]}" -gt 0 ] || [ -n "${need_update:-}" ] || [ ! -e "$stamp" ]; then
+  # A mirror mid-sync can fail one index (seen: bookworm-security armhf); the others still
+  # serve every package we need, so retry once and then go on with what was fetched.
+  apt-get update -qq || { sleep 5; apt-get update -qq; } || echo "make deps: apt-get update reported errors; continuing" >&2
+  mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "make deps: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "make deps: all packages present"

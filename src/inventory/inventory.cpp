@@ -1,0 +1,195 @@
+#include "probity/inventory.hpp"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/bytes.hpp"
+#include "probity/mapped_file.hpp"
+
+namespace probity {
+namespace {
+
+/// Bytes read from the start of each file to classify it.
+constexpr std::size_t kHeadBytes = 64 * 1024;
+
+bool contains(Bytes b, std::string_view s) {
+  return std::search(b.begin(), b.end(), s.begin(), s.end()) != b.end();
+}
+
+bool looks_like_text(Bytes b) {
+  if (b.empty()) return false;
+  std::size_t printable = 0;
+  for (auto c : b) {
+    if (c == 0) return false;
+    if (c >= 0x20 || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0x1b) ++printable;
+  }
+  return printable * 100 >= b.size() * 95;
+}
+
+bool has_magic(Bytes b, std::string_view m, std::size_t at = 0) {
+  return starts_with(b, m, at);
+}
+
+}  // namespace
+
+std::string classify(std::span<const std::uint8_t> head) {
+  Bytes b = head;
+  if (has_magic(b,
+                "\x7f"
+                "ELF"))
+    return "elf";
+  if (has_magic(b, "#!")) return "script";
+  if (contains(b, "PRIVATE KEY-----") || contains(b, "-----BEGIN OPENSSH PRIVATE KEY") ||
+      contains(b, "-----BEGIN PGP PRIVATE KEY"))
+    return "private-key";
+  if (contains(b, "-----BEGIN CERTIFICATE-----") || contains(b, "-----BEGIN X509 CERTIFICATE"))
+    return "certificate";
+  using namespace std::string_view_literals;
+  if (has_magic(b, "hsqs") || has_magic(b, "sqsh") || has_magic(b, "\x53\xef"sv, 1080) ||
+      has_magic(b, "\x45\x3d\xcd\x28") || has_magic(b, "\x85\x19") || has_magic(b, "\x19\x85") ||
+      has_magic(b, "UBI#") || has_magic(b, "\x31\x18\x10\x06"))
+    return "filesystem";
+  if (has_magic(b, "\x1f\x8b") ||
+      has_magic(b,
+                "\xfd"
+                "7zXZ") ||
+      has_magic(b, "BZh") || has_magic(b, "\x28\xb5\x2f\xfd") || has_magic(b, "\x04\x22\x4d\x18") ||
+      has_magic(b, "\x02\x21\x4c\x18") || has_magic(b, "\x5d\x00\x00"sv) ||
+      has_magic(b, "ustar", 257) || has_magic(b, "07070") || has_magic(b, "PK\x03\x04") ||
+      has_magic(b, "7z\xbc\xaf\x27\x1c") || has_magic(b, "!<arch>\n") ||
+      has_magic(b, "\x27\x05\x19\x56") || has_magic(b, "HDR0") || has_magic(b, "\xd0\x0d\xfe\xed"))
+    return "archive";
+  // DER: a SEQUENCE with a long-form length. Certificates start SEQUENCE { SEQUENCE { [0] ...
+  if (b.size() > 16 && b[0] == 0x30 && b[1] == 0x82) {
+    if (b[4] == 0x30 && b[5] == 0x82 && b[8] == 0xa0) return "certificate";
+    if (b[4] == 0x02 && b[5] == 0x01 && (b[6] == 0x00 || b[6] == 0x01)) return "private-key";
+  }
+  if (looks_like_text(b)) return "text";
+  return "data";
+}
+
+std::optional<ElfFacts> elf_facts(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < 52 || !starts_with(bytes,
+                                        "\x7f"
+                                        "ELF"))
+    return std::nullopt;
+  static const bool kInit = elf_version(EV_CURRENT) != EV_NONE;
+  if (!kInit) return std::nullopt;
+  Elf* e = elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size());
+  if (!e) return std::nullopt;
+  GElf_Ehdr eh;
+  std::optional<ElfFacts> out;
+  if (gelf_getehdr(e, &eh)) {
+    ElfFacts f;
+    f.bits = eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32;
+    f.endian = eh.e_ident[EI_DATA] == ELFDATA2MSB ? "big" : "little";
+    switch (eh.e_machine) {
+      case EM_ARM:
+        f.arch = "arm";
+        break;
+      case EM_AARCH64:
+        f.arch = "aarch64";
+        break;
+      case EM_MIPS:
+        f.arch = "mips";
+        break;
+      case EM_386:
+        f.arch = "x86";
+        break;
+      case EM_X86_64:
+        f.arch = "x86_64";
+        break;
+      case EM_PPC:
+        f.arch = "powerpc";
+        break;
+      case EM_PPC64:
+        f.arch = "powerpc64";
+        break;
+      case EM_RISCV:
+        f.arch = "riscv";
+        break;
+      case EM_SPARC:
+        f.arch = "sparc";
+        break;
+      case EM_SH:
+        f.arch = "sh";
+        break;
+      case EM_68K:
+        f.arch = "m68k";
+        break;
+      default:
+        f.arch = "machine-" + std::to_string(eh.e_machine);
+        break;
+    }
+    switch (eh.e_type) {
+      case ET_EXEC:
+        f.type = "exec";
+        break;
+      case ET_DYN:
+        f.type = "dyn";
+        break;
+      case ET_REL:
+        f.type = "rel";
+        break;
+      case ET_CORE:
+        f.type = "core";
+        break;
+      default:
+        f.type = "other";
+        break;
+    }
+    out = f;
+  }
+  elf_end(e);
+  return out;
+}
+
+void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, unsigned threads) {
+  int root = ::open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return;
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    std::vector<std::uint8_t> head(kHeadBytes);
+    for (std::size_t i; (i = next.fetch_add(1)) < tree.files.size();) {
+      FileRecord& f = tree.files[i];
+      if (f.type != EntryType::kFile) continue;
+      if (f.extracted.empty() || f.size == 0) {
+        f.kind = "data";
+        continue;
+      }
+      // The extracted tree was written by the confined writer with no symlinked components;
+      // O_NOFOLLOW still guards the last one.
+      int fd = openat(root, f.extracted.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) {
+        f.kind = "data";
+        continue;
+      }
+      ssize_t n = pread(fd, head.data(), head.size(), 0);
+      Bytes h(head.data(), n > 0 ? std::size_t(n) : 0);
+      f.kind = classify(h);
+      if (f.kind == "elf") {
+        // libelf wants the whole object (section headers sit at the end): map it.
+        if (auto m = MappedFile::from_fd(fd, f.path)) f.elf = elf_facts(m->bytes());
+      } else {
+        ::close(fd);
+      }
+    }
+  };
+  const unsigned n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  ::close(root);
+}
+
+}  // namespace probity

@@ -1,0 +1,128 @@
+#include "unpack/archive_reader.hpp"
+
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+namespace probity::unpacker {
+namespace {
+
+EntryType entry_type(mode_t t) {
+  switch (t) {
+    case AE_IFDIR:
+      return EntryType::kDir;
+    case AE_IFLNK:
+      return EntryType::kSymlink;
+    case AE_IFCHR:
+      return EntryType::kCharDev;
+    case AE_IFBLK:
+      return EntryType::kBlockDev;
+    case AE_IFIFO:
+      return EntryType::kFifo;
+    case AE_IFSOCK:
+      return EntryType::kSocket;
+    default:
+      return EntryType::kFile;
+  }
+}
+
+}  // namespace
+
+Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableFormat enable,
+                                              std::uint64_t span_hint) {
+  struct archive* a = archive_read_new();
+  if (!a) return fail("libarchive: cannot initialise");
+  struct Guard {
+    struct archive* a;
+    ~Guard() { archive_read_free(a); }
+  } guard{a};
+  enable(a);
+  archive_read_support_filter_none(a);
+  if (archive_read_open_memory(a, data.data(), data.size()) != ARCHIVE_OK)
+    return fail(
+        fmt::format("not readable: {}", archive_error_string(a) ? archive_error_string(a) : "?"));
+  struct archive_entry* e = nullptr;
+  std::uint64_t entries = 0;
+  for (;;) {
+    if (auto st = sink.check_time(); !st)
+      return fail(st.error().message, std::uint64_t(archive_filter_bytes(a, 0)));
+    int rc = archive_read_next_header(a, &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc == ARCHIVE_WARN) {
+      sink.warn("format-warning", archive_error_string(a) ? archive_error_string(a) : "warning",
+                archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+    } else if (rc != ARCHIVE_OK) {
+      const std::uint64_t at = std::uint64_t(std::max<la_int64_t>(archive_filter_bytes(a, 0), 0));
+      if (entries == 0 && span_hint == 0)
+        return fail(fmt::format("corrupt archive: {}",
+                                archive_error_string(a) ? archive_error_string(a) : "?"),
+                    0);
+      return fail(fmt::format("corrupt entry header after {} entries: {}", entries,
+                              archive_error_string(a) ? archive_error_string(a) : "?"),
+                  span_hint ? span_hint : at);
+    }
+    ++entries;
+    const char* path = archive_entry_pathname(e);
+    Entry out;
+    out.path = path ? path : "";
+    out.mode = std::uint32_t(archive_entry_perm(e)) | (archive_entry_mode(e) & 07000);
+    out.uid = std::uint32_t(archive_entry_uid(e));
+    out.gid = std::uint32_t(archive_entry_gid(e));
+    out.mtime = archive_entry_mtime(e);
+    if (const char* hl = archive_entry_hardlink(e); hl && archive_entry_size(e) <= 0) {
+      out.type = EntryType::kHardlink;
+      out.link = hl;
+      (void)sink.node(out);
+      continue;
+    }
+    out.type = entry_type(archive_entry_filetype(e));
+    if (out.type == EntryType::kSymlink) {
+      const char* t = archive_entry_symlink(e);
+      out.link = t ? t : "";
+    }
+    if (out.type != EntryType::kFile) {
+      (void)sink.node(out);
+      continue;
+    }
+    auto f = sink.open_file(out);
+    if (!f) {
+      if (sink.exhausted())
+        return fail(f.error().message, std::uint64_t(archive_filter_bytes(a, 0)));
+      continue;  // refused (and warned); skip its data
+    }
+    const void* buf = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    std::uint64_t written = 0;
+    for (;;) {
+      rc = archive_read_data_block(a, &buf, &size, &offset);
+      if (rc == ARCHIVE_EOF) break;
+      if (rc < ARCHIVE_WARN) {
+        f->mark_truncated();
+        sink.warn("format-error",
+                  fmt::format("entry data unreadable: {}",
+                              archive_error_string(a) ? archive_error_string(a) : "?"),
+                  out.path, std::uint64_t(archive_filter_bytes(a, 0)));
+        break;
+      }
+      // Sparse entries: fill holes with zeros (bounded by the file and total caps).
+      static const std::uint8_t kZeros[65536] = {};
+      while (written < std::uint64_t(offset)) {
+        const std::uint64_t n =
+            std::min<std::uint64_t>(sizeof kZeros, std::uint64_t(offset) - written);
+        if (auto st = f->write({kZeros, n}); !st)
+          return fail(st.error().message, std::uint64_t(archive_filter_bytes(a, 0)));
+        written += n;
+      }
+      if (auto st = f->write({static_cast<const std::uint8_t*>(buf), size}); !st)
+        return fail(st.error().message, std::uint64_t(archive_filter_bytes(a, 0)));
+      written += size;
+    }
+    f->close();
+  }
+  const std::uint64_t consumed = std::uint64_t(std::max<la_int64_t>(archive_filter_bytes(a, 0), 0));
+  return span_hint ? span_hint : consumed;
+}
+
+}  // namespace probity::unpacker

@@ -1,0 +1,69 @@
+// The format plugin interface. A format is one .cpp file in formats/ defining
+// `const Format kFormat_<id>` plus one PROBITY_FORMAT(<id>) line in formats/formats.def.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.hpp"
+#include "probity/error.hpp"
+#include "unpack/sink.hpp"
+
+namespace probity::unpacker {
+
+/// A magic byte string and where it sits relative to the start of the format.
+struct Magic {
+  std::string_view bytes;
+  std::uint32_t at = 0;
+};
+
+/// Where a format may be found.
+enum class Carve {
+  kAnyOffset,  ///< carved: looked for at every offset of a raw blob (strong magics)
+  kStartOnly,  ///< only at offset 0 of a blob or file (weak magics, e.g. "!<arch>")
+};
+
+/// What the format's output is, which decides how the driver recurses into it.
+enum class Output {
+  kStream,  ///< one or a few blobs (decompressed data, kernel payloads): carved again in full
+  kTree,    ///< a file tree (filesystem, archive): each file is probed at offset 0
+  kLeaf,    ///< nothing to extract beyond the bytes themselves (ELF, device tree)
+};
+
+/// What a cheap header check learned.
+struct Probe {
+  std::uint64_t length = 0;  ///< bytes the format spans, 0 when only extraction can tell
+  std::string description;   ///< e.g. "xz, 128 KiB blocks, 1234 inodes"
+};
+
+/// A format plugin.
+struct Format {
+  std::string_view id;           ///< plugin id = file name, e.g. "squashfs"
+  std::string_view description;  ///< one line for docs and --help
+  std::span<const Magic> magics;
+  Carve carve = Carve::kAnyOffset;
+  Output output = Output::kTree;
+  /// Header validation on `data` (which starts at the format's first byte and runs to the end of
+  /// the blob). nullopt: not this format. Must be cheap and must not trust any length.
+  std::optional<Probe> (*probe)(Bytes data) = nullptr;
+  /// Extracts through `sink` and returns the number of bytes of `data` the format spans. On
+  /// failure after a positive probe, returns an Error whose `offset` is how far it understood
+  /// (relative to `data`); what was extracted before the failure is kept.
+  Result<std::uint64_t> (*extract)(Bytes data, Sink& sink) = nullptr;
+};
+
+// Each format file defines one of these (declared here so the definitions get external linkage).
+#define PROBITY_FORMAT(id) extern const Format kFormat_##id;
+#include "unpack/formats/formats.def"
+#undef PROBITY_FORMAT
+
+/// Every registered format, in formats.def order (earlier wins at the same offset).
+const std::vector<const Format*>& all_formats();
+/// The format with this id, or nullptr.
+const Format* find_format(std::string_view id);
+
+}  // namespace probity::unpacker

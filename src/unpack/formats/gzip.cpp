@@ -1,0 +1,103 @@
+// gzip (RFC 1952), decoded with zlib. One member per candidate; a following member is carved as
+// its own candidate. The header's FNAME names the output, MTIME goes in the description.
+#include <zlib.h>
+
+#include <fmt/format.h>
+
+#include "unpack/format.hpp"
+#include "unpack/stream.hpp"
+
+namespace probity::unpacker {
+namespace {
+
+constexpr Magic kMagics[] = {{"\x1f\x8b\x08", 0}};
+
+struct Header {
+  std::uint64_t size = 0;
+  std::string name;
+  std::uint32_t mtime = 0;
+};
+
+std::optional<Header> parse_header(Bytes d) {
+  if (d.size() < 18 || d[0] != 0x1f || d[1] != 0x8b || d[2] != 8) return std::nullopt;
+  const std::uint8_t flags = d[3];
+  if (flags & 0xe0) return std::nullopt;  // reserved bits must be zero
+  const std::uint8_t xfl = d[8], os = d[9];
+  if ((xfl != 0 && xfl != 2 && xfl != 4) || (os > 13 && os != 255)) return std::nullopt;
+  Header h;
+  h.mtime = *read_le<std::uint32_t>(d, 4);
+  std::uint64_t off = 10;
+  if (flags & 4) {  // FEXTRA
+    auto xlen = read_le<std::uint16_t>(d, off);
+    if (!xlen) return std::nullopt;
+    off += 2 + *xlen;
+  }
+  if (flags & 8) {  // FNAME
+    h.name = cstr(d, off, 1024);
+    off += h.name.size() + 1;
+  }
+  if (flags & 16) off += cstr(d, off, 4096).size() + 1;  // FCOMMENT
+  if (flags & 2) off += 2;                               // FHCRC
+  if (off >= d.size()) return std::nullopt;
+  h.size = off;
+  return h;
+}
+
+std::optional<Probe> probe(Bytes d) {
+  auto h = parse_header(d);
+  if (!h) return std::nullopt;
+  // The first deflate block header must be valid: BTYPE 3 is reserved.
+  if (((d[h->size] >> 1) & 3) == 3) return std::nullopt;
+  return Probe{0, h->name.empty() ? "gzip" : fmt::format("gzip, name \"{}\"", h->name)};
+}
+
+Result<std::uint64_t> extract(Bytes d, Sink& sink) {
+  auto h = parse_header(d);
+  if (!h) return fail("bad gzip header");
+  std::string name = h->name;
+  if (auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") name = "decompressed";
+  sink.describe(fmt::format("gzip{}{}, mtime {}", h->name.empty() ? "" : ", name \"",
+                            h->name.empty() ? "" : h->name + "\"", h->mtime));
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return fail("zlib: cannot initialise");
+  struct Guard {
+    z_stream* z;
+    ~Guard() { inflateEnd(z); }
+  } guard{&z};
+  // zlib counts in uInt: feed the input in windows below 4 GiB.
+  std::uint64_t fed = 0;
+  auto r = pump_stream(sink, name, [&](std::uint8_t* buf, std::size_t cap) -> Result<StepResult> {
+    if (z.avail_in == 0 && fed < d.size()) {
+      const std::uint64_t n = std::min<std::uint64_t>(d.size() - fed, 1u << 30);
+      z.next_in = const_cast<Bytef*>(d.data() + fed);
+      z.avail_in = uInt(n);
+      fed += n;
+    }
+    z.next_out = buf;
+    z.avail_out = uInt(cap);
+    int rc = inflate(&z, Z_NO_FLUSH);
+    StepResult s{cap - z.avail_out, rc == Z_STREAM_END, fed - z.avail_in};
+    if (rc == Z_STREAM_END) return s;
+    if (rc == Z_BUF_ERROR && z.avail_in == 0 && fed >= d.size())
+      return fail("truncated gzip stream (input ended before the end of the stream)",
+                  fed - z.avail_in);
+    if (rc != Z_OK && rc != Z_BUF_ERROR)
+      return fail(fmt::format("corrupt deflate data: {}", z.msg ? z.msg : "error"),
+                  fed - z.avail_in);
+    return s;
+  });
+  return r;  // zlib's total_in includes the CRC32/ISIZE trailer
+}
+
+}  // namespace
+
+const Format kFormat_gzip{.id = "gzip",
+                          .description = "gzip stream (zlib)",
+                          .magics = kMagics,
+                          .carve = Carve::kAnyOffset,
+                          .output = Output::kStream,
+                          .probe = probe,
+                          .extract = extract};
+
+}  // namespace probity::unpacker

@@ -1,0 +1,355 @@
+// SquashFS 4.0 with every compressor libsquashfs (squashfs-tools-ng) supports. The image is read
+// from memory through our own sqfs_file_t; the directory walk is ours (depth and entry caps,
+// loop detection); file contents are decompressed by several threads, each with its own
+// compressor and data reader.
+#include <sqfs/compressor.h>
+#include <sqfs/data_reader.h>
+#include <sqfs/dir.h>
+#include <sqfs/dir_reader.h>
+#include <sqfs/error.h>
+#include <sqfs/id_table.h>
+#include <sqfs/inode.h>
+#include <sqfs/io.h>
+#include <sqfs/super.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "unpack/format.hpp"
+
+namespace probity::unpacker {
+namespace {
+
+constexpr Magic kMagics[] = {{"hsqs", 0}};
+/// Directory nesting depth inside one squashfs.
+constexpr std::uint32_t kMaxDirDepth = 256;
+/// Threads decompressing file data.
+constexpr unsigned kMaxThreads = 8;
+
+/// A read-only sqfs_file_t over bytes in memory (bounds-checked).
+struct MemFile {
+  sqfs_file_t base;
+  Bytes data;
+};
+
+int mem_read_at(sqfs_file_t* f, sqfs_u64 off, void* buf, size_t size) {
+  auto* m = reinterpret_cast<MemFile*>(f);
+  if (off > m->data.size() || m->data.size() - off < size) return SQFS_ERROR_OUT_OF_BOUNDS;
+  std::memcpy(buf, m->data.data() + off, size);
+  return 0;
+}
+int mem_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) {
+  return SQFS_ERROR_IO;
+}
+sqfs_u64 mem_get_size(const sqfs_file_t* f) {
+  return reinterpret_cast<const MemFile*>(f)->data.size();
+}
+int mem_truncate(sqfs_file_t*, sqfs_u64) {
+  return SQFS_ERROR_IO;
+}
+void mem_destroy(sqfs_object_t*) {}  // owned by the extract call
+
+MemFile make_file(Bytes d) {
+  MemFile m{};
+  m.base.base.destroy = mem_destroy;
+  m.base.base.copy = nullptr;
+  m.base.read_at = mem_read_at;
+  m.base.write_at = mem_write_at;
+  m.base.get_size = mem_get_size;
+  m.base.truncate = mem_truncate;
+  m.data = d;
+  return m;
+}
+
+template <class T>
+struct SqfsPtr {
+  T* p = nullptr;
+  ~SqfsPtr() {
+    if (p) sqfs_destroy(p);
+  }
+};
+struct FreePtr {
+  void operator()(void* p) const { sqfs_free(p); }
+};
+using InodePtr = std::unique_ptr<sqfs_inode_generic_t, FreePtr>;
+
+const char* compressor_name(int id) {
+  const char* n = sqfs_compressor_name_from_id(static_cast<SQFS_COMPRESSOR>(id));
+  return n ? n : "unknown";
+}
+
+Result<sqfs_super_t> read_super(Bytes d) {
+  if (d.size() < 96) return fail("squashfs superblock truncated", 0);
+  MemFile f = make_file(d);
+  sqfs_super_t super{};
+  if (int rc = sqfs_super_read(&super, &f.base); rc != 0)
+    return fail(fmt::format("bad squashfs superblock (libsquashfs error {})", rc), 0);
+  return super;
+}
+
+std::optional<Probe> probe(Bytes d) {
+  if (!starts_with(d, "hsqs") || d.size() < 96) return std::nullopt;
+  const auto major = *read_le<std::uint16_t>(d, 28);
+  const auto minor = *read_le<std::uint16_t>(d, 30);
+  if (major != 4 || minor != 0) return std::nullopt;
+  const auto bytes_used = *read_le<std::uint64_t>(d, 40);
+  const auto comp = *read_le<std::uint16_t>(d, 20);
+  const auto block_log = *read_le<std::uint16_t>(d, 22);
+  const auto block_size = *read_le<std::uint32_t>(d, 12);
+  if (bytes_used < 96 || block_log < 12 || block_log > 20 || block_size != (1u << block_log))
+    return std::nullopt;
+  return Probe{std::min<std::uint64_t>(bytes_used, d.size()),
+               fmt::format("squashfs 4.0, {}, {} KiB blocks, {} inodes", compressor_name(comp),
+                           block_size / 1024, *read_le<std::uint32_t>(d, 4))};
+}
+
+struct FileJob {
+  std::string path;
+  InodePtr inode;
+  Entry entry;
+};
+
+struct Walker {
+  Sink& sink;
+  sqfs_dir_reader_t* dr;
+  sqfs_id_table_t* ids;
+  std::vector<FileJob>& jobs;
+  std::set<std::uint32_t> active_dirs;  // inode numbers on the current path (loop detection)
+  Status status;
+
+  std::uint32_t id_of(std::uint16_t idx) {
+    sqfs_u32 id = 0;
+    if (sqfs_id_table_index_to_id(ids, idx, &id) != 0) return 0;
+    return id;
+  }
+
+  Entry entry_of(const sqfs_inode_generic_t& ino, const std::string& path) {
+    Entry e;
+    e.path = path;
+    e.mode = ino.base.mode & 07777;
+    e.uid = id_of(ino.base.uid_idx);
+    e.gid = id_of(ino.base.gid_idx);
+    e.mtime = ino.base.mod_time;
+    return e;
+  }
+
+  Status walk(const sqfs_inode_generic_t& dir, const std::string& prefix, std::uint32_t depth) {
+    if (depth > kMaxDirDepth) {
+      sink.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
+                prefix);
+      return {};
+    }
+    if (!active_dirs.insert(dir.base.inode_number).second) {
+      sink.warn("format-error", "directory loop (a directory contains itself)", prefix);
+      return {};
+    }
+    if (int rc = sqfs_dir_reader_open_dir(dr, &dir, 0); rc != 0) {
+      active_dirs.erase(dir.base.inode_number);
+      sink.warn("format-error", fmt::format("unreadable directory (libsquashfs error {})", rc),
+                prefix);
+      return {};
+    }
+    // Read the whole listing first: recursing re-positions the shared reader.
+    std::vector<std::pair<std::string, InodePtr>> children;
+    for (;;) {
+      sqfs_dir_entry_t* ent = nullptr;
+      int rc = sqfs_dir_reader_read(dr, &ent);
+      if (rc > 0) break;
+      if (rc < 0) {
+        sink.warn("format-error",
+                  fmt::format("corrupt directory listing (libsquashfs error {})", rc), prefix);
+        break;
+      }
+      std::string name(reinterpret_cast<const char*>(ent->name), std::size_t(ent->size) + 1);
+      sqfs_free(ent);
+      sqfs_inode_generic_t* ino = nullptr;
+      if (int irc = sqfs_dir_reader_get_inode(dr, &ino); irc != 0) {
+        sink.warn("format-error", fmt::format("unreadable inode (libsquashfs error {})", irc),
+                  prefix.empty() ? name : prefix + "/" + name);
+        continue;
+      }
+      children.emplace_back(std::move(name), InodePtr(ino));
+      if (auto st = sink.check_time(); !st) return st;
+    }
+    for (auto& [name, ino] : children) {
+      if (name.find('/') != std::string::npos || name == "." || name == "..") {
+        sink.warn("path-escape", "entry name with '/' or a dot name refused", prefix + "/" + name);
+        continue;
+      }
+      const std::string path = prefix.empty() ? name : prefix + "/" + name;
+      Entry e = entry_of(*ino, path);
+      switch (ino->base.type) {
+        case SQFS_INODE_DIR:
+        case SQFS_INODE_EXT_DIR:
+          e.type = EntryType::kDir;
+          (void)sink.node(e);
+          if (auto st = walk(*ino, path, depth + 1); !st) return st;
+          break;
+        case SQFS_INODE_FILE:
+        case SQFS_INODE_EXT_FILE:
+          e.type = EntryType::kFile;
+          jobs.push_back({path, std::move(ino), e});
+          break;
+        case SQFS_INODE_SLINK:
+        case SQFS_INODE_EXT_SLINK: {
+          e.type = EntryType::kSymlink;
+          const std::size_t n = std::min<std::size_t>(ino->data.slink.target_size, kMaxLinkBytes);
+          const std::size_t avail = ino->payload_bytes_used;
+          e.link.assign(reinterpret_cast<const char*>(ino->extra), std::min(n, avail));
+          (void)sink.node(e);
+          break;
+        }
+        case SQFS_INODE_BDEV:
+        case SQFS_INODE_EXT_BDEV:
+          e.type = EntryType::kBlockDev;
+          (void)sink.node(e);
+          break;
+        case SQFS_INODE_CDEV:
+        case SQFS_INODE_EXT_CDEV:
+          e.type = EntryType::kCharDev;
+          (void)sink.node(e);
+          break;
+        case SQFS_INODE_FIFO:
+        case SQFS_INODE_EXT_FIFO:
+          e.type = EntryType::kFifo;
+          (void)sink.node(e);
+          break;
+        default:
+          e.type = EntryType::kSocket;
+          (void)sink.node(e);
+          break;
+      }
+    }
+    active_dirs.erase(dir.base.inode_number);
+    return {};
+  }
+};
+
+Result<sqfs_compressor_t*> make_compressor(const sqfs_super_t& super, sqfs_file_t* file) {
+  sqfs_compressor_config_t cfg{};
+  if (sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super.compression_id),
+                                  super.block_size, SQFS_COMP_FLAG_UNCOMPRESS) != 0)
+    return fail(fmt::format("unsupported squashfs compressor id {}", super.compression_id), 20);
+  sqfs_compressor_t* cmp = nullptr;
+  if (sqfs_compressor_create(&cfg, &cmp) != 0 || !cmp)
+    return fail(fmt::format("libsquashfs cannot decode compressor '{}'",
+                            compressor_name(super.compression_id)),
+                20);
+  if (super.flags & SQFS_FLAG_COMPRESSOR_OPTIONS) {
+    if (int rc = cmp->read_options(cmp, file); rc != 0) {
+      sqfs_destroy(cmp);
+      return fail(fmt::format("bad compressor options (libsquashfs error {})", rc), 96);
+    }
+  }
+  return cmp;
+}
+
+/// Decompresses the jobs [i, jobs.size()) taken one by one from `next`, writing through the sink.
+void extract_files(Bytes d, const sqfs_super_t& super, std::vector<FileJob>& jobs,
+                   std::atomic<std::size_t>& next, Sink& sink, std::atomic<bool>& stop) {
+  MemFile f = make_file(d);
+  auto cmp = make_compressor(super, &f.base);
+  if (!cmp) return;
+  SqfsPtr<sqfs_compressor_t> cmp_guard{*cmp};
+  SqfsPtr<sqfs_data_reader_t> dr{sqfs_data_reader_create(&f.base, super.block_size, *cmp, 0)};
+  if (!dr.p) return;
+  if (!(super.flags & SQFS_FLAG_NO_FRAGMENTS) && super.fragment_entry_count > 0 &&
+      sqfs_data_reader_load_fragment_table(dr.p, &super) != 0)
+    sink.warn("format-error", "fragment table unreadable; tails of files will be missing");
+  std::vector<std::uint8_t> buf(super.block_size);
+  for (std::size_t i; !stop && (i = next.fetch_add(1)) < jobs.size();) {
+    FileJob& job = jobs[i];
+    sqfs_u64 size = 0;
+    sqfs_inode_get_file_size(job.inode.get(), &size);
+    auto out = sink.open_file(job.entry);
+    if (!out) {
+      if (sink.exhausted()) stop = true;
+      continue;
+    }
+    for (sqfs_u64 off = 0; off < size;) {
+      const auto want = sqfs_u32(std::min<sqfs_u64>(buf.size(), size - off));
+      const sqfs_s32 got = sqfs_data_reader_read(dr.p, job.inode.get(), off, buf.data(), want);
+      if (got <= 0) {
+        out->mark_truncated();
+        sink.warn("format-error",
+                  fmt::format("file data unreadable at byte {} of {} (libsquashfs error {})", off,
+                              size, got),
+                  job.path);
+        break;
+      }
+      if (auto st = out->write({buf.data(), std::size_t(got)}); !st) {
+        sink.warn("cap", st.error().message, job.path);
+        if (sink.exhausted()) stop = true;
+        break;
+      }
+      off += sqfs_u64(got);
+      if (!sink.check_time()) {
+        out->mark_truncated();
+        stop = true;
+        break;
+      }
+    }
+    out->close();
+  }
+}
+
+Result<std::uint64_t> extract(Bytes d, Sink& sink) {
+  auto super = read_super(d);
+  if (!super) return std::unexpected(super.error());
+  if (super->bytes_used > d.size())
+    sink.warn("format-error",
+              fmt::format("squashfs claims {} bytes but only {} remain: truncated image",
+                          super->bytes_used, d.size()));
+  const std::uint64_t span = std::min<std::uint64_t>(super->bytes_used, d.size());
+  Bytes fs = sub(d, 0, span);
+  MemFile f = make_file(fs);
+  auto cmp = make_compressor(*super, &f.base);
+  if (!cmp) return std::unexpected(cmp.error());
+  SqfsPtr<sqfs_compressor_t> cmp_guard{*cmp};
+  SqfsPtr<sqfs_id_table_t> ids{sqfs_id_table_create(0)};
+  if (!ids.p || sqfs_id_table_read(ids.p, &f.base, &*super, *cmp) != 0)
+    sink.warn("format-error", "id table unreadable; uid/gid reported as 0");
+  SqfsPtr<sqfs_dir_reader_t> dr{sqfs_dir_reader_create(&*super, *cmp, &f.base, 0)};
+  if (!dr.p) return fail("libsquashfs: cannot create directory reader", 0);
+  sqfs_inode_generic_t* root_raw = nullptr;
+  if (int rc = sqfs_dir_reader_get_root_inode(dr.p, &root_raw); rc != 0)
+    return fail(fmt::format("root inode unreadable (libsquashfs error {})", rc),
+                std::min<std::uint64_t>(super->root_inode_ref >> 16, span));
+  InodePtr root(root_raw);
+  std::vector<FileJob> jobs;
+  Walker w{sink, dr.p, ids.p, jobs, {}, {}};
+  if (auto st = w.walk(*root, "", 0); !st) return fail(st.error().message, span);
+
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n && jobs.size() > 16; ++t)
+    threads.emplace_back([&] { extract_files(fs, *super, jobs, next, sink, stop); });
+  extract_files(fs, *super, jobs, next, sink, stop);
+  for (auto& t : threads) t.join();
+  sink.describe(fmt::format("squashfs 4.0, {}, {} KiB blocks, {} inodes, {} bytes",
+                            compressor_name(super->compression_id), super->block_size / 1024,
+                            super->inode_count, super->bytes_used));
+  if (sink.exhausted()) return fail("total cap hit (--max-total)", span);
+  return span;
+}
+
+}  // namespace
+
+const Format kFormat_squashfs{.id = "squashfs",
+                              .description = "SquashFS 4.0, every compressor (libsquashfs)",
+                              .magics = kMagics,
+                              .carve = Carve::kAnyOffset,
+                              .output = Output::kTree,
+                              .probe = probe,
+                              .extract = extract};
+
+}  // namespace probity::unpacker

@@ -1,0 +1,163 @@
+// U-Boot legacy image ("uImage"): a 64-byte big-endian header with a header CRC, a data CRC,
+// load/entry addresses, OS/arch/type/compression codes and a 32-byte name; then the payload.
+// Multi-file images (type 4) carry a zero-terminated table of sizes before the files.
+#include <zlib.h>
+
+#include <array>
+
+#include <fmt/format.h>
+
+#include "unpack/format.hpp"
+
+namespace probity::unpacker {
+namespace {
+
+constexpr Magic kMagics[] = {{"\x27\x05\x19\x56", 0}};
+constexpr std::uint32_t kHeader = 64;
+constexpr std::uint32_t kMaxMultiFiles = 256;
+
+struct Header {
+  std::uint32_t hcrc, time, size, load, entry, dcrc;
+  std::uint8_t os, arch, type, comp;
+  std::string name;
+};
+
+const char* type_name(std::uint8_t t) {
+  switch (t) {
+    case 1:
+      return "standalone";
+    case 2:
+      return "kernel";
+    case 3:
+      return "ramdisk";
+    case 4:
+      return "multi";
+    case 5:
+      return "firmware";
+    case 6:
+      return "script";
+    case 7:
+      return "filesystem";
+    case 8:
+      return "flat_dt";
+    default:
+      return "other";
+  }
+}
+const char* comp_name(std::uint8_t c) {
+  static constexpr std::array<const char*, 6> kNames = {"none", "gzip", "bzip2",
+                                                        "lzma", "lzo",  "lz4"};
+  return c < kNames.size() ? kNames[c] : (c == 6 ? "zstd" : "unknown");
+}
+const char* arch_name(std::uint8_t a) {
+  switch (a) {
+    case 2:
+      return "arm";
+    case 3:
+      return "x86";
+    case 5:
+      return "mips";
+    case 6:
+      return "mips64";
+    case 7:
+      return "powerpc";
+    case 22:
+      return "arm64";
+    default:
+      return "other";
+  }
+}
+
+std::optional<Header> parse(Bytes d) {
+  if (d.size() < kHeader || !starts_with(d, "\x27\x05\x19\x56")) return std::nullopt;
+  Header h{};
+  h.hcrc = *read_be<std::uint32_t>(d, 4);
+  h.time = *read_be<std::uint32_t>(d, 8);
+  h.size = *read_be<std::uint32_t>(d, 12);
+  h.load = *read_be<std::uint32_t>(d, 16);
+  h.entry = *read_be<std::uint32_t>(d, 20);
+  h.dcrc = *read_be<std::uint32_t>(d, 24);
+  h.os = d[28];
+  h.arch = d[29];
+  h.type = d[30];
+  h.comp = d[31];
+  h.name = cstr(d, 32, 32);
+  // The header CRC covers the header with its CRC field zeroed.
+  std::array<std::uint8_t, kHeader> copy{};
+  std::copy_n(d.begin(), kHeader, copy.begin());
+  copy[4] = copy[5] = copy[6] = copy[7] = 0;
+  if (crc32(0, copy.data(), kHeader) != h.hcrc) return std::nullopt;
+  return h;
+}
+
+std::optional<Probe> probe(Bytes d) {
+  auto h = parse(d);
+  if (!h) return std::nullopt;
+  return Probe{std::min<std::uint64_t>(std::uint64_t(kHeader) + h->size, d.size()),
+               fmt::format("uImage {} \"{}\", {}, {}, {} bytes", type_name(h->type), h->name,
+                           arch_name(h->arch), comp_name(h->comp), h->size)};
+}
+
+std::string safe_name(const std::string& s, const char* fallback) {
+  std::string out;
+  for (char c : s)
+    out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')
+                      ? c
+                      : '_');
+  return out.empty() ? fallback : out;
+}
+
+Result<std::uint64_t> extract(Bytes d, Sink& sink) {
+  auto h = parse(d);
+  if (!h) return fail("bad uImage header CRC", 0);
+  sink.describe(
+      fmt::format("uImage {} \"{}\", {}, {} compression, load 0x{:x}, entry 0x{:x}, time {}",
+                  type_name(h->type), h->name, arch_name(h->arch), comp_name(h->comp), h->load,
+                  h->entry, h->time));
+  const std::uint64_t want = std::uint64_t(kHeader) + h->size;
+  Bytes payload = sub(d, kHeader, h->size);
+  if (want > d.size())
+    sink.warn("format-error",
+              fmt::format("uImage payload truncated: header says {} bytes, {} present", h->size,
+                          payload.size()),
+              "", kHeader);
+  else if (crc32(0, payload.data(), uInt(payload.size())) != h->dcrc)
+    sink.warn("crc-mismatch", "uImage data CRC does not match the header (modified payload?)", "",
+              kHeader);
+  const std::string base = safe_name(h->name, type_name(h->type));
+  if (h->type == 4) {  // multi-file: u32 sizes until a zero, then the files, each 4-aligned
+    std::vector<std::uint32_t> sizes;
+    std::uint64_t off = 0;
+    for (;;) {
+      auto n = read_be<std::uint32_t>(payload, off);
+      off += 4;
+      if (!n || *n == 0) break;
+      if (sizes.size() >= kMaxMultiFiles)
+        return fail("too many files in multi-file uImage", kHeader + off);
+      sizes.push_back(*n);
+    }
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      auto st =
+          sink.file(Entry{fmt::format("{}.{}", base, i), EntryType::kFile, 0644, 0, 0, h->time},
+                    sub(payload, off, sizes[i]));
+      if (!st) return fail(st.error().message, kHeader + off);
+      off += (std::uint64_t(sizes[i]) + 3) & ~std::uint64_t(3);
+    }
+  } else {
+    if (auto st = sink.file(Entry{base, EntryType::kFile, 0644, 0, 0, h->time}, payload); !st)
+      return fail(st.error().message, kHeader);
+  }
+  return std::min<std::uint64_t>(want, d.size());
+}
+
+}  // namespace
+
+const Format kFormat_uimage{.id = "uimage",
+                            .description = "U-Boot legacy uImage (header CRC checked)",
+                            .magics = kMagics,
+                            .carve = Carve::kAnyOffset,
+                            .output = Output::kStream,
+                            .probe = probe,
+                            .extract = extract};
+
+}  // namespace probity::unpacker

@@ -1,0 +1,127 @@
+// Sink: where a format writes what it extracts. It sanitises every path, enforces the caps,
+// hashes content as it is written, and records each entry and each refusal for the manifest.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/bytes.hpp"
+#include "probity/artifact.hpp"
+#include "probity/error.hpp"
+#include "probity/hash.hpp"
+#include "probity/limits.hpp"
+#include "probity/unpack.hpp"
+
+namespace probity::unpacker {
+
+class ConfinedDir;
+
+/// State shared by every container of one unpack run.
+struct RunState {
+  explicit RunState(const Limits& l, Progress* p = nullptr) : limits(l), progress(p) {}
+  Limits limits;
+  Progress* progress = nullptr;
+  std::atomic<std::uint64_t> total_bytes{0};
+  std::atomic<std::uint64_t> entries{0};
+  std::atomic<bool> total_exhausted{false};
+  std::mutex mu;  ///< guards `tree`
+  ArtifactTree tree;
+
+  void warn(Warning w);
+};
+
+/// An entry as a format reports it (paths raw, straight from the untrusted bytes).
+struct Entry {
+  std::string path;
+  EntryType type = EntryType::kFile;
+  std::uint32_t mode = 0644;  ///< permission bits incl. setuid/setgid (07777)
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::int64_t mtime = 0;
+  std::string link;  ///< symlink target or hard-link source
+};
+
+class Sink;
+
+/// A regular file being streamed out. Closing (or destroying) it finalises the record.
+class FileOut {
+ public:
+  FileOut(FileOut&&) noexcept;
+  FileOut& operator=(FileOut&&) = delete;
+  ~FileOut();
+  /// Fails when a cap is hit; the bytes before the cap are kept and the record marked truncated.
+  Status write(Bytes b);
+  /// Finalises size and hash. Idempotent.
+  void close();
+  /// Marks the content incomplete (corruption) before closing.
+  void mark_truncated() { truncated_ = true; }
+
+ private:
+  friend class Sink;
+  FileOut(Sink& sink, std::size_t record, int fd);
+  Sink* sink_;
+  std::size_t record_;
+  int fd_;
+  std::uint64_t size_ = 0;
+  bool truncated_ = false;
+  bool closed_ = false;
+  Sha256 hash_;
+};
+
+/// One container's output. Thread-safe: parallel formats may call it from several threads.
+class Sink {
+ public:
+  /// `dir` may be null: content is then hashed and recorded but not written (fuzzing, dry runs).
+  Sink(RunState& run, std::uint32_t container, ConfinedDir* dir, std::string dir_rel,
+       std::vector<OriginStep> origin);
+
+  /// Writes a whole regular file.
+  Status file(const Entry& e, Bytes content);
+  /// Starts streaming a regular file.
+  Result<FileOut> open_file(const Entry& e);
+  /// A directory, symlink, hard link, device node, fifo or socket (nodes are recorded, never made).
+  Status node(const Entry& e);
+
+  /// Records a warning about this container.
+  void warn(std::string code, std::string message, std::string entry = {},
+            std::uint64_t offset = 0);
+  /// Sets the container's description (compressor, name from the header, ...).
+  void describe(std::string description);
+
+  [[nodiscard]] const Limits& limits() const { return run_.limits; }
+  /// True once the total-bytes cap is hit: nothing more will be written in this run.
+  [[nodiscard]] bool exhausted() const { return run_.total_exhausted; }
+  /// Time cap for this format instance.
+  [[nodiscard]] Status check_time() const;
+  /// Ratio cap for a decompressor that read `in` bytes and produced `out`.
+  [[nodiscard]] Status check_ratio(std::uint64_t in, std::uint64_t out) const;
+
+  /// Indices in RunState::tree.files of the records this sink made.
+  [[nodiscard]] std::vector<std::size_t> records() const;
+  [[nodiscard]] std::string description() const;
+  [[nodiscard]] std::uint32_t container() const { return container_; }
+
+ private:
+  friend class FileOut;
+  /// Sanitises the path and creates the record; nullopt + warning when refused.
+  std::optional<std::size_t> admit(const Entry& e, std::string& rel);
+  Status account(std::size_t record, std::uint64_t add, std::uint64_t file_size);
+  void finish(std::size_t record, std::uint64_t size, std::string sha, bool truncated);
+
+  RunState& run_;
+  std::uint32_t container_;
+  ConfinedDir* dir_;
+  std::string dir_rel_;
+  std::vector<OriginStep> origin_;
+  std::chrono::steady_clock::time_point deadline_;
+  mutable std::mutex mu_;
+  std::vector<std::size_t> records_;
+  std::string description_;
+};
+
+}  // namespace probity::unpacker
