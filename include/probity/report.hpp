@@ -1,0 +1,65 @@
+// The Report: the one object every output writer and `diff` consume (DESIGN.md, "The pipeline").
+// Each stage adds its own part: unpack+inventory the tree, identify the components, match the
+// vulnerabilities, check the findings, judge the verdict.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probity/artifact.hpp"
+
+namespace probity {
+
+/// Where a claim comes from: a file (path relative to its container root) and a byte offset.
+struct Evidence {
+  std::string path;
+  std::uint32_t container = 0;
+  std::uint64_t offset = 0;
+  std::string excerpt;  ///< the matched bytes or line, printable
+  std::string method;   ///< "signature:<product>", "opkg-status", "dpkg-status", "os-release", ...
+};
+
+/// End of life of a component's release line.
+struct Eol {
+  std::string cycle;  ///< e.g. "1.1.1"
+  std::string date;   ///< ISO date, e.g. "2023-09-11"
+  bool reached = false;
+};
+
+/// A third-party component with its exact version.
+struct Component {
+  std::string name;     ///< product, e.g. "openssl"
+  std::string version;  ///< exact upstream version, e.g. "1.1.1w"
+  std::string vendor;   ///< CPE vendor, e.g. "openssl"
+  std::string purl;     ///< e.g. "pkg:generic/openssl@1.1.1w"
+  std::string cpe;      ///< CPE 2.3 formatted string
+  std::string source;   ///< "signature" or the package database it came from
+  std::vector<Evidence> evidence;
+  std::optional<Eol> eol;
+};
+
+/// A known vulnerability affecting a component.
+struct Vulnerability {
+  std::string id;         ///< CVE-YYYY-NNNN (or an OSV id)
+  std::string component;  ///< Component::name
+  std::string version;    ///< Component::version
+  std::string severity;   ///< none, low, medium, high, critical (CVSS base severity)
+  double cvss = 0.0;      ///< base score (v3.1, or v4.0 when that is all there is)
+  std::string cvss_vector;
+  std::string fixed_in;   ///< first fixed version when the record says ("" otherwise)
+  std::vector<std::string> cwe;
+  std::string description;
+  std::string published;  ///< ISO date
+};
+
+/// Everything `probity scan` learned about one image (docs/report-schema.md).
+struct Report {
+  ArtifactTree tree;
+  std::vector<Component> components;
+  std::vector<Vulnerability> vulnerabilities;
+  std::string db_snapshot;  ///< snapshot id of the vulnerability database used ("" if none)
+};
+
+}  // namespace probity
