@@ -46,7 +46,7 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
   std::uint64_t entries = 0;
   for (;;) {
     if (auto st = sink.check_time(); !st)
-      return fail(st.error().message, std::uint64_t(archive_filter_bytes(a, 0)));
+      return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
     int rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) break;
     if (rc == ARCHIVE_WARN) {
@@ -112,11 +112,11 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
         const std::uint64_t n =
             std::min<std::uint64_t>(sizeof kZeros, std::uint64_t(offset) - written);
         if (auto st = f->write({kZeros, n}); !st)
-          return fail(st.error().message, std::uint64_t(archive_filter_bytes(a, 0)));
+          return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
         written += n;
       }
       if (auto st = f->write({static_cast<const std::uint8_t*>(buf), size}); !st)
-        return fail(st.error().message, std::uint64_t(archive_filter_bytes(a, 0)));
+        return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
       written += size;
     }
     f->close();

@@ -165,7 +165,7 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
     consumed = std::min<std::uint64_t>(consumed, at.size());
     const bool produced = !sink.records().empty();
     if (!r) {
-      run_.warn({"format-error",
+      run_.warn({r.error().code.empty() ? "format-error" : r.error().code,
                  fmt::format("{} at 0x{:x}: {}", c.format->id, c.start, r.error().message),
                  ctx.container, ctx.source, c.start + r.error().offset});
     }
@@ -267,6 +267,16 @@ Result<ArtifactTree> unpack(const std::filesystem::path& image,
   std::sort(tree.regions.begin(), tree.regions.end(), [](const Region& a, const Region& b) {
     return std::tie(a.container, a.source, a.offset) < std::tie(b.container, b.source, b.offset);
   });
+  // Parallel formats append in completion order: sort so that manifests are reproducible.
+  std::stable_sort(tree.files.begin(), tree.files.end(),
+                   [](const FileRecord& a, const FileRecord& b) {
+                     return std::tie(a.container, a.path) < std::tie(b.container, b.path);
+                   });
+  std::stable_sort(tree.warnings.begin(), tree.warnings.end(),
+                   [](const Warning& a, const Warning& b) {
+                     return std::tie(a.container, a.entry, a.offset, a.code) <
+                            std::tie(b.container, b.entry, b.offset, b.code);
+                   });
   tree.coverage.bytes = tree.image.size;
   for (const Region& r : tree.regions)
     if (r.container == 0 && r.understood) tree.coverage.understood += r.size;

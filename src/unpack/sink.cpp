@@ -48,18 +48,20 @@ std::vector<std::size_t> Sink::records() const {
 
 Status Sink::check_time() const {
   if (std::chrono::steady_clock::now() > deadline_)
-    return fail(fmt::format("time cap hit: format ran longer than {} s (--format-timeout)",
-                            run_.limits.format_seconds));
+    return fail_code("cap-time",
+                     fmt::format("time cap hit: format ran longer than {} s (--format-timeout)",
+                                 run_.limits.format_seconds));
   return {};
 }
 
 Status Sink::check_ratio(std::uint64_t in, std::uint64_t out) const {
   if (out > run_.limits.ratio_floor_bytes &&
       out / std::max<std::uint64_t>(in, 1) > run_.limits.max_ratio)
-    return fail(fmt::format("ratio cap hit: {} bytes from {} compressed exceeds {}:1 "
-                            "(decompression bomb? raise with --max-ratio)",
-                            out, in, run_.limits.max_ratio),
-                in);
+    return fail_code("cap-ratio",
+                     fmt::format("ratio cap hit: {} bytes from {} compressed exceeds {}:1 "
+                                 "(decompression bomb? raise with --max-ratio)",
+                                 out, in, run_.limits.max_ratio),
+                     in);
   return {};
 }
 
@@ -117,14 +119,15 @@ Status Sink::account(std::size_t record, std::uint64_t add, std::uint64_t file_s
       std::lock_guard lock(run_.mu);
       path = run_.tree.files[record].path;
     }
-    return fail(fmt::format("file cap hit: '{}' larger than {} bytes (--max-file)", path,
-                            run_.limits.max_file_bytes));
+    return fail_code("cap-file", fmt::format("file cap hit: '{}' larger than {} bytes (--max-file)",
+                                             path, run_.limits.max_file_bytes));
   }
   std::uint64_t total = run_.total_bytes.fetch_add(add) + add;
   if (total > run_.limits.max_total_bytes) {
     run_.total_exhausted = true;
-    return fail(fmt::format("total cap hit: more than {} bytes extracted (--max-total)",
-                            run_.limits.max_total_bytes));
+    return fail_code("cap-total",
+                     fmt::format("total cap hit: more than {} bytes extracted (--max-total)",
+                                 run_.limits.max_total_bytes));
   }
   if (run_.progress) run_.progress->bytes.fetch_add(add);
   return {};
@@ -148,7 +151,7 @@ Status Sink::file(const Entry& e, Bytes content) {
 }
 
 Result<FileOut> Sink::open_file(const Entry& e) {
-  if (run_.total_exhausted) return fail("total cap already hit (--max-total)");
+  if (run_.total_exhausted) return fail_code("cap-total", "total cap already hit (--max-total)");
   std::string rel;
   auto idx = admit(e, rel);
   if (!idx) return fail("entry refused: " + e.path);

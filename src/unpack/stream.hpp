@@ -27,7 +27,7 @@ struct StepResult {
 template <class StepFn>
 Result<std::uint64_t> pump_stream(Sink& sink, const std::string& name, StepFn&& step) {
   auto out = sink.open_file(Entry{name, EntryType::kFile, 0644});
-  if (!out) return fail(out.error().message, 0);
+  if (!out) return fail_at(out.error(), 0);
   std::vector<std::uint8_t> buf(kStreamChunk);
   std::uint64_t total = 0, consumed = 0;
   for (;;) {
@@ -35,26 +35,26 @@ Result<std::uint64_t> pump_stream(Sink& sink, const std::string& name, StepFn&& 
     if (!r) {
       out->mark_truncated();
       out->close();
-      return fail(r.error().message, r.error().offset ? r.error().offset : consumed);
+      return fail_at(r.error(), r.error().offset ? r.error().offset : consumed);
     }
     consumed = r->consumed;
     if (r->produced) {
       total += r->produced;
       if (auto st = out->write({buf.data(), r->produced}); !st) {
         out->close();
-        return fail(st.error().message, consumed);
+        return fail_at(st.error(), consumed);
       }
       if (auto st = sink.check_ratio(consumed, total); !st) {
         out->mark_truncated();
         out->close();
-        return fail(st.error().message, consumed);
+        return fail_at(st.error(), consumed);
       }
     }
     if (r->done) break;
     if (auto st = sink.check_time(); !st) {
       out->mark_truncated();
       out->close();
-      return fail(st.error().message, consumed);
+      return fail_at(st.error(), consumed);
     }
   }
   out->close();

@@ -34,7 +34,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   if (is_legacy(d)) {
     // Legacy blocks decode to up to 8 MiB, larger than pump_stream's chunk: decode directly.
     auto out = sink.open_file(Entry{"decompressed", EntryType::kFile, 0644});
-    if (!out) return fail(out.error().message);
+    if (!out) return fail_at(out.error(), 0);
     std::vector<char> block(kLegacyBlock);
     std::uint64_t off = 4, total = 0;
     for (;;) {
@@ -52,9 +52,9 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
       total += std::uint64_t(got);
       if (auto st = out->write({reinterpret_cast<std::uint8_t*>(block.data()), std::size_t(got)});
           !st)
-        return fail(st.error().message, off);
-      if (auto st = sink.check_ratio(off, total); !st) return fail(st.error().message, off);
-      if (auto st = sink.check_time(); !st) return fail(st.error().message, off);
+        return fail_at(st.error(), off);
+      if (auto st = sink.check_ratio(off, total); !st) return fail_at(st.error(), off);
+      if (auto st = sink.check_time(); !st) return fail_at(st.error(), off);
     }
     sink.describe(fmt::format("lz4 legacy, {} bytes decoded", total));
     return off;

@@ -325,7 +325,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   InodePtr root(root_raw);
   std::vector<FileJob> jobs;
   Walker w{sink, dr.p, ids.p, jobs, {}, {}};
-  if (auto st = w.walk(*root, "", 0); !st) return fail(st.error().message, span);
+  if (auto st = w.walk(*root, "", 0); !st) return fail_at(st.error(), span);
 
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
@@ -338,7 +338,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   sink.describe(fmt::format("squashfs 4.0, {}, {} KiB blocks, {} inodes, {} bytes",
                             compressor_name(super->compression_id), super->block_size / 1024,
                             super->inode_count, super->bytes_used));
-  if (sink.exhausted()) return fail("total cap hit (--max-total)", span);
+  if (sink.exhausted()) return fail_code("cap-total", "total cap hit (--max-total)", span);
   return span;
 }
 

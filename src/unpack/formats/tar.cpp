@@ -1,6 +1,8 @@
 // tar (ustar, GNU, pax), read by libarchive.
 #include <archive.h>
 
+#include <algorithm>
+
 #include "unpack/archive_reader.hpp"
 
 namespace probity::unpacker {
@@ -25,8 +27,20 @@ std::optional<Probe> probe(Bytes d) {
   return Probe{0, d[263] == ' ' ? "tar (GNU)" : "tar (ustar)"};
 }
 
+/// tar pads the archive with zero blocks to a whole record (10 KiB by default).
+constexpr std::uint64_t kRecord = 10240;
+
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
-  return extract_with_libarchive(d, sink, archive_read_support_format_tar);
+  auto r = extract_with_libarchive(d, sink, archive_read_support_format_tar);
+  if (!r) return r;
+  std::uint64_t end = *r;
+  auto zero_block = [&](std::uint64_t at) {
+    Bytes b = sub(d, at, 512);
+    return b.size() == 512 &&
+           std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0; });
+  };
+  while (end % kRecord != 0 && zero_block(end)) end += 512;
+  return end;
 }
 
 }  // namespace

@@ -140,12 +140,12 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
       auto st =
           sink.file(Entry{fmt::format("{}.{}", base, i), EntryType::kFile, 0644, 0, 0, h->time},
                     sub(payload, off, sizes[i]));
-      if (!st) return fail(st.error().message, kHeader + off);
+      if (!st) return fail_at(st.error(), kHeader + off);
       off += (std::uint64_t(sizes[i]) + 3) & ~std::uint64_t(3);
     }
   } else {
     if (auto st = sink.file(Entry{base, EntryType::kFile, 0644, 0, 0, h->time}, payload); !st)
-      return fail(st.error().message, kHeader);
+      return fail_at(st.error(), kHeader);
   }
   return std::min<std::uint64_t>(want, d.size());
 }
