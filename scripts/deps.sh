@@ -7,7 +7,7 @@ BUILD_PKGS=(
   build-essential cmake pkg-config ninja-build clang-16 libclang-rt-16-dev clang-format
   libarchive-dev libsquashfs-dev libvectorscan-dev libyara-dev libelf-dev libssl-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev
+  libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev zlib1g-dev
   libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev
 )
 TOOL_PKGS=(

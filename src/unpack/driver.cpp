@@ -160,7 +160,8 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
     } catch (const std::exception& e) {
       r = fail(std::string("internal error: ") + e.what());
     }
-    std::uint64_t consumed = r ? *r : r.error().offset;
+    // A format that failed after a positive probe still spans what its header claims.
+    std::uint64_t consumed = r ? *r : std::max(r.error().offset, probe->length);
     if (consumed == 0) consumed = probe->length;
     consumed = std::min<std::uint64_t>(consumed, at.size());
     const bool produced = !sink.records().empty();

@@ -2,6 +2,7 @@
 // from memory through our own sqfs_file_t; the directory walk is ours (depth and entry caps,
 // loop detection); file contents are decompressed by several threads, each with its own
 // compressor and data reader.
+#include <lzo/lzo1x.h>
 #include <sqfs/compressor.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
@@ -232,7 +233,54 @@ struct Walker {
   }
 };
 
+// Debian's libsquashfs is built without LZO (the library is LGPL, liblzo2 GPL), yet LZO squashfs
+// is common in router firmware. libsquashfs takes any sqfs_compressor_t, so we supply a
+// decompress-only one backed by liblzo2.
+struct LzoDecompressor {
+  sqfs_compressor_t base;
+  std::uint32_t block_size;
+};
+
+void lzo_destroy(sqfs_object_t* o) {
+  delete reinterpret_cast<LzoDecompressor*>(o);
+}
+void lzo_get_configuration(const sqfs_compressor_t* c, sqfs_compressor_config_t* cfg) {
+  *cfg = sqfs_compressor_config_t{};
+  cfg->id = SQFS_COMP_LZO;
+  cfg->block_size = reinterpret_cast<const LzoDecompressor*>(c)->block_size;
+  cfg->flags = SQFS_COMP_FLAG_UNCOMPRESS;
+}
+int lzo_write_options(sqfs_compressor_t*, sqfs_file_t*) {
+  return SQFS_ERROR_UNSUPPORTED;
+}
+// The options (algorithm and level) only matter for compressing; every lzo1x variant
+// decompresses with lzo1x_decompress_safe.
+int lzo_read_options(sqfs_compressor_t*, sqfs_file_t*) {
+  return 0;
+}
+sqfs_s32 lzo_do_block(sqfs_compressor_t*, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+                      sqfs_u32 outsize) {
+  lzo_uint len = outsize;
+  if (lzo1x_decompress_safe(in, size, out, &len, nullptr) != LZO_E_OK) return SQFS_ERROR_COMPRESSOR;
+  return sqfs_s32(len);
+}
+
+sqfs_compressor_t* make_lzo(std::uint32_t block_size) {
+  static const bool kInit = lzo_init() == LZO_E_OK;
+  if (!kInit) return nullptr;
+  auto* c = new LzoDecompressor{};
+  c->base.base.destroy = lzo_destroy;
+  c->base.base.copy = nullptr;
+  c->base.get_configuration = lzo_get_configuration;
+  c->base.write_options = lzo_write_options;
+  c->base.read_options = lzo_read_options;
+  c->base.do_block = lzo_do_block;
+  c->block_size = block_size;
+  return &c->base;
+}
+
 Result<sqfs_compressor_t*> make_compressor(const sqfs_super_t& super, sqfs_file_t* file) {
+  if (super.compression_id == SQFS_COMP_LZO) return make_lzo(super.block_size);
   sqfs_compressor_config_t cfg{};
   if (sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super.compression_id),
                                   super.block_size, SQFS_COMP_FLAG_UNCOMPRESS) != 0)
