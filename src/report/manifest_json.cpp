@@ -21,6 +21,10 @@ json origin_json(const std::vector<OriginStep>& origin) {
 
 }  // namespace
 
+std::string dump_json(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 json file_json(const FileRecord& f) {
   json j = {{"path", f.path},
             {"container", f.container},

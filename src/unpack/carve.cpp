@@ -29,6 +29,7 @@ class MagicDb {
       const Format* f = formats[rank];
       if (f->carve != Carve::kAnyOffset) continue;
       for (const Magic& m : f->magics) {
+        if (m.start_only) continue;
         ids.push_back(static_cast<unsigned>(patterns_.size()));
         patterns_.push_back({f, rank, m.at, static_cast<std::uint32_t>(m.bytes.size())});
         exprs.push_back(m.bytes.data());

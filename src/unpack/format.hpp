@@ -19,6 +19,8 @@ namespace probity::unpacker {
 struct Magic {
   std::string_view bytes;
   std::uint32_t at = 0;
+  /// Too weak to carve (e.g. binary cpio's two bytes): only tried at offset 0 of a blob.
+  bool start_only = false;
 };
 
 /// Where a format may be found.

@@ -9,8 +9,11 @@ namespace probity::unpacker {
 namespace {
 
 using namespace std::string_view_literals;
-constexpr Magic kMagics[] = {
-    {"070701"sv, 0}, {"070702"sv, 0}, {"070707"sv, 0}, {"\xc7\x71"sv, 0}, {"\x71\xc7"sv, 0}};
+constexpr Magic kMagics[] = {{"070701"sv, 0},
+                             {"070702"sv, 0},
+                             {"070707"sv, 0},
+                             {"\xc7\x71"sv, 0, true},
+                             {"\x71\xc7"sv, 0, true}};
 
 bool hex_field(Bytes d, std::size_t off, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {

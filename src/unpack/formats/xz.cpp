@@ -21,6 +21,8 @@ std::optional<Probe> probe(Bytes d) {
     return std::nullopt;
   // Stream flags: first byte zero, check type in the low nibble of the second.
   if (d[6] != 0 || (d[7] & 0xf0) != 0) return std::nullopt;
+  // The stream header's CRC32 covers the two flag bytes: a bare magic string is not a stream.
+  if (lzma_crc32(d.data() + 6, 2, 0) != *read_le<std::uint32_t>(d, 8)) return std::nullopt;
   return Probe{0, "xz"};
 }
 
