@@ -246,3 +246,20 @@ TEST(CliUsage, ExitCodes) {
 }
 
 }  // namespace probity::testing
+
+namespace probity::testing {
+
+TEST(NonUtf8Names, ManifestStaysValidJson) {
+  Scratch s("latin1");
+  const auto out = s.path() / "out";
+  RunResult r = run_probity("unpack '" + fixture("streams/latin1-name.tar").string() + "' --out '" +
+                            out.string() + "' --quiet --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto m = read_json(out / "manifest.json");
+  ASSERT_FALSE(m.is_discarded());
+  ASSERT_EQ(m["files"].size(), 1u);
+  EXPECT_NE(m["files"][0]["path"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos)
+      << "the invalid byte is shown as U+FFFD";
+}
+
+}  // namespace probity::testing
