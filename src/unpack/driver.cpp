@@ -6,10 +6,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <new>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -64,22 +70,79 @@ struct BlobCtx {
 
 enum class Mode { kCarve, kStartOnly };
 
+/// Runs recursion tasks on a few threads: independent containers (a kernel and a root
+/// filesystem) unpack at the same time. Tasks may submit tasks; none waits on another.
+class TaskPool {
+ public:
+  explicit TaskPool(unsigned threads) {
+    for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { loop(); });
+  }
+  ~TaskPool() {
+    wait();
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  void submit(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      ++pending_;
+      queue_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+  /// Blocks until every task (including tasks submitted by tasks) has finished.
+  void wait() {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [this] { return pending_ == 0; });
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+      std::lock_guard lock(mu_);
+      if (--pending_ == 0) idle_.notify_all();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_, idle_;
+  std::deque<std::function<void()>> queue_;
+  std::size_t pending_ = 0;
+  bool closing_ = false;
+  std::vector<std::thread> workers_;
+};
+
 class Driver {
  public:
-  Driver(RunState& run, ConfinedDir& extracted, const UnpackOptions& opt)
-      : run_(run), extracted_(extracted), opt_(opt) {}
+  Driver(RunState& run, ConfinedDir& extracted, const UnpackOptions& opt, TaskPool& pool)
+      : run_(run), extracted_(extracted), opt_(opt), pool_(pool) {}
 
   void process(Bytes data, const BlobCtx& ctx, Mode mode);
 
  private:
   void add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to);
-  void recurse(const Format& f, std::uint32_t id, const std::string& dir_name, Sink& sink,
-               std::uint32_t depth);
+  void recurse(const Format& f, std::uint32_t id, const std::string& dir_name,
+               const std::vector<std::size_t>& records, std::uint32_t depth);
 
   RunState& run_;
   ConfinedDir& extracted_;
   const UnpackOptions& opt_;
-  std::uint32_t next_id_ = 1;
+  TaskPool& pool_;
+  /// Ids are handed out as containers are found (in any order across threads); unpack()
+  /// renumbers them canonically at the end.
+  std::atomic<std::uint32_t> next_id_{1};
 };
 
 void Driver::add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to) {
@@ -205,15 +268,17 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
       }
       pos = c.start + consumed;
     }
-    if (dir) recurse(*c.format, id, dir_name, sink, ctx.depth + 1);
+    if (dir)
+      pool_.submit([this, f = c.format, id, dir_name, records = sink.records(),
+                    depth = ctx.depth + 1] { recurse(*f, id, dir_name, records, depth); });
   }
   add_gap(ctx, data, pos, data.size());
 }
 
-void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_name, Sink& sink,
-                     std::uint32_t depth) {
+void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_name,
+                     const std::vector<std::size_t>& records, std::uint32_t depth) {
   const Mode mode = (f.output == Output::kStream || opt_.deep) ? Mode::kCarve : Mode::kStartOnly;
-  for (std::size_t idx : sink.records()) {
+  for (std::size_t idx : records) {
     FileRecord rec;
     {
       std::lock_guard lock(run_.mu);
@@ -230,6 +295,63 @@ void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_n
 }
 
 }  // namespace
+
+/// Gives containers canonical ids: depth-first, siblings by (source path, offset), which is the
+/// order a sequential run would find them in. Renames the extraction directories to match.
+void renumber(ArtifactTree& tree, int extracted_fd) {
+  std::map<std::uint32_t, const Container*> by_id;
+  for (const auto& c : tree.containers) by_id[c.id] = &c;
+  using Key = std::vector<std::pair<std::string, std::uint64_t>>;
+  auto key_of = [&](const Container& c) {
+    Key k;
+    for (const Container* p = &c; p; p = p->parent ? by_id[p->parent] : nullptr)
+      k.emplace_back(p->source, p->offset);
+    std::reverse(k.begin(), k.end());
+    return k;
+  };
+  std::vector<std::pair<Key, std::uint32_t>> order;
+  for (const auto& c : tree.containers) order.emplace_back(key_of(c), c.id);
+  std::sort(order.begin(), order.end());
+  std::map<std::uint32_t, std::uint32_t> to;
+  to[0] = 0;
+  for (std::size_t i = 0; i < order.size(); ++i) to[order[i].second] = std::uint32_t(i + 1);
+  bool identity = true;
+  for (auto& [from, dest] : to) identity &= from == dest;
+  if (identity) return;
+
+  auto dir_name = [](std::uint32_t id, const std::string& fmt) {
+    return fmt::format("{}-{}", id, fmt);
+  };
+  // Two passes through temporary names, so no rename lands on a directory not yet moved.
+  for (const auto& c : tree.containers)
+    if (!c.dir.empty())
+      renameat(extracted_fd, dir_name(c.id, c.format).c_str(), extracted_fd,
+               (".renumber-" + std::to_string(c.id)).c_str());
+  for (const auto& c : tree.containers)
+    if (!c.dir.empty())
+      renameat(extracted_fd, (".renumber-" + std::to_string(c.id)).c_str(), extracted_fd,
+               dir_name(to[c.id], c.format).c_str());
+  std::map<std::uint32_t, std::string> old_prefix, new_prefix;
+  for (auto& c : tree.containers) {
+    old_prefix[c.id] = "extracted/" + dir_name(c.id, c.format) + "/";
+    new_prefix[c.id] = "extracted/" + dir_name(to[c.id], c.format) + "/";
+  }
+  for (auto& f : tree.files) {
+    if (!f.extracted.empty() && f.extracted.starts_with(old_prefix[f.container]))
+      f.extracted = new_prefix[f.container] + f.extracted.substr(old_prefix[f.container].size());
+    f.container = to[f.container];
+  }
+  for (auto& r : tree.regions) r.container = to[r.container];
+  for (auto& w : tree.warnings) w.container = to[w.container];
+  for (auto& c : tree.containers) {
+    c.id = to[c.id];
+    c.parent = to[c.parent];
+    if (!c.dir.empty()) c.dir = "extracted/" + dir_name(c.id, c.format);
+  }
+  std::sort(tree.containers.begin(), tree.containers.end(),
+            [](const Container& a, const Container& b) { return a.id < b.id; });
+}
+
 }  // namespace unpacker
 
 Result<ArtifactTree> unpack(const std::filesystem::path& image,
@@ -260,11 +382,18 @@ Result<ArtifactTree> unpack(const std::filesystem::path& image,
   if (m->size() == 0)
     run.warn({"empty-input", "the image is empty (0 bytes): nothing to unpack", 0,
               run.tree.image.name, 0});
-  unpacker::Driver driver(run, *extracted, options);
-  unpacker::BlobCtx top{0, run.tree.image.name, {}, 0};
-  driver.process(m->bytes(), top, unpacker::Mode::kCarve);
+  {
+    const unsigned threads =
+        options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    unpacker::TaskPool pool(threads);
+    unpacker::Driver driver(run, *extracted, options, pool);
+    unpacker::BlobCtx top{0, run.tree.image.name, {}, 0};
+    driver.process(m->bytes(), top, unpacker::Mode::kCarve);
+    pool.wait();
+  }
 
   ArtifactTree tree = std::move(run.tree);
+  unpacker::renumber(tree, extracted->fd());
   std::sort(tree.regions.begin(), tree.regions.end(), [](const Region& a, const Region& b) {
     return std::tie(a.container, a.source, a.offset) < std::tie(b.container, b.source, b.offset);
   });

@@ -122,3 +122,31 @@ TEST(Squashfs, KeepsOwnershipAndTimes) {
 }
 
 }  // namespace probity
+
+namespace probity {
+
+// Containers found on several threads get canonical ids: two runs give the same manifest.
+TEST(Determinism, NestedContainersGetTheSameIdsEveryRun) {
+  std::vector<std::string> seen;
+  for (int i = 0; i < 3; ++i) {
+    auto [t, out] = run("nested.sqfs.gz");
+    std::string sig;
+    for (const auto& c : t.containers)
+      sig += std::to_string(c.id) + ":" + std::to_string(c.parent) + ":" + c.format + ":" +
+             c.source + "@" + std::to_string(c.offset) + ";";
+    for (const auto& f : t.files)
+      sig += f.path + "=" + f.extracted + "#" + std::to_string(f.container) + ";";
+    EXPECT_GE(t.containers.size(), 9u);  // gzip, squashfs, ar, xz, tar, gzip, tar, xz, zstd, 7z
+    for (const auto& f : t.files) {
+      if (!f.extracted.empty()) {
+        EXPECT_TRUE(std::filesystem::exists(out / f.extracted)) << f.extracted;
+      }
+    }
+    seen.push_back(sig);
+    std::filesystem::remove_all(out);
+  }
+  EXPECT_EQ(seen[0], seen[1]);
+  EXPECT_EQ(seen[1], seen[2]);
+}
+
+}  // namespace probity

@@ -33,6 +33,8 @@ constexpr Magic kMagics[] = {{"hsqs", 0}};
 constexpr std::uint32_t kMaxDirDepth = 256;
 /// Threads decompressing file data.
 constexpr unsigned kMaxThreads = 8;
+/// Consecutive files a thread takes at a time.
+constexpr std::size_t kJobRun = 16;
 
 /// A read-only sqfs_file_t over bytes in memory (bounds-checked).
 struct MemFile {
@@ -312,40 +314,43 @@ void extract_files(Bytes d, const sqfs_super_t& super, std::vector<FileJob>& job
       sqfs_data_reader_load_fragment_table(dr.p, &super) != 0)
     sink.warn("format-error", "fragment table unreadable; tails of files will be missing");
   std::vector<std::uint8_t> buf(super.block_size);
-  for (std::size_t i; !stop && (i = next.fetch_add(1)) < jobs.size();) {
-    FileJob& job = jobs[i];
-    sqfs_u64 size = 0;
-    sqfs_inode_get_file_size(job.inode.get(), &size);
-    auto out = sink.open_file(job.entry);
-    if (!out) {
-      if (sink.exhausted()) stop = true;
-      continue;
-    }
-    for (sqfs_u64 off = 0; off < size;) {
-      const auto want = sqfs_u32(std::min<sqfs_u64>(buf.size(), size - off));
-      const sqfs_s32 got = sqfs_data_reader_read(dr.p, job.inode.get(), off, buf.data(), want);
-      if (got <= 0) {
-        out->mark_truncated();
-        sink.warn("format-error",
-                  fmt::format("file data unreadable at byte {} of {} (libsquashfs error {})", off,
-                              size, got),
-                  job.path);
-        break;
-      }
-      if (auto st = out->write({buf.data(), std::size_t(got)}); !st) {
-        sink.warn("cap", st.error().message, job.path);
+  // Threads take runs of consecutive files: neighbours share fragment blocks, and each data
+  // reader caches the last fragment block it decompressed.
+  for (std::size_t first; !stop && (first = next.fetch_add(kJobRun)) < jobs.size();)
+    for (std::size_t i = first; i < std::min(first + kJobRun, jobs.size()) && !stop; ++i) {
+      FileJob& job = jobs[i];
+      sqfs_u64 size = 0;
+      sqfs_inode_get_file_size(job.inode.get(), &size);
+      auto out = sink.open_file(job.entry);
+      if (!out) {
         if (sink.exhausted()) stop = true;
-        break;
+        continue;
       }
-      off += sqfs_u64(got);
-      if (!sink.check_time()) {
-        out->mark_truncated();
-        stop = true;
-        break;
+      for (sqfs_u64 off = 0; off < size;) {
+        const auto want = sqfs_u32(std::min<sqfs_u64>(buf.size(), size - off));
+        const sqfs_s32 got = sqfs_data_reader_read(dr.p, job.inode.get(), off, buf.data(), want);
+        if (got <= 0) {
+          out->mark_truncated();
+          sink.warn("format-error",
+                    fmt::format("file data unreadable at byte {} of {} (libsquashfs error {})", off,
+                                size, got),
+                    job.path);
+          break;
+        }
+        if (auto st = out->write({buf.data(), std::size_t(got)}); !st) {
+          sink.warn("cap", st.error().message, job.path);
+          if (sink.exhausted()) stop = true;
+          break;
+        }
+        off += sqfs_u64(got);
+        if (!sink.check_time()) {
+          out->mark_truncated();
+          stop = true;
+          break;
+        }
       }
+      out->close();
     }
-    out->close();
-  }
 }
 
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
