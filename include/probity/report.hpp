@@ -54,12 +54,38 @@ struct Vulnerability {
   std::string published;  ///< ISO date
 };
 
+/// Severity of a finding, lowest first.
+enum class Severity { kInfo, kLow, kMedium, kHigh, kCritical };
+
+/// A back-door indicator or engineering-quality problem (issue 4).
+struct Finding {
+  std::string id;        ///< stable across scans and releases: derived from rule, normalised
+                         ///< location and evidence, never from offsets (docs/findings.md)
+  std::string rule;      ///< check id, e.g. "telnetd-shell"
+  std::string category;  ///< account, credentials, remote-access, private-key, known-backdoor,
+                         ///< hardening, endpoint, update-integrity, vulnerable-component,
+                         ///< outdated-component
+  Severity severity = Severity::kInfo;
+  std::string path;      ///< relative to the filesystem root, e.g. etc/shadow
+  std::uint32_t container = 0;
+  std::string message;
+  struct {
+    std::string excerpt;
+    std::uint64_t offset = 0;
+    std::vector<std::string> related;  ///< other files involved (paths)
+  } evidence;
+};
+
+/// "info", "low", "medium", "high", "critical".
+const char* to_string(Severity s);
+
 /// Everything `probity scan` learned about one image (docs/report-schema.md).
 struct Report {
   ArtifactTree tree;
   std::vector<Component> components;
   std::vector<Vulnerability> vulnerabilities;
   std::string db_snapshot;  ///< snapshot id of the vulnerability database used ("" if none)
+  std::vector<Finding> findings;
 };
 
 }  // namespace probity
