@@ -74,7 +74,7 @@ class Driver {
  private:
   void add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to);
   void recurse(const Format& f, std::uint32_t id, const std::string& dir_name, Sink& sink,
-               std::uint32_t depth, Bytes input);
+               std::uint32_t depth, Bytes input, std::uint64_t consumed);
 
   RunState& run_;
   ConfinedDir& extracted_;
@@ -204,15 +204,14 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
       }
       pos = c.start + consumed;
     }
-    if (dir) recurse(*c.format, id, dir_name, sink, ctx.depth + 1, sub(at, 0, consumed));
+    if (dir) recurse(*c.format, id, dir_name, sink, ctx.depth + 1, at, consumed);
   }
   add_gap(ctx, data, pos, data.size());
 }
 
 void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_name, Sink& sink,
-                     std::uint32_t depth, Bytes input) {
+                     std::uint32_t depth, Bytes input, std::uint64_t consumed) {
   const Mode mode = (f.output == Output::kStream || opt_.deep) ? Mode::kCarve : Mode::kStartOnly;
-  std::string input_sha;  // computed only when an output has the input's size
   for (std::size_t idx : sink.records()) {
     FileRecord rec;
     {
@@ -220,16 +219,16 @@ void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_n
       rec = run_.tree.files[idx];
     }
     if (rec.type != EntryType::kFile || rec.extracted.empty() || rec.size == 0) continue;
-    // A format that re-emits its own input (fdt writes the dtb it parsed) would find itself again
-    // in that output, down to the depth cap: an output identical to the input is not looked into.
-    if (rec.size == input.size()) {
-      if (input_sha.empty()) input_sha = sha256_hex(input);
-      if (rec.sha256 == input_sha) continue;
-    }
     auto fd = extracted_.open_read(dir_name + "/" + rec.path);
     if (!fd) continue;
     auto m = MappedFile::from_fd(*fd, rec.path);
     if (!m) continue;
+    // A format that re-emits its input (fdt writes the dtb it parsed) would find itself again in
+    // that output, down to the depth cap: an output that repeats the bytes the container starts
+    // with (at least the span it claimed) is not looked into. memcmp stops at the first difference.
+    if (m->size() >= consumed && m->size() <= input.size() &&
+        std::memcmp(m->bytes().data(), input.data(), m->size()) == 0)
+      continue;
     BlobCtx child{id, rec.path, rec.origin, depth};
     process(m->bytes(), child, mode);
   }
