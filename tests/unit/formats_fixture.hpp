@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -103,6 +105,19 @@ struct Unpacked {
   }
 };
 
+/// What a filesystem keeps of the source tree (cramfs drops mtimes and cuts gids to 8 bits...).
+struct TreeCheck {
+  bool mtime = true;
+  bool owner = true;
+  bool hardlinks = true;        ///< hard links recorded as links (else as separate regular files)
+  std::set<std::string> extra;  ///< records allowed beyond the source tree (lost+found)
+};
+
+/// Every entry of the source tree `src` is in container `cid` with the same type, mode, link
+/// target, content hash (and owner, mtime when the format keeps them); nothing else is.
+inline void expect_tree(const struct Unpacked& u, std::uint32_t cid,
+                        const std::filesystem::path& src, const TreeCheck& chk);
+
 inline Unpacked unpack_file(const std::filesystem::path& image) {
   Unpacked u;
   UnpackOptions opt;
@@ -120,6 +135,70 @@ inline Unpacked unpack_prefix(const std::filesystem::path& image, std::size_t ke
   auto p = scratch.path / ("prefix-" + image.filename().string());
   write_bytes(p, bytes);
   return unpack_file(p);
+}
+
+}  // namespace probity::test
+
+namespace probity::test {
+
+inline void expect_tree(const Unpacked& u, std::uint32_t cid, const std::filesystem::path& src,
+                        const TreeCheck& chk) {
+  namespace fs = std::filesystem;
+  std::set<std::string> seen;
+  for (const auto& de : fs::recursive_directory_iterator(src)) {
+    const std::string rel = de.path().lexically_relative(src).string();
+    seen.insert(rel);
+    struct stat st {};
+    ASSERT_EQ(::lstat(de.path().c_str(), &st), 0) << de.path();
+    const FileRecord* r = u.file(cid, rel);
+    ASSERT_NE(r, nullptr) << "missing " << rel;
+    EXPECT_EQ(r->mode, st.st_mode & 07777) << rel;
+    if (chk.owner) {
+      EXPECT_EQ(r->uid, st.st_uid) << rel;
+      EXPECT_EQ(r->gid, st.st_gid) << rel;
+    }
+    if (chk.mtime && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+      EXPECT_EQ(r->mtime, st.st_mtime) << rel;
+    }
+    switch (st.st_mode & S_IFMT) {
+      case S_IFREG:
+        if (r->type == EntryType::kHardlink) {
+          EXPECT_TRUE(chk.hardlinks) << rel;
+          const FileRecord* target = u.file(cid, r->link);
+          ASSERT_NE(target, nullptr) << rel << " -> " << r->link;
+          EXPECT_EQ(target->sha256, file_sha(de.path())) << rel;
+        } else {
+          EXPECT_EQ(r->type, EntryType::kFile) << rel;
+          EXPECT_EQ(r->size, std::uint64_t(st.st_size)) << rel;
+          EXPECT_EQ(r->sha256, file_sha(de.path())) << rel;
+          EXPECT_FALSE(r->truncated) << rel;
+          if (!r->extracted.empty()) {
+            EXPECT_EQ(file_sha(u.out() / r->extracted), r->sha256) << rel;
+          }
+        }
+        break;
+      case S_IFDIR:
+        EXPECT_EQ(r->type, EntryType::kDir) << rel;
+        break;
+      case S_IFLNK:
+        EXPECT_EQ(r->type, EntryType::kSymlink) << rel;
+        EXPECT_EQ(r->link, fs::read_symlink(de.path()).string()) << rel;
+        break;
+      case S_IFCHR:
+        EXPECT_EQ(r->type, EntryType::kCharDev) << rel;
+        break;
+      case S_IFBLK:
+        EXPECT_EQ(r->type, EntryType::kBlockDev) << rel;
+        break;
+      case S_IFIFO:
+        EXPECT_EQ(r->type, EntryType::kFifo) << rel;
+        break;
+      default:
+        break;
+    }
+  }
+  for (const FileRecord* r : u.files_of(cid))
+    EXPECT_TRUE(seen.contains(r->path) || chk.extra.contains(r->path)) << "extra " << r->path;
 }
 
 }  // namespace probity::test
