@@ -8,12 +8,13 @@ BUILD_PKGS=(
   libarchive-dev libsquashfs-dev libvectorscan-dev libyara-dev libelf-dev libssl-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev zlib1g-dev
-  libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev
+  libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev
 )
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
   lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
+  util-linux  # mkfs.cramfs (bookworm ships it in util-linux, not util-linux-extra)
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
 )

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target in BUILD_DIR/fuzz for SECONDS each, seeded from fuzz/corpus/<id>/.
+# Fails on the first crash, leak, timeout or OOM (the reproducer is kept in BUILD_DIR/fuzz-crashes).
+# Usage: fuzz/run.sh BUILD_DIR SECONDS
+set -euo pipefail
+build="${1:?usage: fuzz/run.sh BUILD_DIR SECONDS}"
+seconds="${2:?usage: fuzz/run.sh BUILD_DIR SECONDS}"
+here="$(cd "$(dirname "$0")" && pwd)"
+crashes="$build/fuzz-crashes"
+mkdir -p "$crashes"
+shopt -s nullglob
+targets=("$build"/fuzz/*_fuzz)
+if [ "${#targets[@]}" -eq 0 ]; then
+  echo "fuzz: no targets in $build/fuzz (run make fuzz-build)" >&2
+  exit 1
+fi
+status=0
+for bin in "${targets[@]}"; do
+  [ -x "$bin" ] || continue
+  id="$(basename "$bin" _fuzz)"
+  # New inputs go to a scratch corpus in the build tree; the committed seeds stay untouched.
+  work="$build/fuzz-corpus/$id"
+  mkdir -p "$work"
+  seeds=()
+  [ -d "$here/corpus/$id" ] && seeds+=("$here/corpus/$id")
+  [ "$id" = carve ] && for d in "$here"/corpus/*/; do seeds+=("$d"); done
+  log="$build/fuzz-$id.log"
+  if "$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \
+      -artifact_prefix="$crashes/$id-" "$work" "${seeds[@]}" >"$log" 2>&1; then
+    execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
+    echo "fuzz: $id ok (${execs:-?} runs in ${seconds}s)"
+  else
+    echo "fuzz: $id FAILED (log: $log, reproducer in $crashes)" >&2
+    tail -n 40 "$log" >&2
+    status=1
+  fi
+done
+exit $status
