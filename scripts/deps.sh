@@ -46,4 +46,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "make deps: installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# Node.js (for the ecosystem's own validators: CycloneDX, SPDX, SARIF schemas): the machine's
+# own node is used when present; otherwise Debian's.
+if ! command -v node >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs
+fi
+if ! command -v npm >/dev/null 2>&1; then  # some nodejs builds bundle npm, Debian's does not
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+fi
 echo "make deps: all packages present"
