@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 #include "probity/report.hpp"
 
 namespace probity {
@@ -13,5 +15,8 @@ nlohmann::json sarif_json(const Report& report);
 
 /// vex.cdx.json: a CycloneDX 1.6 VEX document with every suppressed finding and vulnerability.
 nlohmann::json vex_json(const Report& report);
+
+/// report.html: one self-contained page rendering a report.json document (no network needed).
+std::string html_report(const nlohmann::json& report_json);
 
 }  // namespace probity
