@@ -30,7 +30,7 @@ td code,pre{font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:bre
 .sev-critical{background:#a40e26;color:#fff}.sev-high{background:#cf222e;color:#fff}
 .sev-medium{background:#fb8500;color:#fff}.sev-low{background:#ffd33d}.sev-info{background:#ddf4ff}
 .supp{opacity:.55}
-input.search{width:320px;padding:4px 8px;margin:0 0 8px;border:1px solid #d0d7de;border-radius:4px}
+input.search{display:block;width:320px;padding:4px 8px;margin:0 0 8px;border:1px solid #d0d7de;border-radius:4px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:8px}
 .stat{border:1px solid #eaeef2;border-radius:6px;padding:8px}.stat b{font-size:20px;display:block}
 </style></head><body>
