@@ -103,12 +103,14 @@ Command add_unpack(CLI::App& parent) {
             const auto manifest = manifest_json(*tree);
             const auto path = std::filesystem::path(args->out) / "manifest.json";
             std::ofstream f(path);
-            f << manifest.dump(2) << "\n";
+            f << manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
             if (!f) {
               fmt::print(stderr, "probity unpack: cannot write {}\n", path.string());
               return kExitUsage;
             }
-            if (args->json) std::cout << manifest.dump(2) << "\n";
+            if (args->json)
+              std::cout << manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                        << "\n";
             if (!args->quiet) print_summary(args->json ? stderr : stdout, *tree, args->out);
             return kExitOk;
           }};
