@@ -246,9 +246,9 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   const Bytes image = sub(d, 0, im->size);
   im->d = image;
   const auto edition = *im->u32(36), blocks = *im->u32(40), files = *im->u32(44);
-  sink.describe(fmt::format("cramfs {}-endian, \"{}\", {} bytes, edition {}, {} blocks, {} files",
+  sink.describe(fmt::format("cramfs {}-endian, \"{}\", {} bytes, edition {}, {} blocks, {} files{}",
                             im->big ? "big" : "little", cstr(d, 48, 16), im->size, edition, blocks,
-                            files));
+                            files, (im->flags & kFlagHoles) ? ", sparse files" : ""));
   if (image.size() < im->size) {
     sink.warn("format-error", fmt::format("cramfs truncated: superblock says {} bytes, {} present",
                                           im->size, image.size()));
