@@ -84,7 +84,7 @@ std::optional<Probe> probe(Bytes d) {
 struct Walker {
   const Image& im;
   Sink& sink;
-  std::set<std::uint32_t> active_dirs;
+  std::set<std::uint32_t> visited_dirs;
   Status status;
 
   Entry entry_of(const Inode& i, const std::string& path) {
@@ -162,8 +162,9 @@ struct Walker {
                 prefix);
       return;
     }
-    if (!active_dirs.insert(dir.offset).second) {
-      sink.warn("format-error", "directory loop (a directory contains itself)", prefix);
+    if (!visited_dirs.insert(dir.offset).second) {
+      sink.warn("format-error",
+                "directory reached twice (a loop or a shared directory): not walked again", prefix);
       return;
     }
     std::uint64_t off = std::uint64_t(dir.offset) * 4;
@@ -236,7 +237,6 @@ struct Walker {
                     path);
       }
     }
-    active_dirs.erase(dir.offset);
   }
 };
 

@@ -239,7 +239,7 @@ class Jffs2 {
   std::map<std::pair<std::uint32_t, std::string>, Dirent> dirents_;
   std::map<std::uint32_t, InodeInfo> inodes_;
   std::map<std::uint32_t, std::string> first_path_;
-  std::set<std::uint32_t> active_dirs_;
+  std::set<std::uint32_t> visited_dirs_;
   std::set<std::uint32_t> damaged_;  ///< inodes with a data node skipped for a bad CRC
   std::uint64_t bad_crc_ = 0, produced_ = 0;
   Status status_;
@@ -310,8 +310,10 @@ class Jffs2 {
                  prefix);
       return;
     }
-    if (!active_dirs_.insert(dir).second) {
-      sink_.warn("format-error", "directory loop (a directory contains itself)", prefix);
+    if (!visited_dirs_.insert(dir).second) {
+      sink_.warn("format-error",
+                 "directory reached twice (a loop or a shared directory): not walked again",
+                 prefix);
       return;
     }
     auto it = children.find(dir);
@@ -385,7 +387,6 @@ class Jffs2 {
         }
       }
     }
-    active_dirs_.erase(dir);
   }
 };
 

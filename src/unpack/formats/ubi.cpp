@@ -24,7 +24,8 @@ constexpr std::uint32_t kLayoutVolume = 0x7fffefff;
 constexpr std::uint32_t kMaxVolumes = 128;
 /// PEB sizes tried: powers of two in [kMinPeb, kMaxPeb].
 constexpr std::uint64_t kMinPeb = 1024, kMaxPeb = 4 * kMiB;
-constexpr std::uint8_t kDynamic = 1, kStatic = 2;
+/// Volume type of static volumes (1 is dynamic; anything else is read as dynamic).
+constexpr std::uint8_t kStatic = 2;
 
 /// UBI's CRC32: the CRC-32 polynomial seeded with all ones, no final inversion.
 std::uint32_t ucrc(Bytes b) {
@@ -173,6 +174,9 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   std::string desc =
       fmt::format("UBI, {} KiB PEBs, {} PEBs, {} volumes", peb / 1024, npeb, ids.size());
   std::set<std::string> used;
+  // Unmapped LEBs of dynamic volumes read as erased flash; all volumes together may fill no more
+  // LEBs than the image has PEBs (a hostile table cannot multiply the output).
+  std::uint64_t fill_budget = npeb;
   for (std::uint32_t id : ids) {
     if (auto st = sink.check_time(); !st) return fail(st.error().message, span);
     if (id >= kMaxVolumes) {
@@ -214,6 +218,12 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
           damaged = true;
           break;
         }
+        if (fill_budget == 0) {
+          sink.warn("format-error", "more unmapped logical blocks than the image has PEBs", name);
+          damaged = true;
+          break;
+        }
+        --fill_budget;
         if (!out->write(erased)) break;  // an unmapped LEB reads as erased flash
         continue;
       }
