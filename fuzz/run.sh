@@ -14,6 +14,10 @@ if [ "${#targets[@]}" -eq 0 ]; then
   echo "fuzz: no targets in $build/fuzz (run make fuzz-build)" >&2
   exit 1
 fi
+# Symbolised stack traces in the logs.
+for s in /usr/lib/llvm-16/bin/llvm-symbolizer "$(command -v llvm-symbolizer-16 || true)"; do
+  if [ -x "$s" ]; then export ASAN_SYMBOLIZER_PATH="$s" UBSAN_SYMBOLIZER_PATH="$s"; break; fi
+done
 status=0
 for bin in "${targets[@]}"; do
   [ -x "$bin" ] || continue

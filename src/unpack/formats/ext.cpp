@@ -57,7 +57,7 @@ errcode_t mem_read_blk64(io_channel ch, unsigned long long block, int count, voi
   if (ch->block_size > 0 && off / std::uint64_t(ch->block_size) != block)
     return EXT2_ET_LLSEEK_FAILED;
   const Bytes avail = sub(m->data, off, size);
-  std::memcpy(buf, avail.data(), avail.size());
+  if (!avail.empty()) std::memcpy(buf, avail.data(), avail.size());
   if (avail.size() < size) {
     std::memset(static_cast<std::uint8_t*>(buf) + avail.size(), 0, size - avail.size());
     m->short_read = true;
