@@ -53,8 +53,8 @@ PY
 
 mkdir -p t/d && printf 'file one\n' > t/d/f && ln -s d/f t/l && mkfifo t/p
 if command -v mkfs.cramfs >/dev/null; then mkfs.cramfs t "$c/cramfs/le.cramfs" >/dev/null; fi
-mkfs.jffs2 -q -r t -o "$c/jffs2/le.jffs2" -l -e 0x1000 -X zlib 2>/dev/null || true
-mkfs.jffs2 -q -r t -o "$c/jffs2/be.jffs2" -b -e 0x1000 2>/dev/null || true
+mkfs.jffs2 -r t -o "$c/jffs2/le.jffs2" -l -e 0x1000 -X zlib 2>/dev/null || true
+mkfs.jffs2 -r t -o "$c/jffs2/be.jffs2" -b -e 0x1000 2>/dev/null || true
 # A UBI image with one static volume; only the used PEBs' headers matter to the parser.
 printf 'ubi volume\n' > v.bin
 printf '[v]\nmode=ubi\nimage=v.bin\nvol_id=0\nvol_type=static\nvol_name=v\n' > u.cfg

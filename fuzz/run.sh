@@ -14,6 +14,10 @@ if [ "${#targets[@]}" -eq 0 ]; then
   echo "fuzz: no targets in $build/fuzz (run make fuzz-build)" >&2
   exit 1
 fi
+# Symbolised stack traces in the logs.
+for s in /usr/lib/llvm-16/bin/llvm-symbolizer "$(command -v llvm-symbolizer-16 || true)"; do
+  if [ -x "$s" ]; then export ASAN_SYMBOLIZER_PATH="$s" UBSAN_SYMBOLIZER_PATH="$s"; break; fi
+done
 status=0
 for bin in "${targets[@]}"; do
   [ -x "$bin" ] || continue
@@ -24,6 +28,13 @@ for bin in "${targets[@]}"; do
   seeds=()
   [ -d "$here/corpus/$id" ] && seeds+=("$here/corpus/$id")
   [ "$id" = carve ] && for d in "$here"/corpus/*/; do seeds+=("$d"); done
+  # The smallest ext image is 64 KiB of mostly zeros: made here rather than committed.
+  if [ "$id" = ext ] && [ ! -e "$work/seed.ext4" ] && command -v mkfs.ext4 >/dev/null; then
+    src="$(mktemp -d)" && mkdir -p "$src/d" && echo seed >"$src/d/f" && ln -s d/f "$src/l"
+    mkfs.ext4 -q -F -b 1024 -N 16 -O ^has_journal,^resize_inode -d "$src" "$work/seed.ext4" 128 \
+      >/dev/null 2>&1 || rm -f "$work/seed.ext4"
+    rm -rf "$src"
+  fi
   log="$build/fuzz-$id.log"
   if "$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$crashes/$id-" "$work" "${seeds[@]}" >"$log" 2>&1; then

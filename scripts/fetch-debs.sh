@@ -57,7 +57,7 @@ cached_any() {
 }
 
 declare -a files=() want=() want_idx=()
-n_cached=0
+n_cached=0 n_dl=0
 for p in "$@"; do
   if [ -n "${res[$p]:-}" ]; then
     read -r ver arch <<<"${res[$p]}"; name=$p
@@ -85,7 +85,7 @@ if [ "${#want[@]}" -gt 0 ]; then
   mv -f "$tmp"/*.deb "$cache"/ 2>/dev/null || true
   for i in "${!want[@]}"; do
     k=${want_idx[$i]}
-    [ -s "${files[$k]}" ] && continue
+    if [ -s "${files[$k]}" ]; then n_dl=$((n_dl + 1)); continue; fi
     # Offline, or the mirror moved on: an older cached version will do.
     p=${want[$i]%:*}
     if f=$(cached_any "$p"); then
@@ -106,4 +106,4 @@ for f in "${files[@]}"; do
   fi
   printf '%s\n' "$dst" >>"$outdir/.fetched"
 done
-echo "fetch-debs: ${#files[@]} packages in $outdir ($n_cached cached, ${#want[@]} downloaded)"
+echo "fetch-debs: ${#files[@]} packages in $outdir ($n_cached cached, $n_dl downloaded, $((${#files[@]} - n_cached - n_dl)) older cached)"

@@ -41,8 +41,8 @@ TEST(FormatFit, InlineDataImagesAndHashes) {
   auto u = unpack_file(fixture("fit.itb"));
   expect_fit_images(u);
   EXPECT_TRUE(u.warnings("crc-mismatch").empty());
-  EXPECT_TRUE(u.warnings("format-error").empty());
   const Container& fit = u.only("fit");
+  for (const Warning* w : u.warnings("format-error")) EXPECT_NE(w->container, fit.id) << w->message;
   EXPECT_EQ(fit.length, u.tree.image.size);
   // crc32 and sha1 of the kernel, sha256 of the others: all four checked and matching.
   std::size_t ok = 0;

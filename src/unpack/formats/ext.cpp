@@ -57,7 +57,7 @@ errcode_t mem_read_blk64(io_channel ch, unsigned long long block, int count, voi
   if (ch->block_size > 0 && off / std::uint64_t(ch->block_size) != block)
     return EXT2_ET_LLSEEK_FAILED;
   const Bytes avail = sub(m->data, off, size);
-  std::memcpy(buf, avail.data(), avail.size());
+  if (!avail.empty()) std::memcpy(buf, avail.data(), avail.size());
   if (avail.size() < size) {
     std::memset(static_cast<std::uint8_t*>(buf) + avail.size(), 0, size - avail.size());
     m->short_read = true;
@@ -143,6 +143,7 @@ std::optional<SuperFacts> super_facts(Bytes d) {
   const auto rev = *read_le<std::uint32_t>(s, 76);
   const auto compat = *read_le<std::uint32_t>(s, 92);
   const auto incompat = *read_le<std::uint32_t>(s, 96);
+  const auto first_data_block = *read_le<std::uint32_t>(s, 20);
   if (inodes == 0 || blocks_lo == 0 || log_block > 6 || blocks_per_group == 0 ||
       inodes_per_group == 0 || rev > 1)
     return std::nullopt;
@@ -150,6 +151,14 @@ std::optional<SuperFacts> super_facts(Bytes d) {
   f.block_size = 1024u << log_block;
   std::uint64_t blocks = blocks_lo;
   if (incompat & 0x80) blocks |= std::uint64_t(*read_le<std::uint32_t>(s, 0x150)) << 32;
+  // libext2fs allocates the group descriptor table from these counts before reading anything:
+  // the table must be consistent with the inode count and fit in the bytes we have.
+  if (first_data_block >= blocks) return std::nullopt;
+  const std::uint64_t groups =
+      (blocks - first_data_block + blocks_per_group - 1) / blocks_per_group;
+  const std::uint64_t desc =
+      (incompat & 0x80) ? std::max<std::uint16_t>(*read_le<std::uint16_t>(s, 0xfe), 32) : 32;
+  if (groups * inodes_per_group != inodes || groups * desc > d.size()) return std::nullopt;
   f.bytes = blocks * f.block_size;
   f.inodes = inodes;
   f.kind = (incompat & (0x40 | 0x80 | 0x200)) ? "ext4" : (compat & 0x4) ? "ext3" : "ext2";
@@ -179,7 +188,7 @@ struct Walker {
   ext2_filsys fs;
   Sink& sink;
   std::uint64_t image_bytes;
-  std::set<ext2_ino_t> active_dirs;
+  std::set<ext2_ino_t> visited_dirs;  // each directory walked once: loops and DAGs end here
   std::map<ext2_ino_t, std::string> first_path;  // hard links: inode -> first path written
   std::uint64_t written = 0;
   Status status;
@@ -277,8 +286,9 @@ struct Walker {
                 prefix);
       return;
     }
-    if (!active_dirs.insert(dir).second) {
-      sink.warn("format-error", "directory loop (a directory contains itself)", prefix);
+    if (!visited_dirs.insert(dir).second) {
+      sink.warn("format-error",
+                "directory reached twice (a loop or a shared directory): not walked again", prefix);
       return;
     }
     struct Child {
@@ -366,7 +376,6 @@ struct Walker {
       }
       (void)sink.node(e);
     }
-    active_dirs.erase(dir);
   }
 };
 
