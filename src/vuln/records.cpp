@@ -415,6 +415,15 @@ Result<Record> osv_record(element item) {
     Configuration cfg;
     cfg.nodes.push_back(std::move(node));
     r.configurations.push_back(std::move(cfg));
+    // OSS-Fuzz records give only a severity word, per affected package.
+    element es;
+    if (!r.cvss31.present() && !r.cvss30.present() && !r.cvss40.present() &&
+        !a["ecosystem_specific"].get(es)) {
+      auto sev = lower(str(es, "severity"));
+      if (sev == "moderate") sev = "medium";
+      if (sev == "low" || sev == "medium" || sev == "high" || sev == "critical")
+        r.cvss31.severity = sev;
+    }
   });
   return r;
 }
