@@ -54,12 +54,11 @@ CREATE TABLE IF NOT EXISTS cve(
 -- one placeholder row (criteria '') so that AND configurations evaluate exactly.
 CREATE TABLE IF NOT EXISTS cpe_match(
   cve INTEGER NOT NULL, cfg INTEGER NOT NULL, node INTEGER NOT NULL,
-  cfg_op TEXT NOT NULL, cfg_negate INTEGER NOT NULL,
-  node_op TEXT NOT NULL, node_negate INTEGER NOT NULL,
+  cfg_and INTEGER NOT NULL, cfg_negate INTEGER NOT NULL,   -- cfg_and: 1 AND, 0 OR
+  node_and INTEGER NOT NULL, node_negate INTEGER NOT NULL,
   vulnerable INTEGER NOT NULL,
-  criteria TEXT NOT NULL,
-  part TEXT, vendor TEXT, product TEXT, version TEXT, "update" TEXT,
-  sw_edition TEXT, target_sw TEXT, target_hw TEXT,
+  criteria TEXT NOT NULL,        -- the CPE 2.3 string (purl or osv:<ecosystem>/<name> for OSV)
+  vendor TEXT, product TEXT,     -- from criteria, lower-cased: the lookup key
   vsi TEXT, vse TEXT, vei TEXT, vee TEXT);
 )sql";
 
@@ -117,6 +116,19 @@ const char* format_name(vuln::ItemFormat f) {
 
 bool is_any(const std::string& s) {
   return s.empty() || s == "*";
+}
+
+// OSV rows store "<purl or osv:eco/name>@@<version>" for an exact version.
+std::optional<std::string> osv_version(std::string_view criteria) {
+  if (criteria.starts_with("cpe:")) return std::nullopt;
+  const auto at = criteria.rfind("@@");
+  if (at == std::string_view::npos) return std::string("*");
+  return std::string(criteria.substr(at + 2));
+}
+
+CpeName entry_cpe(std::string_view criteria) {
+  if (auto c = parse_cpe23(criteria)) return std::move(*c);
+  return CpeName{"a", "*", "*", "*", "*", "*", "*", "*", "*", "*", "*"};
 }
 
 bool in_range(const MatchEntry& m, std::string_view v) {
@@ -247,19 +259,18 @@ struct VulnDb::Impl {
   Result<Configuration> load_config(std::int64_t rid, std::int64_t cfg) {
     Configuration c;
     auto ms = prepare(
-        "SELECT cfg_op, cfg_negate, node, node_op, node_negate, vulnerable, criteria, part, "
-        "vendor, product, version, \"update\", vsi, vse, vei, vee FROM cpe_match "
-        "WHERE cve=?1 AND cfg=?2 ORDER BY node, rowid");
+        "SELECT cfg_and, cfg_negate, node, node_and, node_negate, vulnerable, criteria, vendor, "
+        "product, vsi, vse, vei, vee FROM cpe_match WHERE cve=?1 AND cfg=?2 ORDER BY node, rowid");
     if (!ms) return std::unexpected(ms.error());
     ms->bind(1, rid).bind(2, cfg);
     std::int64_t last_node = -1;
     while (ms->step()) {
-      c.is_and = ms->text(0) == "AND";
+      c.is_and = ms->i64(0) != 0;
       c.negate = ms->i64(1) != 0;
       if (ms->i64(2) != last_node) {
         last_node = ms->i64(2);
         Node n;
-        n.is_and = ms->text(3) == "AND";
+        n.is_and = ms->i64(3) != 0;
         n.negate = ms->i64(4) != 0;
         c.nodes.push_back(std::move(n));
       }
@@ -267,15 +278,15 @@ struct VulnDb::Impl {
       MatchEntry m;
       m.vulnerable = ms->i64(5) != 0;
       m.criteria = ms->text(6);
-      m.cpe.part = ms->text(7);
-      m.cpe.vendor = ms->text(8);
-      m.cpe.product = ms->text(9);
-      m.cpe.version = ms->text(10);
-      m.cpe.update = ms->text(11);
-      m.vsi = ms->text(12);
-      m.vse = ms->text(13);
-      m.vei = ms->text(14);
-      m.vee = ms->text(15);
+      m.cpe = entry_cpe(m.criteria);
+      // OSV rows keep their vendor (ANY) and name in the columns, not in a CPE string.
+      m.cpe.vendor = ms->text(7);
+      m.cpe.product = ms->text(8);
+      if (auto v = osv_version(m.criteria)) m.cpe.version = *v;
+      m.vsi = ms->text(9);
+      m.vse = ms->text(10);
+      m.vei = ms->text(11);
+      m.vee = ms->text(12);
       c.nodes.back().entries.push_back(std::move(m));
     }
     if (ms->failed()) return sql_error();
@@ -304,10 +315,9 @@ struct Importer {
          "cvss2_severity, cwe, aliases, digest) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
          "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"},
         {&im.ins_match,
-         "INSERT INTO cpe_match(cve, cfg, node, cfg_op, cfg_negate, node_op, node_negate, "
-         "vulnerable, criteria, part, vendor, product, version, \"update\", sw_edition, "
-         "target_sw, target_hw, vsi, vse, vei, vee) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-         "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"},
+         "INSERT INTO cpe_match(cve, cfg, node, cfg_and, cfg_negate, node_and, node_negate, "
+         "vulnerable, criteria, vendor, product, vsi, vse, vei, vee) VALUES(?1, ?2, ?3, ?4, ?5, "
+         "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
     };
     for (auto& [s, sql] : all) {
       auto p = db.prepare(sql);
@@ -382,21 +392,19 @@ struct Importer {
           Stmt& s = ins_match;
           s.reset();
           s.bind(1, rid).bind(2, std::int64_t(ci)).bind(3, std::int64_t(ni));
-          s.bind_static(4, cfg.is_and ? "AND" : "OR").bind(5, std::int64_t(cfg.negate));
-          s.bind_static(6, n.is_and ? "AND" : "OR").bind(7, std::int64_t(n.negate));
-          s.bind(8, std::int64_t(m.vulnerable)).bind_static(9, m.criteria);
-          bind_opt(s, 10, m.cpe.part);
-          bind_opt(s, 11, m.cpe.vendor);
-          bind_opt(s, 12, m.cpe.product);
-          bind_opt(s, 13, m.cpe.version);
-          bind_opt(s, 14, m.cpe.update);
-          bind_opt(s, 15, m.cpe.sw_edition);
-          bind_opt(s, 16, m.cpe.target_sw);
-          bind_opt(s, 17, m.cpe.target_hw);
-          bind_opt(s, 18, m.vsi);
-          bind_opt(s, 19, m.vse);
-          bind_opt(s, 20, m.vei);
-          bind_opt(s, 21, m.vee);
+          s.bind(4, std::int64_t(cfg.is_and)).bind(5, std::int64_t(cfg.negate));
+          s.bind(6, std::int64_t(n.is_and)).bind(7, std::int64_t(n.negate));
+          s.bind(8, std::int64_t(m.vulnerable));
+          if (m.criteria.starts_with("cpe:") || m.criteria.empty())
+            s.bind_static(9, m.criteria);
+          else  // OSV: keep the exact version of a `versions` entry with the package name
+            s.bind(9, m.cpe.version == "*" ? m.criteria : m.criteria + "@@" + m.cpe.version);
+          bind_opt(s, 10, m.cpe.vendor);
+          bind_opt(s, 11, m.cpe.product);
+          bind_opt(s, 12, m.vsi);
+          bind_opt(s, 13, m.vse);
+          bind_opt(s, 14, m.vei);
+          bind_opt(s, 15, m.vee);
           s.step();
           if (s.failed()) return db.sql_error();
           return {};
