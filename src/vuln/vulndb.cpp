@@ -212,7 +212,9 @@ Eval evaluate(const Configuration& cfg, const VulnQuery& q, const std::vector<Cp
 struct VulnDb::Impl {
   sqlite3* db = nullptr;
   std::filesystem::path path;
+  Stmt load_stmt;  // finalized before the connection closes (declared after db)
   ~Impl() {
+    load_stmt = Stmt();
     if (db) sqlite3_close_v2(db);
   }
 
@@ -258,10 +260,17 @@ struct VulnDb::Impl {
   // Loads configuration `cfg` of record `rid` with its nodes and entries.
   Result<Configuration> load_config(std::int64_t rid, std::int64_t cfg) {
     Configuration c;
-    auto ms = prepare(
-        "SELECT cfg_and, cfg_negate, node, node_and, node_negate, vulnerable, criteria, vendor, "
-        "product, vsi, vse, vei, vee FROM cpe_match WHERE cve=?1 AND cfg=?2 ORDER BY node, rowid");
-    if (!ms) return std::unexpected(ms.error());
+    // Prepared once per connection: a product such as linux_kernel has thousands of candidates.
+    if (!load_stmt.ok()) {
+      auto p = prepare(
+          "SELECT cfg_and, cfg_negate, node, node_and, node_negate, vulnerable, criteria, "
+          "vendor, product, vsi, vse, vei, vee FROM cpe_match WHERE cve=?1 AND cfg=?2 "
+          "ORDER BY node, rowid");
+      if (!p) return std::unexpected(p.error());
+      load_stmt = std::move(*p);
+    }
+    Stmt* ms = &load_stmt;
+    ms->reset();
     ms->bind(1, rid).bind(2, cfg);
     std::int64_t last_node = -1;
     while (ms->step()) {
