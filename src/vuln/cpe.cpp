@@ -119,6 +119,7 @@ std::optional<CpeName> parse_cpe23(std::string_view text) {
   if (!text.starts_with("cpe:2.3:")) return std::nullopt;
   text.remove_prefix(8);
   CpeName n;
+  n.version.reserve(16);
   std::string* fields[] = {&n.part,      &n.vendor,    &n.product,  &n.version,
                            &n.update,    &n.edition,   &n.language, &n.sw_edition,
                            &n.target_sw, &n.target_hw, &n.other};
@@ -133,7 +134,8 @@ std::optional<CpeName> parse_cpe23(std::string_view text) {
       cur = fields[f];
       continue;
     }
-    cur->push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    // ASCII lower-casing: CPE names are ASCII, and the locale-aware tolower is a hot spot.
+    cur->push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c);
   }
   if (f < 2 || n.part.size() != 1) return std::nullopt;
   for (std::string* s : fields)

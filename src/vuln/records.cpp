@@ -241,6 +241,7 @@ Result<Record> nvd20_record(element item) {
       Node node;
       node.is_and = str(n, "operator") == "AND";
       node.negate = boolean(n, "negate", false);
+      if (array a; !n["cpeMatch"].get_array().get(a)) node.entries.reserve(a.size());
       each(n, "cpeMatch", [&](element m) {
         MatchEntry e = entry_from_cpe(str(m, "criteria"), boolean(m, "vulnerable", true));
         bounds(m, e);

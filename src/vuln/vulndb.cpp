@@ -9,6 +9,7 @@
 #include <ctime>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "probity/hash.hpp"
 #include "probity/version.hpp"
@@ -307,9 +308,11 @@ struct VulnDb::Impl {
 struct Importer {
   VulnDb::Impl& db;
   Stmt find, del_match, del_cve, ins_cve, ins_match;
+  bool fresh = false;                    // the database was empty when the import began
+  std::unordered_set<std::string> seen;  // ids stored by this import (fresh only)
 
   static Result<Importer> make(VulnDb::Impl& db) {
-    Importer im{db, {}, {}, {}, {}, {}};
+    Importer im{db, {}, {}, {}, {}, {}, false, {}};
     struct {
       Stmt* s;
       const char* sql;
@@ -346,9 +349,12 @@ struct Importer {
   // Stores one record; returns false when it was skipped as not newer than the stored one.
   Result<bool> store(const Record& r, std::uint64_t& matches) {
     const std::string digest = r.digest();
+    // Into an empty database only records of this import can clash: skip the lookup otherwise.
+    bool lookup = true;
+    if (fresh) lookup = !seen.insert(r.id).second;
     find.reset();
     find.bind_static(1, r.id);
-    if (find.step()) {
+    if (lookup && find.step()) {
       const std::int64_t rid = find.i64(0);
       const std::string old_modified(find.text(1)), old_digest(find.text(2));
       find.reset();
@@ -362,7 +368,7 @@ struct Importer {
         s->step();
         if (s->failed()) return db.sql_error();
       }
-    } else if (find.failed()) {
+    } else if (lookup && find.failed()) {
       return db.sql_error();
     }
     find.reset();
@@ -497,6 +503,7 @@ Result<std::vector<VulnImportStats>> VulnDb::import_files(
 
   auto im = Importer::make(d);
   if (!im) return rollback(im.error());
+  im->fresh = fresh;
   auto src = d.prepare(
       "INSERT INTO source(path, format, records, imported_at, bytes) VALUES(?1, ?2, ?3, ?4, ?5)");
   if (!src) return rollback(src.error());
