@@ -80,7 +80,8 @@ struct VulnImportStats {
   std::vector<std::string> warnings;  ///< at most a few, with record ids
 };
 
-/// An open vulnerability database.
+/// An open vulnerability database. One instance per thread (it caches prepared statements);
+/// several instances may read the same file at once.
 class VulnDb {
  public:
   /// Opens (read_only) or opens/creates (writable) the database at `path`.
