@@ -116,6 +116,9 @@ struct Server::Impl {
   void routes() {
     http.new_task_queue = [n = opt.threads] { return new httplib::ThreadPool(n); };
     http.set_payload_max_length(opt.max_body);
+    // Small request/response pairs on kept-alive connections otherwise wait out Nagle plus
+    // delayed ACK (~40 ms each).
+    http.set_tcp_nodelay(true);
     http.set_read_timeout(10, 0);
     http.set_write_timeout(10, 0);
     http.Get("/checkpoint", [this](const httplib::Request&, httplib::Response& res) {

@@ -64,6 +64,7 @@ Result<std::string> witness_once(const WitnessOptions& opt) {
   httplib::Client cli(opt.url);
   cli.set_connection_timeout(5, 0);
   cli.set_read_timeout(10, 0);
+  cli.set_tcp_nodelay(true);
   auto res = cli.Get("/checkpoint");
   if (!res) return fail("cannot reach the log at " + opt.url);
   if (res->status != 200) return fail("log answered HTTP " + std::to_string(res->status));
