@@ -227,3 +227,81 @@ TEST_F(TlogServer, KillNineDuringAppendsLosesNoAcknowledgedEntry) {
   auto log = Log::open(dir());
   EXPECT_TRUE((*log)->check());
 }
+
+TEST_F(TlogServer, RateLimitAnswers429) {
+  auto srv = std::make_unique<ServerProc>(dir(), tmp.path / "token", tmp.path / "server.log",
+                                          std::vector<std::string>{"--rate", "1"});
+  ASSERT_GT(srv->port(), 0);
+  httplib::Client cli(srv->url());
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto r = cli.Post("/add", auth(), make_envelope(1, i, approver), "application/json");
+    ASSERT_TRUE(r);
+    ok += r->status == 200;
+    limited += r->status == 429;
+  }
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(limited, 3);
+  EXPECT_EQ(srv->terminate(), 0);
+  EXPECT_EQ(std::uint64_t(ok), *(*Log::open(dir()))->size());
+}
+
+TEST_F(TlogServer, WitnessRefusesForkAndRollback) {
+  // The real log L has 3 entries; F is a fork signed with the same key with 5 other entries.
+  {
+    auto log = Log::open(dir());
+    std::vector<Bytes> e;
+    for (int i = 0; i < 3; ++i) {
+      const auto s = make_envelope(2, i, approver);
+      e.emplace_back(s.begin(), s.end());
+    }
+    ASSERT_TRUE((*log)->append(e));
+    ASSERT_TRUE((*log)->checkpoint());
+    std::ofstream(tmp.path / "L.state") << *(*log)->latest_checkpoint();
+  }
+  const fs::path fork_dir = tmp.path / "F";
+  {
+    auto fork = Log::create(fork_dir, log_key);
+    ASSERT_TRUE(fork);
+    std::vector<Bytes> e;
+    for (int i = 0; i < 5; ++i) {
+      const auto s = make_envelope(3, i, approver);
+      e.emplace_back(s.begin(), s.end());
+    }
+    ASSERT_TRUE((*fork)->append(e));
+    ASSERT_TRUE((*fork)->checkpoint());
+    std::ofstream(tmp.path / "F.state") << *(*fork)->latest_checkpoint();
+  }
+  const auto wkey = *generate_key("witness.example/w1", KeyType::kCosignatureV1);
+  std::ofstream(tmp.path / "w.key") << wkey.to_string() << "\n";
+  std::ofstream(tmp.path / "log.pub") << log_key.pub.to_string() << "\n";
+  auto witness = [&](const std::string& url, const std::string& state) {
+    return run_probity({"log", "witness", "--url", url, "--log-key",
+                        (tmp.path / "log.pub").string(), "--key", (tmp.path / "w.key").string(),
+                        "--state", state, "--token-file", (tmp.path / "token").string()},
+                       tmp.path);
+  };
+  {  // Serving the fork to a witness that saw L at size 3: inconsistent, not cosigned.
+    ServerProc srv(fork_dir, tmp.path / "token", tmp.path / "server.log");
+    ASSERT_GT(srv.port(), 0);
+    const auto before = slurp(tmp.path / "L.state");
+    auto r = witness(srv.url(), (tmp.path / "L.state").string());
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("inconsistent"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(tmp.path / "L.state"), before);
+    EXPECT_EQ(srv.terminate(), 0);
+    EXPECT_FALSE((*Log::open(fork_dir))->checkpoint_covering(0, 1));
+  }
+  {  // Serving L (size 3) to a witness that saw size 5: rolled back, not cosigned.
+    ServerProc srv(dir(), tmp.path / "token", tmp.path / "server.log");
+    ASSERT_GT(srv.port(), 0);
+    auto r = witness(srv.url(), (tmp.path / "F.state").string());
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("rolled back"), std::string::npos) << r.err;
+    // The honest witness state for L is accepted and cosigned.
+    r = witness(srv.url(), (tmp.path / "L.state").string());
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(srv.terminate(), 0);
+    EXPECT_TRUE((*Log::open(dir()))->checkpoint_covering(0, 1));
+  }
+}
