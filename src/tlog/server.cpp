@@ -41,7 +41,7 @@ struct Server::Impl {
 
   std::mutex qmu;
   std::condition_variable qcv;
-  std::deque<Pending*> queue;
+  std::deque<std::shared_ptr<Pending>> queue;
   bool stopping = false;
   std::thread committer, checkpointer;
   std::mutex ckmu;
@@ -77,7 +77,7 @@ struct Server::Impl {
 
   void commit_loop() {
     for (;;) {
-      std::vector<Pending*> batch;
+      std::vector<std::shared_ptr<Pending>> batch;
       {
         std::unique_lock lock(qmu);
         qcv.wait(lock, [&] { return stopping || !queue.empty(); });
@@ -89,7 +89,7 @@ struct Server::Impl {
       }
       std::vector<Bytes> entries;
       entries.reserve(batch.size());
-      for (auto* p : batch) entries.push_back(std::move(p->entry));
+      for (auto& p : batch) entries.push_back(std::move(p->entry));
       auto idx = log.append(entries);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (idx)
@@ -171,19 +171,20 @@ struct Server::Impl {
         res.set_content("not a DSSE envelope: " + env.error().message + "\n", "text/plain");
         return;
       }
-      Pending pending{std::move(entry), {}};
-      auto fut = pending.done.get_future();
+      // Shared with the committer, so neither side can outlive the promise.
+      auto pending = std::make_shared<Pending>();
+      pending->entry = std::move(entry);
+      auto fut = pending->done.get_future();
       {
         std::lock_guard lock(qmu);
         if (stopping) {
           res.status = 503;
           return;
         }
-        queue.push_back(&pending);
+        queue.push_back(pending);
       }
       qcv.notify_one();
-      // The committer always fulfils the promise (the queue is drained before it exits), so
-      // `pending` outlives its use there.
+      // The committer always fulfils the promise: the queue is drained before it exits.
       if (fut.wait_for(kCommitWait) != std::future_status::ready) fut.wait();
       auto idx = fut.get();
       if (!idx) {
