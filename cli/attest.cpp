@@ -38,7 +38,7 @@ nlohmann::json verdict_summary(const nlohmann::json& v) {
 
 Command add_attest(CLI::App& parent) {
   struct Args {
-    std::string image, report, out;
+    std::string image, report, out, countersign;
     std::vector<std::string> keys;
   };
   auto args = std::make_shared<Args>();
@@ -47,8 +47,11 @@ Command add_attest(CLI::App& parent) {
       "Sign an in-toto Statement v1 about IMAGE (predicate " +
           std::string(tlog::kScanPredicateType) +
           ") in a DSSE envelope.\nExit codes: 0 written, 2 bad usage or unreadable input.");
-  app->add_option("IMAGE", args->image, "Firmware image (the statement's subject)")->required();
-  app->add_option("--report", args->report, "report.json from probity scan")->required();
+  app->add_option("IMAGE", args->image, "Firmware image (the statement's subject)");
+  app->add_option("--report", args->report, "report.json from probity scan");
+  app->add_option("--countersign", args->countersign,
+                  "Add the --key signatures to this existing envelope instead (approvers sign "
+                  "one after another; IMAGE and --report are then not used)");
   app->add_option("--key", args->keys, "Approver private key (repeat for several approvers)")
       ->required();
   app->add_option("--out", args->out, "Envelope file to write")->required();
@@ -57,6 +60,25 @@ Command add_attest(CLI::App& parent) {
               fmt::print(stderr, "probity attest: {}\n", m);
               return kExitUsage;
             };
+            if (!args->countersign.empty()) {
+              auto text = tlog::read_small_file(args->countersign, tlog::kMaxEntryBytes);
+              if (!text) return usage(text.error().to_string());
+              auto env = tlog::parse_envelope(
+                  {reinterpret_cast<const std::uint8_t*>(text->data()), text->size()});
+              if (!env) return usage(args->countersign + ": " + env.error().message);
+              for (const auto& k : args->keys) {
+                auto key = tlog::read_private_key(k);
+                if (!key) return usage(key.error().to_string());
+                if (auto s = tlog::dsse_sign(*env, *key); !s) return usage(s.error().to_string());
+              }
+              if (auto s = tlog::write_file_atomic(args->out, env->serialize()); !s)
+                return usage(s.error().to_string());
+              fmt::print("countersigned {} ({} signatures) -> {}\n", args->countersign,
+                         env->signatures.size(), args->out);
+              return kExitOk;
+            }
+            if (args->image.empty() || args->report.empty())
+              return usage("IMAGE and --report are required (or --countersign ENVELOPE)");
             auto digest = sha256_file(args->image);
             if (!digest) return usage(digest.error().to_string());
             auto report_text = tlog::read_small_file(args->report, kMaxReportBytes);

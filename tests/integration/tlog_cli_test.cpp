@@ -57,10 +57,25 @@ TEST_F(TlogCli, ReleaseFlowAndFlashTimeVerify) {
   EXPECT_EQ(st["predicate"]["policy"]["digest"]["sha256"], "ab12");
   EXPECT_EQ(st["predicate"]["db_snapshot"], "2026-11-01");
   EXPECT_EQ(st["predicate"]["sbom"]["digest"]["sha256"].get<std::string>().size(), 64u);
+  // Approvers may sign one after another: bob countersigns alice's envelope of fw2.
   ASSERT_EQ(run({"attest", p("fw2.bin"), "--report", p("report.json"), "--key", p("alice.key"),
-                 "--out", p("fw2.env")})
+                 "--out", p("fw2.alice.env")})
                 .code,
             0);
+  r = run({"attest", "--countersign", p("fw2.alice.env"), "--key", p("bob.key"), "--out",
+           p("fw2.env")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  {
+    const std::string a = slurp(p("fw2.alice.env")), b = slurp(p("fw2.env"));
+    auto ea =
+        probity::tlog::parse_envelope({reinterpret_cast<const std::uint8_t*>(a.data()), a.size()});
+    auto eb =
+        probity::tlog::parse_envelope({reinterpret_cast<const std::uint8_t*>(b.data()), b.size()});
+    ASSERT_TRUE(ea && eb);
+    EXPECT_EQ(ea->payload, eb->payload);
+    EXPECT_EQ(eb->signatures.size(), 2u);
+  }
+  EXPECT_EQ(run({"attest", "--key", p("alice.key"), "--out", p("x.env")}).code, 2);
 
   ASSERT_EQ(run({"log", "init", "--dir", p("L"), "--key", p("log.key")}).code, 0);
   r = run({"log", "append", "--dir", p("L"), p("fw.env")});
@@ -119,7 +134,8 @@ TEST_F(TlogCli, ReleaseFlowAndFlashTimeVerify) {
   ASSERT_EQ(run({"log", "bundle", "--dir", p("L"), p("fw2.bin"), "--out", p("fw2.bundle")}).code,
             0);
   r = run({"verify", p("fw2.bin"), "--bundle", p("fw2.bundle"), "--log-key", p("log.pub"),
-           "--approver-key", p("alice.pub"), "--state", p("station.state"), "--json"});
+           "--approver-key", p("alice.pub"), "--approver-key", p("bob.pub"), "--approver-threshold",
+           "2", "--state", p("station.state"), "--json"});
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["verified"], true);
   r = run(verify_fw);
