@@ -185,7 +185,7 @@ Command add_log_bench(CLI::App& parent) {
               auto port = server.bind();
               if (!port) return kExitFail;
               std::thread th([&] { (void)server.run(); });
-              std::atomic<std::uint64_t> ok{0};
+              std::atomic<std::uint64_t> ok{0}, failures{0};
               const auto t = Clock::now();
               std::vector<std::thread> clients;
               for (unsigned c = 0; c < a->http_clients; ++c)
@@ -193,11 +193,17 @@ Command add_log_bench(CLI::App& parent) {
                   httplib::Client cli("127.0.0.1", *port);
                   cli.set_keep_alive(true);
                   cli.set_tcp_nodelay(true);
+                  cli.set_read_timeout(60, 0);
                   httplib::Headers h{{"Authorization", "Bearer bench-token"}};
                   for (unsigned i = 0; i < a->http_each; ++i) {
                     auto r = cli.Post("/add", h, fake_envelope(size + 1000000ull * (c + 1) + i),
                                       "application/json");
-                    if (r && r->status == 200) ++ok;
+                    if (r && r->status == 200)
+                      ++ok;
+                    else if (failures++ < 3)
+                      fmt::print(
+                          stderr, "log-bench: append {} of client {} failed: {}\n", i, c,
+                          r ? "HTTP " + std::to_string(r->status) : httplib::to_string(r.error()));
                   }
                 });
               for (auto& c : clients) c.join();
@@ -206,6 +212,7 @@ Command add_log_bench(CLI::App& parent) {
               th.join();
               out["http_clients"] = a->http_clients;
               out["http_appends"] = ok.load();
+              out["http_failed"] = failures.load();
               out["http_appends_per_s"] = double(ok.load()) / secs;
             }
             std::cout << out.dump(2) << "\n";

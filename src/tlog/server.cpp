@@ -1,9 +1,13 @@
 // The log's HTTP front (cpp-httplib, plain HTTP for loopback or behind a TLS proxy): the read
 // side as static C2SP tlog-tiles resources, and an authenticated append with group commit.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -19,6 +23,10 @@ namespace {
 
 /// Entries committed in one transaction at most: bounds a batch's latency and memory.
 constexpr std::size_t kMaxCommitBatch = 4096;
+/// Pending connections the kernel queues for accept(). Debian's prebuilt cpp-httplib listens
+/// with a backlog of 5, which drops the handshakes of a burst of concurrent clients (their first
+/// request then fails); the listening socket is re-armed with this backlog after bind.
+constexpr int kListenBacklog = 1024;
 /// How long an append waits for its commit before the client is told 503.
 constexpr auto kCommitWait = std::chrono::seconds(60);
 
@@ -26,6 +34,27 @@ struct Pending {
   Bytes entry;
   std::promise<Result<std::uint64_t>> done;
 };
+
+// Linux lets listen() be called again on a listening socket to change its backlog. httplib does
+// not expose its socket, so find the one listening on our port.
+void widen_backlog(int port) {
+  for (int fd = 3; fd < 65536; ++fd) {
+    int accepting = 0;
+    socklen_t len = sizeof accepting;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0) {
+      if (errno == EBADF && fd > 1024) break;
+      continue;
+    }
+    if (!accepting) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int p = -1;
+    if (addr.ss_family == AF_INET) p = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) p = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (p == port) ::listen(fd, kListenBacklog);
+  }
+}
 
 std::string token_digest(std::string_view s) {
   return sha256_hex({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
@@ -119,6 +148,11 @@ struct Server::Impl {
     // Small request/response pairs on kept-alive connections otherwise wait out Nagle plus
     // delayed ACK (~40 ms each).
     http.set_tcp_nodelay(true);
+    // httplib closes a kept-alive connection after 5 requests by default; a client that sends
+    // its next POST as the server closes gets a read error for an entry it cannot know the fate
+    // of. Keep connections for many requests instead.
+    http.set_keep_alive_max_count(100000);
+    http.set_keep_alive_timeout(30);
     http.set_read_timeout(10, 0);
     http.set_write_timeout(10, 0);
     http.Get("/checkpoint", [this](const httplib::Request&, httplib::Response& res) {
@@ -228,6 +262,7 @@ Result<int> Server::bind() {
   } else if (!impl_->http.bind_to_port(impl_->opt.host, port)) {
     return fail("cannot bind " + impl_->opt.host + ":" + std::to_string(port));
   }
+  widen_backlog(port);
   return port;
 }
 
