@@ -48,8 +48,8 @@ lines = [
  "| mode | appends/s | floor 5,000/s |", "|---|---:|---|",
  f"| batched, {r['batch']} entries per transaction | {r['batched_appends_per_s']:,.0f} | {floor_ok} |",
  f"| unbatched, one fsync per entry | {r['single_appends_per_s']:,.0f} | (contrast) |",
- f"| HTTP POST /add, {r['http_clients']} concurrent clients (group commit) | {r['http_appends_per_s']:,.0f} | |",
- f"| HTTP POST /add, {r64['http_clients']} concurrent clients (group commit) | {r64['http_appends_per_s']:,.0f} | |",
+ f"| HTTP POST /add, {r['http_clients']} concurrent clients (group commit) | {r['http_appends_per_s']:,.0f} | {r['http_failed']} requests failed |",
+ f"| HTTP POST /add, {r64['http_clients']} concurrent clients (group commit) | {r64['http_appends_per_s']:,.0f} | {r64['http_failed']} requests failed |",
  "", f"Peak RSS of the {r['entries']:,}-entry run: {rss_mb:.0f} MiB.", "",
  f"## Proofs at {r['tree_size']:,} entries ({r['inclusion_generate']['n']} random each, microseconds)", "",
  f"Load average during the run: {r.get('loadavg_1min', float('nan')):.1f} on {r.get('cores')} cores "
