@@ -1,0 +1,48 @@
+// probity key generate --name NAME --out PREFIX [--witness]
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "probity/tlog.hpp"
+
+namespace probity::cli {
+
+Command add_key(CLI::App& parent) {
+  struct Args {
+    std::string name, out;
+    bool witness = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* app = parent.add_subcommand("key", "Manage Ed25519 signing keys (C2SP signed-note).");
+  app->require_subcommand(1);
+  CLI::App* gen = app->add_subcommand(
+      "generate",
+      "Write PREFIX.key (private, mode 0600) and PREFIX.pub (verifier key name+keyid+base64).\n"
+      "Exit codes: 0 written, 2 bad usage or cannot write.");
+  gen->add_option("--name", args->name, "Key name (log origin, approver or witness name)")
+      ->required();
+  gen->add_option("--out", args->out, "Output prefix")->required();
+  gen->add_flag("--witness", args->witness,
+                "A witness key: C2SP tlog-cosignature/v1 (signature type 0x04)");
+  return {
+      app, [args]() -> int {
+        auto key = tlog::generate_key(
+            args->name, args->witness ? tlog::KeyType::kCosignatureV1 : tlog::KeyType::kEd25519);
+        if (!key) {
+          fmt::print(stderr, "probity key generate: {}\n", key.error().to_string());
+          return kExitUsage;
+        }
+        if (auto s = tlog::write_file_atomic(args->out + ".key", key->to_string() + "\n", true);
+            !s) {
+          fmt::print(stderr, "probity key generate: {}\n", s.error().to_string());
+          return kExitUsage;
+        }
+        if (auto s = tlog::write_file_atomic(args->out + ".pub", key->pub.to_string() + "\n"); !s) {
+          fmt::print(stderr, "probity key generate: {}\n", s.error().to_string());
+          return kExitUsage;
+        }
+        fmt::print("{}\n", key->pub.to_string());
+        return kExitOk;
+      }};
+}
+
+}  // namespace probity::cli

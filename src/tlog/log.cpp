@@ -1,0 +1,528 @@
+// The durable log: SQLite in WAL mode with synchronous=FULL. One transaction per append batch
+// stores the entries (exact bytes) and every new complete-subtree hash, so proofs and tiles are
+// index lookups and a crash at any moment leaves either the whole batch or none of it.
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <bit>
+#include <cstring>
+#include <mutex>
+
+#include "probity/tlog.hpp"
+
+namespace probity::tlog {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL, subject TEXT);
+CREATE INDEX IF NOT EXISTS entries_subject ON entries(subject);
+CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cosignatures(size INTEGER NOT NULL, line TEXT NOT NULL,
+                                        PRIMARY KEY(size, line));
+)sql";
+/// Node ids pack (level, index) as level << 56 | index; logs stay far below 2^56 entries.
+constexpr unsigned kLevelShift = 56;
+constexpr std::uint64_t kMaxLogEntries = std::uint64_t(1) << kLevelShift;
+/// Witnesses per checkpoint a log stores (each posted line is kept once).
+constexpr std::size_t kMaxCosignaturesPerCheckpoint = 32;
+/// How long a writer waits for another process's lock.
+constexpr int kBusyTimeoutMs = 30000;
+
+std::int64_t node_id(unsigned level, std::uint64_t index) {
+  return std::int64_t((std::uint64_t(level) << kLevelShift) | index);
+}
+
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  ~Stmt() { sqlite3_finalize(s); }
+};
+
+}  // namespace
+
+struct Log::Impl {
+  std::filesystem::path dir;
+  sqlite3* db = nullptr;
+  PrivateKey key;
+  std::mutex mu;
+  Stmt ins_entry, ins_node, get_node, get_entry, get_size, find_subject, get_ckpt, ins_ckpt,
+      get_cosigs, ins_cosig, count_cosigs;
+
+  ~Impl() {
+    // Statements must be finalized before the connection closes; members die after this body,
+    // so finalize explicitly here.
+    for (Stmt* s : {&ins_entry, &ins_node, &get_node, &get_entry, &get_size, &find_subject,
+                    &get_ckpt, &ins_ckpt, &get_cosigs, &ins_cosig, &count_cosigs}) {
+      sqlite3_finalize(s->s);
+      s->s = nullptr;
+    }
+    if (db) sqlite3_close(db);
+  }
+
+  Error db_error(const std::string& what) const {
+    return Error{what + ": " + sqlite3_errmsg(db), (dir / "log.db").string(), 0};
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "sqlite error";
+      sqlite3_free(err);
+      return fail(std::string("sqlite: ") + m + " in " + sql, 0, (dir / "log.db").string());
+    }
+    return {};
+  }
+
+  Status prepare(Stmt& st, const char* sql) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st.s, nullptr) != SQLITE_OK)
+      return std::unexpected(db_error("sqlite prepare"));
+    return {};
+  }
+
+  Status open_db(bool create) {
+    const auto path = (dir / "log.db").string();
+    const int flags =
+        SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK)
+      return fail(std::string("cannot open log database: ") + (db ? sqlite3_errmsg(db) : "?"), 0,
+                  path);
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    // WAL: readers never block the writer; FULL: a COMMIT returns only after the WAL is fsynced,
+    // so an acknowledged append survives power loss.
+    if (auto s = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !s) return s;
+    // Proofs are ~2 log2(n) random node lookups: map the file and keep a larger page cache so
+    // they are memory reads rather than read() calls.
+    if (auto s = exec("PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;"); !s) return s;
+    if (create)
+      if (auto s = exec(kSchema); !s) return s;
+    const std::pair<Stmt*, const char*> stmts[] = {
+        {&ins_entry, "INSERT INTO entries(idx, data, subject) VALUES(?, ?, ?)"},
+        {&ins_node, "INSERT INTO nodes(id, hash) VALUES(?, ?)"},
+        {&get_node, "SELECT hash FROM nodes WHERE id = ?"},
+        {&get_entry, "SELECT data FROM entries WHERE idx = ?"},
+        {&get_size, "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries"},
+        {&find_subject, "SELECT idx FROM entries WHERE subject = ? ORDER BY idx DESC LIMIT 1"},
+        {&get_ckpt, "SELECT note FROM checkpoints WHERE size = ?"},
+        {&ins_ckpt, "INSERT OR IGNORE INTO checkpoints(size, note) VALUES(?, ?)"},
+        {&get_cosigs, "SELECT line FROM cosignatures WHERE size = ? ORDER BY rowid"},
+        {&ins_cosig, "INSERT OR IGNORE INTO cosignatures(size, line) VALUES(?, ?)"},
+        {&count_cosigs, "SELECT COUNT(*) FROM cosignatures WHERE size = ?"},
+    };
+    for (auto& [st, sql] : stmts)
+      if (auto s = prepare(*st, sql); !s) return s;
+    return {};
+  }
+
+  Result<std::uint64_t> size_locked() {
+    sqlite3_reset(get_size.s);
+    if (sqlite3_step(get_size.s) != SQLITE_ROW) return std::unexpected(db_error("size"));
+    return std::uint64_t(sqlite3_column_int64(get_size.s, 0));
+  }
+
+  Result<Hash> node_locked(unsigned level, std::uint64_t index) {
+    if (level >= 64 || index >= kMaxLogEntries) return fail("node out of range");
+    sqlite3_reset(get_node.s);
+    sqlite3_bind_int64(get_node.s, 1, node_id(level, index));
+    const int rc = sqlite3_step(get_node.s);
+    if (rc != SQLITE_ROW)
+      return fail("log has no complete subtree at level " + std::to_string(level) + " index " +
+                  std::to_string(index));
+    Hash h;
+    if (sqlite3_column_bytes(get_node.s, 0) != 32) return fail("corrupt node hash in log.db");
+    std::memcpy(h.data(), sqlite3_column_blob(get_node.s, 0), 32);
+    return h;
+  }
+
+  NodeGetter locked_getter() {
+    return [this](unsigned l, std::uint64_t i) { return node_locked(l, i); };
+  }
+
+  Status put_node(unsigned level, std::uint64_t index, const Hash& h) {
+    sqlite3_reset(ins_node.s);
+    sqlite3_bind_int64(ins_node.s, 1, node_id(level, index));
+    sqlite3_bind_blob(ins_node.s, 2, h.data(), 32, SQLITE_STATIC);
+    if (sqlite3_step(ins_node.s) != SQLITE_DONE) return std::unexpected(db_error("insert node"));
+    return {};
+  }
+
+  Result<std::string> note_with_cosigs(std::uint64_t size) {
+    sqlite3_reset(get_ckpt.s);
+    sqlite3_bind_int64(get_ckpt.s, 1, std::int64_t(size));
+    if (sqlite3_step(get_ckpt.s) != SQLITE_ROW)
+      return fail("no checkpoint of size " + std::to_string(size));
+    std::string note(reinterpret_cast<const char*>(sqlite3_column_text(get_ckpt.s, 0)),
+                     std::size_t(sqlite3_column_bytes(get_ckpt.s, 0)));
+    sqlite3_reset(get_cosigs.s);
+    sqlite3_bind_int64(get_cosigs.s, 1, std::int64_t(size));
+    while (sqlite3_step(get_cosigs.s) == SQLITE_ROW)
+      note.append(reinterpret_cast<const char*>(sqlite3_column_text(get_cosigs.s, 0)),
+                  std::size_t(sqlite3_column_bytes(get_cosigs.s, 0)));
+    return note;
+  }
+
+  std::size_t cosig_count(std::uint64_t size) {
+    sqlite3_reset(count_cosigs.s);
+    sqlite3_bind_int64(count_cosigs.s, 1, std::int64_t(size));
+    if (sqlite3_step(count_cosigs.s) != SQLITE_ROW) return 0;
+    return std::size_t(sqlite3_column_int64(count_cosigs.s, 0));
+  }
+};
+
+Log::Log(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Log::~Log() = default;
+
+Result<std::unique_ptr<Log>> Log::create(const std::filesystem::path& dir, const PrivateKey& key) {
+  if (key.type != KeyType::kEd25519) return fail("a log key must be an Ed25519 (0x01) key");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail("cannot create log directory: " + ec.message(), 0, dir.string());
+  if (std::filesystem::exists(dir / "log.db"))
+    return fail("a log already exists here", 0, (dir / "log.db").string());
+  if (auto s = write_file_atomic(dir / "log.key", key.to_string() + "\n", true); !s)
+    return std::unexpected(s.error());
+  if (auto s = write_file_atomic(dir / "log.pub", key.pub.to_string() + "\n"); !s)
+    return std::unexpected(s.error());
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->key = key;
+  if (auto s = impl->open_db(true); !s) return std::unexpected(s.error());
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(impl->db, "INSERT OR REPLACE INTO meta(k, v) VALUES('origin', ?)", -1, &st,
+                     nullptr);
+  sqlite3_bind_text(st, 1, key.name.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return std::unexpected(impl->db_error("write origin"));
+  return std::unique_ptr<Log>(new Log(std::move(impl)));
+}
+
+Result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir) {
+  if (!std::filesystem::exists(dir / "log.db"))
+    return fail("no log here (run probity log init)", 0, dir.string());
+  auto key = read_private_key(dir / "log.key");
+  if (!key) return std::unexpected(key.error());
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->key = *key;
+  if (auto s = impl->open_db(false); !s) return std::unexpected(s.error());
+  return std::unique_ptr<Log>(new Log(std::move(impl)));
+}
+
+const PublicKey& Log::public_key() const {
+  return impl_->key.pub;
+}
+const std::string& Log::origin() const {
+  return impl_->key.name;
+}
+
+Result<std::uint64_t> Log::size() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->size_locked();
+}
+
+Result<std::vector<std::uint64_t>> Log::append(std::span<const Bytes> entries) {
+  // Validate before taking the write lock: a bad entry rejects the whole batch.
+  std::vector<std::optional<std::string>> subjects;
+  subjects.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    if (e.empty() || e.size() > kMaxEntryBytes)
+      return fail("entry " + std::to_string(i) + " has " + std::to_string(e.size()) +
+                  " bytes; entries hold 1 to " + std::to_string(kMaxEntryBytes));
+    auto env = parse_envelope(e);
+    if (!env)
+      return fail("entry " + std::to_string(i) + " is not a DSSE envelope: " + env.error().message);
+    auto d = statement_subject_digests(*env);
+    subjects.push_back(d.empty() ? std::nullopt : std::optional(d.front()));
+  }
+  std::lock_guard lock(impl_->mu);
+  auto& I = *impl_;
+  if (auto s = I.exec("BEGIN IMMEDIATE"); !s) return std::unexpected(s.error());
+  auto rollback = [&](Error e) -> Result<std::vector<std::uint64_t>> {
+    I.exec("ROLLBACK");
+    return std::unexpected(std::move(e));
+  };
+  auto n = I.size_locked();
+  if (!n) return rollback(n.error());
+  if (*n + entries.size() >= kMaxLogEntries) return rollback(Error{"log is full", "", 0});
+  // The right edge of the tree: frontier[l] is the complete subtree at level l when bit l of
+  // the size is set.
+  std::array<Hash, 64> frontier{};
+  for (unsigned l = 0; l < 64; ++l)
+    if ((*n >> l) & 1) {
+      auto h = I.node_locked(l, (*n >> l) - 1);
+      if (!h) return rollback(h.error());
+      frontier[l] = *h;
+    }
+  std::vector<std::uint64_t> out;
+  out.reserve(entries.size());
+  std::uint64_t size = *n;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::uint64_t idx = size;
+    sqlite3_reset(I.ins_entry.s);
+    sqlite3_bind_int64(I.ins_entry.s, 1, std::int64_t(idx));
+    sqlite3_bind_blob(I.ins_entry.s, 2, entries[i].data(), int(entries[i].size()), SQLITE_STATIC);
+    if (subjects[i])
+      sqlite3_bind_text(I.ins_entry.s, 3, subjects[i]->c_str(), -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(I.ins_entry.s, 3);
+    if (sqlite3_step(I.ins_entry.s) != SQLITE_DONE) return rollback(I.db_error("insert entry"));
+    Hash h = leaf_hash(entries[i]);
+    if (auto s = I.put_node(0, idx, h); !s) return rollback(s.error());
+    unsigned level = 0;
+    std::uint64_t at = idx;
+    while (at & 1) {
+      h = node_hash(frontier[level], h);
+      ++level;
+      at >>= 1;
+      if (auto s = I.put_node(level, at, h); !s) return rollback(s.error());
+    }
+    frontier[level] = h;
+    out.push_back(idx);
+    ++size;
+  }
+  if (auto s = I.exec("COMMIT"); !s) return rollback(s.error());
+  return out;
+}
+
+Result<Bytes> Log::entry(std::uint64_t index) {
+  std::lock_guard lock(impl_->mu);
+  auto& st = impl_->get_entry.s;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, std::int64_t(index));
+  if (sqlite3_step(st) != SQLITE_ROW) return fail("no entry " + std::to_string(index));
+  const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st, 0));
+  return Bytes(p, p + sqlite3_column_bytes(st, 0));
+}
+
+Result<Hash> Log::node(unsigned level, std::uint64_t index) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->node_locked(level, index);
+}
+
+NodeGetter Log::getter() {
+  return [this](unsigned l, std::uint64_t i) { return node(l, i); };
+}
+
+Result<Hash> Log::root(std::uint64_t size) {
+  std::lock_guard lock(impl_->mu);
+  auto n = impl_->size_locked();
+  if (!n) return std::unexpected(n.error());
+  if (size > *n) return fail("tree size " + std::to_string(size) + " is beyond the log");
+  return tree_root(size, impl_->locked_getter());
+}
+
+Result<std::string> Log::checkpoint() {
+  std::lock_guard lock(impl_->mu);
+  auto& I = *impl_;
+  // One read transaction: the size and the hashes come from the same snapshot.
+  if (auto s = I.exec("BEGIN IMMEDIATE"); !s) return std::unexpected(s.error());
+  auto n = I.size_locked();
+  if (!n) {
+    I.exec("ROLLBACK");
+    return std::unexpected(n.error());
+  }
+  if (auto existing = I.note_with_cosigs(*n)) {
+    I.exec("COMMIT");
+    return existing;
+  }
+  auto root = tree_root(*n, I.locked_getter());
+  if (!root) {
+    I.exec("ROLLBACK");
+    return std::unexpected(root.error());
+  }
+  Checkpoint c{I.key.name, *n, *root, {}};
+  const std::string text = c.text();
+  auto sig = sign_note_text(text, I.key);
+  if (!sig) {
+    I.exec("ROLLBACK");
+    return std::unexpected(sig.error());
+  }
+  const std::string note = Note{text, {*sig}}.to_string();
+  sqlite3_reset(I.ins_ckpt.s);
+  sqlite3_bind_int64(I.ins_ckpt.s, 1, std::int64_t(*n));
+  sqlite3_bind_text(I.ins_ckpt.s, 2, note.c_str(), int(note.size()), SQLITE_STATIC);
+  if (sqlite3_step(I.ins_ckpt.s) != SQLITE_DONE) {
+    auto e = I.db_error("insert checkpoint");
+    I.exec("ROLLBACK");
+    return std::unexpected(e);
+  }
+  if (auto s = I.exec("COMMIT"); !s) return std::unexpected(s.error());
+  return note;
+}
+
+Result<std::string> Log::latest_checkpoint() {
+  auto sizes = checkpoint_sizes(1);
+  if (!sizes) return std::unexpected(sizes.error());
+  if (sizes->empty()) return fail("the log has no checkpoint yet (run probity log checkpoint)");
+  std::lock_guard lock(impl_->mu);
+  return impl_->note_with_cosigs(sizes->front());
+}
+
+Result<std::vector<std::uint64_t>> Log::checkpoint_sizes(std::size_t limit) {
+  std::lock_guard lock(impl_->mu);
+  Stmt st;
+  if (auto s = impl_->prepare(st, "SELECT size FROM checkpoints ORDER BY size DESC LIMIT ?"); !s)
+    return std::unexpected(s.error());
+  sqlite3_bind_int64(st.s, 1, std::int64_t(limit));
+  std::vector<std::uint64_t> out;
+  while (sqlite3_step(st.s) == SQLITE_ROW)
+    out.push_back(std::uint64_t(sqlite3_column_int64(st.s, 0)));
+  return out;
+}
+
+Result<std::string> Log::checkpoint_covering(std::uint64_t index, std::size_t min_cosignatures) {
+  std::lock_guard lock(impl_->mu);
+  Stmt st;
+  if (auto s = impl_->prepare(st, "SELECT size FROM checkpoints WHERE size > ? ORDER BY size DESC");
+      !s)
+    return std::unexpected(s.error());
+  sqlite3_bind_int64(st.s, 1, std::int64_t(index));
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    const auto size = std::uint64_t(sqlite3_column_int64(st.s, 0));
+    if (impl_->cosig_count(size) >= min_cosignatures) return impl_->note_with_cosigs(size);
+  }
+  return fail("no checkpoint covers entry " + std::to_string(index) + " with at least " +
+              std::to_string(min_cosignatures) + " cosignatures");
+}
+
+Status Log::add_cosignatures(std::string_view note_text) {
+  auto note = parse_note(note_text);
+  if (!note) return std::unexpected(note.error());
+  auto c = parse_checkpoint(note->text);
+  if (!c) return std::unexpected(c.error());
+  std::lock_guard lock(impl_->mu);
+  auto& I = *impl_;
+  auto stored = I.note_with_cosigs(c->size);
+  if (!stored) return std::unexpected(stored.error());
+  auto stored_note = parse_note(*stored);
+  if (!stored_note || stored_note->text != note->text)
+    return fail("cosigned checkpoint does not match the log's checkpoint of that size");
+  std::size_t have = I.cosig_count(c->size);
+  for (const auto& s : note->sigs) {
+    if (s.name == I.key.name && s.id == I.key.pub.id) continue;  // the log's own signature
+    if (have >= kMaxCosignaturesPerCheckpoint) return fail("too many cosignatures");
+    const std::string line = s.line();
+    sqlite3_reset(I.ins_cosig.s);
+    sqlite3_bind_int64(I.ins_cosig.s, 1, std::int64_t(c->size));
+    sqlite3_bind_text(I.ins_cosig.s, 2, line.c_str(), int(line.size()), SQLITE_STATIC);
+    if (sqlite3_step(I.ins_cosig.s) != SQLITE_DONE)
+      return std::unexpected(I.db_error("insert cosignature"));
+    have += std::size_t(sqlite3_changes(I.db));
+  }
+  return {};
+}
+
+Result<std::optional<std::uint64_t>> Log::find_subject(std::string_view sha256_hex) {
+  std::lock_guard lock(impl_->mu);
+  auto& st = impl_->find_subject.s;
+  sqlite3_reset(st);
+  sqlite3_bind_text(st, 1, sha256_hex.data(), int(sha256_hex.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    return std::optional<std::uint64_t>(std::uint64_t(sqlite3_column_int64(st, 0)));
+  if (rc == SQLITE_DONE) return std::optional<std::uint64_t>();
+  return std::unexpected(impl_->db_error("find subject"));
+}
+
+Result<Bytes> Log::tile(const TileRef& ref) {
+  std::lock_guard lock(impl_->mu);
+  auto& I = *impl_;
+  auto n = I.size_locked();
+  if (!n) return std::unexpected(n.error());
+  const unsigned level_bits = ref.entries ? 0 : 8 * ref.level;
+  if (level_bits >= 64) return fail("tile level out of range");
+  const std::uint64_t row = *n >> level_bits;
+  const std::uint64_t first = ref.index * 256;
+  if (ref.index > (kMaxLogEntries >> 8) || first + ref.width > row)
+    return fail("tile is beyond the tree");
+  Bytes out;
+  Stmt st;
+  if (ref.entries) {
+    if (auto s = I.prepare(st, "SELECT data FROM entries WHERE idx BETWEEN ? AND ? ORDER BY idx");
+        !s)
+      return std::unexpected(s.error());
+    sqlite3_bind_int64(st.s, 1, std::int64_t(first));
+    sqlite3_bind_int64(st.s, 2, std::int64_t(first + ref.width - 1));
+    while (sqlite3_step(st.s) == SQLITE_ROW) {
+      const auto len = std::size_t(sqlite3_column_bytes(st.s, 0));
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st.s, 0));
+      out.push_back(std::uint8_t(len >> 8));
+      out.push_back(std::uint8_t(len));
+      out.insert(out.end(), p, p + len);
+    }
+    return out;
+  }
+  if (auto s = I.prepare(st, "SELECT hash FROM nodes WHERE id BETWEEN ? AND ? ORDER BY id"); !s)
+    return std::unexpected(s.error());
+  sqlite3_bind_int64(st.s, 1, node_id(level_bits, first));
+  sqlite3_bind_int64(st.s, 2, node_id(level_bits, first + ref.width - 1));
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st.s, 0));
+    out.insert(out.end(), p, p + 32);
+  }
+  if (out.size() != std::size_t(ref.width) * 32) return fail("log.db is missing tile hashes");
+  return out;
+}
+
+Status Log::check() {
+  std::lock_guard lock(impl_->mu);
+  auto& I = *impl_;
+  if (auto s = I.exec("BEGIN"); !s) return s;
+  struct End {
+    Impl& i;
+    ~End() { i.exec("COMMIT"); }
+  } end{I};
+  auto n = I.size_locked();
+  if (!n) return std::unexpected(n.error());
+  Stmt st;
+  if (auto s = I.prepare(st, "SELECT idx, data FROM entries ORDER BY idx"); !s) return s;
+  std::array<Hash, 64> frontier{};
+  std::uint64_t expect = 0, nodes = 0;
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    const auto idx = std::uint64_t(sqlite3_column_int64(st.s, 0));
+    if (idx != expect) return fail("entry indices have a gap at " + std::to_string(expect));
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st.s, 1));
+    Hash h = leaf_hash({p, std::size_t(sqlite3_column_bytes(st.s, 1))});
+    unsigned level = 0;
+    std::uint64_t at = idx;
+    for (;;) {
+      auto stored = I.node_locked(level, at);
+      if (!stored || *stored != h)
+        return fail("node at level " + std::to_string(level) + " index " + std::to_string(at) +
+                    " does not match the entries");
+      ++nodes;
+      if (!(at & 1)) break;
+      h = node_hash(frontier[level], h);
+      ++level;
+      at >>= 1;
+    }
+    frontier[level] = h;
+    ++expect;
+  }
+  Stmt cnt;
+  if (auto s = I.prepare(cnt, "SELECT COUNT(*) FROM nodes"); !s) return s;
+  sqlite3_step(cnt.s);
+  if (std::uint64_t(sqlite3_column_int64(cnt.s, 0)) != nodes)
+    return fail("log.db holds node hashes for entries that do not exist");
+  Stmt ck;
+  if (auto s = I.prepare(ck, "SELECT size, note FROM checkpoints ORDER BY size"); !s) return s;
+  while (sqlite3_step(ck.s) == SQLITE_ROW) {
+    const auto size = std::uint64_t(sqlite3_column_int64(ck.s, 0));
+    const std::string text(reinterpret_cast<const char*>(sqlite3_column_text(ck.s, 1)),
+                           std::size_t(sqlite3_column_bytes(ck.s, 1)));
+    auto note = parse_note(text);
+    if (!note || !note_verified_by(*note, I.key.pub))
+      return fail("checkpoint of size " + std::to_string(size) + " has no valid log signature");
+    auto c = parse_checkpoint(note->text);
+    if (!c || c->size != size || size > *n)
+      return fail("checkpoint of size " + std::to_string(size) + " is malformed");
+    auto root = tree_root(size, I.locked_getter());
+    if (!root || *root != c->root)
+      return fail("checkpoint of size " + std::to_string(size) + " does not match the tree");
+  }
+  return {};
+}
+
+}  // namespace probity::tlog
