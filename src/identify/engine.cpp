@@ -1,0 +1,290 @@
+// The signature engine: every version regex of every product in one vectorscan database, so each
+// file's bytes are scanned once whatever the number of products. Vectorscan has no capture
+// groups, so a match only gives where it ends; the version is then extracted by std::regex from
+// the short window (kMaxMatchSpan bytes) before that end, taking the match that ends exactly
+// there. Start-of-match tracking (HS_FLAG_SOM_LEFTMOST) was tried first: vectorscan rejects
+// bounded repeats under it ("Pattern is too large", e.g. glibc's "\([^)]{1,60}\)") and it slows
+// the scan, while the window search costs only at real matches.
+#include <fmt/format.h>
+#include <fnmatch.h>
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "probity/identify.hpp"
+
+namespace probity {
+namespace {
+
+struct PatternRef {
+  std::size_t signature = 0;
+  std::regex re;
+  bool hinted = false;
+};
+
+struct Database {
+  hs_database_t* db = nullptr;
+  Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database() {
+    if (db) hs_free_database(db);
+  }
+};
+
+Result<hs_database_t*> compile(const std::vector<std::string>& exprs, unsigned flags,
+                               const std::vector<std::string>& names) {
+  std::vector<const char*> ptrs;
+  std::vector<unsigned> fl(exprs.size(), flags);
+  std::vector<unsigned> ids(exprs.size());
+  for (std::size_t i = 0; i < exprs.size(); ++i) {
+    ptrs.push_back(exprs[i].c_str());
+    ids[i] = unsigned(i);
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(ptrs.data(), fl.data(), ids.data(), unsigned(exprs.size()), HS_MODE_BLOCK,
+                       nullptr, &db, &err) != HS_SUCCESS) {
+    std::string msg = err && err->message ? err->message : "unknown error";
+    const int at = err ? err->expression : -1;
+    if (err) hs_free_compile_error(err);
+    if (at >= 0 && std::size_t(at) < exprs.size())
+      return fail(fmt::format("vectorscan rejects the regex '{}' of signature '{}': {}", exprs[at],
+                              names[at], msg));
+    return fail(fmt::format("vectorscan cannot compile the signatures: {}", msg));
+  }
+  return db;
+}
+
+std::string printable(std::span<const std::uint8_t> b) {
+  std::string s;
+  for (auto c : b) s += (c >= 0x20 && c < 0x7f) ? char(c) : '.';
+  return s;
+}
+
+bool matches_hint(const Signature& s, std::string_view base) {
+  const std::string name(base);
+  return std::ranges::any_of(
+      s.files, [&](const std::string& g) { return fnmatch(g.c_str(), name.c_str(), 0) == 0; });
+}
+
+}  // namespace
+
+struct Identifier::Impl {
+  std::vector<Signature> signatures;
+  std::vector<PatternRef> content;  // id = index
+  std::vector<PatternRef> names;
+  Database content_db, names_db;
+};
+
+Identifier::Identifier() : impl_(std::make_unique<Impl>()) {}
+Identifier::Identifier(Identifier&&) noexcept = default;
+Identifier& Identifier::operator=(Identifier&&) noexcept = default;
+Identifier::~Identifier() = default;
+
+const std::vector<Signature>& Identifier::signatures() const {
+  return impl_->signatures;
+}
+
+long Identifier::find(std::string_view id) const {
+  for (std::size_t i = 0; i < impl_->signatures.size(); ++i)
+    if (impl_->signatures[i].id == id) return long(i);
+  return -1;
+}
+
+Result<Identifier> Identifier::create(std::vector<Signature> signatures) {
+  Identifier id;
+  auto& im = *id.impl_;
+  im.signatures = std::move(signatures);
+  std::vector<std::string> content_exprs, content_names, name_exprs, name_names;
+  for (std::size_t i = 0; i < im.signatures.size(); ++i) {
+    const auto& s = im.signatures[i];
+    try {
+      for (const auto& v : s.versions) {
+        im.content.push_back({i, std::regex(v.regex, std::regex::ECMAScript), v.hinted});
+        content_exprs.push_back(v.regex);
+        content_names.push_back(s.id);
+      }
+      for (const auto& r : s.filenames) {
+        im.names.push_back({i, std::regex(r, std::regex::ECMAScript), false});
+        name_exprs.push_back(r);
+        name_names.push_back(s.id);
+      }
+    } catch (const std::regex_error& e) {
+      return fail(
+          fmt::format("signature '{}': a regex is not ECMAScript-compatible: {}", s.id, e.what()),
+          0, s.source);
+    }
+  }
+  if (!content_exprs.empty()) {
+    auto db = compile(content_exprs, 0, content_names);
+    if (!db) return std::unexpected(db.error());
+    im.content_db.db = *db;
+  }
+  if (!name_exprs.empty()) {
+    auto db = compile(name_exprs, HS_FLAG_SINGLEMATCH, name_names);
+    if (!db) return std::unexpected(db.error());
+    im.names_db.db = *db;
+  }
+  return id;
+}
+
+struct Identifier::Scanner::Impl {
+  const Identifier::Impl* id = nullptr;
+  hs_scratch_t* scratch = nullptr;
+  struct Raw {
+    unsigned pattern;
+    unsigned long long from, to;
+  };
+  std::vector<Raw> ends;
+  std::vector<Raw> raw;
+  std::size_t count = 0;
+  ~Impl() {
+    if (scratch) hs_free_scratch(scratch);
+  }
+};
+
+Identifier::Scanner::Scanner(const Identifier& id) : impl_(std::make_unique<Impl>()) {
+  impl_->id = id.impl_.get();
+  for (const hs_database_t* db : {id.impl_->content_db.db, id.impl_->names_db.db})
+    if (db && hs_alloc_scratch(db, &impl_->scratch) != HS_SUCCESS)
+      throw std::runtime_error("vectorscan: cannot allocate scratch space");
+}
+Identifier::Scanner::Scanner(Scanner&&) noexcept = default;
+Identifier::Scanner::~Scanner() = default;
+
+std::size_t Identifier::Scanner::count_matches(std::span<const std::uint8_t> bytes) {
+  auto& im = *impl_;
+  im.count = 0;
+  if (!im.id->content_db.db || bytes.empty()) return 0;
+  hs_scan(
+      im.id->content_db.db, reinterpret_cast<const char*>(bytes.data()),
+      unsigned(std::min<std::size_t>(bytes.size(), 0xffffffffu)), 0, im.scratch,
+      [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) -> int {
+        ++static_cast<Impl*>(ctx)->count;
+        return 0;
+      },
+      &im);
+  return im.count;
+}
+
+std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
+                                           std::optional<std::string_view> base_name,
+                                           bool* truncated) {
+  auto& im = *impl_;
+  std::vector<Hit> hits;
+  if (truncated) *truncated = false;
+  if (!im.id->content_db.db || bytes.empty()) return hits;
+  im.raw.clear();
+  im.ends.clear();
+  // hs_scan takes an unsigned length: larger inputs are scanned in overlapping windows.
+  constexpr std::size_t kWindow = 1u << 30;
+  bool stopped = false;
+  for (std::size_t base = 0; base < bytes.size() && !stopped; base += kWindow - kMaxMatchSpan) {
+    const std::size_t len = std::min(kWindow, bytes.size() - base);
+    struct Ctx {
+      Impl* im;
+      std::size_t base;
+    } ctx{&im, base};
+    const hs_error_t rc = hs_scan(
+        im.id->content_db.db, reinterpret_cast<const char*>(bytes.data() + base), unsigned(len), 0,
+        im.scratch,
+        [](unsigned id, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
+          auto* c = static_cast<Ctx*>(p);
+          c->im->ends.push_back({id, 0, to + c->base});
+          return c->im->ends.size() >= kMaxMatchesPerFile ? 1 : 0;
+        },
+        &ctx);
+    if (rc == HS_SCAN_TERMINATED) stopped = true;
+    if (base + len >= bytes.size()) break;
+  }
+  if (stopped && truncated) *truncated = true;
+  // Where each match starts: the leftmost match of the regex in the window before the end that
+  // ends exactly at the reported end.
+  const auto* text = reinterpret_cast<const char*>(bytes.data());
+  for (const auto& e : im.ends) {
+    const auto& ref = im.id->content[e.pattern];
+    const std::size_t lo = e.to > kMaxMatchSpan ? e.to - kMaxMatchSpan : 0;
+    for (std::size_t start = lo; start < e.to;) {
+      std::cmatch m;
+      if (!std::regex_search(text + start, text + e.to, m, ref.re)) break;
+      const std::size_t from = start + std::size_t(m.position(0));
+      if (from + std::size_t(m.length(0)) == e.to) {
+        im.raw.push_back({e.pattern, from, e.to});
+        break;
+      }
+      start = from + 1;
+    }
+  }
+  // Vectorscan reports every end offset a regex can match at; keep the longest match for each
+  // (pattern, start): that is the whole version, not a prefix of it.
+  std::ranges::sort(im.raw, [](const Impl::Raw& a, const Impl::Raw& b) {
+    if (a.pattern != b.pattern) return a.pattern < b.pattern;
+    if (a.from != b.from) return a.from < b.from;
+    return a.to > b.to;
+  });
+  std::set<std::pair<std::size_t, std::string>> seen;
+  const Impl::Raw* prev = nullptr;
+  for (const auto& r : im.raw) {
+    if (prev && prev->pattern == r.pattern && prev->from == r.from) continue;
+    prev = &r;
+    const auto& ref = im.id->content[r.pattern];
+    const auto* b = reinterpret_cast<const char*>(bytes.data());
+    std::cmatch m;
+    if (!std::regex_match(b + r.from, b + r.to, m, ref.re) &&
+        !std::regex_search(b + r.from, b + r.to, m, ref.re))
+      continue;
+    std::string text;
+    for (std::size_t g = 1; g < m.size(); ++g)
+      if (m[g].matched) {
+        text = m[g].str();
+        break;
+      }
+    if (m.size() == 1) text = m[0].str();
+    const auto& sig = im.id->signatures[ref.signature];
+    if (ref.hinted && base_name && !matches_hint(sig, *base_name)) continue;
+    if (!sig.version_map.empty()) {
+      auto it = sig.version_map.find(text);
+      if (it == sig.version_map.end()) continue;
+      text = it->second;
+    }
+    if (text.empty() || text.size() > kMaxVersionLength) continue;
+    if (!seen.insert({ref.signature, text}).second) continue;
+    hits.push_back({ref.signature, text, r.from, printable(bytes.subspan(r.from, r.to - r.from))});
+  }
+  return hits;
+}
+
+std::vector<Hit> Identifier::Scanner::scan_name(std::string_view base_name) {
+  auto& im = *impl_;
+  std::vector<Hit> hits;
+  if (!im.id->names_db.db || base_name.empty()) return hits;
+  std::vector<unsigned> ids;
+  hs_scan(
+      im.id->names_db.db, base_name.data(), unsigned(base_name.size()), 0, im.scratch,
+      [](unsigned id, unsigned long long, unsigned long long, unsigned, void* p) -> int {
+        static_cast<std::vector<unsigned>*>(p)->push_back(id);
+        return 0;
+      },
+      &ids);
+  const std::string name(base_name);
+  for (unsigned id : ids) {
+    const auto& ref = im.id->names[id];
+    std::smatch m;
+    if (!std::regex_search(name, m, ref.re)) continue;
+    std::string text = m.size() > 1 && m[1].matched ? m[1].str() : m[0].str();
+    const auto& sig = im.id->signatures[ref.signature];
+    if (!sig.version_map.empty()) {
+      auto it = sig.version_map.find(text);
+      if (it == sig.version_map.end()) continue;
+      text = it->second;
+    }
+    if (text.empty() || text.size() > kMaxVersionLength) continue;
+    hits.push_back({ref.signature, text, 0, name});
+  }
+  return hits;
+}
+
+}  // namespace probity
