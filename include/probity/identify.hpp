@@ -52,6 +52,10 @@ struct Signature {
   std::vector<std::string> files;     ///< file-name hints (globs on the base name)
   std::vector<std::string> packages;  ///< opkg/dpkg/Buildroot/Yocto package names
   std::vector<std::string> anchors;   ///< literals every version regex is anchored on
+  /// Literals that mark a real copy of the product: when given, a version hit counts only in a
+  /// file that also contains one of them, or whose name matches a hint. (Programs built against
+  /// OpenSSL carry its header's version text without carrying OpenSSL.)
+  std::vector<std::string> context;
   std::vector<VersionPattern> versions;
   std::vector<std::string> filenames;  ///< regexes on a file's base name that capture a version
   std::map<std::string, std::string> version_map;  ///< captured text -> version (e.g. sqlite ids)
@@ -90,7 +94,8 @@ class Identifier {
     Scanner(Scanner&&) noexcept;
     ~Scanner();
     /// All versions in `bytes`, one pass. Patterns marked `hinted` count only when `base_name`
-    /// matches a file-name hint of their signature (nullopt: the name is unknown, all count).
+    /// matches a file-name hint of their signature, and signatures with `context` literals only
+    /// when one is in `bytes` or the name matches a hint (nullopt: name unknown, all count).
     /// `truncated` is set when kMaxMatchesPerFile was hit.
     std::vector<Hit> scan(std::span<const std::uint8_t> bytes,
                           std::optional<std::string_view> base_name = std::nullopt,

@@ -10,6 +10,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <set>
 
@@ -22,7 +23,15 @@ struct PatternRef {
   std::size_t signature = 0;
   std::regex re;
   bool hinted = false;
+  bool context = false;  ///< a context literal: only marks the signature as seen in the file
 };
+
+/// A literal as a vectorscan regex.
+std::string escape_literal(const std::string& lit) {
+  std::string out;
+  for (unsigned char c : lit) out += fmt::format("\\x{:02x}", c);
+  return out;
+}
 
 struct Database {
   hs_database_t* db = nullptr;
@@ -34,10 +43,10 @@ struct Database {
   }
 };
 
-Result<hs_database_t*> compile(const std::vector<std::string>& exprs, unsigned flags,
+Result<hs_database_t*> compile(const std::vector<std::string>& exprs,
+                               const std::vector<unsigned>& fl,
                                const std::vector<std::string>& names) {
   std::vector<const char*> ptrs;
-  std::vector<unsigned> fl(exprs.size(), flags);
   std::vector<unsigned> ids(exprs.size());
   for (std::size_t i = 0; i < exprs.size(); ++i) {
     ptrs.push_back(exprs[i].c_str());
@@ -99,13 +108,21 @@ Result<Identifier> Identifier::create(std::vector<Signature> signatures) {
   auto& im = *id.impl_;
   im.signatures = std::move(signatures);
   std::vector<std::string> content_exprs, content_names, name_exprs, name_names;
+  std::vector<unsigned> content_flags;
   for (std::size_t i = 0; i < im.signatures.size(); ++i) {
     const auto& s = im.signatures[i];
     try {
       for (const auto& v : s.versions) {
-        im.content.push_back({i, std::regex(v.regex, std::regex::ECMAScript), v.hinted});
+        im.content.push_back({i, std::regex(v.regex, std::regex::ECMAScript), v.hinted, false});
         content_exprs.push_back(v.regex);
         content_names.push_back(s.id);
+        content_flags.push_back(0);
+      }
+      for (const auto& lit : s.context) {
+        im.content.push_back({i, std::regex(), false, true});
+        content_exprs.push_back(escape_literal(lit));
+        content_names.push_back(s.id);
+        content_flags.push_back(HS_FLAG_SINGLEMATCH);
       }
       for (const auto& r : s.filenames) {
         im.names.push_back({i, std::regex(r, std::regex::ECMAScript), false});
@@ -119,12 +136,13 @@ Result<Identifier> Identifier::create(std::vector<Signature> signatures) {
     }
   }
   if (!content_exprs.empty()) {
-    auto db = compile(content_exprs, 0, content_names);
+    auto db = compile(content_exprs, content_flags, content_names);
     if (!db) return std::unexpected(db.error());
     im.content_db.db = *db;
   }
   if (!name_exprs.empty()) {
-    auto db = compile(name_exprs, HS_FLAG_SINGLEMATCH, name_names);
+    auto db = compile(name_exprs, std::vector<unsigned>(name_exprs.size(), HS_FLAG_SINGLEMATCH),
+                      name_names);
     if (!db) return std::unexpected(db.error());
     im.names_db.db = *db;
   }
@@ -139,6 +157,7 @@ struct Identifier::Scanner::Impl {
     unsigned long long from, to;
   };
   std::vector<Raw> ends;
+  std::vector<char> context_seen;  // per signature, for the file being scanned
   std::vector<Raw> raw;
   std::size_t count = 0;
   ~Impl() {
@@ -179,6 +198,7 @@ std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
   if (!im.id->content_db.db || bytes.empty()) return hits;
   im.raw.clear();
   im.ends.clear();
+  im.context_seen.assign(im.id->signatures.size(), 0);
   // hs_scan takes an unsigned length: larger inputs are scanned in overlapping windows.
   constexpr std::size_t kWindow = 1u << 30;
   bool stopped = false;
@@ -193,6 +213,11 @@ std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
         im.scratch,
         [](unsigned id, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
           auto* c = static_cast<Ctx*>(p);
+          const auto& ref = c->im->id->content[id];
+          if (ref.context) {
+            c->im->context_seen[ref.signature] = 1;
+            return 0;
+          }
           c->im->ends.push_back({id, 0, to + c->base});
           return c->im->ends.size() >= kMaxMatchesPerFile ? 1 : 0;
         },
@@ -245,6 +270,9 @@ std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
     if (m.size() == 1) text = m[0].str();
     const auto& sig = im.id->signatures[ref.signature];
     if (ref.hinted && base_name && !matches_hint(sig, *base_name)) continue;
+    if (!sig.context.empty() && base_name && !im.context_seen[ref.signature] &&
+        !matches_hint(sig, *base_name))
+      continue;
     if (!sig.version_map.empty()) {
       auto it = sig.version_map.find(text);
       if (it == sig.version_map.end()) continue;
@@ -254,6 +282,18 @@ std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
     if (!seen.insert({ref.signature, text}).second) continue;
     hits.push_back({ref.signature, text, r.from, printable(bytes.subspan(r.from, r.to - r.from))});
   }
+  // In one file, a version that another hit of the same product refines is the same release
+  // named less precisely (sshd has both "OpenSSH_9.2" and "OpenSSH_9.2p1"): keep the precise one.
+  // "3.0.1" is not refined by "3.0.11" (a digit follows), nor "2.9" by "2.9.1" (a dot).
+  std::erase_if(hits, [&](const Hit& h) {
+    return std::ranges::any_of(hits, [&](const Hit& o) {
+      if (o.signature != h.signature || o.version.size() <= h.version.size() ||
+          !o.version.starts_with(h.version))
+        return false;
+      const char next = o.version[h.version.size()];
+      return !std::isdigit(static_cast<unsigned char>(next)) && next != '.';
+    });
+  });
   return hits;
 }
 

@@ -37,6 +37,7 @@ Result<Signature> parse_entry(const toml::table& t, const std::string& file) {
   s.files = string_list(t, "files");
   s.packages = string_list(t, "packages");
   s.anchors = string_list(t, "anchors");
+  s.context = string_list(t, "context");
   for (auto& r : string_list(t, "versions")) s.versions.push_back({std::move(r), false});
   for (auto& r : string_list(t, "hinted_versions")) s.versions.push_back({std::move(r), true});
   s.filenames = string_list(t, "filenames");

@@ -9,6 +9,12 @@
 namespace probity {
 namespace {
 
+/// A string literal with its embedded NULs.
+template <std::size_t N>
+std::string lit(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+
 const Identifier& identifier() {
   static Identifier id = [] {
     auto sigs = load_signatures(default_signature_dir());
@@ -76,11 +82,20 @@ TEST(Signatures, CpeAndPurlEscaping) {
 
 TEST(Signatures, LongestMatchAndSeveralVersionsInOneBuffer) {
   // Two copies of OpenSSL in one blob (statically linked twice): two hits.
-  const auto got =
-      found(std::string("xx OpenSSL 1.0.2u  20 Dec 2019\0yy OpenSSL 3.0.11 19 Sep 2023", 61));
+  const auto got = found(lit("xx OpenSSL 1.0.2u  20 Dec 2019\0yy OpenSSL 3.0.11 19 Sep 2023"));
   const std::set<std::pair<std::string, std::string>> want{{"openssl", "1.0.2u"},
                                                            {"openssl", "3.0.11"}};
   EXPECT_EQ(got, want);
+}
+
+TEST(Signatures, APreciseVersionRefinesALessPreciseOneInTheSameFile) {
+  // sshd: SSH_VERSION and SSH_RELEASE.
+  EXPECT_EQ(found(lit("OpenSSH_9.2\0%s, %s\n\0OpenSSH_9.2p1 Debian-2+deb12u10")),
+            (std::set<std::pair<std::string, std::string>>{{"openssh", "9.2p1"}}));
+  // Two different releases stay two.
+  EXPECT_EQ(
+      found(lit("OpenSSL 3.0.1 14 Dec 2021\0OpenSSL 3.0.11 19 Sep 2023")),
+      (std::set<std::pair<std::string, std::string>>{{"openssl", "3.0.1"}, {"openssl", "3.0.11"}}));
 }
 
 TEST(Signatures, HintedPatternsNeedTheFileName) {
@@ -94,6 +109,20 @@ TEST(Signatures, HintedPatternsNeedTheFileName) {
   const auto hits = scanner.scan({p, blob.size()}, std::string_view("libpcre2-8.so.0.11.2"));
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].version, "10.42");
+}
+
+TEST(Signatures, ContextLiteralsSeparateCopiesFromHeaderText) {
+  Identifier::Scanner scanner(identifier());
+  // hostapd built against OpenSSL 3.0.16 headers: the version text alone is not a copy.
+  const std::string header_only = "OpenSSL: compiled with OpenSSL 3.0.16 11 Feb 2025";
+  const auto* p = reinterpret_cast<const std::uint8_t*>(header_only.data());
+  EXPECT_TRUE(scanner.scan({p, header_only.size()}, std::string_view("hostapd")).empty());
+  // A static copy of libcrypto carries OpenSSL_version()'s other texts.
+  const std::string copy = header_only + lit("\0OPENSSLDIR: \"/usr/lib/ssl\"");
+  p = reinterpret_cast<const std::uint8_t*>(copy.data());
+  const auto hits = scanner.scan({p, copy.size()}, std::string_view("hostapd"));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].version, "3.0.16");
 }
 
 TEST(Signatures, RejectsBrokenEntries) {
