@@ -9,11 +9,17 @@
 #include <fnmatch.h>
 #include <hs/hs.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 
+#include "probity/hash.hpp"
 #include "probity/identify.hpp"
 
 namespace probity {
@@ -43,15 +49,69 @@ struct Database {
   }
 };
 
+/// Where compiled databases are cached: $PROBITY_CACHE_DIR, else $XDG_CACHE_HOME/probity, else
+/// ~/.cache/probity; "" (PROBITY_CACHE_DIR set but empty) disables the cache.
+std::filesystem::path cache_dir() {
+  if (const char* d = std::getenv("PROBITY_CACHE_DIR")) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return std::filesystem::path(x) / "probity";
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return std::filesystem::path(h) / ".cache" / "probity";
+  return {};
+}
+
+/// Compiling the signatures takes ~0.3 s; a serialized database loads in milliseconds. The cache
+/// key is a digest of the vectorscan version and every expression with its flags, so any change
+/// to the signatures or the library makes a new entry. A cache entry that does not deserialize
+/// is ignored and rewritten.
+hs_database_t* load_cached(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return nullptr;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  hs_database_t* db = nullptr;
+  if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return nullptr;
+  return db;
+}
+
+void store_cached(const std::filesystem::path& file, const hs_database_t* db) {
+  char* bytes = nullptr;
+  std::size_t len = 0;
+  if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) return;
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  const auto tmp = file.string() + fmt::format(".tmp{}", ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(bytes, std::streamsize(len));
+  }
+  std::free(bytes);
+  std::filesystem::rename(tmp, file, ec);  // atomic: concurrent runs never see half a file
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
 Result<hs_database_t*> compile(const std::vector<std::string>& exprs,
                                const std::vector<unsigned>& fl,
-                               const std::vector<std::string>& names) {
-  std::vector<const char*> ptrs;
-  std::vector<unsigned> ids(exprs.size());
-  for (std::size_t i = 0; i < exprs.size(); ++i) {
-    ptrs.push_back(exprs[i].c_str());
-    ids[i] = unsigned(i);
+                               const std::vector<std::string>& names,
+                               std::vector<unsigned> ids = {}) {
+  if (ids.empty())
+    for (std::size_t i = 0; i < exprs.size(); ++i) ids.push_back(unsigned(i));
+  std::filesystem::path cached;
+  if (const auto dir = cache_dir(); !dir.empty()) {
+    Sha256 key;
+    const auto add = [&](std::string_view s) {
+      key.update({reinterpret_cast<const std::uint8_t*>(s.data()), s.size() + 1});
+    };
+    add(hs_version());
+    for (std::size_t i = 0; i < exprs.size(); ++i) {
+      add(exprs[i]);
+      add(std::to_string(fl[i]));
+      add(std::to_string(ids[i]));
+    }
+    cached = dir / ("signatures-" + key.hex() + ".hsdb");
+    if (auto* db = load_cached(cached)) return db;
   }
+  std::vector<const char*> ptrs;
+  for (const auto& e : exprs) ptrs.push_back(e.c_str());
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
   if (hs_compile_multi(ptrs.data(), fl.data(), ids.data(), unsigned(exprs.size()), HS_MODE_BLOCK,
@@ -64,6 +124,7 @@ Result<hs_database_t*> compile(const std::vector<std::string>& exprs,
                               names[at], msg));
     return fail(fmt::format("vectorscan cannot compile the signatures: {}", msg));
   }
+  if (!cached.empty()) store_cached(cached, db);
   return db;
 }
 
@@ -85,7 +146,11 @@ struct Identifier::Impl {
   std::vector<Signature> signatures;
   std::vector<PatternRef> content;  // id = index
   std::vector<PatternRef> names;
-  Database content_db, names_db;
+  // Patterns only trusted in hinted files (a bare "\\x00(1\\.2\\.\\d+)\\x00" for musl) have few
+  // literal bytes and slow a scan by a third; they live only in `hinted_db` (every pattern), which
+  // scans the files whose name matches a hint. `content_db` (the rest) scans all other files.
+  // Either way a file's bytes are scanned once.
+  Database content_db, hinted_db, names_db;
 };
 
 Identifier::Identifier() : impl_(std::make_unique<Impl>()) {}
@@ -136,9 +201,21 @@ Result<Identifier> Identifier::create(std::vector<Signature> signatures) {
     }
   }
   if (!content_exprs.empty()) {
-    auto db = compile(content_exprs, content_flags, content_names);
+    std::vector<std::string> exprs, names;
+    std::vector<unsigned> flags, ids;
+    for (std::size_t k = 0; k < content_exprs.size(); ++k) {
+      if (im.content[k].hinted) continue;
+      exprs.push_back(content_exprs[k]);
+      names.push_back(content_names[k]);
+      flags.push_back(content_flags[k]);
+      ids.push_back(unsigned(k));
+    }
+    auto db = compile(exprs, flags, names, ids);
     if (!db) return std::unexpected(db.error());
     im.content_db.db = *db;
+    auto all = compile(content_exprs, content_flags, content_names);
+    if (!all) return std::unexpected(all.error());
+    im.hinted_db.db = *all;
   }
   if (!name_exprs.empty()) {
     auto db = compile(name_exprs, std::vector<unsigned>(name_exprs.size(), HS_FLAG_SINGLEMATCH),
@@ -167,7 +244,8 @@ struct Identifier::Scanner::Impl {
 
 Identifier::Scanner::Scanner(const Identifier& id) : impl_(std::make_unique<Impl>()) {
   impl_->id = id.impl_.get();
-  for (const hs_database_t* db : {id.impl_->content_db.db, id.impl_->names_db.db})
+  for (const hs_database_t* db :
+       {id.impl_->content_db.db, id.impl_->hinted_db.db, id.impl_->names_db.db})
     if (db && hs_alloc_scratch(db, &impl_->scratch) != HS_SUCCESS)
       throw std::runtime_error("vectorscan: cannot allocate scratch space");
 }
@@ -199,6 +277,13 @@ std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
   im.raw.clear();
   im.ends.clear();
   im.context_seen.assign(im.id->signatures.size(), 0);
+  const hs_database_t* db = im.id->hinted_db.db;
+  if (base_name) {
+    const bool hinted = std::ranges::any_of(im.id->content, [&](const PatternRef& r) {
+      return r.hinted && matches_hint(im.id->signatures[r.signature], *base_name);
+    });
+    if (!hinted) db = im.id->content_db.db;
+  }
   // hs_scan takes an unsigned length: larger inputs are scanned in overlapping windows.
   constexpr std::size_t kWindow = 1u << 30;
   bool stopped = false;
@@ -209,8 +294,7 @@ std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
       std::size_t base;
     } ctx{&im, base};
     const hs_error_t rc = hs_scan(
-        im.id->content_db.db, reinterpret_cast<const char*>(bytes.data() + base), unsigned(len), 0,
-        im.scratch,
+        db, reinterpret_cast<const char*>(bytes.data() + base), unsigned(len), 0, im.scratch,
         [](unsigned id, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
           auto* c = static_cast<Ctx*>(p);
           const auto& ref = c->im->id->content[id];
