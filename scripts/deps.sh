@@ -16,6 +16,9 @@ TOOL_PKGS=(
   lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
+  # SBOM validation (tests/validators: npm ci of @cyclonedx/cyclonedx-library and ajv); npm ships
+  # with nodejs from NodeSource and is Debian's separate package `npm` otherwise
+  nodejs
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -4,6 +4,7 @@
 # since the last install.
 set -euo pipefail
 cd "$(dirname "$0")"
+command -v npm >/dev/null || { echo "validators: npm is missing (apt-get install npm)" >&2; exit 2; }
 stamp=node_modules/.probity-installed
 if [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; then
   exit 0
