@@ -7,6 +7,7 @@
 #include <ctime>
 #include <map>
 #include <random>
+#include <set>
 
 #include "probity/json.hpp"
 
@@ -59,6 +60,56 @@ bool is_os(const Component& c) {
   return c.cpe.starts_with("cpe:2.3:o:");
 }
 
+/// "2023-09-11" or "2023-09-11T12:00:00.000" as CycloneDX's date-time ("...Z").
+std::string date_time(const std::string& d) {
+  if (d.size() == 10) return d + "T00:00:00Z";
+  if (d.size() >= 19 && d[10] == 'T') return d.substr(0, 19) + "Z";
+  return {};
+}
+
+/// One CycloneDX vulnerability per report vulnerability, affecting every copy of its component.
+json cyclonedx_vulnerabilities(
+    const Report& r,
+    const std::map<std::pair<std::string, std::string>, std::vector<std::string>>& refs_of) {
+  json out = json::array();
+  std::map<std::string, int> ids;
+  for (const auto& v : r.vulnerabilities) {
+    json affects = json::array();
+    if (auto it = refs_of.find({v.component, v.version}); it != refs_of.end())
+      for (const auto& ref : it->second) affects.push_back({{"ref", ref}});
+    const int n = ++ids[v.id];
+    json j = {{"bom-ref", n == 1 ? "vuln:" + v.id : fmt::format("vuln:{}#{}", v.id, n)},
+              {"id", v.id},
+              {"affects", affects}};
+    if (v.id.starts_with("CVE-"))
+      j["source"] = {{"name", "NVD"}, {"url", "https://nvd.nist.gov/vuln/detail/" + v.id}};
+    static const std::set<std::string> kSeverities = {"critical", "high", "medium", "low",
+                                                      "info",     "none", "unknown"};
+    json rating = {{"severity", kSeverities.contains(v.severity) ? v.severity : "unknown"}};
+    if (v.cvss > 0) rating["score"] = v.cvss;
+    if (v.cvss_vector.starts_with("CVSS:3.1/"))
+      rating["method"] = "CVSSv31";
+    else if (v.cvss_vector.starts_with("CVSS:3.0/"))
+      rating["method"] = "CVSSv3";
+    else if (v.cvss_vector.starts_with("CVSS:4.0/"))
+      rating["method"] = "CVSSv4";
+    if (!v.cvss_vector.empty()) rating["vector"] = v.cvss_vector;
+    j["ratings"] = json::array({rating});
+    json cwes = json::array();
+    for (const auto& c : v.cwe)
+      if (c.starts_with("CWE-") && c.size() > 4 &&
+          c.find_first_not_of("0123456789", 4) == std::string::npos)
+        cwes.push_back(std::stoi(c.substr(4)));
+    if (!cwes.empty()) j["cwes"] = cwes;
+    if (!v.description.empty()) j["description"] = v.description;
+    if (auto t = date_time(v.published); !t.empty()) j["published"] = t;
+    if (!v.fixed_in.empty())
+      j["recommendation"] = fmt::format("Upgrade {} to {} or later.", v.component, v.fixed_in);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 }  // namespace
 
 json cyclonedx_json(const Report& r, const std::string& serial, const std::string& timestamp) {
@@ -66,6 +117,7 @@ json cyclonedx_json(const Report& r, const std::string& serial, const std::strin
   json components = json::array();
   json depends = json::array();
   std::map<std::string, int> refs;
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> refs_of;
   for (const auto& c : r.components) {
     // Several copies of one product and version are separate components: the ref says which.
     const std::string base =
@@ -101,13 +153,14 @@ json cyclonedx_json(const Report& r, const std::string& serial, const std::strin
         {"occurrences", occurrences}};
     comp["properties"] = json::array({{{"name", "probity:source"}, {"value", c.source}}});
     depends.push_back(ref);
+    refs_of[{c.name, c.version}].push_back(ref);
     components.push_back(std::move(comp));
   }
   json image = {{"type", "firmware"},
                 {"bom-ref", "image"},
                 {"name", img.name.empty() ? "image" : img.name},
                 {"hashes", json::array({{{"alg", "SHA-256"}, {"content", img.sha256}}})}};
-  return {
+  json doc = {
       {"bomFormat", "CycloneDX"},
       {"specVersion", "1.6"},
       {"serialNumber", "urn:uuid:" + (serial.empty() ? random_uuid() : serial)},
@@ -121,6 +174,8 @@ json cyclonedx_json(const Report& r, const std::string& serial, const std::strin
         {"component", image}}},
       {"components", components},
       {"dependencies", json::array({{{"ref", "image"}, {"dependsOn", depends}}})}};
+  if (!r.vulnerabilities.empty()) doc["vulnerabilities"] = cyclonedx_vulnerabilities(r, refs_of);
+  return doc;
 }
 
 json spdx_json(const Report& r, const std::string& serial, const std::string& timestamp) {
@@ -153,6 +208,13 @@ json spdx_json(const Report& r, const std::string& serial, const std::string& ti
       refs.push_back({{"referenceCategory", "SECURITY"},
                       {"referenceType", "cpe23Type"},
                       {"referenceLocator", c.cpe}});
+    std::set<std::string> advisories;
+    for (const auto& v : r.vulnerabilities)
+      if (v.component == c.name && v.version == c.version && v.id.starts_with("CVE-") &&
+          advisories.insert(v.id).second)
+        refs.push_back({{"referenceCategory", "SECURITY"},
+                        {"referenceType", "advisory"},
+                        {"referenceLocator", "https://nvd.nist.gov/vuln/detail/" + v.id}});
     std::string where;
     for (const auto& e : c.evidence)
       where += fmt::format("{}{} at offset {} ({})", where.empty() ? "" : "; ", e.path, e.offset,
@@ -161,7 +223,7 @@ json spdx_json(const Report& r, const std::string& serial, const std::string& ti
               {"name", c.name},
               {"downloadLocation", "NOASSERTION"},
               {"filesAnalyzed", false},
-              {"primaryPackagePurpose", is_os(c) ? "OPERATING-SYSTEM" : "LIBRARY"},
+              {"primaryPackagePurpose", is_os(c) ? "OPERATING_SYSTEM" : "LIBRARY"},
               {"licenseConcluded", "NOASSERTION"},
               {"licenseDeclared", "NOASSERTION"},
               {"copyrightText", "NOASSERTION"},
