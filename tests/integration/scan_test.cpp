@@ -4,6 +4,7 @@
 // the official schemas (tests/validators/validate.mjs).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -47,7 +48,10 @@ class ReleaseImage : public testing::TestWithParam<std::string> {
     expected_ = dir / (GetParam() + ".expected.json");
     ASSERT_TRUE(fs::exists(image_) && fs::exists(expected_))
         << "missing " << image_ << ": run `make fixtures` (tests/fixtures/make-all.sh)";
-    out_ = fs::path(testing::TempDir()) / ("probity-scan-" + GetParam());
+    // One directory per test: ctest runs the tests of this suite in parallel processes.
+    std::string name = testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::ranges::replace(name, '/', '-');
+    out_ = fs::path(testing::TempDir()) / ("probity-scan-" + name);
     fs::remove_all(out_);
     ASSERT_EQ(run(std::string(PROBITY_BINARY) + " scan " + image_.string() + " --out " +
                   out_.string() + " --quiet"),

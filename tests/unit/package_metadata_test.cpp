@@ -16,7 +16,10 @@ namespace fs = std::filesystem;
 class PackageMetadata : public testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::path(testing::TempDir()) / "probity-pkgmeta";
+    // One directory per test: ctest runs tests in parallel processes.
+    root_ = fs::path(testing::TempDir()) /
+            (std::string("probity-pkgmeta-") +
+             testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     auto sigs = load_signatures(default_signature_dir());
     ASSERT_TRUE(sigs) << sigs.error().to_string();
