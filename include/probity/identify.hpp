@@ -102,8 +102,6 @@ class Identifier {
                           bool* truncated = nullptr);
     /// Versions carried by a file's base name (e.g. libxml2.so.2.9.14).
     std::vector<Hit> scan_name(std::string_view base_name);
-    /// The raw vectorscan pass only, returning the number of raw matches (for benchmarks).
-    std::size_t count_matches(std::span<const std::uint8_t> bytes);
 
    private:
     struct Impl;

@@ -236,7 +236,6 @@ struct Identifier::Scanner::Impl {
   std::vector<Raw> ends;
   std::vector<char> context_seen;  // per signature, for the file being scanned
   std::vector<Raw> raw;
-  std::size_t count = 0;
   ~Impl() {
     if (scratch) hs_free_scratch(scratch);
   }
@@ -251,21 +250,6 @@ Identifier::Scanner::Scanner(const Identifier& id) : impl_(std::make_unique<Impl
 }
 Identifier::Scanner::Scanner(Scanner&&) noexcept = default;
 Identifier::Scanner::~Scanner() = default;
-
-std::size_t Identifier::Scanner::count_matches(std::span<const std::uint8_t> bytes) {
-  auto& im = *impl_;
-  im.count = 0;
-  if (!im.id->content_db.db || bytes.empty()) return 0;
-  hs_scan(
-      im.id->content_db.db, reinterpret_cast<const char*>(bytes.data()),
-      unsigned(std::min<std::size_t>(bytes.size(), 0xffffffffu)), 0, im.scratch,
-      [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) -> int {
-        ++static_cast<Impl*>(ctx)->count;
-        return 0;
-      },
-      &im);
-  return im.count;
-}
 
 std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
                                            std::optional<std::string_view> base_name,
