@@ -3,6 +3,7 @@
 // product and version become more evidence of that component, not a second one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -126,6 +127,31 @@ TEST_F(PackageMetadata, SignatureHitsConfirmDeclaredComponentsAndOtherCopiesStay
   ASSERT_EQ(ssl[1]->evidence.size(), 2u);
   EXPECT_EQ(ssl[1]->evidence[1].path, "usr/lib/libcrypto.so.3");
   EXPECT_EQ(ssl[1]->evidence[1].offset, 1u);
+}
+
+TEST_F(PackageMetadata, HostileDatabasesNeitherCrashNorInvent) {
+  // Random bytes, lines without colons, a stanza with no version, huge fields, a missing final
+  // newline: parsed as far as they make sense, never past their bytes.
+  std::string noise;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    x = x * 1103515245u + 12345u;
+    noise += char((x >> 16) & 0xff);
+  }
+  add("var/lib/dpkg/status", noise);
+  add("usr/lib/opkg/status", "Package: a\nVersion:\n\nPackage:\nVersion: 1\n\n:\n::::\nPackage: " +
+                                 std::string(100000, 'x') + "\nVersion: 2");
+  add("etc/os-release", "ID=\nVERSION_ID='\n=\n");
+  add("etc/openwrt_release", std::string("DISTRIB_ID='OpenWrt\0\nDISTRIB_RELEASE=", 37));
+  add("x/legal-info/manifest.csv", "\"\"\"\n,,,\n\"unterminated");
+  add("license.manifest", "PACKAGE NAME: p\n");
+  const auto cs = package_components(tree_, root_, *id_);
+  for (const auto& c : cs) {
+    EXPECT_FALSE(c.name.empty());
+    EXPECT_FALSE(c.version.empty()) << c.name;
+  }
+  // The one complete opkg stanza is the 100000-character package, version 2.
+  ASSERT_EQ(std::ranges::count_if(cs, [](const Component& c) { return c.version == "2"; }), 1);
 }
 
 }  // namespace
