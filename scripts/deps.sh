@@ -19,6 +19,9 @@ TOOL_PKGS=(
   chromium
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
+  # SBOM validation (tests/validators: npm ci of @cyclonedx/cyclonedx-library and ajv); npm ships
+  # with nodejs from NodeSource and is Debian's separate package `npm` otherwise
+  nodejs
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "probity/artifact.hpp"
+#include "probity/report.hpp"
 
 namespace probity {
 
@@ -17,5 +18,23 @@ std::string dump_json(const nlohmann::json& j, int indent = 2);
 nlohmann::json manifest_json(const ArtifactTree& tree);
 /// One file record as it appears in manifest.json and report.json.
 nlohmann::json file_json(const FileRecord& file);
+
+inline constexpr int kReportSchemaVersion = 1;
+
+/// report.json for a scan (docs/report-schema.md): image, files, components, vulnerabilities,
+/// db_snapshot, warnings.
+nlohmann::json report_json(const Report& report);
+/// One component as it appears in report.json.
+nlohmann::json component_json(const Component& component);
+
+/// The SBOM of a scan as CycloneDX 1.6 JSON: the image is metadata.component (type firmware),
+/// each component has purl, cpe, the sha256 of the file it was found in, and its evidence.
+/// `serial` is a UUID ("" makes a random one); `timestamp` ISO 8601 UTC ("" means now).
+nlohmann::json cyclonedx_json(const Report& report, const std::string& serial = {},
+                              const std::string& timestamp = {});
+/// The SBOM of a scan as SPDX 2.3 JSON (documentNamespace unique per document unless `serial`
+/// is given; DESCRIBES the image package, which CONTAINS every component).
+nlohmann::json spdx_json(const Report& report, const std::string& serial = {},
+                         const std::string& timestamp = {});
 
 }  // namespace probity

@@ -1,0 +1,153 @@
+// probity scan IMAGE --out DIR [--db FILE] [--quiet]
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "commands.hpp"
+#include "probity/identify.hpp"
+#include "probity/inventory.hpp"
+#include "probity/json.hpp"
+#include "probity/unpack.hpp"
+
+namespace probity::cli {
+namespace {
+
+struct ScanArgs {
+  std::string image, out, db, signatures;
+  bool quiet = false, deep = false;
+  unsigned threads = 0;
+};
+
+// MERGE HOOK (vulnerability database): return the matcher for the SQLite database at `db` ("" =
+// the default database built with probity). Until the vulnerability module is wired in here,
+// there is no matcher: `vulnerabilities` stays empty and `db_snapshot` null.
+VulnerabilityMatcher open_matcher(const std::string& db) {
+  (void)db;
+  return {};
+}
+
+bool write_json(const std::filesystem::path& path, const nlohmann::json& j) {
+  std::ofstream f(path);
+  f << j.dump(2) << "\n";
+  return bool(f);
+}
+
+void print_summary(const Report& r, const std::string& out, const Identification& id) {
+  const auto& t = r.tree;
+  fmt::print("probity scan: {} ({} bytes, sha256 {})\n", t.image.name, t.image.size,
+             t.image.sha256);
+  fmt::print("  {} files, {:.1f} MiB scanned for versions; {} components\n", id.files_scanned,
+             double(id.bytes_scanned) / (1 << 20), r.components.size());
+  // One line per product and version; copies are counted, not repeated.
+  std::map<std::pair<std::string, std::string>, int> copies;
+  for (const auto& c : r.components) ++copies[{c.name, c.version}];
+  for (const auto& [key, n] : copies)
+    fmt::print("    {:<20} {}{}\n", key.first, key.second.empty() ? "?" : key.second,
+               n > 1 ? fmt::format("  ({} copies)", n) : "");
+  std::map<std::string, int> sev;
+  for (const auto& v : r.vulnerabilities) ++sev[v.severity];
+  std::string s;
+  for (const auto& [k, n] : sev) s += fmt::format("{}{} {}", s.empty() ? " (" : ", ", n, k);
+  if (!s.empty()) s += ")";
+  fmt::print(
+      "  vulnerabilities: {}{}{}\n", r.vulnerabilities.size(), s,
+      r.db_snapshot.empty() ? " [no vulnerability database]" : " [db " + r.db_snapshot + "]");
+  if (!t.warnings.empty()) fmt::print("  warnings: {}\n", t.warnings.size());
+  fmt::print("  report: {0}/report.json, SBOMs: {0}/sbom.cdx.json {0}/sbom.spdx.json\n", out);
+}
+
+}  // namespace
+
+Command add_scan(CLI::App& parent) {
+  auto args = std::make_shared<ScanArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "scan",
+      "Unpack IMAGE into DIR, identify its third-party components, match known vulnerabilities,\n"
+      "and write DIR/manifest.json, DIR/report.json, DIR/sbom.cdx.json (CycloneDX 1.6) and\n"
+      "DIR/sbom.spdx.json (SPDX 2.3).\n"
+      "Exit codes: 0 done, 2 bad usage or unreadable input.");
+  app->add_option("IMAGE", args->image, "Firmware image")->required();
+  app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
+  app->add_option("--db", args->db, "Vulnerability database (SQLite; default: the built-in one)");
+  app->add_option("--signatures", args->signatures,
+                  "Directory of version signatures (default: the installed data/signatures)");
+  app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
+  app->add_flag("--deep", args->deep, "Carve every extracted file at every offset (slow, noisy)");
+  app->add_option("--threads", args->threads, "Worker threads (0: all cores)");
+  return {app, [args]() -> int {
+            if (!args->db.empty() && !std::filesystem::is_regular_file(args->db)) {
+              fmt::print(stderr, "probity scan: cannot read the database {}\n", args->db);
+              return kExitUsage;
+            }
+            auto sigs =
+                load_signatures(args->signatures.empty() ? default_signature_dir()
+                                                         : std::filesystem::path(args->signatures));
+            if (!sigs) {
+              fmt::print(stderr, "probity scan: {}\n", sigs.error().to_string());
+              return kExitUsage;
+            }
+            auto identifier = Identifier::create(std::move(*sigs));
+            if (!identifier) {
+              fmt::print(stderr, "probity scan: {}\n", identifier.error().to_string());
+              return kExitUsage;
+            }
+            UnpackOptions opt;
+            opt.deep = args->deep;
+            opt.threads = args->threads;
+            Progress progress;
+            opt.progress = &progress;
+            Result<ArtifactTree> tree = fail("not run");
+            {
+              ProgressPrinter printer("unpack", progress.bytes, progress.files, args->quiet);
+              tree = unpack(args->image, args->out, opt);
+              if (tree) inventory(*tree, args->out, args->threads);
+            }
+            if (!tree) {
+              fmt::print(stderr, "probity scan: {}\n", tree.error().to_string());
+              return kExitUsage;
+            }
+            const std::filesystem::path out(args->out);
+            if (!write_json(out / "manifest.json", manifest_json(*tree))) {
+              fmt::print(stderr, "probity scan: cannot write {}\n",
+                         (out / "manifest.json").string());
+              return kExitUsage;
+            }
+            Report report;
+            report.tree = std::move(*tree);
+            IdentifyOptions iopt;
+            iopt.threads = args->threads;
+            auto found = identify(report.tree, out, *identifier, iopt);
+            report.components = found.components;
+            report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
+                                        found.warnings.end());
+            if (auto matcher = open_matcher(args->db)) {
+              auto matched = matcher(report.components);
+              if (!matched) {
+                fmt::print(stderr, "probity scan: {}\n", matched.error().to_string());
+                return kExitUsage;
+              }
+              // One vulnerability per (id, product, version), however many copies carry it.
+              std::set<std::tuple<std::string, std::string, std::string>> seen;
+              for (auto& v : matched->vulnerabilities)
+                if (seen.insert({v.id, v.component, v.version}).second)
+                  report.vulnerabilities.push_back(std::move(v));
+              report.db_snapshot = matched->db_snapshot;
+            }
+            for (const auto& [name, j] : {std::pair{"report.json", report_json(report)},
+                                          std::pair{"sbom.cdx.json", cyclonedx_json(report)},
+                                          std::pair{"sbom.spdx.json", spdx_json(report)}}) {
+              if (!write_json(out / name, j)) {
+                fmt::print(stderr, "probity scan: cannot write {}\n", (out / name).string());
+                return kExitUsage;
+              }
+            }
+            if (!args->quiet) print_summary(report, args->out, found);
+            return kExitOk;
+          }};
+}
+
+}  // namespace probity::cli

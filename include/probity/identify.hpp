@@ -1,0 +1,159 @@
+// Identification: third-party components with exact versions, from version signatures (data in
+// data/signatures/*.toml, compiled into one vectorscan database) and from package metadata
+// (opkg, dpkg, os-release, openwrt_release, Buildroot and Yocto manifests).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probity/artifact.hpp"
+#include "probity/error.hpp"
+#include "probity/report.hpp"
+
+namespace probity {
+
+/// Caps on what identification reads from untrusted files.
+inline constexpr std::uint64_t kMaxScanFileBytes = 512ull << 20;  ///< larger files are skipped
+inline constexpr std::size_t kMaxMatchesPerFile = 20000;         ///< stop a file's scan beyond this
+inline constexpr std::size_t kMaxMatchSpan = 256;                ///< longest matched span examined
+inline constexpr std::uint64_t kMaxMetadataBytes = 16ull << 20;  ///< package databases read
+inline constexpr std::size_t kMaxVersionLength = 64;
+
+/// One real version string and the version it must yield (a signature's test case).
+struct SignatureTest {
+  std::string input;
+  std::string version;
+};
+
+/// A version regex of a signature. The regex must match the whole version string; its first
+/// capture group that matched is the version.
+struct VersionPattern {
+  std::string regex;
+  /// Only report matches in files whose name matches one of the signature's `files` globs
+  /// (for patterns too generic to trust anywhere, e.g. a bare "10.42 2022-12-11").
+  bool hinted = false;
+};
+
+/// One product: everything needed to name it, find it and test the finding.
+struct Signature {
+  std::string id;                     ///< component name, unique, e.g. "openssl"
+  std::string vendor;                 ///< CPE 2.3 vendor
+  std::string product;                ///< CPE 2.3 product
+  std::string part = "a";             ///< CPE part: a (application), o (operating system), h
+  std::string purl;                   ///< purl without version, e.g. "pkg:generic/openssl"
+  std::vector<std::string> files;     ///< file-name hints (globs on the base name)
+  std::vector<std::string> packages;  ///< opkg/dpkg/Buildroot/Yocto package names
+  std::vector<std::string> anchors;   ///< literals every version regex is anchored on
+  /// Literals that mark a real copy of the product: when given, a version hit counts only in a
+  /// file that also contains one of them, or whose name matches a hint. (Programs built against
+  /// OpenSSL carry its header's version text without carrying OpenSSL.)
+  std::vector<std::string> context;
+  std::vector<VersionPattern> versions;
+  std::vector<std::string> filenames;  ///< regexes on a file's base name that capture a version
+  std::map<std::string, std::string> version_map;  ///< captured text -> version (e.g. sqlite ids)
+  std::vector<SignatureTest> tests;
+  std::vector<std::string> negatives;  ///< strings that must not yield this product
+  std::string source;                  ///< the .toml file it was read from
+};
+
+/// Reads every *.toml under `dir` (sorted), checking ids are unique and fields are present.
+Result<std::vector<Signature>> load_signatures(const std::filesystem::path& dir);
+
+/// The default signature directory (PROBITY_DATA_DIR/signatures).
+std::filesystem::path default_signature_dir();
+
+/// A version found in some bytes: which signature, which version, where.
+struct Hit {
+  std::size_t signature = 0;  ///< index into Identifier::signatures()
+  std::string version;
+  std::uint64_t offset = 0;
+  std::string excerpt;  ///< the matched bytes, printable
+};
+
+/// Every version pattern of every signature compiled into one vectorscan database (plus a small
+/// one for file names). Immutable after creation; scan from many threads with one Scanner each.
+class Identifier {
+ public:
+  static Result<Identifier> create(std::vector<Signature> signatures);
+  Identifier(Identifier&&) noexcept;
+  Identifier& operator=(Identifier&&) noexcept;
+  ~Identifier();
+
+  /// Per-thread scratch space.
+  class Scanner {
+   public:
+    explicit Scanner(const Identifier& id);
+    Scanner(Scanner&&) noexcept;
+    ~Scanner();
+    /// All versions in `bytes`, one pass. Patterns marked `hinted` count only when `base_name`
+    /// matches a file-name hint of their signature, and signatures with `context` literals only
+    /// when one is in `bytes` or the name matches a hint (nullopt: name unknown, all count).
+    /// `truncated` is set when kMaxMatchesPerFile was hit.
+    std::vector<Hit> scan(std::span<const std::uint8_t> bytes,
+                          std::optional<std::string_view> base_name = std::nullopt,
+                          bool* truncated = nullptr);
+    /// Versions carried by a file's base name (e.g. libxml2.so.2.9.14).
+    std::vector<Hit> scan_name(std::string_view base_name);
+
+   private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+
+  [[nodiscard]] const std::vector<Signature>& signatures() const;
+  /// Index of the signature with this id, or -1.
+  [[nodiscard]] long find(std::string_view id) const;
+
+ private:
+  Identifier();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  friend class Scanner;
+};
+
+/// purl and CPE 2.3 of a signature's product at a version.
+std::string make_purl(const Signature& s, const std::string& version);
+std::string make_cpe(const Signature& s, const std::string& version);
+
+struct IdentifyOptions {
+  unsigned threads = 0;  ///< worker threads (0: all cores)
+  bool package_metadata = true;
+};
+
+/// What identification found, and what it could not look at.
+struct Identification {
+  std::vector<Component> components;
+  std::vector<Warning> warnings;
+  std::uint64_t bytes_scanned = 0;
+  std::uint64_t files_scanned = 0;
+};
+
+/// Identifies the components of an unpacked tree: package metadata first (authoritative, with
+/// the database file as source), then one signature scan of every regular file's bytes. Several
+/// copies or versions of a product are separate components, each with its evidence.
+Identification identify(const ArtifactTree& tree, const std::filesystem::path& out_dir,
+                        const Identifier& identifier, const IdentifyOptions& options = {});
+
+/// Components declared by package metadata files of the tree (opkg/dpkg status and control
+/// files, etc/openwrt_release, etc/os-release, Buildroot and Yocto manifests).
+std::vector<Component> package_components(const ArtifactTree& tree,
+                                          const std::filesystem::path& out_dir,
+                                          const Identifier& identifier);
+
+/// The vulnerability matcher `scan` calls: components in, known vulnerabilities out, plus the
+/// database snapshot id. The vulnerability database module provides one (wired in by the CLI).
+struct MatchResult {
+  std::vector<Vulnerability> vulnerabilities;
+  std::string db_snapshot;
+};
+using VulnerabilityMatcher = std::function<Result<MatchResult>(const std::vector<Component>&)>;
+
+}  // namespace probity

@@ -1,0 +1,167 @@
+// identify(): package metadata, then one signature pass over every regular file (in parallel,
+// one vectorscan scratch per worker), then components: one per product, version and file copy.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "probity/identify.hpp"
+#include "probity/mapped_file.hpp"
+
+namespace probity {
+namespace {
+
+/// Files up to this size are read into a reused buffer rather than mapped (see read_file).
+constexpr std::uint64_t kReadBufferBytes = 16ull << 20;
+
+std::string_view base_name(std::string_view path) {
+  auto s = path.rfind('/');
+  return s == std::string_view::npos ? path : path.substr(s + 1);
+}
+
+/// A file's bytes: small files are read into a buffer reused across files, large ones are
+/// memory-mapped. Measured on the Debian release trees (970 files, 63 MB, one core): mapping every
+/// file spent ~40% of the scan in page faults and unmapping; reading small files costs one copy
+/// from the page cache instead.
+struct FileBytes {
+  std::vector<std::uint8_t> buffer;
+  MappedFile mapped;
+};
+
+std::optional<std::span<const std::uint8_t>> read_file(const std::filesystem::path& path,
+                                                       FileBytes& fb) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  const auto size = std::uint64_t(st.st_size);
+  if (size > kReadBufferBytes) {
+    auto mf = MappedFile::from_fd(fd, path.string());  // takes the descriptor over
+    if (!mf) return std::nullopt;
+    fb.mapped = std::move(*mf);
+    return fb.mapped.bytes();
+  }
+  fb.buffer.resize(size);
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, fb.buffer.data() + got, size - got);
+    if (n <= 0) break;
+    got += std::size_t(n);
+  }
+  ::close(fd);
+  return std::span<const std::uint8_t>(fb.buffer.data(), got);
+}
+
+}  // namespace
+
+Identification identify(const ArtifactTree& tree, const std::filesystem::path& out_dir,
+                        const Identifier& identifier, const IdentifyOptions& options) {
+  Identification result;
+  if (options.package_metadata) result.components = package_components(tree, out_dir, identifier);
+
+  std::vector<std::size_t> work;
+  for (std::size_t i = 0; i < tree.files.size(); ++i) {
+    const auto& f = tree.files[i];
+    if (f.type != EntryType::kFile || f.extracted.empty() || f.size == 0) continue;
+    if (f.size > kMaxScanFileBytes) {
+      result.warnings.push_back({"cap-identify-file",
+                                 fmt::format("not scanned for versions: {} bytes is over the {} "
+                                             "byte cap (kMaxScanFileBytes)",
+                                             f.size, kMaxScanFileBytes),
+                                 f.container, f.path, 0});
+      continue;
+    }
+    work.push_back(i);
+  }
+  std::vector<std::vector<Hit>> hits(tree.files.size());
+  std::vector<char> truncated(tree.files.size(), 0);
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::uint64_t> bytes{0}, files{0};
+  unsigned n =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  n = unsigned(std::min<std::size_t>(n, std::max<std::size_t>(1, work.size())));
+  auto worker = [&] {
+    Identifier::Scanner scanner(identifier);
+    FileBytes buffer;
+    for (std::size_t w; (w = next.fetch_add(1)) < work.size();) {
+      const auto& f = tree.files[work[w]];
+      const auto name = base_name(f.path);
+      auto& out = hits[work[w]];
+      out = scanner.scan_name(name);
+      auto content = read_file(out_dir / f.extracted, buffer);
+      if (!content) continue;
+      bool cut = false;
+      auto found = scanner.scan(*content, name, &cut);
+      truncated[work[w]] = cut;
+      out.insert(out.end(), std::make_move_iterator(found.begin()),
+                 std::make_move_iterator(found.end()));
+      bytes += content->size();
+      ++files;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  result.bytes_scanned = bytes;
+  result.files_scanned = files;
+
+  const auto& sigs = identifier.signatures();
+  // Signature hits of a (product, version) that package metadata declared confirm that component
+  // (more evidence); any other hit is a copy of its own.
+  std::map<std::pair<std::string, std::string>, std::size_t> declared;
+  for (std::size_t i = 0; i < result.components.size(); ++i)
+    declared.emplace(std::pair{result.components[i].name, result.components[i].version}, i);
+  std::vector<Component> found;
+  for (std::size_t i = 0; i < tree.files.size(); ++i) {
+    const auto& f = tree.files[i];
+    if (truncated[i])
+      result.warnings.push_back({"cap-identify-matches",
+                                 fmt::format("version scan stopped after {} matches "
+                                             "(kMaxMatchesPerFile)",
+                                             kMaxMatchesPerFile),
+                                 f.container, f.path, 0});
+    // One component per (product, version) in this file; the first offset is its evidence.
+    std::map<std::pair<std::size_t, std::string>, const Hit*> per_file;
+    for (const auto& h : hits[i]) per_file.emplace(std::pair{h.signature, h.version}, &h);
+    for (const auto& [key, h] : per_file) {
+      const auto& s = sigs[h->signature];
+      Evidence ev{f.path, f.container, h->offset, h->excerpt,
+                  h->offset == 0 && h->excerpt == base_name(f.path) ? "filename:" + s.id
+                                                                    : "signature:" + s.id};
+      if (auto d = declared.find({s.id, h->version}); d != declared.end()) {
+        result.components[d->second].evidence.push_back(std::move(ev));
+        continue;
+      }
+      Component c;
+      c.name = s.id;
+      c.version = h->version;
+      c.vendor = s.vendor;
+      c.purl = make_purl(s, h->version);
+      c.cpe = make_cpe(s, h->version);
+      c.source = "signature";
+      c.evidence.push_back(std::move(ev));
+      found.push_back(std::move(c));
+    }
+  }
+  result.components.insert(result.components.end(), std::make_move_iterator(found.begin()),
+                           std::make_move_iterator(found.end()));
+  std::ranges::stable_sort(result.components, [](const Component& a, const Component& b) {
+    if (a.name != b.name) return a.name < b.name;
+    if (a.version != b.version) return a.version < b.version;
+    return a.evidence.front().path < b.evidence.front().path;
+  });
+  return result;
+}
+
+}  // namespace probity

@@ -1,0 +1,158 @@
+// Package metadata is authoritative: opkg/dpkg databases, os-release, openwrt_release and
+// Buildroot/Yocto manifests name components with the file as source; signature hits of the same
+// product and version become more evidence of that component, not a second one.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "probity/identify.hpp"
+
+namespace probity {
+namespace {
+
+namespace fs = std::filesystem;
+
+class PackageMetadata : public testing::Test {
+ protected:
+  void SetUp() override {
+    // One directory per test: ctest runs tests in parallel processes.
+    root_ = fs::path(testing::TempDir()) /
+            (std::string("probity-pkgmeta-") +
+             testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    auto sigs = load_signatures(default_signature_dir());
+    ASSERT_TRUE(sigs) << sigs.error().to_string();
+    auto id = Identifier::create(std::move(*sigs));
+    ASSERT_TRUE(id) << id.error().to_string();
+    id_ = std::make_unique<Identifier>(std::move(*id));
+  }
+  void add(const std::string& path, const std::string& content) {
+    const fs::path p = root_ / "x" / path;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    FileRecord f;
+    f.path = path;
+    f.container = 1;
+    f.type = EntryType::kFile;
+    f.size = content.size();
+    f.extracted = "x/" + path;
+    tree_.files.push_back(f);
+  }
+  const Component* find(const std::vector<Component>& cs, const std::string& name) {
+    for (const auto& c : cs)
+      if (c.name == name) return &c;
+    return nullptr;
+  }
+  fs::path root_;
+  ArtifactTree tree_;
+  std::unique_ptr<Identifier> id_;
+};
+
+TEST_F(PackageMetadata, OpkgStatusAndOpenwrtRelease) {
+  add("usr/lib/opkg/status",
+      "Package: libopenssl3\nVersion: 3.0.9-1\nStatus: install user installed\nArchitecture: "
+      "mipsel_24kc\n\nPackage: dropbear\nVersion: 2022.82-2\nStatus: install user installed\n\n"
+      "Package: uhttpd\nVersion: 2023-06-25-34a8a74d-2\nStatus: install user installed\n\n"
+      "Package: gone\nVersion: 1.0-1\nStatus: deinstall ok not-installed\n");
+  add("etc/openwrt_release",
+      "DISTRIB_ID='OpenWrt'\nDISTRIB_RELEASE='23.05.0'\nDISTRIB_REVISION='r23497-6637af95aa'\n");
+  const auto cs = package_components(tree_, root_, *id_);
+  const auto* ssl = find(cs, "openssl");
+  ASSERT_NE(ssl, nullptr);
+  EXPECT_EQ(ssl->version, "3.0.9");
+  EXPECT_EQ(ssl->source, "usr/lib/opkg/status");
+  EXPECT_EQ(ssl->cpe, "cpe:2.3:a:openssl:openssl:3.0.9:*:*:*:*:*:*:*");
+  EXPECT_EQ(ssl->evidence.at(0).method, "opkg-status");
+  EXPECT_EQ(ssl->evidence.at(0).offset, 0u);
+  const auto* db = find(cs, "dropbear");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->version, "2022.82");
+  EXPECT_GT(db->evidence.at(0).offset, 0u);
+  ASSERT_NE(find(cs, "uhttpd"), nullptr);
+  EXPECT_EQ(find(cs, "uhttpd")->version, "2023-06-25-34a8a74d");
+  EXPECT_EQ(find(cs, "gone"), nullptr);
+  const auto* owrt = find(cs, "openwrt");
+  ASSERT_NE(owrt, nullptr);
+  EXPECT_EQ(owrt->version, "23.05.0");
+  EXPECT_TRUE(owrt->cpe.starts_with("cpe:2.3:o:openwrt:openwrt:23.05.0"));
+}
+
+TEST_F(PackageMetadata, DpkgStatusOsReleaseBuildrootYocto) {
+  add("var/lib/dpkg/status",
+      "Package: libssl3\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\n\n"
+      "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\n\n"
+      "Package: some-tool\nStatus: install ok installed\nVersion: 0.9-3\n");
+  add("etc/os-release", "NAME=\"Buildroot\"\nID=buildroot\nVERSION_ID=2023.02.1\n");
+  add("usr/share/legal-info/manifest.csv",
+      "\"PACKAGE\",\"VERSION\",\"LICENSE\"\n\"busybox\",\"1.36.1\",\"GPL-2.0\"\n");
+  add("usr/share/common-licenses/license.manifest",
+      "PACKAGE NAME: libcurl4\nPACKAGE VERSION: 8.4.0\nRECIPE NAME: curl\nLICENSE: curl\n\n");
+  const auto cs = package_components(tree_, root_, *id_);
+  ASSERT_NE(find(cs, "openssl"), nullptr);
+  EXPECT_EQ(find(cs, "openssl")->version, "3.0.11");
+  ASSERT_NE(find(cs, "zlib"), nullptr);
+  EXPECT_EQ(find(cs, "zlib")->version, "1.2.13");
+  const auto* tool = find(cs, "some-tool");
+  ASSERT_NE(tool, nullptr);
+  EXPECT_EQ(tool->purl, "pkg:deb/some-tool@0.9");
+  EXPECT_TRUE(tool->cpe.empty());  // no guessed CPE for a package no signature knows
+  ASSERT_NE(find(cs, "buildroot"), nullptr);
+  EXPECT_EQ(find(cs, "buildroot")->version, "2023.02.1");
+  ASSERT_NE(find(cs, "busybox"), nullptr);
+  EXPECT_EQ(find(cs, "busybox")->evidence.at(0).method, "buildroot-manifest");
+  ASSERT_NE(find(cs, "curl"), nullptr);
+  EXPECT_EQ(find(cs, "curl")->version, "8.4.0");
+}
+
+TEST_F(PackageMetadata, SignatureHitsConfirmDeclaredComponentsAndOtherCopiesStaySeparate) {
+  add("usr/lib/opkg/status",
+      "Package: libopenssl3\nVersion: 3.0.9-1\nStatus: install ok installed\n");
+  add("usr/lib/libcrypto.so.3",
+      std::string("\0OpenSSL 3.0.9 30 May 2023\0OPENSSLDIR: \"/etc/ssl\"", 50));
+  add("usr/bin/vendor-daemon",
+      std::string("\0OpenSSL 1.0.2k  26 Jan 2017\0OPENSSLDIR: \"/usr/local/ssl\"", 58));
+  const auto result = identify(tree_, root_, *id_, {.threads = 1});
+  std::vector<const Component*> ssl;
+  for (const auto& c : result.components)
+    if (c.name == "openssl") ssl.push_back(&c);
+  ASSERT_EQ(ssl.size(), 2u);
+  // Sorted by version: the static 1.0.2k copy, then the declared 3.0.9.
+  EXPECT_EQ(ssl[0]->version, "1.0.2k");
+  EXPECT_EQ(ssl[0]->source, "signature");
+  EXPECT_EQ(ssl[0]->evidence.at(0).path, "usr/bin/vendor-daemon");
+  EXPECT_EQ(ssl[1]->version, "3.0.9");
+  EXPECT_EQ(ssl[1]->source, "usr/lib/opkg/status");
+  ASSERT_EQ(ssl[1]->evidence.size(), 2u);
+  EXPECT_EQ(ssl[1]->evidence[1].path, "usr/lib/libcrypto.so.3");
+  EXPECT_EQ(ssl[1]->evidence[1].offset, 1u);
+}
+
+TEST_F(PackageMetadata, HostileDatabasesNeitherCrashNorInvent) {
+  // Random bytes, lines without colons, a stanza with no version, huge fields, a missing final
+  // newline: parsed as far as they make sense, never past their bytes.
+  std::string noise;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    x = x * 1103515245u + 12345u;
+    noise += char((x >> 16) & 0xff);
+  }
+  add("var/lib/dpkg/status", noise);
+  add("usr/lib/opkg/status", "Package: a\nVersion:\n\nPackage:\nVersion: 1\n\n:\n::::\nPackage: " +
+                                 std::string(100000, 'x') + "\nVersion: 2");
+  add("etc/os-release", "ID=\nVERSION_ID='\n=\n");
+  add("etc/openwrt_release", std::string("DISTRIB_ID='OpenWrt\0\nDISTRIB_RELEASE=", 37));
+  add("x/legal-info/manifest.csv", "\"\"\"\n,,,\n\"unterminated");
+  add("license.manifest", "PACKAGE NAME: p\n");
+  const auto cs = package_components(tree_, root_, *id_);
+  for (const auto& c : cs) {
+    EXPECT_FALSE(c.name.empty());
+    EXPECT_FALSE(c.version.empty()) << c.name;
+  }
+  // The one complete opkg stanza is the 100000-character package, version 2.
+  ASSERT_EQ(std::ranges::count_if(cs, [](const Component& c) { return c.version == "2"; }), 1);
+}
+
+}  // namespace
+}  // namespace probity

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// validate.mjs cdx|spdx FILE
+//
+// Validates a probity SBOM with the official schema: CycloneDX 1.6 through
+// @cyclonedx/cyclonedx-library's JsonStrictValidator (which bundles the official CycloneDX
+// schemas and uses ajv), SPDX 2.3 through ajv with the official SPDX 2.3 JSON schema
+// (schemas/spdx-2.3.schema.json, source URL in schemas/README.md).
+// Prints "ok" and exits 0 when valid; prints every error and exits 1 otherwise; 2 for bad usage.
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const [kind, file] = process.argv.slice(2)
+if (!['cdx', 'spdx'].includes(kind) || !file) {
+  console.error('usage: validate.mjs cdx|spdx FILE')
+  process.exit(2)
+}
+const text = readFileSync(file, 'utf8')
+
+if (kind === 'cdx') {
+  const { Validation, Spec } = await import('@cyclonedx/cyclonedx-library')
+  const doc = JSON.parse(text)
+  if (doc.specVersion !== '1.6') {
+    console.error(`${file}: specVersion is ${doc.specVersion}, expected 1.6`)
+    process.exit(1)
+  }
+  const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot6)
+  const errors = await validator.validate(text)
+  if (errors !== null) {
+    console.error(`${file}: CycloneDX 1.6 validation failed:`)
+    console.error(JSON.stringify(errors, null, 2))
+    process.exit(1)
+  }
+} else {
+  const { default: Ajv } = await import('ajv')
+  const { default: addFormats } = await import('ajv-formats')
+  const here = dirname(fileURLToPath(import.meta.url))
+  const schema = JSON.parse(readFileSync(join(here, 'schemas', 'spdx-2.3.schema.json'), 'utf8'))
+  const ajv = new Ajv({ allErrors: true, strict: false })
+  addFormats(ajv)
+  const validate = ajv.compile(schema)
+  const doc = JSON.parse(text)
+  const errors = []
+  if (!validate(doc)) errors.push(...validate.errors)
+  // What the schema leaves to the specification text: the version, and that every relationship
+  // names elements the document defines.
+  if (doc.spdxVersion !== 'SPDX-2.3') errors.push({ message: `spdxVersion is ${doc.spdxVersion}` })
+  const ids = new Set([doc.SPDXID, ...(doc.packages ?? []).map((p) => p.SPDXID)])
+  for (const r of doc.relationships ?? []) {
+    for (const id of [r.spdxElementId, r.relatedSpdxElement]) {
+      if (!ids.has(id)) errors.push({ message: `relationship names undefined element ${id}` })
+    }
+  }
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^#]+$/.test(doc.documentNamespace ?? '')) {
+    errors.push({ message: `documentNamespace is not an absolute URI without '#': ${doc.documentNamespace}` })
+  }
+  if (errors.length) {
+    console.error(`${file}: SPDX 2.3 validation failed:`)
+    console.error(JSON.stringify(errors, null, 2))
+    process.exit(1)
+  }
+}
+console.log('ok')
