@@ -12,6 +12,7 @@
 #include "probity/inventory.hpp"
 #include "probity/json.hpp"
 #include "probity/unpack.hpp"
+#include "probity/vulndb.hpp"
 
 namespace probity::cli {
 namespace {
@@ -22,12 +23,43 @@ struct ScanArgs {
   unsigned threads = 0;
 };
 
-// MERGE HOOK (vulnerability database): return the matcher for the SQLite database at `db` ("" =
-// the default database built with probity). Until the vulnerability module is wired in here,
-// there is no matcher: `vulnerabilities` stays empty and `db_snapshot` null.
+/// The matcher over the SQLite database at `db` ("" = $PROBITY_DB or the default database built
+/// with probity). A missing default database means no matching (reported in the summary); a
+/// missing --db file is a usage error (checked by the caller).
 VulnerabilityMatcher open_matcher(const std::string& db) {
-  (void)db;
-  return {};
+  const auto path = db.empty() ? default_vuln_db_path() : std::filesystem::path(db);
+  if (!std::filesystem::exists(path)) return {};
+  return [path](const std::vector<Component>& components) -> Result<MatchResult> {
+    auto vdb = VulnDb::open(path);
+    if (!vdb) return std::unexpected(vdb.error());
+    // Every CPE found in the image is platform context: a CVE that ANDs a component with a
+    // hardware platform matches only when that platform is present.
+    std::vector<std::string> platform;
+    for (const auto& c : components)
+      if (!c.cpe.empty()) platform.push_back(c.cpe);
+    MatchResult out;
+    for (const auto& c : components) {
+      if (c.version.empty()) continue;
+      auto v = vdb->match(query_for(c, platform));
+      if (!v) return std::unexpected(v.error());
+      out.vulnerabilities.insert(out.vulnerabilities.end(), v->begin(), v->end());
+    }
+    auto snap = vdb->snapshot_id();
+    if (!snap) return std::unexpected(snap.error());
+    out.db_snapshot = *snap;
+    return out;
+  };
+}
+
+/// End of life for each component from data/eol (by CPE product, e.g. linux_kernel).
+void add_eol(std::vector<Component>& components) {
+  const std::string today = today_utc();
+  for (auto& c : components) {
+    if (c.version.empty()) continue;
+    std::string product = c.name;
+    if (auto cpe = parse_cpe23(c.cpe)) product = cpe->product;
+    c.eol = eol_for(product, c.version, today);
+  }
 }
 
 bool write_json(const std::filesystem::path& path, const nlohmann::json& j) {
@@ -122,6 +154,7 @@ Command add_scan(CLI::App& parent) {
             iopt.threads = args->threads;
             auto found = identify(report.tree, out, *identifier, iopt);
             report.components = found.components;
+            add_eol(report.components);
             report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
                                         found.warnings.end());
             if (auto matcher = open_matcher(args->db)) {
