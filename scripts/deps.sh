@@ -14,6 +14,8 @@ TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
   lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
+  # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates
+  gcc-arm-linux-gnueabihf libc6-dev-armhf-cross openssl openssh-client libmaxmind-db-writer-perl
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
 )

@@ -100,6 +100,9 @@ std::optional<ElfInfo> parse_elf(Bytes bytes) {
           case DT_DEBUG:
             info.dt_debug = true;
             break;
+          case DT_SONAME:
+            info.has_soname = true;
+            break;
           case DT_RPATH:
           case DT_RUNPATH: {
             const char* s = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);

@@ -23,6 +23,7 @@ struct ElfInfo {
   bool bind_now = false;  ///< DT_BIND_NOW, DF_BIND_NOW or DF_1_NOW
   bool df1_pie = false;
   bool dt_debug = false;
+  bool has_soname = false;  ///< DT_SONAME: a library (libc.so.6 has PT_INTERP too but is one)
   bool has_symtab = false;
   std::string rpath;
   std::string runpath;
@@ -31,11 +32,12 @@ struct ElfInfo {
   bool fortify_symbol = false;    ///< some __*_chk symbol in any symbol table
 
   [[nodiscard]] bool nx() const { return has_gnu_stack && !stack_exec; }
-  /// An executable (not a library): ET_EXEC, or ET_DYN with an interpreter or DF_1_PIE.
-  [[nodiscard]] bool executable() const {
-    return exec_type || (dyn_type && (has_interp || df1_pie));
+  /// An executable (not a library): ET_EXEC, or ET_DYN with DF_1_PIE, DT_DEBUG (what checksec
+  /// looks at) or an interpreter and no soname.
+  [[nodiscard]] bool executable() const { return exec_type || pie(); }
+  [[nodiscard]] bool pie() const {
+    return dyn_type && (df1_pie || dt_debug || (has_interp && !has_soname));
   }
-  [[nodiscard]] bool pie() const { return dyn_type && (has_interp || df1_pie || dt_debug); }
   [[nodiscard]] Relro relro() const {
     return !has_gnu_relro ? Relro::kNone : bind_now ? Relro::kFull : Relro::kPartial;
   }

@@ -140,5 +140,31 @@ TEST(ChecksGolden, AllowlistFlagsEndpointsOutsideIt) {
   EXPECT_FALSE(ip_flagged);
 }
 
+TEST(ChecksGolden, GeoIpCountriesJudgeIpLiterals) {
+  CheckOptions opt;
+  opt.geoip_db = kDir / "geo.mmdb";
+  opt.allowed_countries = {"US"};
+  Scan s = scan("planted.sqfs", opt);
+  bool us_flagged = false, cn_flagged = false;
+  for (const auto& f : s.findings) {
+    EXPECT_NE(f.rule, "geoip-error") << f.message;
+    if (f.rule != "endpoint-not-allowed") continue;
+    if (f.message.find("45.33.32.156") != std::string::npos) us_flagged = true;
+    if (f.message.find("1.2.3.4 (public, CN)") != std::string::npos) cn_flagged = true;
+  }
+  EXPECT_FALSE(us_flagged);
+  EXPECT_TRUE(cn_flagged);
+}
+
+TEST(ChecksGolden, MissingGeoIpDatabaseIsReported) {
+  CheckOptions opt;
+  opt.geoip_db = kDir / "no-such.mmdb";
+  opt.allowed_countries = {"US"};
+  Scan s = scan("clean.sqfs", opt);
+  bool reported = false;
+  for (const auto& f : s.findings) reported = reported || f.rule == "geoip-error";
+  EXPECT_TRUE(reported);
+}
+
 }  // namespace
 }  // namespace probity
