@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "probity/artifact.hpp"
+#include "probity/error.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
@@ -60,6 +61,12 @@ struct HardeningStats {
 /// rule and id, with unique ids. `stats`, when given, receives the hardening statistics.
 std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem::path& out_dir,
                                 const CheckOptions& opt, HardeningStats* stats = nullptr);
+
+/// Compiles the bundled rule pack together with the user's rules in `rules_dir` without scanning
+/// anything, so that `--rules DIR` can be refused up front (exit 2) with the compiler's message
+/// (file:line). run_checks reports the same problem as a "yara-rules-error" finding.
+Status validate_rules(const std::filesystem::path& rules_dir,
+                      const std::filesystem::path& data_dir = {});
 
 /// Ids of the registered checks, in registry order.
 std::vector<std::string> check_ids();

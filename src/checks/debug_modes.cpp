@@ -4,6 +4,7 @@
 #include <set>
 
 #include "checks_support/check.hpp"
+#include "checks_support/literals.hpp"
 #include "checks_support/text.hpp"
 
 namespace probity::checks {
@@ -18,21 +19,21 @@ constexpr std::array<std::string_view, 14> kMarkers = {
     "debugshell",   "mfg mode",     "mfg_mode",     "mfgmode",        "engineering mode",
     "backdoor",     "back door",    "hidden shell", "telnet_backdoor"};
 
-void on_file(const Context&, void*, const FileView& f, Emitter& em) {
+std::shared_ptr<void> prepare(Context&) {
+  return std::make_shared<Literals>(std::vector<std::string>(kMarkers.begin(), kMarkers.end()),
+                                    /*single=*/true);
+}
+
+void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
   if (!f.is_elf() && f.kind() != "script") return;
   std::size_t n = 0;
-  std::set<std::string_view> seen;
-  for_each_string(f.bytes(), [&](std::string_view s, std::uint64_t off) {
-    if (n >= kMaxDebugHitsPerFile) return;
-    std::string l = lower(s);
-    for (auto m : kMarkers)
-      if (l.find(m) != std::string::npos && seen.insert(m).second) {
-        ++n;
-        em.add("debug-mode", kCat, Severity::kMedium, f.rec(), f.location(),
-               "debug/factory mode marker '" + std::string(m) + "'", std::string(m), excerpt(s),
-               off);
-        return;
-      }
+  static_cast<const Literals*>(state)->scan(f.bytes(), [&](unsigned id, std::uint64_t end) {
+    std::uint64_t start = 0;
+    auto s = string_around(f.bytes(), end - 1, &start);
+    em.add("debug-mode", kCat, Severity::kMedium, f.rec(), f.location(),
+           "debug/factory mode marker '" + std::string(kMarkers[id]) + "'",
+           std::string(kMarkers[id]), excerpt(s), start);
+    return ++n < kMaxDebugHitsPerFile;
   });
 }
 
@@ -41,6 +42,7 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
 const Check kCheck_debug_modes{.id = "debug_modes",
                                .category = kCat,
                                .description = "debug, factory and manufacturing mode markers",
+                               .prepare = prepare,
                                .on_file = on_file};
 
 }  // namespace probity::checks

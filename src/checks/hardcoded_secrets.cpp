@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 
+#include <set>
+
 #include "checks_support/check.hpp"
+#include "checks_support/literals.hpp"
 #include "checks_support/text.hpp"
 
 namespace probity::checks {
@@ -95,7 +98,12 @@ std::optional<std::pair<std::string, std::string>> key_value(std::string_view s,
   return std::nullopt;
 }
 
-void on_file(const Context&, void*, const FileView& f, Emitter& em) {
+std::shared_ptr<void> prepare(Context&) {
+  return std::make_shared<Literals>(std::vector<std::string>(kKeys.begin(), kKeys.end()),
+                                    /*single=*/false);
+}
+
+void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
   std::size_t n = 0;
   if (f.is_text()) {
     if (f.bytes().size() > kMaxConfigBytes) return;
@@ -111,14 +119,19 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
       }
     });
   } else if (f.is_elf()) {
-    for_each_string(f.bytes(), [&](std::string_view s, std::uint64_t off) {
-      if (n >= kMaxSecretsPerFile) return;
+    // One vectorscan pass for the key words; only the strings around a hit are parsed.
+    std::set<std::uint64_t> done;
+    static_cast<const Literals*>(state)->scan(f.bytes(), [&](unsigned, std::uint64_t end) {
+      std::uint64_t off = 0;
+      auto s = string_around(f.bytes(), end - 1, &off);
+      if (s.size() < kMinStringLength || !done.insert(off).second) return true;
       if (auto kv = key_value(s, true)) {
         ++n;
         em.add("hardcoded-secret-binary", kCat, Severity::kLow, f.rec(), f.location(),
                "string in binary assigns a literal to " + kv->first, kv->first + "=" + kv->second,
                excerpt(s), off);
       }
+      return n < kMaxSecretsPerFile;
     });
   }
 }
@@ -129,6 +142,7 @@ const Check kCheck_hardcoded_secrets{
     .id = "hardcoded_secrets",
     .category = kCat,
     .description = "hard-coded passwords, secrets and tokens in configs, scripts and binaries",
+    .prepare = prepare,
     .on_file = on_file};
 
 }  // namespace probity::checks

@@ -67,3 +67,17 @@ const Check kCheck_known_backdoors{.id = "known_backdoors",
                                    .on_tree = on_tree};
 
 }  // namespace probity::checks
+
+namespace probity {
+
+Status validate_rules(const std::filesystem::path& rules_dir,
+                      const std::filesystem::path& data_dir) {
+  const auto data = data_dir.empty() ? std::filesystem::path(PROBITY_DATA_DIR) : data_dir;
+  if (!rules_dir.empty() && !std::filesystem::is_directory(rules_dir))
+    return fail("not a directory (--rules takes a directory of .yar files)", 0, rules_dir.string());
+  auto r = checks::YaraRules::compile({data / "rules", rules_dir});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+}  // namespace probity

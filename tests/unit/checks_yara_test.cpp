@@ -78,9 +78,14 @@ TEST(YaraPack, UserRulesAreAddedAndBrokenOnesReported) {
   opt.rules_dir = dir;
   auto fs1 = t.run(opt);
   EXPECT_TRUE(testing::has(fs1, "yara:My_Vendor_Magic", "usr/bin/thing"));
+  EXPECT_TRUE(validate_rules(dir));
   std::ofstream(dir / "broken.yar") << "rule Broken { condition: $nope }\n";
   auto fs2 = t.run(opt);
   EXPECT_TRUE(testing::has(fs2, "yara-rules-error", ""));
+  auto v = validate_rules(dir);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("broken.yar"), std::string::npos) << v.error().message;
+  EXPECT_FALSE(validate_rules(dir / "missing"));
   fs::remove_all(dir);
 }
 
