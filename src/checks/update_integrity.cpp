@@ -9,6 +9,8 @@ namespace probity::checks {
 namespace {
 
 constexpr std::string_view kCat = "update-integrity";
+/// Update-server findings per file.
+constexpr std::size_t kMaxUpdateServersPerFile = 20;
 
 constexpr std::array<std::string_view, 9> kFlashWrites = {
     "mtd write", "mtd -r write", "sysupgrade",     "of=/dev/mtd", "flashcp",
@@ -57,7 +59,7 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
   // Hard-coded update servers: URLs on lines that speak of updates/firmware.
   std::size_t n = 0;
   for_each_line(f.text(), [&](std::string_view raw, std::uint64_t off) {
-    if (n >= 20) return;
+    if (n >= kMaxUpdateServersPerFile) return;
     std::string ll = lower(raw);
     auto u = ll.find("://");
     if (u == std::string::npos) return;
