@@ -43,6 +43,7 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
       return;
     }
   });
+  if (n >= kMaxKeysPerFile) em.cap_hit(f, kCat, "kMaxKeysPerFile", kMaxKeysPerFile);
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
            std::string(kMarkers[id]), excerpt(s), start);
     return ++n < kMaxDebugHitsPerFile;
   });
+  if (n >= kMaxDebugHitsPerFile) em.cap_hit(f, kCat, "kMaxDebugHitsPerFile", kMaxDebugHitsPerFile);
 }
 
 }  // namespace

@@ -138,6 +138,7 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
   Bytes b = f.bytes();
   hs_scan(st->db, reinterpret_cast<const char*>(b.data()),
           unsigned(std::min<std::size_t>(b.size(), UINT32_MAX)), 0, scratch, on_match, &raw);
+  if (raw.size() >= kMaxRawMatches) em.cap_hit(f, kCat, "kMaxRawMatches", kMaxRawMatches);
   // Longest match per (kind, start); then drop matches inside a URL or e-mail.
   std::map<std::pair<unsigned, unsigned long long>, unsigned long long> longest;
   for (const auto& s : raw) {
@@ -154,7 +155,10 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
   std::map<std::string, bool> seen;
   std::size_t n = 0;
   for (const auto& s : spans) {
-    if (n >= kMaxEndpointsPerFile) break;
+    if (n >= kMaxEndpointsPerFile) {
+      em.cap_hit(f, kCat, "kMaxEndpointsPerFile", kMaxEndpointsPerFile);
+      break;
+    }
     bool inside = false;
     for (const auto& c : covers)
       if (s.from >= c.first && s.to <= c.second && !(s.from == c.first && s.to == c.second))

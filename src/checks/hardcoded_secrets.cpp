@@ -134,6 +134,7 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
       return n < kMaxSecretsPerFile;
     });
   }
+  if (n >= kMaxSecretsPerFile) em.cap_hit(f, kCat, "kMaxSecretsPerFile", kMaxSecretsPerFile);
 }
 
 }  // namespace

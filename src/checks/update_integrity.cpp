@@ -76,6 +76,8 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
     em.add("update-server", kCat, Severity::kInfo, f.rec(), f.location(),
            "hard-coded update server " + url, url, excerpt(trim(raw)), off);
   });
+  if (n >= kMaxUpdateServersPerFile)
+    em.cap_hit(f, kCat, "kMaxUpdateServersPerFile", kMaxUpdateServersPerFile);
 }
 
 }  // namespace

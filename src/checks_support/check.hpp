@@ -80,6 +80,9 @@ class Emitter {
   Finding& add(std::string_view rule, std::string_view category, Severity severity,
                const FileRecord& file, const std::string& location, std::string message,
                std::string_view evidence_key, std::string excerpt = {}, std::uint64_t offset = 0);
+  /// An info finding that a per-file cap was reached (hostile input: caps are never silent).
+  void cap_hit(const FileView& f, std::string_view category, std::string_view cap,
+               std::uint64_t value);
   /// A finding about the image as a whole (no file).
   Finding& add_image(std::string_view rule, std::string_view category, Severity severity,
                      std::string message, std::string_view evidence_key);

@@ -83,6 +83,14 @@ Finding& Emitter::add(std::string_view rule, std::string_view category, Severity
   return findings.back();
 }
 
+void Emitter::cap_hit(const FileView& f, std::string_view category, std::string_view cap,
+                      std::uint64_t value) {
+  add("check-cap", category, Severity::kInfo, f.rec(), f.location(),
+      std::string(category) + " findings for this file stopped at " + std::string(cap) + " = " +
+          std::to_string(value) + "; the rest of the file was not reported",
+      cap);
+}
+
 Finding& Emitter::add_image(std::string_view rule, std::string_view category, Severity severity,
                             std::string message, std::string_view evidence_key) {
   Finding f;

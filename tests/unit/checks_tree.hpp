@@ -42,7 +42,13 @@ class SyntheticTree {
     return run_checks(tree_, out_, opt, stats);
   }
 
+  /// Without the inventory pass: kinds stay as set by the test (or are classified on the fly).
+  std::vector<Finding> run_raw(const CheckOptions& opt = {}) {
+    return run_checks(tree_, out_, opt);
+  }
+
   ArtifactTree& tree() { return tree_; }
+  const std::filesystem::path& out() const { return out_; }
 
  private:
   std::filesystem::path out_;
