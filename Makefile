@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 5
 DEMO_IMAGE ?= $(BUILD)/demo/sysupgrade.bin
 DEMO_OUT ?= $(BUILD)/demo/out
 
-.PHONY: all deps configure build test unit fuzz-build fuzz fuzz-long demo bench format format-check clean
+.PHONY: all deps configure build test unit npm-deps fixtures fuzz-build fuzz fuzz-long demo bench format format-check clean
 
 all: build
 
@@ -26,7 +26,11 @@ build: configure
 fixtures: build
 	@bash tests/fixtures/make-all.sh $(BUILD)/fixtures
 
-unit: build fixtures
+# npm packages for the ecosystem validators and the browser test (from lock files).
+npm-deps:
+	@bash tests/browser/install.sh
+
+unit: build fixtures npm-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 fuzz-build:

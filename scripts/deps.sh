@@ -8,14 +8,17 @@ BUILD_PKGS=(
   libarchive-dev libsquashfs-dev libvectorscan-dev libyara-dev libelf-dev libssl-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev zlib1g-dev
-  libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev
+  libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev libsimdjson-dev
 )
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
   lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
+  util-linux  # mkfs.cramfs (bookworm ships it in util-linux, not util-linux-extra)
   # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross openssl openssh-client libmaxmind-db-writer-perl
+  # report.html is checked in Debian's headless Chromium (driven by npm's playwright-core)
+  chromium
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
 )
@@ -46,5 +49,13 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "make deps: installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Node.js (for the ecosystem's own validators: CycloneDX, SPDX, SARIF schemas): the machine's
+# own node is used when present; otherwise Debian's.
+if ! command -v node >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs
+fi
+if ! command -v npm >/dev/null 2>&1; then  # some nodejs builds bundle npm, Debian's does not
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
 fi
 echo "make deps: all packages present"

@@ -40,6 +40,15 @@ struct Component {
   std::optional<Eol> eol;
 };
 
+/// A reviewer's decision on a finding or vulnerability (CycloneDX VEX states/justifications).
+struct Suppression {
+  std::string state;          ///< not_affected, false_positive, accepted
+  std::string justification;  ///< CycloneDX justification, e.g. code_not_reachable
+  std::string by;             ///< who decided
+  std::string detail;         ///< why, in words
+  std::string date;           ///< ISO date of the decision ("" if not given)
+};
+
 /// A known vulnerability affecting a component.
 struct Vulnerability {
   std::string id;         ///< CVE-YYYY-NNNN (or an OSV id)
@@ -48,10 +57,11 @@ struct Vulnerability {
   std::string severity;   ///< none, low, medium, high, critical (CVSS base severity)
   double cvss = 0.0;      ///< base score (v3.1, or v4.0 when that is all there is)
   std::string cvss_vector;
-  std::string fixed_in;   ///< first fixed version when the record says ("" otherwise)
+  std::string fixed_in;  ///< first fixed version when the record says ("" otherwise)
   std::vector<std::string> cwe;
   std::string description;
   std::string published;  ///< ISO date
+  std::optional<Suppression> suppression;
 };
 
 /// Severity of a finding, lowest first.
@@ -66,7 +76,7 @@ struct Finding {
                          ///< hardening, endpoint, update-integrity, vulnerable-component,
                          ///< outdated-component
   Severity severity = Severity::kInfo;
-  std::string path;      ///< relative to the filesystem root, e.g. etc/shadow
+  std::string path;  ///< relative to the filesystem root, e.g. etc/shadow
   std::uint32_t container = 0;
   std::string message;
   struct {
@@ -74,10 +84,28 @@ struct Finding {
     std::uint64_t offset = 0;
     std::vector<std::string> related;  ///< other files involved (paths)
   } evidence;
+  std::optional<Suppression> suppression;  ///< marked, never removed from the report
 };
 
 /// "info", "low", "medium", "high", "critical".
 const char* to_string(Severity s);
+
+/// One clause of the policy, judged.
+struct ClauseResult {
+  std::string id;
+  std::string text;
+  bool pass = true;
+  std::vector<std::string> findings;         ///< ids of the findings that break it
+  std::vector<std::string> vulnerabilities;  ///< CVE ids that break it
+};
+
+/// The image judged against a written policy (the no-back-door agreement).
+struct Verdict {
+  std::string policy;         ///< policy name
+  std::string policy_sha256;  ///< digest of the policy file's bytes
+  bool pass = true;
+  std::vector<ClauseResult> clauses;
+};
 
 /// Everything `probity scan` learned about one image (docs/report-schema.md).
 struct Report {
@@ -86,6 +114,7 @@ struct Report {
   std::vector<Vulnerability> vulnerabilities;
   std::string db_snapshot;  ///< snapshot id of the vulnerability database used ("" if none)
   std::vector<Finding> findings;
+  std::optional<Verdict> verdict;
 };
 
 }  // namespace probity

@@ -134,7 +134,8 @@ class Driver {
  private:
   void add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to);
   void recurse(const Format& f, std::uint32_t id, const std::string& dir_name,
-               const std::vector<std::size_t>& records, std::uint32_t depth);
+               const std::vector<std::size_t>& records, std::uint32_t depth,
+               const std::string& self_sha);
 
   RunState& run_;
   ConfinedDir& extracted_;
@@ -268,15 +269,29 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
       }
       pos = c.start + consumed;
     }
-    if (dir)
-      pool_.submit([this, f = c.format, id, dir_name, records = sink.records(),
-                    depth = ctx.depth + 1] { recurse(*f, id, dir_name, records, depth); });
+    if (dir) {
+      // A format that re-emits its input (fdt writes the dtb it parsed) would find itself again
+      // in that output, down to the depth cap: an output identical to the container's own span
+      // is not looked into. The span is hashed only when an output has its size.
+      auto records = sink.records();
+      bool same_size = false;
+      {
+        std::lock_guard lock(run_.mu);
+        for (std::size_t idx : records) same_size |= run_.tree.files[idx].size == consumed;
+      }
+      std::string self_sha = same_size ? sha256_hex(sub(at, 0, consumed)) : std::string();
+      pool_.submit([this, f = c.format, id, dir_name, records = std::move(records),
+                    depth = ctx.depth + 1, self_sha = std::move(self_sha)] {
+        recurse(*f, id, dir_name, records, depth, self_sha);
+      });
+    }
   }
   add_gap(ctx, data, pos, data.size());
 }
 
 void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_name,
-                     const std::vector<std::size_t>& records, std::uint32_t depth) {
+                     const std::vector<std::size_t>& records, std::uint32_t depth,
+                     const std::string& self_sha) {
   const Mode mode = (f.output == Output::kStream || opt_.deep) ? Mode::kCarve : Mode::kStartOnly;
   for (std::size_t idx : records) {
     FileRecord rec;
@@ -289,6 +304,7 @@ void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_n
     if (!fd) continue;
     auto m = MappedFile::from_fd(*fd, rec.path);
     if (!m) continue;
+    if (!self_sha.empty() && rec.sha256 == self_sha) continue;  // the container's own bytes
     BlobCtx child{id, rec.path, rec.origin, depth};
     process(m->bytes(), child, mode);
   }

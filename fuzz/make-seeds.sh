@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Regenerates the tiny committed seed corpora under fuzz/corpus/<id>/ with the real tools
+# (a few KB in all). Run by hand when a format changes; the seeds are committed.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+c="$here/corpus"
+mkdir -p "$c"/{uimage,fit,trx,fdt,cramfs,jffs2,ubi}
+export SOURCE_DATE_EPOCH=1700000000
+
+printf 'hello kernel\n' > k.bin
+mkimage -q -A arm -O linux -T kernel -C none -a 0x8000 -e 0x8000 -n seed -d k.bin "$c/uimage/kernel.uimg" >/dev/null
+printf 'a\n' > a.bin && printf 'bb\n' > b.bin
+mkimage -q -A arm -O linux -T multi -C none -n multi -d a.bin:b.bin "$c/uimage/multi.uimg" >/dev/null
+
+printf '/dts-v1/;\n/memreserve/ 0x1000 0x10;\n/ { model = "seed"; a { reg = <1 2>; b = [01 02 03]; s = "x", "y"; e; }; };\n' > s.dts
+dtc -q -I dts -O dtb -o "$c/fdt/seed.dtb" s.dts
+
+cat > f.its <<'ITS'
+/dts-v1/;
+/ {
+	description = "seed";
+	images {
+		k {
+			data = /incbin/("k.bin");
+			type = "kernel"; arch = "arm"; os = "linux"; compression = "none";
+			hash-1 { algo = "crc32"; };
+			hash-2 { algo = "sha256"; };
+		};
+	};
+	configurations { default = "c"; c { kernel = "k"; }; };
+};
+ITS
+mkimage -q -f f.its "$c/fit/inline.itb" >/dev/null
+mkimage -q -E -f f.its "$c/fit/external.itb" >/dev/null
+
+python3 - "$c/trx" <<'PY'
+import struct, sys, zlib
+out = sys.argv[1]
+for ver, n in ((1, 3), (2, 4)):
+    h = 16 + 4 * n
+    parts = [b"loader\0\0", b"kernel\0\0", b"rootfs\0\0"]
+    offs, body = [], b""
+    for p in parts:
+        offs.append(h + len(body)); body += p
+    offs += [0] * (n - len(offs))
+    tail = struct.pack("<I", ver << 16) + struct.pack("<%dI" % n, *offs) + body
+    crc = (zlib.crc32(tail) ^ 0xFFFFFFFF) & 0xFFFFFFFF
+    open(f"{out}/v{ver}.trx", "wb").write(b"HDR0" + struct.pack("<II", h + len(body), crc) + tail)
+PY
+
+mkdir -p t/d && printf 'file one\n' > t/d/f && ln -s d/f t/l && mkfifo t/p
+if command -v mkfs.cramfs >/dev/null; then mkfs.cramfs t "$c/cramfs/le.cramfs" >/dev/null; fi
+mkfs.jffs2 -r t -o "$c/jffs2/le.jffs2" -l -e 0x1000 -X zlib 2>/dev/null || true
+mkfs.jffs2 -r t -o "$c/jffs2/be.jffs2" -b -e 0x1000 2>/dev/null || true
+# A UBI image with one static volume; only the used PEBs' headers matter to the parser.
+printf 'ubi volume\n' > v.bin
+printf '[v]\nmode=ubi\nimage=v.bin\nvol_id=0\nvol_type=static\nvol_name=v\n' > u.cfg
+ubinize -o u.img -m 512 -p 4KiB -s 512 u.cfg >/dev/null 2>&1
+# Trailing erased (0xff) bytes of each PEB are dropped to keep the seed small.
+python3 - u.img "$c/ubi/static.ubi" <<'PY'
+import sys
+d, peb = open(sys.argv[1], "rb").read(), 4096
+out = b"".join(d[i:i + peb].rstrip(b"\xff").ljust(peb, b"\xff") for i in range(0, len(d), peb))
+open(sys.argv[2], "wb").write(out.rstrip(b"\xff"))
+PY
+du -sh "$c"

@@ -1,0 +1,175 @@
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "probity/outputs.hpp"
+
+namespace probity {
+
+using nlohmann::json;
+
+namespace {
+
+/// SARIF levels: error for high and critical, warning for medium, note below.
+const char* sarif_level(Severity s) {
+  switch (s) {
+    case Severity::kCritical:
+    case Severity::kHigh:
+      return "error";
+    case Severity::kMedium:
+      return "warning";
+    default:
+      return "note";
+  }
+}
+
+/// GitHub-style numeric severity (0.0-10.0) so code-scanning UIs can rank results.
+const char* security_severity(Severity s) {
+  switch (s) {
+    case Severity::kCritical:
+      return "9.5";
+    case Severity::kHigh:
+      return "8.0";
+    case Severity::kMedium:
+      return "5.5";
+    case Severity::kLow:
+      return "3.0";
+    default:
+      return "0.0";
+  }
+}
+
+/// A relative URI for a path inside the image: percent-encode what RFC 3986 does not allow.
+std::string path_uri(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) ||
+        std::string_view("-._~/!$&'()*+,;=:@").find(char(c)) != std::string_view::npos)
+      out.push_back(char(c));
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+}  // namespace
+
+json sarif_json(const Report& report) {
+  std::map<std::string, const Finding*> first_of_rule;
+  for (const Finding& f : report.findings) first_of_rule.emplace(f.rule, &f);
+  json rules = json::array();
+  std::map<std::string, std::size_t> rule_index;
+  for (const auto& [rule, f] : first_of_rule) {
+    rule_index[rule] = rules.size();
+    rules.push_back({{"id", rule},
+                     {"name", rule},
+                     {"shortDescription", {{"text", f->category + ": " + rule}}},
+                     {"defaultConfiguration", {{"level", sarif_level(f->severity)}}},
+                     {"properties",
+                      {{"category", f->category},
+                       {"security-severity", security_severity(f->severity)},
+                       {"tags", json::array({"security", f->category})}}}});
+  }
+  json results = json::array();
+  for (const Finding& f : report.findings) {
+    json loc = {{"physicalLocation",
+                 {{"artifactLocation", {{"uri", path_uri(f.path)}, {"uriBaseId", "IMAGEROOT"}}}}}};
+    if (f.evidence.offset || !f.evidence.excerpt.empty()) {
+      json region = {{"byteOffset", f.evidence.offset}};
+      if (!f.evidence.excerpt.empty()) region["snippet"] = {{"text", f.evidence.excerpt}};
+      loc["physicalLocation"]["region"] = region;
+    }
+    json r = {{"ruleId", f.rule},
+              {"ruleIndex", rule_index[f.rule]},
+              {"level", sarif_level(f.severity)},
+              {"message", {{"text", f.message}}},
+              {"locations", json::array({loc})},
+              {"partialFingerprints", {{"probityFindingId/v1", f.id}}},
+              {"properties", {{"severity", to_string(f.severity)}, {"category", f.category}}}};
+    if (!f.evidence.related.empty()) {
+      json related = json::array();
+      for (std::size_t i = 0; i < f.evidence.related.size(); ++i)
+        related.push_back(
+            {{"id", int(i)},
+             {"physicalLocation",
+              {{"artifactLocation",
+                {{"uri", path_uri(f.evidence.related[i])}, {"uriBaseId", "IMAGEROOT"}}}}}});
+      r["relatedLocations"] = related;
+    }
+    if (f.suppression)
+      r["suppressions"] =
+          json::array({{{"kind", "external"},
+                        {"status", "accepted"},
+                        {"justification", fmt::format("{} ({}) by {}: {}", f.suppression->state,
+                                                      f.suppression->justification,
+                                                      f.suppression->by, f.suppression->detail)}}});
+    results.push_back(std::move(r));
+  }
+  json run = {{"tool",
+               {{"driver",
+                 {{"name", "probity"},
+                  {"version", PROBITY_VERSION},
+                  {"informationUri", "https://probity.dev/"},
+                  {"rules", rules}}}}},
+              {"originalUriBaseIds",
+               {{"IMAGEROOT",
+                 {{"description",
+                   {{"text", "The root of the filesystem each finding's file came from, inside " +
+                                 report.tree.image.name}}}}}}},
+              {"artifacts", json::array({{{"location", {{"uri", path_uri(report.tree.image.name)}}},
+                                          {"length", report.tree.image.size},
+                                          {"hashes", {{"sha-256", report.tree.image.sha256}}},
+                                          {"roles", json::array({"analysisTarget"})}}})},
+              {"results", results}};
+  return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+          {"version", "2.1.0"},
+          {"runs", json::array({run})}};
+}
+
+json vex_json(const Report& report) {
+  json vulns = json::array();
+  auto analysis = [](const Suppression& s) {
+    json a = {{"detail",
+               s.detail.empty() ? "decided by " + s.by : s.detail + " (decided by " + s.by + ")"}};
+    if (s.state == "accepted") {
+      a["state"] = "exploitable";
+      a["response"] = json::array({"will_not_fix"});
+    } else {
+      a["state"] = s.state;
+    }
+    if (!s.justification.empty() && s.state == "not_affected") a["justification"] = s.justification;
+    if (!s.date.empty()) a["lastUpdated"] = s.date + "T00:00:00Z";
+    return a;
+  };
+  for (const Vulnerability& v : report.vulnerabilities) {
+    if (!v.suppression) continue;
+    vulns.push_back(
+        {{"id", v.id},
+         {"source", {{"name", "NVD"}, {"url", "https://nvd.nist.gov/vuln/detail/" + v.id}}},
+         {"analysis", analysis(*v.suppression)},
+         {"affects", json::array({{{"ref", "component:" + v.component + "@" + v.version}}})}});
+  }
+  for (const Finding& f : report.findings) {
+    if (!f.suppression) continue;
+    vulns.push_back(
+        {{"id", "PROBITY-" + f.id},
+         {"source", {{"name", "probity"}}},
+         {"description", f.message},
+         {"analysis", analysis(*f.suppression)},
+         {"affects", json::array({{{"ref", "firmware:" + report.tree.image.sha256}}})}});
+  }
+  return {{"bomFormat", "CycloneDX"},
+          {"specVersion", "1.6"},
+          {"version", 1},
+          {"metadata",
+           {{"component",
+             {{"type", "firmware"},
+              {"bom-ref", "firmware:" + report.tree.image.sha256},
+              {"name", report.tree.image.name},
+              {"hashes",
+               json::array({{{"alg", "SHA-256"}, {"content", report.tree.image.sha256}}})}}}}},
+          {"vulnerabilities", vulns}};
+}
+
+}  // namespace probity

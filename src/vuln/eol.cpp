@@ -1,0 +1,79 @@
+// End-of-life lookup over data/eol/*.json (format: data/eol/README.md).
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <ctime>
+#include <fstream>
+
+#include "probity/vulndb.hpp"
+
+namespace probity {
+namespace {
+
+// Cap on one EOL data file: they are a few kilobytes.
+constexpr std::uintmax_t kMaxEolFileBytes = 1u << 20;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "1.0.2k" is in cycle "1.0.2"; "5.10.1" is in "5.10" but not in "5.1".
+bool in_cycle(std::string_view version, std::string_view cycle) {
+  if (cycle.empty() || !version.starts_with(cycle)) return false;
+  if (version.size() == cycle.size()) return true;
+  return !std::isdigit(static_cast<unsigned char>(version[cycle.size()]));
+}
+
+}  // namespace
+
+std::string today_utc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+std::optional<Eol> eol_for(std::string_view product, std::string_view version,
+                           std::string_view today, const std::filesystem::path& eol_dir) {
+  namespace fs = std::filesystem;
+  const fs::path dir = eol_dir.empty() ? fs::path(PROBITY_DATA_DIR) / "eol" : eol_dir;
+  const std::string want = lower(product);
+  if (want.empty() || version.empty()) return std::nullopt;
+  std::string_view v = version;
+  if (v.size() > 1 && (v[0] == 'v' || v[0] == 'V')) v.remove_prefix(1);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".json") continue;
+    if (entry.file_size(ec) > kMaxEolFileBytes) continue;
+    std::ifstream in(entry.path());
+    const auto doc = nlohmann::json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) continue;
+    bool named = lower(doc.value("product", "")) == want;
+    if (const auto it = doc.find("names"); !named && it != doc.end() && it->is_array())
+      for (const auto& n : *it)
+        if (n.is_string() && lower(n.get<std::string>()) == want) named = true;
+    if (!named) continue;
+    const auto cycles = doc.find("cycles");
+    if (cycles == doc.end() || !cycles->is_array()) return std::nullopt;
+    const nlohmann::json* best = nullptr;
+    std::size_t best_len = 0;
+    for (const auto& c : *cycles) {
+      if (!c.is_object() || !c.contains("cycle") || !c["cycle"].is_string()) continue;
+      const auto cycle = c["cycle"].get<std::string>();
+      if (in_cycle(v, cycle) && cycle.size() > best_len) best = &c, best_len = cycle.size();
+    }
+    if (!best || !best->contains("eol") || !(*best)["eol"].is_string()) return std::nullopt;
+    Eol e;
+    e.cycle = (*best)["cycle"].get<std::string>();
+    e.date = (*best)["eol"].get<std::string>();
+    e.reached = !today.empty() && std::string_view(e.date) <= today;
+    return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace probity

@@ -1,0 +1,37 @@
+// Internal: splits a JSON feed (plain or gzip) into its records without parsing the whole file,
+// so a 300 MB NVD 1.1 yearly feed needs memory for one record, not for the feed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "probity/error.hpp"
+
+namespace probity::vuln {
+
+/// What the file is, judged from its outer shape.
+enum class FeedShape {
+  kItemsArray,  ///< {"vulnerabilities":[...]} or {"CVE_Items":[...]}: one record per element
+  kTopArray,    ///< [ {...}, {...} ]: OSV arrays, arrays of cve objects
+  kDocument,    ///< one record: {"cve":{...}}, a bare cve object, one OSV record
+};
+
+struct FeedStats {
+  FeedShape shape = FeedShape::kDocument;
+  std::uint64_t bytes = 0;      ///< uncompressed bytes read
+  std::uint64_t oversized = 0;  ///< records over kMaxVulnRecordBytes, skipped
+};
+
+/// Bytes after every record handed to `on_item` that are allocated and readable (not part of the
+/// record): enough for simdjson to parse in place.
+inline constexpr std::size_t kFeedPadding = 64;
+
+/// Calls `on_item(json_text, offset)` for every record of the feed at `path` (gzip recognised by
+/// its magic). The text is valid only during the call.
+Result<FeedStats> split_feed(const std::filesystem::path& path,
+                             const std::function<void(std::string_view, std::uint64_t)>& on_item);
+
+}  // namespace probity::vuln

@@ -1,0 +1,71 @@
+// Internal: a thin RAII layer over the SQLite C API (prepared statements, errors as Result).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "probity/error.hpp"
+
+namespace probity::vuln {
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, std::string_view sql);
+  Stmt(Stmt&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(s_); }
+
+  [[nodiscard]] bool ok() const { return s_ != nullptr; }
+  Stmt& bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_static(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind_double(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  /// true: a row is ready; false: done. Errors are reported through `error()`.
+  bool step() {
+    rc_ = sqlite3_step(s_);
+    return rc_ == SQLITE_ROW;
+  }
+  [[nodiscard]] bool failed() const { return rc_ != SQLITE_ROW && rc_ != SQLITE_DONE; }
+  /// Ready to run again; every statement here binds all its parameters before each step.
+  void reset() { sqlite3_reset(s_); }
+  std::int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
+  double dbl(int col) { return sqlite3_column_double(s_, col); }
+  bool is_null(int col) { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  std::string_view text(int col) {
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return t ? std::string_view(t, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string_view();
+  }
+  sqlite3_stmt* get() { return s_; }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+}  // namespace probity::vuln

@@ -1,0 +1,723 @@
+// The SQLite store: schema, import (one transaction, prepared statements), status, snapshot id
+// and matching with the AND/OR structure of configurations.
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "probity/hash.hpp"
+#include "probity/version.hpp"
+#include "probity/vulndb.hpp"
+#include "vuln/feed.hpp"
+#include "vuln/record.hpp"
+#include "vuln/sqlite.hpp"
+
+namespace probity {
+
+using vuln::Configuration;
+using vuln::MatchEntry;
+using vuln::Node;
+using vuln::Record;
+using vuln::Stmt;
+
+namespace {
+
+// Bump when the schema changes; an older database is refused with a message to re-import.
+constexpr int kSchemaVersion = 1;
+constexpr std::size_t kMaxWarnings = 20;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS source(
+  path TEXT NOT NULL, format TEXT NOT NULL, records INTEGER NOT NULL,
+  imported_at TEXT NOT NULL, bytes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cve(
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,            -- nvd | osv
+  published TEXT, modified TEXT, status TEXT, description TEXT,
+  cvss31_score REAL, cvss31_vector TEXT, cvss31_severity TEXT,
+  cvss30_score REAL, cvss30_vector TEXT, cvss30_severity TEXT,
+  cvss40_score REAL, cvss40_vector TEXT, cvss40_severity TEXT,
+  cvss2_score REAL, cvss2_vector TEXT, cvss2_severity TEXT,
+  cwe TEXT,                      -- comma-separated CWE ids
+  aliases TEXT,                  -- comma-separated (OSV)
+  digest TEXT NOT NULL);         -- sha256 of the normalised record (snapshot id input)
+-- One row per cpeMatch entry. The configuration and node structure rides on the rows: entries
+-- of node (cve, cfg, node) combine with node_op and are negated when node_negate; the nodes of
+-- (cve, cfg) combine with cfg_op and are negated when cfg_negate. A node without entries keeps
+-- one placeholder row (criteria '') so that AND configurations evaluate exactly.
+CREATE TABLE IF NOT EXISTS cpe_match(
+  cve INTEGER NOT NULL, cfg INTEGER NOT NULL, node INTEGER NOT NULL,
+  cfg_and INTEGER NOT NULL, cfg_negate INTEGER NOT NULL,   -- cfg_and: 1 AND, 0 OR
+  node_and INTEGER NOT NULL, node_negate INTEGER NOT NULL,
+  vulnerable INTEGER NOT NULL,
+  criteria TEXT NOT NULL,        -- the CPE 2.3 string (purl or osv:<ecosystem>/<name> for OSV)
+  vendor TEXT, product TEXT,     -- from criteria, lower-cased: the lookup key
+  vsi TEXT, vse TEXT, vei TEXT, vee TEXT);
+)sql";
+
+// Secondary indexes; dropped during an import into an empty database and built once at the end.
+constexpr const char* kIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS cpe_match_product ON cpe_match(product, vendor);
+CREATE INDEX IF NOT EXISTS cpe_match_cve ON cpe_match(cve, cfg);
+)sql";
+constexpr const char* kDropIndexes = R"sql(
+DROP INDEX IF EXISTS cpe_match_product;
+DROP INDEX IF EXISTS cpe_match_cve;
+)sql";
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    const auto comma = s.find(',');
+    out.emplace_back(s.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+const char* format_name(vuln::ItemFormat f) {
+  switch (f) {
+    case vuln::ItemFormat::kNvd20:
+      return "nvd-api-2.0";
+    case vuln::ItemFormat::kNvd11:
+      return "nvd-1.1";
+    case vuln::ItemFormat::kOsv:
+      return "osv";
+    default:
+      return "unknown";
+  }
+}
+
+bool is_any(const std::string& s) {
+  return s.empty() || s == "*";
+}
+
+// OSV rows store "<purl or osv:eco/name>@@<version>" for an exact version.
+std::optional<std::string> osv_version(std::string_view criteria) {
+  if (criteria.starts_with("cpe:")) return std::nullopt;
+  const auto at = criteria.rfind("@@");
+  if (at == std::string_view::npos) return std::string("*");
+  return std::string(criteria.substr(at + 2));
+}
+
+CpeName entry_cpe(std::string_view criteria) {
+  if (auto c = parse_cpe23(criteria)) return std::move(*c);
+  return CpeName{"a", "*", "*", "*", "*", "*", "*", "*", "*", "*", "*"};
+}
+
+bool in_range(const MatchEntry& m, std::string_view v) {
+  if (v.empty() || v == "*" || v == "-") return false;
+  if (!m.vsi.empty() && compare_versions(v, m.vsi) < 0) return false;
+  if (!m.vse.empty() && compare_versions(v, m.vse) <= 0) return false;
+  if (!m.vei.empty() && compare_versions(v, m.vei) > 0) return false;
+  if (!m.vee.empty() && compare_versions(v, m.vee) >= 0) return false;
+  return true;
+}
+
+// Does entry `m` admit version `v` ("" when the version is unknown)?
+bool version_matches(const MatchEntry& m, std::string_view v) {
+  if (m.has_range()) return in_range(m, v);
+  const std::string& cv = m.cpe.version;
+  if (is_any(cv)) return true;
+  if (cv == "-") return v.empty() || v == "-";
+  if (v.empty() || v == "*" || v == "-") return false;
+  // NVD splits some versions into version and update ("openssh:7.2:p2", "openssl:1.0.1:beta1").
+  if (!is_any(m.cpe.update) && m.cpe.update != "-")
+    return compare_versions(cv + m.cpe.update, v) == 0;
+  return compare_versions(cv, v) == 0;
+}
+
+bool attr_matches(const std::string& pattern, const std::string& value) {
+  return is_any(pattern) || pattern == value;
+}
+
+// Does entry `m` hold for the component under test?
+bool matches_component(const MatchEntry& m, const VulnQuery& q) {
+  if (m.cpe.product != q.product) return false;
+  if (!q.vendor.empty() && m.cpe.vendor != "*" && m.cpe.vendor != q.vendor) return false;
+  return version_matches(m, q.version);
+}
+
+// Does entry `m` hold for a platform CPE of the image? An unknown platform version ("*") counts
+// as present: the platform is known to be there even when its version is not.
+bool matches_platform(const MatchEntry& m, const CpeName& p) {
+  if (!attr_matches(m.cpe.part, p.part) || !attr_matches(m.cpe.vendor, p.vendor) ||
+      !attr_matches(m.cpe.product, p.product))
+    return false;
+  if (p.version == "*") return true;
+  return version_matches(m, p.version == "-" ? std::string_view("-") : p.version);
+}
+
+struct Eval {
+  bool value = false;
+  const MatchEntry* attributed = nullptr;  // a vulnerable entry that matched the component
+};
+
+Eval evaluate(const Configuration& cfg, const VulnQuery& q, const std::vector<CpeName>& platform) {
+  Eval out;
+  bool acc = cfg.is_and;
+  for (const Node& n : cfg.nodes) {
+    bool nacc = n.is_and;
+    for (const MatchEntry& m : n.entries) {
+      bool hit = false;
+      if (matches_component(m, q)) {
+        hit = true;
+        if (m.vulnerable && !n.negate && !cfg.negate && !out.attributed) out.attributed = &m;
+      } else {
+        for (const auto& p : platform)
+          if (matches_platform(m, p)) {
+            hit = true;
+            break;
+          }
+      }
+      nacc = n.is_and ? (nacc && hit) : (nacc || hit);
+    }
+    if (n.entries.empty()) nacc = false;
+    if (n.negate) nacc = !nacc;
+    acc = cfg.is_and ? (acc && nacc) : (acc || nacc);
+  }
+  if (cfg.nodes.empty()) acc = false;
+  out.value = cfg.negate ? !acc : acc;
+  return out;
+}
+
+}  // namespace
+
+struct VulnDb::Impl {
+  sqlite3* db = nullptr;
+  std::filesystem::path path;
+  Stmt load_stmt;  // finalized before the connection closes (declared after db)
+  ~Impl() {
+    load_stmt = Stmt();
+    if (db) sqlite3_close_v2(db);
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errmsg(db);
+      sqlite3_free(err);
+      return fail("SQLite: " + msg, 0, path.string());
+    }
+    return {};
+  }
+  Result<Stmt> prepare(std::string_view sql) {
+    Stmt s(db, sql);
+    if (!s.ok()) return fail(std::string("SQLite: ") + sqlite3_errmsg(db), 0, path.string());
+    return s;
+  }
+  std::unexpected<Error> sql_error() const {
+    return fail(std::string("SQLite: ") + sqlite3_errmsg(db), 0, path.string());
+  }
+  Result<std::int64_t> scalar(std::string_view sql) {
+    auto s = prepare(sql);
+    if (!s) return std::unexpected(s.error());
+    if (!s->step()) return s->failed() ? Result<std::int64_t>(sql_error()) : 0;
+    return s->i64(0);
+  }
+
+  Result<std::string> compute_snapshot() {
+    auto s = prepare("SELECT id, digest FROM cve ORDER BY id");
+    if (!s) return std::unexpected(s.error());
+    Sha256 h;
+    while (s->step()) {
+      const auto id = s->text(0), dg = s->text(1);
+      h.update({reinterpret_cast<const std::uint8_t*>(id.data()), id.size()});
+      h.update({reinterpret_cast<const std::uint8_t*>("\t"), 1});
+      h.update({reinterpret_cast<const std::uint8_t*>(dg.data()), dg.size()});
+      h.update({reinterpret_cast<const std::uint8_t*>("\n"), 1});
+    }
+    if (s->failed()) return sql_error();
+    return "sha256:" + h.hex();
+  }
+
+  // Loads configuration `cfg` of record `rid` with its nodes and entries.
+  Result<Configuration> load_config(std::int64_t rid, std::int64_t cfg) {
+    Configuration c;
+    // Prepared once per connection: a product such as linux_kernel has thousands of candidates.
+    if (!load_stmt.ok()) {
+      auto p = prepare(
+          "SELECT cfg_and, cfg_negate, node, node_and, node_negate, vulnerable, criteria, "
+          "vendor, product, vsi, vse, vei, vee FROM cpe_match WHERE cve=?1 AND cfg=?2 "
+          "ORDER BY node, rowid");
+      if (!p) return std::unexpected(p.error());
+      load_stmt = std::move(*p);
+    }
+    Stmt* ms = &load_stmt;
+    ms->reset();
+    ms->bind(1, rid).bind(2, cfg);
+    std::int64_t last_node = -1;
+    while (ms->step()) {
+      c.is_and = ms->i64(0) != 0;
+      c.negate = ms->i64(1) != 0;
+      if (ms->i64(2) != last_node) {
+        last_node = ms->i64(2);
+        Node n;
+        n.is_and = ms->i64(3) != 0;
+        n.negate = ms->i64(4) != 0;
+        c.nodes.push_back(std::move(n));
+      }
+      if (ms->text(6).empty()) continue;  // the placeholder of an empty node
+      MatchEntry m;
+      m.vulnerable = ms->i64(5) != 0;
+      m.criteria = ms->text(6);
+      m.cpe = entry_cpe(m.criteria);
+      // OSV rows keep their vendor (ANY) and name in the columns, not in a CPE string.
+      m.cpe.vendor = ms->text(7);
+      m.cpe.product = ms->text(8);
+      if (auto v = osv_version(m.criteria)) m.cpe.version = *v;
+      m.vsi = ms->text(9);
+      m.vse = ms->text(10);
+      m.vei = ms->text(11);
+      m.vee = ms->text(12);
+      c.nodes.back().entries.push_back(std::move(m));
+    }
+    if (ms->failed()) return sql_error();
+    return c;
+  }
+};
+
+// Prepared statements for one import.
+struct Importer {
+  VulnDb::Impl& db;
+  Stmt find, del_match, del_cve, ins_cve, ins_match;
+  bool fresh = false;                    // the database was empty when the import began
+  std::unordered_set<std::string> seen;  // ids stored by this import (fresh only)
+
+  static Result<Importer> make(VulnDb::Impl& db) {
+    Importer im{db, {}, {}, {}, {}, {}, false, {}};
+    struct {
+      Stmt* s;
+      const char* sql;
+    } all[] = {
+        {&im.find, "SELECT rid, modified, digest FROM cve WHERE id=?1"},
+        {&im.del_match, "DELETE FROM cpe_match WHERE cve=?1"},
+        {&im.del_cve, "DELETE FROM cve WHERE rid=?1"},
+        {&im.ins_cve,
+         "INSERT INTO cve(id, kind, published, modified, status, description, cvss31_score, "
+         "cvss31_vector, cvss31_severity, cvss30_score, cvss30_vector, cvss30_severity, "
+         "cvss40_score, cvss40_vector, cvss40_severity, cvss2_score, cvss2_vector, "
+         "cvss2_severity, cwe, aliases, digest) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+         "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"},
+        {&im.ins_match,
+         "INSERT INTO cpe_match(cve, cfg, node, cfg_and, cfg_negate, node_and, node_negate, "
+         "vulnerable, criteria, vendor, product, vsi, vse, vei, vee) VALUES(?1, ?2, ?3, ?4, ?5, "
+         "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
+    };
+    for (auto& [s, sql] : all) {
+      auto p = db.prepare(sql);
+      if (!p) return std::unexpected(p.error());
+      *s = std::move(*p);
+    }
+    return im;
+  }
+
+  static void bind_opt(Stmt& s, int i, std::string_view v) {
+    if (v.empty())
+      s.bind_null(i);
+    else
+      s.bind_static(i, v);
+  }
+
+  // Stores one record; returns false when it was skipped as not newer than the stored one.
+  Result<bool> store(const Record& r, std::uint64_t& matches) {
+    const std::string digest = r.digest();
+    // Into an empty database only records of this import can clash: skip the lookup otherwise.
+    bool lookup = true;
+    if (fresh) lookup = !seen.insert(r.id).second;
+    find.reset();
+    find.bind_static(1, r.id);
+    if (lookup && find.step()) {
+      const std::int64_t rid = find.i64(0);
+      const std::string old_modified(find.text(1)), old_digest(find.text(2));
+      find.reset();
+      // Newest wins; equal times fall back to the digest so the outcome is order-independent.
+      if (old_digest == digest || r.modified < old_modified ||
+          (r.modified == old_modified && digest < old_digest))
+        return false;
+      for (Stmt* s : {&del_match, &del_cve}) {
+        s->reset();
+        s->bind(1, rid);
+        s->step();
+        if (s->failed()) return db.sql_error();
+      }
+    } else if (lookup && find.failed()) {
+      return db.sql_error();
+    }
+    find.reset();
+
+    Stmt& c = ins_cve;
+    c.reset();
+    c.bind_static(1, r.id).bind_static(2, r.kind);
+    bind_opt(c, 3, r.published);
+    bind_opt(c, 4, r.modified);
+    bind_opt(c, 5, r.status);
+    bind_opt(c, 6, r.description);
+    int col = 7;
+    for (const vuln::Cvss* v : {&r.cvss31, &r.cvss30, &r.cvss40, &r.cvss2}) {
+      if (v->score >= 0)
+        c.bind_double(col, v->score);
+      else
+        c.bind_null(col);
+      bind_opt(c, col + 1, v->vector);
+      bind_opt(c, col + 2, v->severity);
+      col += 3;
+    }
+    const std::string cwe = join(r.cwe), aliases = join(r.aliases);
+    bind_opt(c, 19, cwe);
+    bind_opt(c, 20, aliases);
+    c.bind_static(21, digest);
+    c.step();
+    if (c.failed()) return db.sql_error();
+    const std::int64_t rid = sqlite3_last_insert_rowid(db.db);
+
+    static const MatchEntry kPlaceholder{false, "", CpeName{}, "", "", "", ""};
+    for (std::size_t ci = 0; ci < r.configurations.size(); ++ci) {
+      const Configuration& cfg = r.configurations[ci];
+      for (std::size_t ni = 0; ni < cfg.nodes.size(); ++ni) {
+        const Node& n = cfg.nodes[ni];
+        auto insert = [&](const MatchEntry& m) -> Status {
+          Stmt& s = ins_match;
+          s.reset();
+          s.bind(1, rid).bind(2, std::int64_t(ci)).bind(3, std::int64_t(ni));
+          s.bind(4, std::int64_t(cfg.is_and)).bind(5, std::int64_t(cfg.negate));
+          s.bind(6, std::int64_t(n.is_and)).bind(7, std::int64_t(n.negate));
+          s.bind(8, std::int64_t(m.vulnerable));
+          if (m.criteria.starts_with("cpe:") || m.criteria.empty())
+            s.bind_static(9, m.criteria);
+          else  // OSV: keep the exact version of a `versions` entry with the package name
+            s.bind(9, m.cpe.version == "*" ? m.criteria : m.criteria + "@@" + m.cpe.version);
+          bind_opt(s, 10, m.cpe.vendor);
+          bind_opt(s, 11, m.cpe.product);
+          bind_opt(s, 12, m.vsi);
+          bind_opt(s, 13, m.vse);
+          bind_opt(s, 14, m.vei);
+          bind_opt(s, 15, m.vee);
+          s.step();
+          if (s.failed()) return db.sql_error();
+          return {};
+        };
+        if (n.entries.empty())
+          if (auto st = insert(kPlaceholder); !st) return std::unexpected(st.error());
+        for (const MatchEntry& m : n.entries) {
+          if (auto st = insert(m); !st) return std::unexpected(st.error());
+          ++matches;
+        }
+      }
+    }
+    return true;
+  }
+};
+
+VulnDb::VulnDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VulnDb::VulnDb(VulnDb&&) noexcept = default;
+VulnDb& VulnDb::operator=(VulnDb&&) noexcept = default;
+VulnDb::~VulnDb() = default;
+
+Result<VulnDb> VulnDb::open(const std::filesystem::path& path, bool read_only) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = impl->db ? sqlite3_errmsg(impl->db) : "out of memory";
+    return fail("cannot open vulnerability database: " + msg +
+                    (read_only ? " (build probity, or run `probity db import` first)" : ""),
+                0, path.string());
+  }
+  sqlite3_busy_timeout(impl->db, 5000);
+  if (!read_only) {
+    if (auto s = impl->exec(kSchema); !s) return std::unexpected(s.error());
+    if (auto s = impl->exec(kIndexes); !s) return std::unexpected(s.error());
+  }
+  auto version = impl->prepare("SELECT value FROM meta WHERE key='schema'");
+  if (!version)
+    return fail("not a probity vulnerability database (" + version.error().message + ")", 0,
+                path.string());
+  if (version->step()) {
+    if (version->text(0) != std::to_string(kSchemaVersion))
+      return fail(fmt::format("vulnerability database schema {} (this probity reads {}): import "
+                              "the feeds again into a new file",
+                              version->text(0), kSchemaVersion),
+                  0, path.string());
+  } else if (!read_only) {
+    const auto sql =
+        fmt::format("INSERT INTO meta(key, value) VALUES('schema', '{}')", kSchemaVersion);
+    if (auto s = impl->exec(sql.c_str()); !s) return std::unexpected(s.error());
+  } else {
+    return fail("vulnerability database without a schema version", 0, path.string());
+  }
+  return VulnDb(std::move(impl));
+}
+
+Result<VulnImportStats> VulnDb::import_file(const std::filesystem::path& path) {
+  auto all = import_files(std::span<const std::filesystem::path>(&path, 1));
+  if (!all) return std::unexpected(all.error());
+  return std::move(all->front());
+}
+
+Result<std::vector<VulnImportStats>> VulnDb::import_files(
+    std::span<const std::filesystem::path> paths) {
+  Impl& d = *impl_;
+  // One transaction for the lot; durability of a half-written import is not needed (import
+  // again), so the journal stays in memory and SQLite does not fsync.
+  if (auto s = d.exec("PRAGMA synchronous=OFF; PRAGMA journal_mode=MEMORY; "
+                      "PRAGMA cache_size=-131072; BEGIN IMMEDIATE");
+      !s)
+    return std::unexpected(s.error());
+  auto rollback = [&](Error e) {
+    (void)d.exec("ROLLBACK");
+    return std::unexpected<Error>(std::move(e));
+  };
+  auto count = d.scalar("SELECT count(*) FROM cve");
+  if (!count) return rollback(count.error());
+  const bool fresh = *count == 0;
+  if (fresh)
+    if (auto s = d.exec(kDropIndexes); !s) return rollback(s.error());
+
+  auto im = Importer::make(d);
+  if (!im) return rollback(im.error());
+  im->fresh = fresh;
+  auto src = d.prepare(
+      "INSERT INTO source(path, format, records, imported_at, bytes) VALUES(?1, ?2, ?3, ?4, ?5)");
+  if (!src) return rollback(src.error());
+
+  std::vector<VulnImportStats> all;
+  simdjson::dom::parser parser;
+  for (const auto& path : paths) {
+    VulnImportStats st;
+    std::map<std::string, std::uint64_t> formats;
+    std::optional<Error> fatal;
+    auto warn = [&](std::string w) {
+      ++st.rejected;
+      if (st.warnings.size() < kMaxWarnings) st.warnings.push_back(std::move(w));
+    };
+    auto feed = vuln::split_feed(path, [&](std::string_view text, std::uint64_t offset) {
+      if (fatal) return;
+      ++st.records;
+      simdjson::dom::element item;
+      static_assert(vuln::kFeedPadding >= simdjson::SIMDJSON_PADDING);
+      if (auto err = parser.parse(text.data(), text.size(), false).get(item); err) {
+        warn(fmt::format("record at offset {}: invalid JSON ({})", offset,
+                         simdjson::error_message(err)));
+        return;
+      }
+      const auto kind = vuln::detect_item(item);
+      Result<Record> r = fail("unrecognised record (neither NVD nor OSV)");
+      switch (kind) {
+        case vuln::ItemFormat::kNvd20:
+          r = vuln::nvd20_record(item);
+          break;
+        case vuln::ItemFormat::kNvd11:
+          r = vuln::nvd11_record(item);
+          break;
+        case vuln::ItemFormat::kOsv:
+          r = vuln::osv_record(item);
+          break;
+        default:
+          break;
+      }
+      if (!r) {
+        warn(fmt::format("record at offset {}: {}", offset, r.error().message));
+        return;
+      }
+      ++formats[format_name(kind)];
+      auto stored = im->store(*r, st.cpe_matches);
+      if (!stored) {
+        fatal = stored.error();
+        return;
+      }
+      ++(*stored ? st.stored : st.skipped);
+    });
+    if (!feed) return rollback(feed.error());
+    if (fatal) return rollback(*fatal);
+    st.rejected += feed->oversized;
+    if (feed->oversized)
+      st.warnings.push_back(
+          fmt::format("{} records over kMaxVulnRecordBytes skipped", feed->oversized));
+    // The file's format is the one most of its records have.
+    st.format = "unknown";
+    std::uint64_t best = 0;
+    for (auto& [f, n] : formats)
+      if (n > best) best = n, st.format = f;
+    src->reset();
+    src->bind(1, std::filesystem::absolute(path).lexically_normal().string())
+        .bind(2, st.format)
+        .bind(3, std::int64_t(st.records - st.rejected))
+        .bind(4, now_iso())
+        .bind(5, std::int64_t(feed->bytes));
+    src->step();
+    if (src->failed()) return rollback(d.sql_error().error());
+    all.push_back(std::move(st));
+  }
+
+  if (fresh)
+    if (auto s = d.exec(kIndexes); !s) return rollback(s.error());
+  auto snap = d.compute_snapshot();
+  if (!snap) return rollback(snap.error());
+  auto meta = d.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('snapshot', ?1)");
+  if (!meta) return rollback(meta.error());
+  meta->bind(1, *snap);
+  meta->step();
+  if (meta->failed()) return rollback(d.sql_error().error());
+  if (auto s = d.exec("COMMIT"); !s) return rollback(s.error());
+  return all;
+}
+
+Result<std::string> VulnDb::snapshot_id() {
+  auto s = impl_->prepare("SELECT value FROM meta WHERE key='snapshot'");
+  if (!s) return std::unexpected(s.error());
+  if (s->step()) return std::string(s->text(0));
+  return impl_->compute_snapshot();
+}
+
+Result<VulnDbStatus> VulnDb::status() {
+  Impl& d = *impl_;
+  VulnDbStatus st;
+  auto s = d.prepare("SELECT path, format, records, imported_at, bytes FROM source ORDER BY rowid");
+  if (!s) return std::unexpected(s.error());
+  while (s->step())
+    st.sources.push_back(VulnSource{std::string(s->text(0)), std::string(s->text(1)),
+                                    std::uint64_t(s->i64(2)), std::string(s->text(3)),
+                                    std::uint64_t(s->i64(4))});
+  auto n = d.scalar("SELECT count(*) FROM cve");
+  if (!n) return std::unexpected(n.error());
+  st.vulnerabilities = std::uint64_t(*n);
+  n = d.scalar("SELECT count(*) FROM cpe_match WHERE criteria<>''");
+  if (!n) return std::unexpected(n.error());
+  st.cpe_matches = std::uint64_t(*n);
+  n = d.scalar("SELECT count(*) FROM (SELECT DISTINCT cve, cfg FROM cpe_match)");
+  if (!n) return std::unexpected(n.error());
+  st.configurations = std::uint64_t(*n);
+  auto snap = d.compute_snapshot();  // recomputed: status is how an audit checks the stored id
+  if (!snap) return std::unexpected(snap.error());
+  st.snapshot = *snap;
+  return st;
+}
+
+Result<std::vector<Vulnerability>> VulnDb::match(const VulnQuery& query) {
+  Impl& d = *impl_;
+  std::vector<Vulnerability> out;
+  if (query.product.empty()) return out;
+  VulnQuery q = query;
+  for (auto* s : {&q.vendor, &q.product})
+    for (auto& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<CpeName> platform;
+  for (const auto& p : q.platform_cpes)
+    if (auto c = parse_cpe23(p)) platform.push_back(std::move(*c));
+
+  auto cand = d.prepare(
+      "SELECT DISTINCT m.cve, m.cfg FROM cpe_match m WHERE m.product=?1 AND "
+      "(?2='' OR m.vendor=?2 OR m.vendor='*') AND m.vulnerable=1 ORDER BY m.cve, m.cfg");
+  if (!cand) return std::unexpected(cand.error());
+  cand->bind(1, q.product).bind(2, q.vendor);
+  std::vector<std::pair<std::int64_t, std::int64_t>> candidates;
+  while (cand->step()) candidates.emplace_back(cand->i64(0), cand->i64(1));
+  if (cand->failed()) return d.sql_error();
+
+  std::map<std::int64_t, std::string> fixed;  // rid → fixed_in of the attributed entry
+  for (auto [rid, cfg] : candidates) {
+    if (fixed.contains(rid) && !fixed[rid].empty()) continue;
+    auto c = d.load_config(rid, cfg);
+    if (!c) return std::unexpected(c.error());
+    const Eval e = evaluate(*c, q, platform);
+    if (!e.value || !e.attributed) continue;
+    auto& f = fixed[rid];
+    if (f.empty()) f = e.attributed->vee;
+  }
+
+  auto row = d.prepare(
+      "SELECT id, kind, published, status, description, cvss31_score, cvss31_vector, "
+      "cvss31_severity, cvss30_score, cvss30_vector, cvss30_severity, cvss40_score, "
+      "cvss40_vector, cvss40_severity, cvss2_score, cvss2_vector, cvss2_severity, cwe, aliases "
+      "FROM cve WHERE rid=?1");
+  if (!row) return std::unexpected(row.error());
+  std::set<std::string> nvd_ids;
+  std::vector<std::vector<std::string>> osv_aliases;
+  for (auto& [rid, fix] : fixed) {
+    row->reset();
+    row->bind(1, rid);
+    if (!row->step()) continue;
+    const auto status = row->text(3);
+    if (status == "Rejected" || status == "Withdrawn") continue;
+    Vulnerability v;
+    v.id = row->text(0);
+    v.component = q.component.empty() ? q.product : q.component;
+    v.version = q.version;
+    v.published = std::string(row->text(2).substr(0, 10));
+    v.description = row->text(4);
+    // CVSS v3.1 first, then v3.0, v4.0, and v2 for records that never had a newer score.
+    for (int col : {5, 8, 11, 14}) {
+      if (row->is_null(col) && row->is_null(col + 1) && row->is_null(col + 2)) continue;
+      v.cvss = row->is_null(col) ? 0.0 : row->dbl(col);
+      v.cvss_vector = row->text(col + 1);
+      v.severity = row->text(col + 2);
+      if (v.severity.empty() && !row->is_null(col)) v.severity = vuln::cvss_severity(v.cvss);
+      break;
+    }
+    v.cwe = split(row->text(17));
+    v.fixed_in = fix;
+    if (row->text(1) == "osv")
+      osv_aliases.push_back(split(row->text(18)));
+    else
+      nvd_ids.insert(v.id), osv_aliases.emplace_back();
+    out.push_back(std::move(v));
+  }
+  // An OSV record that only restates an NVD CVE already matched adds nothing.
+  std::vector<Vulnerability> kept;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const bool dup = std::any_of(osv_aliases[i].begin(), osv_aliases[i].end(),
+                                 [&](const std::string& a) { return nvd_ids.contains(a); });
+    if (!dup) kept.push_back(std::move(out[i]));
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const Vulnerability& a, const Vulnerability& b) { return a.id < b.id; });
+  return kept;
+}
+
+std::filesystem::path default_vuln_db_path() {
+  if (const char* env = std::getenv("PROBITY_DB"); env && *env) return env;
+#ifdef PROBITY_DEFAULT_DB
+  return PROBITY_DEFAULT_DB;
+#else
+  return "vuln.db";
+#endif
+}
+
+namespace vuln {
+Stmt::Stmt(sqlite3* db, std::string_view sql) {
+  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &s_, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(s_);
+    s_ = nullptr;
+  }
+}
+}  // namespace vuln
+
+}  // namespace probity

@@ -1,0 +1,57 @@
+// The jffs2 format on images made by mkfs.jffs2 (little/big endian, zlib+rtime, uncompressed).
+#include <gtest/gtest.h>
+
+#include "formats_fixture.hpp"
+
+namespace probity::test {
+namespace {
+
+void expect_jffs2(const std::string& name, bool big) {
+  auto u = unpack_file(fixture(name));
+  const Container& c = u.only("jffs2");
+  EXPECT_EQ(c.offset, 0u);
+  EXPECT_TRUE(c.complete);
+  EXPECT_NE(c.description.find(big ? "big-endian" : "little-endian"), std::string::npos);
+  expect_tree(u, c.id, fixture("tree"), {});
+  EXPECT_EQ(u.file(c.id, "etc/passwd.hard")->type, EntryType::kHardlink);
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+  EXPECT_TRUE(u.warnings("format-error").empty());
+}
+
+TEST(FormatJffs2, LittleEndianZlib) {
+  expect_jffs2("jffs2-le.img", false);
+}
+TEST(FormatJffs2, BigEndianZlib) {
+  expect_jffs2("jffs2-be.img", true);
+}
+TEST(FormatJffs2, Uncompressed) {
+  expect_jffs2("jffs2-none.img", false);
+}
+
+TEST(FormatJffs2, CorruptDataNodeIsReported) {
+  TempDir scratch;
+  std::string bytes = read_text(fixture("jffs2-le.img"));
+  // Inside busybox's data (random, so its nodes are large); the node header stays intact.
+  const std::size_t at = bytes.size() / 3;
+  bytes[at] ^= 0x01;
+  write_bytes(scratch.path / "bad.jffs2", bytes);
+  auto u = unpack_file(scratch.path / "bad.jffs2");
+  EXPECT_EQ(u.warnings("crc-mismatch").size(), 1u);
+  const Container& c = u.only("jffs2");
+  const auto* bb = u.file(c.id, "bin/busybox");
+  ASSERT_NE(bb, nullptr);
+  EXPECT_TRUE(bb->truncated);
+  EXPECT_NE(bb->sha256, file_sha(fixture("tree/bin/busybox")));
+  EXPECT_EQ(u.file(c.id, "etc/passwd")->sha256, file_sha(fixture("tree/etc/passwd")));
+}
+
+TEST(FormatJffs2, TruncatedImagesDoNotCrash) {
+  TempDir scratch;
+  for (std::size_t keep : {12u, 50u, 300u, 5000u, 100000u, 250000u}) {
+    auto u = unpack_prefix(fixture("jffs2-be.img"), keep, scratch);
+    EXPECT_LE(u.containers("jffs2").size(), 1u) << keep;
+  }
+}
+
+}  // namespace
+}  // namespace probity::test

@@ -1,0 +1,142 @@
+#include "probity/policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace probity {
+namespace {
+
+Finding finding(std::string id, std::string rule, std::string category, Severity sev) {
+  Finding f;
+  f.id = std::move(id);
+  f.rule = std::move(rule);
+  f.category = std::move(category);
+  f.severity = sev;
+  f.path = "etc/passwd";
+  return f;
+}
+
+const ClauseResult& clause(const Verdict& v, const std::string& id) {
+  for (const auto& c : v.clauses)
+    if (c.id == id) return c;
+  throw std::runtime_error("no clause " + id);
+}
+
+}  // namespace
+
+TEST(Policy, DefaultPolicyLoads) {
+  auto p = load_policy(default_policy_path());
+  ASSERT_TRUE(p) << p.error().to_string();
+  EXPECT_GE(p->clauses.size(), 6u);
+  EXPECT_EQ(p->sha256.size(), 64u);
+}
+
+TEST(Policy, CleanReportPasses) {
+  auto p = load_policy(default_policy_path());
+  ASSERT_TRUE(p);
+  Report r;
+  r.findings.push_back(finding("h1", "hardening-no-canary", "hardening", Severity::kLow));
+  Verdict v = judge(*p, r);
+  EXPECT_TRUE(v.pass);
+  for (const auto& c : v.clauses) EXPECT_TRUE(c.pass) << c.id;
+}
+
+TEST(Policy, FindingsAndCvesBreakTheirClauses) {
+  auto p = load_policy(default_policy_path());
+  ASSERT_TRUE(p);
+  Report r;
+  r.findings.push_back(finding("a1", "account-extra-uid0", "account", Severity::kHigh));
+  r.findings.push_back(finding("a2", "account-service-shell", "account", Severity::kLow));
+  r.findings.push_back(finding("n1", "hardening-no-nx", "hardening", Severity::kMedium));
+  Vulnerability bad;
+  bad.id = "CVE-2016-2842";
+  bad.cvss = 9.8;
+  Vulnerability mild;
+  mild.id = "CVE-2023-0001";
+  mild.cvss = 5.3;
+  r.vulnerabilities = {bad, mild};
+  Verdict v = judge(*p, r);
+  EXPECT_FALSE(v.pass);
+  EXPECT_EQ(clause(v, "no-extra-root").findings, std::vector<std::string>{"a1"})
+      << "a low account finding is below the clause's min_severity";
+  EXPECT_EQ(clause(v, "no-critical-cve").vulnerabilities,
+            std::vector<std::string>{"CVE-2016-2842"});
+  EXPECT_EQ(clause(v, "binaries-nx-pie").findings, std::vector<std::string>{"n1"});
+  EXPECT_TRUE(clause(v, "no-private-keys").pass);
+}
+
+TEST(Policy, EndOfLifeClause) {
+  auto p = parse_policy("[[clause]]\nid='eol'\ntext='no EOL'\nno_eol=true\n", "t");
+  ASSERT_TRUE(p);
+  Report r;
+  Component c;
+  c.name = "openssl";
+  c.version = "1.0.2k";
+  c.eol = Eol{"1.0.2", "2019-12-31", true};
+  r.components.push_back(c);
+  EXPECT_FALSE(judge(*p, r).pass);
+  r.components[0].eol->reached = false;
+  EXPECT_TRUE(judge(*p, r).pass);
+}
+
+TEST(Policy, RejectsMistakes) {
+  EXPECT_FALSE(parse_policy("name='x'\n", "t")) << "no clause";
+  EXPECT_FALSE(parse_policy("[[clause]]\nid='a'\ntext='t'\ncategories=['acount']\n", "t"))
+      << "typo in a category must not silently match nothing";
+  EXPECT_FALSE(parse_policy("[[clause]]\nid='a'\ntext='t'\n", "t")) << "checks nothing";
+  EXPECT_FALSE(parse_policy(
+      "[[clause]]\nid='a'\ntext='t'\nno_eol=true\n[[clause]]\nid='a'\ntext='u'\nno_eol=true\n",
+      "t"));
+  EXPECT_FALSE(
+      parse_policy("[[clause]]\nid='a'\ntext='t'\nmin_severity='severe'\nno_eol=true\n", "t"));
+  auto bad = parse_policy("[[clause\n", "bad.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("line 1"), std::string::npos) << bad.error().message;
+}
+
+TEST(Suppressions, SuppressedFindingsDoNotCountButStayMarked) {
+  auto p = load_policy(default_policy_path());
+  ASSERT_TRUE(p);
+  Report r;
+  r.findings.push_back(finding("k1", "private-key-pem", "private-key", Severity::kHigh));
+  Vulnerability v;
+  v.id = "CVE-2016-2842";
+  v.cvss = 9.8;
+  r.vulnerabilities.push_back(v);
+  auto s = parse_suppressions(R"(
+[[suppress]]
+id = "k1"
+state = "accepted"
+by = "J. Evaluator, Test Lab"
+detail = "test key for the factory fixture; removed before shipping"
+
+[[suppress]]
+id = "CVE-2016-2842"
+state = "not_affected"
+justification = "code_not_reachable"
+by = "J. Evaluator, Test Lab"
+
+[[suppress]]
+id = "nothing-matches-this"
+state = "false_positive"
+by = "x"
+detail = "y"
+)",
+                              "s.toml");
+  ASSERT_TRUE(s) << s.error().to_string();
+  auto unmatched = apply_suppressions(r, *s);
+  EXPECT_EQ(unmatched, std::vector<std::string>{"nothing-matches-this"});
+  ASSERT_TRUE(r.findings[0].suppression);
+  EXPECT_EQ(r.findings[0].suppression->state, "accepted");
+  EXPECT_TRUE(judge(*p, r).pass);
+}
+
+TEST(Suppressions, RejectsIncompleteDecisions) {
+  EXPECT_FALSE(
+      parse_suppressions("[[suppress]]\nid='a'\nstate='ignored'\nby='x'\ndetail='d'\n", "s"));
+  EXPECT_FALSE(parse_suppressions("[[suppress]]\nid='a'\nstate='accepted'\ndetail='d'\n", "s"))
+      << "who decided is required";
+  EXPECT_FALSE(parse_suppressions("[[suppress]]\nid='a'\nstate='not_affected'\nby='x'\n", "s"))
+      << "not_affected needs a justification";
+}
+
+}  // namespace probity
