@@ -232,7 +232,7 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
     std::string what =
         kind_name + " " + v + " (" + to_string(cls) + (country.empty() ? "" : ", " + country) + ")";
     if (!allowed)
-      em.add("endpoint-not-allowed", kCat, Severity::kMedium, f.rec(), f.location(),
+      em.add("endpoint-not-allowlisted", kCat, Severity::kMedium, f.rec(), f.location(),
              what + " is outside the allowlist", kind_name + ":" + v, excerpt(v), s.from);
     else
       em.add(

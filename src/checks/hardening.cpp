@@ -48,25 +48,25 @@ void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
   const auto& r = f.rec();
   const auto& loc = f.location();
   if (!e->nx())
-    em.add("no-nx", kCat, Severity::kMedium, r, loc,
+    em.add("hardening-no-nx", kCat, Severity::kMedium, r, loc,
            e->has_gnu_stack ? "executable stack (PT_GNU_STACK has PF_X)"
                             : "no PT_GNU_STACK: the stack is executable on most kernels",
            "nx");
   if (exe && !e->pie())
-    em.add("no-pie", kCat, Severity::kLow, r, loc,
+    em.add("hardening-no-pie", kCat, Severity::kLow, r, loc,
            "executable is not position independent (no ASLR)", "pie");
   if (e->relro() == Relro::kNone && e->has_dynamic)
-    em.add("no-relro", kCat, Severity::kLow, r, loc, "no RELRO (GOT writable)", "relro");
+    em.add("hardening-no-relro", kCat, Severity::kLow, r, loc, "no RELRO (GOT writable)", "relro");
   if (!e->canary_symbol && e->has_dynamic)
-    em.add("no-canary", kCat, Severity::kLow, r, loc, "no stack canary (__stack_chk_fail not used)",
-           "canary");
+    em.add("hardening-no-canary", kCat, Severity::kLow, r, loc,
+           "no stack canary (__stack_chk_fail not used)", "canary");
   auto origin_only = [](const std::string& p) {
     for (auto part : std::views::split(p, ':'))
       if (!std::string_view(part.begin(), part.end()).starts_with("$ORIGIN")) return false;
     return true;
   };
   if (!e->rpath.empty() || !e->runpath.empty())
-    em.add("rpath", kCat,
+    em.add("hardening-rpath", kCat,
            origin_only(e->rpath) && origin_only(e->runpath) ? Severity::kInfo : Severity::kLow, r,
            loc,
            std::string(!e->rpath.empty() ? "RPATH " + e->rpath : "RUNPATH " + e->runpath) +
@@ -80,7 +80,7 @@ void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
       worst = worst || very_unsafe(n);
     }
     if (worst)
-      em.add("unsafe-functions", kCat,
+      em.add("hardening-unsafe-functions", kCat,
              e->imports.contains("gets") ? Severity::kMedium : Severity::kLow, r, loc,
              "imports unsafe functions: " + list, list, list);
   }

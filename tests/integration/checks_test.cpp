@@ -131,9 +131,9 @@ TEST(ChecksGolden, AllowlistFlagsEndpointsOutsideIt) {
   bool cn = false, ip_flagged = false;
   for (const auto& f : s.findings) {
     if (f.path != "etc/config/cloud.conf") continue;
-    if (f.rule == "endpoint-not-allowed" && f.message.find("vendorcloud.cn") != std::string::npos)
+    if (f.rule == "endpoint-not-allowlisted" && f.message.find("vendorcloud.cn") != std::string::npos)
       cn = true;
-    if (f.rule == "endpoint-not-allowed" && f.message.find("45.33.32.156") != std::string::npos)
+    if (f.rule == "endpoint-not-allowlisted" && f.message.find("45.33.32.156") != std::string::npos)
       ip_flagged = true;
   }
   EXPECT_TRUE(cn);
@@ -148,7 +148,7 @@ TEST(ChecksGolden, GeoIpCountriesJudgeIpLiterals) {
   bool us_flagged = false, cn_flagged = false;
   for (const auto& f : s.findings) {
     EXPECT_NE(f.rule, "geoip-error") << f.message;
-    if (f.rule != "endpoint-not-allowed") continue;
+    if (f.rule != "endpoint-not-allowlisted") continue;
     if (f.message.find("45.33.32.156") != std::string::npos) us_flagged = true;
     if (f.message.find("1.2.3.4 (public, CN)") != std::string::npos) cn_flagged = true;
   }

@@ -107,9 +107,11 @@ TEST(Hardening, PlantedBinaryFindingsAndStats) {
         std::string(reinterpret_cast<const char*>(m->bytes().data()), m->bytes().size()), 0755);
   HardeningStats st;
   auto fs = t.run({}, &st);
-  for (const char* r : {"no-nx", "no-pie", "no-canary", "unsafe-functions", "bind-shell"})
+  for (const char* r : {"hardening-no-nx", "hardening-no-pie", "hardening-no-canary",
+                        "hardening-unsafe-functions", "bind-shell"})
     EXPECT_TRUE(testing::has(fs, r, "usr/bin/backdoor")) << r;
-  EXPECT_FALSE(testing::has(fs, "no-relro", "usr/bin/backdoor"));  // GNU ld default: partial
+  EXPECT_FALSE(
+      testing::has(fs, "hardening-no-relro", "usr/bin/backdoor"));  // GNU ld default: partial
   EXPECT_EQ(st.binaries, 1u);
   EXPECT_EQ(st.executables, 1u);
   EXPECT_EQ(st.nx, 0u);
