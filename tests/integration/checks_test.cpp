@@ -131,7 +131,8 @@ TEST(ChecksGolden, AllowlistFlagsEndpointsOutsideIt) {
   bool cn = false, ip_flagged = false;
   for (const auto& f : s.findings) {
     if (f.path != "etc/config/cloud.conf") continue;
-    if (f.rule == "endpoint-not-allowlisted" && f.message.find("vendorcloud.cn") != std::string::npos)
+    if (f.rule == "endpoint-not-allowlisted" &&
+        f.message.find("vendorcloud.cn") != std::string::npos)
       cn = true;
     if (f.rule == "endpoint-not-allowlisted" && f.message.find("45.33.32.156") != std::string::npos)
       ip_flagged = true;
