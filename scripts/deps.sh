@@ -15,6 +15,8 @@ TOOL_PKGS=(
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
   lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
   util-linux  # mkfs.cramfs (bookworm ships it in util-linux, not util-linux-extra)
+  # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates
+  gcc-arm-linux-gnueabihf libc6-dev-armhf-cross openssl openssh-client libmaxmind-db-writer-perl
   # report.html is checked in Debian's headless Chromium (driven by npm's playwright-core)
   chromium
   # benchmarks: the peer tools, timed in the same run

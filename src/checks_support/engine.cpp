@@ -1,0 +1,201 @@
+// The checks driver: reads each regular file once, runs every check's per-file hook on it in a
+// pool of threads, then the tree-level hooks, then correlation.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "checks_support/check.hpp"
+#include "checks_support/elf_info.hpp"
+#include "probity/hash.hpp"
+#include "probity/inventory.hpp"
+#include "probity/mapped_file.hpp"
+
+namespace probity {
+namespace checks {
+
+FileView::~FileView() = default;
+
+const ElfInfo* FileView::elf() const {
+  if (!elf_done_) {
+    elf_done_ = true;
+    if (auto e = parse_elf(bytes_)) elf_ = std::make_unique<ElfInfo>(std::move(*e));
+  }
+  return elf_.get();
+}
+
+const std::vector<const Check*>& all_checks() {
+  static const std::vector<const Check*> kAll = {
+#define PROBITY_CHECK(id) &kCheck_##id,
+#include "checks/checks.def"
+#undef PROBITY_CHECK
+  };
+  return kAll;
+}
+
+std::vector<const FileRecord*> Context::find(std::string_view suffix) const {
+  std::vector<const FileRecord*> out;
+  for (const auto& f : tree.files)
+    if (f.type == EntryType::kFile && !f.extracted.empty() &&
+        (f.path == suffix || (f.path.size() > suffix.size() && f.path.ends_with(suffix) &&
+                              f.path[f.path.size() - suffix.size() - 1] == '/')))
+      out.push_back(&f);
+  return out;
+}
+
+std::optional<std::string> Context::read(const FileRecord& f, std::uint64_t cap) const {
+  if (f.extracted.empty() || root_fd < 0) return std::nullopt;
+  int fd = openat(root_fd, f.extracted.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string s;
+  char buf[65536];
+  while (s.size() < cap) {
+    ssize_t n = ::read(fd, buf, std::min<std::uint64_t>(sizeof buf, cap - s.size()));
+    if (n <= 0) break;
+    s.append(buf, std::size_t(n));
+  }
+  ::close(fd);
+  return s;
+}
+
+const std::string& Context::location(const FileRecord& f) const {
+  static const std::string kEmpty;
+  std::size_t i = std::size_t(&f - tree.files.data());
+  return i < locations.size() ? locations[i] : kEmpty;
+}
+
+Finding& Emitter::add(std::string_view rule, std::string_view category, Severity severity,
+                      const FileRecord& file, const std::string& location, std::string message,
+                      std::string_view evidence_key, std::string excerpt, std::uint64_t offset) {
+  Finding f;
+  f.id = finding_id(rule, location, evidence_key);
+  f.rule = rule;
+  f.category = category;
+  f.severity = severity;
+  f.path = file.path;
+  f.container = file.container;
+  f.message = std::move(message);
+  f.evidence.excerpt = std::move(excerpt);
+  f.evidence.offset = offset;
+  findings.push_back(std::move(f));
+  return findings.back();
+}
+
+void Emitter::cap_hit(const FileView& f, std::string_view category, std::string_view cap,
+                      std::uint64_t value) {
+  add("check-cap", category, Severity::kInfo, f.rec(), f.location(),
+      std::string(category) + " findings for this file stopped at " + std::string(cap) + " = " +
+          std::to_string(value) + "; the rest of the file was not reported",
+      cap);
+}
+
+Finding& Emitter::add_image(std::string_view rule, std::string_view category, Severity severity,
+                            std::string message, std::string_view evidence_key) {
+  Finding f;
+  f.id = finding_id(rule, "", evidence_key);
+  f.rule = rule;
+  f.category = category;
+  f.severity = severity;
+  f.message = std::move(message);
+  findings.push_back(std::move(f));
+  return findings.back();
+}
+
+}  // namespace checks
+
+std::string finding_id(std::string_view rule, std::string_view location,
+                       std::string_view evidence_key) {
+  std::string s;
+  s.reserve(rule.size() + location.size() + evidence_key.size() + 2);
+  s.append(rule).append("\n").append(location).append("\n").append(evidence_key);
+  return sha256_hex({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}).substr(0, 16);
+}
+
+std::string normalised_location(const FileRecord& f) {
+  std::string loc;
+  for (std::size_t i = 0; i < f.origin.size(); ++i) {
+    if (i > 0) loc += ">" + f.origin[i].source + ">";
+    loc += f.origin[i].format;
+  }
+  return loc + ":" + f.path;
+}
+
+std::vector<std::string> check_ids() {
+  std::vector<std::string> ids;
+  for (const auto* c : checks::all_checks()) ids.emplace_back(c->id);
+  return ids;
+}
+
+std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem::path& out_dir,
+                                const CheckOptions& opt, HardeningStats* stats) {
+  using namespace checks;
+  Context ctx{tree, out_dir, opt};
+  ctx.data_dir = opt.data_dir.empty() ? std::filesystem::path(PROBITY_DATA_DIR) : opt.data_dir;
+  ctx.root_fd = ::open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ctx.locations.reserve(tree.files.size());
+  for (const auto& f : tree.files) ctx.locations.push_back(normalised_location(f));
+
+  const auto& all = all_checks();
+  std::vector<std::shared_ptr<void>> states(all.size());
+  for (std::size_t c = 0; c < all.size(); ++c)
+    if (all[c]->prepare) states[c] = all[c]->prepare(ctx);
+
+  const unsigned n = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<Emitter> emitters(n);
+  std::atomic<std::size_t> next{0};
+  auto work = [&](unsigned t) {
+    Emitter& em = emitters[t];
+    for (std::size_t i; (i = next.fetch_add(1)) < tree.files.size();) {
+      const FileRecord& f = tree.files[i];
+      if (f.type != EntryType::kFile || f.extracted.empty() || ctx.root_fd < 0) continue;
+      // Written by the confined writer (no symlinked components); O_NOFOLLOW guards the leaf.
+      int fd = openat(ctx.root_fd, f.extracted.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) continue;
+      auto m = MappedFile::from_fd(fd, f.path);  // size from fstat, never from the record
+      if (!m) continue;
+      Bytes b = m->bytes();
+      if (b.size() > kMaxCheckFileBytes) {
+        b = b.first(kMaxCheckFileBytes);
+        em.add("check-file-cap", "hardening", Severity::kInfo, f, ctx.locations[i],
+               "only the first " + std::to_string(kMaxCheckFileBytes) +
+                   " bytes were checked (kMaxCheckFileBytes)",
+               "cap");
+      }
+      FileView view(
+          f, ctx.locations[i], b,
+          f.kind.empty() ? classify(b.first(std::min<std::size_t>(b.size(), 65536))) : f.kind);
+      for (std::size_t c = 0; c < all.size(); ++c)
+        if (all[c]->on_file) all[c]->on_file(ctx, states[c].get(), view, em);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& t : pool) t.join();
+
+  Emitter tree_em;
+  for (std::size_t c = 0; c < all.size(); ++c)
+    if (all[c]->on_tree) all[c]->on_tree(ctx, states[c].get(), tree_em);
+
+  std::vector<Finding> out = std::move(tree_em.findings);
+  for (auto& em : emitters)
+    std::move(em.findings.begin(), em.findings.end(), std::back_inserter(out));
+  for (const auto* c : all)
+    if (c->on_findings) c->on_findings(ctx, out);
+
+  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    return std::tie(a.path, a.rule, a.id) < std::tie(b.path, b.rule, b.id);
+  });
+  // The same problem found twice (e.g. one string at two offsets) is one finding.
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const Finding& a, const Finding& b) { return a.id == b.id; }),
+            out.end());
+  if (stats) *stats = ctx.stats;
+  if (ctx.root_fd >= 0) ::close(ctx.root_fd);
+  states.clear();
+  return out;
+}
+
+}  // namespace probity
