@@ -11,6 +11,9 @@ namespace probity::checks {
 namespace {
 
 constexpr std::string_view kCat = "remote-access";
+/// Imports of a purpose-built bind shell or back-door daemon: a few dozen. Large programs with
+/// the same imports (git, gawk, perf) are reported as low "shell-capable-server" instead.
+constexpr std::size_t kMaxBindShellImports = 80;
 
 bool contains(Bytes b, std::string_view s) {
   return std::search(b.begin(), b.end(), s.begin(), s.end()) != b.end();
@@ -40,6 +43,13 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
            "network server that spawns " + std::string(shell) +
                " and checks passwords (expected for sshd/dropbear/busybox; confirm it "
                "authenticates)",
+           shell, imports);
+  else if (e->imports.size() > kMaxBindShellImports)
+    em.add("shell-capable-server", kCat, Severity::kLow, f.rec(), f.location(),
+           "large program (" + std::to_string(e->imports.size()) +
+               " imports) that listens on sockets, duplicates descriptors and runs " +
+               std::string(shell) +
+               " (git daemon, gawk /inet, perf...); review that no socket reaches the shell",
            shell, imports);
   else
     em.add("bind-shell", kCat, Severity::kHigh, f.rec(), f.location(),

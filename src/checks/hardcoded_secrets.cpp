@@ -45,7 +45,9 @@ bool placeholder(std::string_view v) {
 
 /// In `s`, a key naming a secret followed by '=' or ':' (or, after "option", a space) and a
 /// literal value. Returns {key, value}.
-std::optional<std::pair<std::string, std::string>> key_value(std::string_view s, bool binary) {
+/// `quoted_only`: in program code (Python, Perl, ...) an unquoted value is a variable.
+std::optional<std::pair<std::string, std::string>> key_value(std::string_view s, bool binary,
+                                                             bool quoted_only = false) {
   std::string l = lower(s);
   for (auto k : kKeys) {
     for (std::size_t at = l.find(k); at != std::string::npos; at = l.find(k, at + 1)) {
@@ -87,6 +89,7 @@ std::optional<std::pair<std::string, std::string>> key_value(std::string_view s,
                                    s[j] != '&' && s[j] != '"')))
         ++j;
       if (q && j >= s.size()) continue;  // unterminated quote: not a literal
+      if (quoted_only && !q) continue;
       std::string_view v = s.substr(i, j - i);
       if (v.size() < 4 || v.size() > kMaxSecretLength || placeholder(v)) continue;
       // A value that is itself an identifier-like key name (password=password_file) is a
@@ -98,6 +101,13 @@ std::optional<std::pair<std::string, std::string>> key_value(std::string_view s,
   return std::nullopt;
 }
 
+bool is_shell_script(std::string_view text) {
+  auto first = text.substr(0, text.find('\n'));
+  for (std::string_view sh : {"/sh", "/ash", "/bash", "/dash", "/ksh", "/zsh", "env sh", "busybox"})
+    if (first.find(sh) != std::string_view::npos) return true;
+  return false;
+}
+
 std::shared_ptr<void> prepare(Context&) {
   return std::make_shared<Literals>(std::vector<std::string>(kKeys.begin(), kKeys.end()),
                                     /*single=*/false);
@@ -107,11 +117,13 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
   std::size_t n = 0;
   if (f.is_text()) {
     if (f.bytes().size() > kMaxConfigBytes) return;
+    // Scripts other than shell (python, perl, node...): only quoted values are literals.
+    const bool code = f.kind() == "script" && !is_shell_script(f.text());
     for_each_line(f.text(), [&](std::string_view line, std::uint64_t off) {
       if (n >= kMaxSecretsPerFile) return;
       auto t = trim(line);
       if (t.empty() || t[0] == '#' || t.starts_with("//") || t.starts_with(";")) return;
-      if (auto kv = key_value(t, false)) {
+      if (auto kv = key_value(t, false, code)) {
         ++n;
         em.add("hardcoded-secret", kCat, Severity::kMedium, f.rec(), f.location(),
                "hard-coded " + kv->first + " with a literal value", kv->first + "=" + kv->second,

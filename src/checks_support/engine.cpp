@@ -144,10 +144,20 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
 
   const unsigned n = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<Emitter> emitters(n);
+  // Largest files first so that one big binary does not leave the other workers idle at the end
+  // (the recorded size only orders the work; reads use the real size from fstat).
+  std::vector<std::size_t> order;
+  order.reserve(tree.files.size());
+  for (std::size_t i = 0; i < tree.files.size(); ++i)
+    if (tree.files[i].type == EntryType::kFile) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return tree.files[a].size > tree.files[b].size;
+  });
   std::atomic<std::size_t> next{0};
   auto work = [&](unsigned t) {
     Emitter& em = emitters[t];
-    for (std::size_t i; (i = next.fetch_add(1)) < tree.files.size();) {
+    for (std::size_t k; (k = next.fetch_add(1)) < order.size();) {
+      const std::size_t i = order[k];
       const FileRecord& f = tree.files[i];
       if (f.type != EntryType::kFile || f.extracted.empty() || ctx.root_fd < 0) continue;
       // Written by the confined writer (no symlinked components); O_NOFOLLOW guards the leaf.

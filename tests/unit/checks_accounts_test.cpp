@@ -105,7 +105,13 @@ TEST(HardcodedSecrets, LiteralsYesReferencesAndDocsNo) {
   t.add("etc/init.d/svc",
         "#!/bin/sh\nPASSWORD=\"$1\"\nread -p \"Password: \" pw\ntoken=${TOKEN}\n"
         "# password=commented\nwget --password=PASSWORD http://x/\n");
+  t.add("usr/lib/tool.py",
+        "#!/usr/bin/python3\nargs = {'token': tstring, 'password': pw_from_env}\n"
+        "API_TOKEN = 'ab12cd34ef56'\n");
   auto fs = t.run();
+  int py = 0;
+  for (const auto& f : fs) py += f.rule == "hardcoded-secret" && f.path == "usr/lib/tool.py";
+  EXPECT_EQ(py, 1) << "only the quoted literal in Python code";
   EXPECT_TRUE(has(fs, "hardcoded-secret", "etc/config/wireless"));
   EXPECT_TRUE(has(fs, "hardcoded-secret", "etc/app.json"));
   EXPECT_FALSE(has(fs, "hardcoded-secret", "etc/init.d/svc"));

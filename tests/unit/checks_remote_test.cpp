@@ -2,6 +2,10 @@
 // reported, what only mentions one (comments, killall, echo, locked-down flags) is not.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
 #include "checks_tree.hpp"
 
 namespace probity {
@@ -73,6 +77,27 @@ TEST(Correlation, OneCriticalFindingNamesTheService) {
   EXPECT_EQ(f->evidence.related.size(), 1u);
   EXPECT_FALSE(has(fs, "account-empty-password", "etc/passwd"));
   EXPECT_TRUE(has(fs, "telnetd-enabled", "etc/init.d/S50telnet"));
+}
+
+}  // namespace
+}  // namespace probity
+
+namespace probity {
+namespace {
+
+TEST(BindShell, LargeStockProgramsAreNotBindShells) {
+  testing::SyntheticTree t("bindshell-stock");
+  int added = 0;
+  for (const char* p : {"/usr/bin/git", "/usr/bin/gawk", "/usr/bin/perf", "/usr/bin/ssh"}) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) continue;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    t.add(std::string("usr/bin/") + (std::strrchr(p, '/') + 1), bytes, 0755);
+    ++added;
+  }
+  ASSERT_GE(added, 2);
+  for (const auto& f : t.run())
+    EXPECT_LT(f.severity, Severity::kHigh) << f.rule << " " << f.path << ": " << f.message;
 }
 
 }  // namespace
