@@ -35,6 +35,15 @@ for bin in "${targets[@]}"; do
       >/dev/null 2>&1 || rm -f "$work/seed.ext4"
     rm -rf "$src"
   fi
+  # Likewise the smallest UBIFS (15 KiB LEBs, 195 KiB mostly erased flash).
+  if [ "$id" = ubifs ] && [ ! -e "$work/seed-zlib.ubifs" ] && command -v mkfs.ubifs >/dev/null; then
+    src="$(mktemp -d)" && mkdir -p "$src/d" && echo seed >"$src/d/f" && ln -s d/f "$src/l"
+    for c in zlib lzo none; do
+      mkfs.ubifs -r "$src" -m 512 -e 15360 -c 32 -x "$c" -o "$work/seed-$c.ubifs" >/dev/null 2>&1 ||
+        rm -f "$work/seed-$c.ubifs"
+    done
+    rm -rf "$src"
+  fi
   log="$build/fuzz-$id.log"
   if "$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$crashes/$id-" "$work" "${seeds[@]}" >"$log" 2>&1; then

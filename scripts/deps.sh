@@ -8,7 +8,7 @@ BUILD_PKGS=(
   libarchive-dev libsquashfs-dev libvectorscan-dev libyara-dev libelf-dev libssl-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev
-  libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev
+  libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev liblzo2-dev
 )
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
