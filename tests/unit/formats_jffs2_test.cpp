@@ -1,4 +1,5 @@
-// The jffs2 format on images made by mkfs.jffs2 (little/big endian, zlib+rtime, uncompressed).
+// The jffs2 format on images made by mkfs.jffs2 (little/big endian, zlib+rtime, lzo,
+// uncompressed).
 #include <gtest/gtest.h>
 
 #include "formats_fixture.hpp"
@@ -23,6 +24,9 @@ TEST(FormatJffs2, LittleEndianZlib) {
 }
 TEST(FormatJffs2, BigEndianZlib) {
   expect_jffs2("jffs2-be.img", true);
+}
+TEST(FormatJffs2, Lzo) {
+  expect_jffs2("jffs2-lzo.img", false);
 }
 TEST(FormatJffs2, Uncompressed) {
   expect_jffs2("jffs2-none.img", false);

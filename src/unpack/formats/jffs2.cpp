@@ -2,11 +2,13 @@
 // nodes name (parent inode, name) -> inode; inode nodes carry metadata and a (compressed) byte
 // range of the file. The newest version wins, as when the kernel mounts the image. Nodes with a
 // bad header, node or data CRC are skipped and reported. Compression: none, zero, zlib, rtime;
-// lzo/lzma/rubin nodes are reported and left as holes.
+// lzo; lzma/rubin nodes are reported and left as holes.
+#include <lzo/lzo1x.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -283,6 +285,20 @@ class Jffs2 {
           }
           break;
         }
+        case kLzo: {
+          static std::once_flag once;
+          std::call_once(once, [] { (void)lzo_init(); });
+          buf.assign(want, 0);
+          lzo_uint got = want;
+          if (lzo1x_decompress_safe(n.data.data(), n.data.size(), buf.data(), &got, nullptr) !=
+                  LZO_E_OK ||
+              got != want) {
+            sink_.warn("format-error", "corrupt lzo data in a node", path, n.at);
+            ok = false;
+            continue;
+          }
+          break;
+        }
         case kRtime:
           if (!rtime_decompress(n.data, buf, want)) {
             sink_.warn("format-error", "corrupt rtime data in a node", path, n.at);
@@ -403,7 +419,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_jffs2{.id = "jffs2",
-                           .description = "JFFS2 (little/big endian; none, zlib, rtime)",
+                           .description = "JFFS2 (little/big endian; none, zlib, rtime, lzo)",
                            .magics = kMagics,
                            .carve = Carve::kAnyOffset,
                            .output = Output::kTree,
