@@ -57,7 +57,12 @@ struct Reader {
       std::uint64_t off) const {
     if (off > d.size() || d.size() - off < kHeaderBytes || u16(off) != kNodeMagic)
       return std::nullopt;
-    if (jcrc(d.subspan(off, 8)) != u32(off + 8)) return std::nullopt;
+    // The header CRC is computed with the "accurate" bit set: obsolete nodes (bit cleared in
+    // place) keep a valid header and are skipped by length, not mistaken for garbage.
+    std::uint8_t h[8];
+    std::copy_n(d.begin() + std::ptrdiff_t(off), 8, h);
+    h[big ? 2 : 3] |= 0x20;
+    if (jcrc(Bytes(h, 8)) != u32(off + 8)) return std::nullopt;
     const std::uint32_t len = u32(off + 4);
     if (len < kHeaderBytes) return std::nullopt;
     return std::make_pair(u16(off + 2), len);
