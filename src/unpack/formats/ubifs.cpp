@@ -180,14 +180,14 @@ class Ubifs {
         return;
       }
       case kInoNode: {
-        if (b.size() < 160) return;
+        if (b.size() < 160 || (*read_le<std::uint32_t>(b, 28) >> 29) != kKeyIno) return;
         const auto inum = *read_le<std::uint32_t>(b, 24);
         auto& cur = inodes_[inum];
         if (cur.empty() || *read_le<std::uint64_t>(cur, 8) < n->sqnum) cur = b;
         return;
       }
       case kDataNode: {
-        if (b.size() < 48) return;
+        if (b.size() < 48 || (*read_le<std::uint32_t>(b, 28) >> 29) != kKeyData) return;
         const auto inum = *read_le<std::uint32_t>(b, 24);
         const auto block = *read_le<std::uint32_t>(b, 28) & 0x1fffffff;
         auto& cur = data_[{inum, block}];
