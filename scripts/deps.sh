@@ -14,7 +14,7 @@ TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
   lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
-  util-linux  # mkfs.cramfs (bookworm ships it in util-linux, not util-linux-extra)
+  util-linux openssl  # mkfs.cramfs is in util-linux on bookworm; openssl signs a FIT fixture
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
 )
