@@ -7,7 +7,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 c="$here/corpus"
-mkdir -p "$c"/{uimage,fit,trx,fdt,cramfs,jffs2,ubi}
+mkdir -p "$c"/{uimage,fit,trx,fdt,cramfs,jffs2,ubi,squashfs,tar,cpio,zip,sevenzip,ar,gzip,xz,lzma,bzip2,zstd,lz4}
 export SOURCE_DATE_EPOCH=1700000000
 
 printf 'hello kernel\n' > k.bin
@@ -66,4 +66,18 @@ d, peb = open(sys.argv[1], "rb").read(), 4096
 out = b"".join(d[i:i + peb].rstrip(b"\xff").ljust(peb, b"\xff") for i in range(0, len(d), peb))
 open(sys.argv[2], "wb").write(out.rstrip(b"\xff"))
 PY
+# The lead's formats (libraries behind them, our glue in front): tiny archives and streams.
+mksquashfs t "$c/squashfs/gzip.sqfs" -quiet -noappend -all-root -comp gzip -nopad >/dev/null
+tar --format=ustar -b1 -cf "$c/tar/seed.tar" -C t d l
+(cd t && find d l | cpio -o -H newc --quiet > "$c/cpio/seed.cpio")
+(cd t && zip -q -X -r "$c/zip/seed.zip" d l -y)
+(cd t && 7z a -bd -bso0 "$c/sevenzip/seed.7z" d >/dev/null)
+(cd t/d && ar rcD "$c/ar/seed.a" f)
+printf 'seed text seed text seed text\n' > s.txt
+gzip -9 -n -c s.txt > "$c/gzip/seed.gz"
+xz -c s.txt > "$c/xz/seed.xz"
+xz --format=lzma -c s.txt > "$c/lzma/seed.lzma"
+bzip2 -c s.txt > "$c/bzip2/seed.bz2"
+zstd -q -c s.txt > "$c/zstd/seed.zst"
+lz4 -q -c s.txt > "$c/lz4/seed.lz4"
 du -sh "$c"

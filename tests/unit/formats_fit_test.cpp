@@ -26,6 +26,9 @@ void expect_fit_images(const Unpacked& u) {
             std::string::npos)
       << fit.description;
   EXPECT_NE(fit.description.find("default configuration conf-1"), std::string::npos);
+  if (u.tree.image.name != "fit-signed.itb") {
+    EXPECT_NE(fit.description.find("unsigned"), std::string::npos);
+  }
   // The gzip kernel was carved again and decompressed to the original bytes.
   const Container& gz = u.only("gzip");
   const auto* dec = u.file(gz.id, "decompressed");
@@ -58,6 +61,17 @@ TEST(FormatFit, ExternalDataAfterTheTree) {
   expect_fit_images(u);
   EXPECT_TRUE(u.warnings("crc-mismatch").empty());
   EXPECT_EQ(u.only("fit").length, u.tree.image.size);
+}
+
+TEST(FormatFit, SignedConfigurationIsRecorded) {
+  auto u = unpack_file(fixture("fit-signed.itb"));
+  expect_fit_images(u);
+  const Container& fit = u.only("fit");
+  EXPECT_NE(fit.description.find("1 signature nodes"), std::string::npos) << fit.description;
+  EXPECT_NE(fit.description.find("conf-1: signature(sha256,rsa2048, key \"dev\""),
+            std::string::npos)
+      << fit.description;
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
 }
 
 TEST(FormatFit, ModifiedPayloadIsAHashMismatch) {

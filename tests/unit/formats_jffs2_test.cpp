@@ -1,4 +1,5 @@
-// The jffs2 format on images made by mkfs.jffs2 (little/big endian, zlib+rtime, uncompressed).
+// The jffs2 format on images made by mkfs.jffs2 (little/big endian, zlib+rtime, lzo,
+// uncompressed).
 #include <gtest/gtest.h>
 
 #include "formats_fixture.hpp"
@@ -24,6 +25,9 @@ TEST(FormatJffs2, LittleEndianZlib) {
 TEST(FormatJffs2, BigEndianZlib) {
   expect_jffs2("jffs2-be.img", true);
 }
+TEST(FormatJffs2, Lzo) {
+  expect_jffs2("jffs2-lzo.img", false);
+}
 TEST(FormatJffs2, Uncompressed) {
   expect_jffs2("jffs2-none.img", false);
 }
@@ -43,6 +47,40 @@ TEST(FormatJffs2, CorruptDataNodeIsReported) {
   EXPECT_TRUE(bb->truncated);
   EXPECT_NE(bb->sha256, file_sha(fixture("tree/bin/busybox")));
   EXPECT_EQ(u.file(c.id, "etc/passwd")->sha256, file_sha(fixture("tree/etc/passwd")));
+}
+
+TEST(FormatJffs2, ObsoleteNodesAreSkippedNotTheEndOfTheLog) {
+  // Mark every large inode node obsolete (clear the "accurate" bit of its node type, as the
+  // kernel does in place): busybox's ~300 KB of data nodes disappear, the nodes after them stay.
+  std::string bytes = read_text(fixture("jffs2-le.img"));
+  std::size_t marked = 0;
+  for (std::size_t off = 0; off + 12 <= bytes.size();) {
+    auto u8 = [&](std::size_t i) { return std::uint32_t(std::uint8_t(bytes[off + i])); };
+    if (u8(0) != 0x85 || u8(1) != 0x19) {
+      off += 4;
+      continue;
+    }
+    const std::uint32_t type = u8(2) | u8(3) << 8;
+    const std::uint32_t len = u8(4) | u8(5) << 8 | u8(6) << 16 | u8(7) << 24;
+    if (type == 0xe002 && len > 1000) {
+      bytes[off + 3] = char(u8(3) & ~0x20u);
+      ++marked;
+    }
+    off = (off + len + 3) & ~std::size_t(3);
+  }
+  ASSERT_GT(marked, 10u);
+  TempDir scratch;
+  write_bytes(scratch.path / "obsolete.jffs2", bytes);
+  auto u = unpack_file(scratch.path / "obsolete.jffs2");
+  const Container& c = u.only("jffs2");
+  EXPECT_EQ(c.length, unpack_file(fixture("jffs2-le.img")).only("jffs2").length);
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+  ASSERT_NE(u.file(c.id, "etc/passwd"), nullptr);
+  EXPECT_EQ(u.file(c.id, "etc/passwd")->sha256, file_sha(fixture("tree/etc/passwd")));
+  ASSERT_NE(u.file(c.id, "www/abs-link"), nullptr);
+  EXPECT_EQ(u.file(c.id, "www/abs-link")->link, "/etc/passwd");
+  const auto* bb = u.file(c.id, "bin/busybox");
+  EXPECT_TRUE(bb == nullptr || bb->sha256 != file_sha(fixture("tree/bin/busybox")));
 }
 
 TEST(FormatJffs2, TruncatedImagesDoNotCrash) {

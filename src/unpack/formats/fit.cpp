@@ -180,7 +180,13 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   if (const fdt::Node* conf = t->find("/configurations"))
     for (std::uint32_t c : conf->children)
       for (std::uint32_t s : t->nodes[c].children)
-        if (t->nodes[s].name.starts_with("signature")) ++signatures;
+        if (const fdt::Node& sn = t->nodes[s]; sn.name.starts_with("signature")) {
+          ++signatures;
+          summaries.push_back(
+              fmt::format("{}: signature({}, key \"{}\", signs \"{}\", not verified)",
+                          safe_name(t->nodes[c].name), sn.str("algo"), sn.str("key-name-hint"),
+                          sn.str("sign-images")));
+        }
 
   const std::string dts = fdt::to_dts(*t, kMaxDtsValue);
   if (auto st = sink.file(Entry{"fit.dts"},

@@ -2,11 +2,13 @@
 // nodes name (parent inode, name) -> inode; inode nodes carry metadata and a (compressed) byte
 // range of the file. The newest version wins, as when the kernel mounts the image. Nodes with a
 // bad header, node or data CRC are skipped and reported. Compression: none, zero, zlib, rtime;
-// lzo/lzma/rubin nodes are reported and left as holes.
+// lzo; lzma/rubin nodes are reported and left as holes.
+#include <lzo/lzo1x.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -55,7 +57,12 @@ struct Reader {
       std::uint64_t off) const {
     if (off > d.size() || d.size() - off < kHeaderBytes || u16(off) != kNodeMagic)
       return std::nullopt;
-    if (jcrc(d.subspan(off, 8)) != u32(off + 8)) return std::nullopt;
+    // The header CRC is computed with the "accurate" bit set: obsolete nodes (bit cleared in
+    // place) keep a valid header and are skipped by length, not mistaken for garbage.
+    std::uint8_t h[8];
+    std::copy_n(d.begin() + std::ptrdiff_t(off), 8, h);
+    h[big ? 2 : 3] |= 0x20;
+    if (jcrc(Bytes(h, 8)) != u32(off + 8)) return std::nullopt;
     const std::uint32_t len = u32(off + 4);
     if (len < kHeaderBytes) return std::nullopt;
     return std::make_pair(u16(off + 2), len);
@@ -283,6 +290,20 @@ class Jffs2 {
           }
           break;
         }
+        case kLzo: {
+          static std::once_flag once;
+          std::call_once(once, [] { (void)lzo_init(); });
+          buf.assign(want, 0);
+          lzo_uint got = want;
+          if (lzo1x_decompress_safe(n.data.data(), n.data.size(), buf.data(), &got, nullptr) !=
+                  LZO_E_OK ||
+              got != want) {
+            sink_.warn("format-error", "corrupt lzo data in a node", path, n.at);
+            ok = false;
+            continue;
+          }
+          break;
+        }
         case kRtime:
           if (!rtime_decompress(n.data, buf, want)) {
             sink_.warn("format-error", "corrupt rtime data in a node", path, n.at);
@@ -403,7 +424,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_jffs2{.id = "jffs2",
-                           .description = "JFFS2 (little/big endian; none, zlib, rtime)",
+                           .description = "JFFS2 (little/big endian; none, zlib, rtime, lzo)",
                            .magics = kMagics,
                            .carve = Carve::kAnyOffset,
                            .output = Output::kTree,
