@@ -59,7 +59,7 @@ test: deps build
 demo: deps build
 	@bash scripts/make-sample-image.sh $(DEMO_IMAGE)
 	@rm -rf $(DEMO_OUT)
-	./$(BUILD)/probity unpack $(DEMO_IMAGE) --out $(DEMO_OUT)
+	./$(BUILD)/probity scan $(DEMO_IMAGE) --out $(DEMO_OUT) || [ $$? -eq 1 ]  # exit 1 = the policy failed (expected: the sample has planted problems)
 
 bench: deps build
 	bash bench/unpack.sh

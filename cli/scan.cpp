@@ -8,9 +8,12 @@
 #include <set>
 
 #include "commands.hpp"
+#include "probity/checks.hpp"
 #include "probity/identify.hpp"
 #include "probity/inventory.hpp"
 #include "probity/json.hpp"
+#include "probity/outputs.hpp"
+#include "probity/policy.hpp"
 #include "probity/unpack.hpp"
 #include "probity/vulndb.hpp"
 
@@ -18,7 +21,7 @@ namespace probity::cli {
 namespace {
 
 struct ScanArgs {
-  std::string image, out, db, signatures;
+  std::string image, out, db, signatures, policy, suppressions, rules, geoip;
   bool quiet = false, deep = false;
   unsigned threads = 0;
 };
@@ -64,11 +67,12 @@ void add_eol(std::vector<Component>& components) {
 
 bool write_json(const std::filesystem::path& path, const nlohmann::json& j) {
   std::ofstream f(path);
-  f << j.dump(2) << "\n";
+  f << dump_json(j) << "\n";
   return bool(f);
 }
 
-void print_summary(const Report& r, const std::string& out, const Identification& id) {
+void print_summary(const Report& r, const std::string& out, const Identification& id,
+                   const HardeningStats& hs) {
   const auto& t = r.tree;
   fmt::print("probity scan: {} ({} bytes, sha256 {})\n", t.image.name, t.image.size,
              t.image.sha256);
@@ -89,7 +93,46 @@ void print_summary(const Report& r, const std::string& out, const Identification
       "  vulnerabilities: {}{}{}\n", r.vulnerabilities.size(), s,
       r.db_snapshot.empty() ? " [no vulnerability database]" : " [db " + r.db_snapshot + "]");
   if (!t.warnings.empty()) fmt::print("  warnings: {}\n", t.warnings.size());
-  fmt::print("  report: {0}/report.json, SBOMs: {0}/sbom.cdx.json {0}/sbom.spdx.json\n", out);
+  // Findings by category and severity.
+  static constexpr Severity kOrder[] = {Severity::kCritical, Severity::kHigh, Severity::kMedium,
+                                        Severity::kLow, Severity::kInfo};
+  std::map<std::string, std::map<Severity, int>> by_cat;
+  int suppressed = 0;
+  for (const auto& f : r.findings) {
+    if (f.suppression) {
+      ++suppressed;
+      continue;
+    }
+    ++by_cat[f.category][f.severity];
+  }
+  fmt::print("  findings: {}{}\n", r.findings.size() - suppressed,
+             suppressed ? fmt::format(" (+{} suppressed)", suppressed) : "");
+  for (const auto& [cat, sevs] : by_cat) {
+    std::string line;
+    for (Severity s : kOrder)
+      if (auto it = sevs.find(s); it != sevs.end())
+        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", it->second, to_string(s));
+    fmt::print("    {:<22} {}\n", cat, line);
+  }
+  if (hs.binaries)
+    fmt::print(
+        "  hardening: {} ELF binaries; NX {:.0f}%, PIE {:.0f}% of executables, full RELRO "
+        "{:.0f}%, canary {:.0f}%, FORTIFY {:.0f}%\n",
+        hs.binaries, 100.0 * hs.nx / hs.binaries,
+        hs.executables ? 100.0 * hs.pie / hs.executables : 0.0, 100.0 * hs.relro_full / hs.binaries,
+        100.0 * hs.canary / hs.binaries, 100.0 * hs.fortify / hs.binaries);
+  if (r.verdict) {
+    fmt::print("  verdict: {} against \"{}\"\n", r.verdict->pass ? "PASS" : "FAIL",
+               r.verdict->policy);
+    for (const auto& c : r.verdict->clauses)
+      if (!c.pass)
+        fmt::print("    FAIL {}: {} ({} findings, {} vulnerabilities)\n", c.id, c.text,
+                   c.findings.size(), c.vulnerabilities.size());
+  }
+  fmt::print(
+      "  outputs: {0}/report.json {0}/report.html {0}/findings.sarif {0}/sbom.cdx.json "
+      "{0}/sbom.spdx.json\n",
+      out);
 }
 
 }  // namespace
@@ -100,8 +143,9 @@ Command add_scan(CLI::App& parent) {
       "scan",
       "Unpack IMAGE into DIR, identify its third-party components, match known vulnerabilities,\n"
       "and write DIR/manifest.json, DIR/report.json, DIR/sbom.cdx.json (CycloneDX 1.6) and\n"
-      "DIR/sbom.spdx.json (SPDX 2.3).\n"
-      "Exit codes: 0 done, 2 bad usage or unreadable input.");
+      "DIR/sbom.spdx.json (SPDX 2.3), then check for back-door indicators and judge the image\n"
+      "against the policy: DIR/findings.sarif (SARIF 2.1.0), DIR/report.html, DIR/vex.cdx.json.\n"
+      "Exit codes: 0 policy passed, 1 policy failed, 2 bad usage or unreadable input.");
   app->add_option("IMAGE", args->image, "Firmware image")->required();
   app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
   app->add_option("--db", args->db, "Vulnerability database (SQLite; default: the built-in one)");
@@ -110,77 +154,139 @@ Command add_scan(CLI::App& parent) {
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
   app->add_flag("--deep", args->deep, "Carve every extracted file at every offset (slow, noisy)");
   app->add_option("--threads", args->threads, "Worker threads (0: all cores)");
-  return {app, [args]() -> int {
-            if (!args->db.empty() && !std::filesystem::is_regular_file(args->db)) {
-              fmt::print(stderr, "probity scan: cannot read the database {}\n", args->db);
-              return kExitUsage;
-            }
-            auto sigs =
-                load_signatures(args->signatures.empty() ? default_signature_dir()
-                                                         : std::filesystem::path(args->signatures));
-            if (!sigs) {
-              fmt::print(stderr, "probity scan: {}\n", sigs.error().to_string());
-              return kExitUsage;
-            }
-            auto identifier = Identifier::create(std::move(*sigs));
-            if (!identifier) {
-              fmt::print(stderr, "probity scan: {}\n", identifier.error().to_string());
-              return kExitUsage;
-            }
-            UnpackOptions opt;
-            opt.deep = args->deep;
-            opt.threads = args->threads;
-            Progress progress;
-            opt.progress = &progress;
-            Result<ArtifactTree> tree = fail("not run");
-            {
-              ProgressPrinter printer("unpack", progress.bytes, progress.files, args->quiet);
-              tree = unpack(args->image, args->out, opt);
-              if (tree) inventory(*tree, args->out, args->threads);
-            }
-            if (!tree) {
-              fmt::print(stderr, "probity scan: {}\n", tree.error().to_string());
-              return kExitUsage;
-            }
-            const std::filesystem::path out(args->out);
-            if (!write_json(out / "manifest.json", manifest_json(*tree))) {
-              fmt::print(stderr, "probity scan: cannot write {}\n",
-                         (out / "manifest.json").string());
-              return kExitUsage;
-            }
-            Report report;
-            report.tree = std::move(*tree);
-            IdentifyOptions iopt;
-            iopt.threads = args->threads;
-            auto found = identify(report.tree, out, *identifier, iopt);
-            report.components = found.components;
-            add_eol(report.components);
-            report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
-                                        found.warnings.end());
-            if (auto matcher = open_matcher(args->db)) {
-              auto matched = matcher(report.components);
-              if (!matched) {
-                fmt::print(stderr, "probity scan: {}\n", matched.error().to_string());
-                return kExitUsage;
-              }
-              // One vulnerability per (id, product, version), however many copies carry it.
-              std::set<std::tuple<std::string, std::string, std::string>> seen;
-              for (auto& v : matched->vulnerabilities)
-                if (seen.insert({v.id, v.component, v.version}).second)
-                  report.vulnerabilities.push_back(std::move(v));
-              report.db_snapshot = matched->db_snapshot;
-            }
-            for (const auto& [name, j] : {std::pair{"report.json", report_json(report)},
-                                          std::pair{"sbom.cdx.json", cyclonedx_json(report)},
-                                          std::pair{"sbom.spdx.json", spdx_json(report)}}) {
-              if (!write_json(out / name, j)) {
-                fmt::print(stderr, "probity scan: cannot write {}\n", (out / name).string());
-                return kExitUsage;
-              }
-            }
-            if (!args->quiet) print_summary(report, args->out, found);
-            return kExitOk;
-          }};
+  app->add_option("--policy", args->policy,
+                  "Policy (TOML clauses; default: data/policy/default.toml). Exit 1 if it fails");
+  app->add_option("--suppressions", args->suppressions,
+                  "Reviewers' decisions (TOML; CycloneDX VEX states), exported as vex.cdx.json");
+  app->add_option("--rules", args->rules, "Directory of extra YARA rules (*.yar, *.yara)");
+  app->add_option("--geoip", args->geoip,
+                  "MaxMind-format GeoIP database for the policy's allowed countries");
+  return {
+      app, [args]() -> int {
+        if (!args->db.empty() && !std::filesystem::is_regular_file(args->db)) {
+          fmt::print(stderr, "probity scan: cannot read the database {}\n", args->db);
+          return kExitUsage;
+        }
+        // Everything the user gave is checked before the (long) scan starts.
+        auto policy = load_policy(args->policy.empty() ? default_policy_path()
+                                                       : std::filesystem::path(args->policy));
+        if (!policy) {
+          fmt::print(stderr, "probity scan: policy: {}\n", policy.error().to_string());
+          return kExitUsage;
+        }
+        std::vector<SuppressionEntry> suppressions;
+        if (!args->suppressions.empty()) {
+          auto s = load_suppressions(args->suppressions);
+          if (!s) {
+            fmt::print(stderr, "probity scan: suppressions: {}\n", s.error().to_string());
+            return kExitUsage;
+          }
+          suppressions = std::move(*s);
+        }
+        if (!args->rules.empty()) {
+          if (auto st = validate_rules(args->rules); !st) {
+            fmt::print(stderr, "probity scan: --rules: {}\n", st.error().to_string());
+            return kExitUsage;
+          }
+        }
+        if (!args->geoip.empty() && !std::filesystem::is_regular_file(args->geoip)) {
+          fmt::print(stderr, "probity scan: cannot read the GeoIP database {}\n", args->geoip);
+          return kExitUsage;
+        }
+        auto sigs =
+            load_signatures(args->signatures.empty() ? default_signature_dir()
+                                                     : std::filesystem::path(args->signatures));
+        if (!sigs) {
+          fmt::print(stderr, "probity scan: {}\n", sigs.error().to_string());
+          return kExitUsage;
+        }
+        auto identifier = Identifier::create(std::move(*sigs));
+        if (!identifier) {
+          fmt::print(stderr, "probity scan: {}\n", identifier.error().to_string());
+          return kExitUsage;
+        }
+        UnpackOptions opt;
+        opt.deep = args->deep;
+        opt.threads = args->threads;
+        Progress progress;
+        opt.progress = &progress;
+        Result<ArtifactTree> tree = fail("not run");
+        {
+          ProgressPrinter printer("unpack", progress.bytes, progress.files, args->quiet);
+          tree = unpack(args->image, args->out, opt);
+          if (tree) inventory(*tree, args->out, args->threads);
+        }
+        if (!tree) {
+          fmt::print(stderr, "probity scan: {}\n", tree.error().to_string());
+          return kExitUsage;
+        }
+        const std::filesystem::path out(args->out);
+        if (!write_json(out / "manifest.json", manifest_json(*tree))) {
+          fmt::print(stderr, "probity scan: cannot write {}\n", (out / "manifest.json").string());
+          return kExitUsage;
+        }
+        Report report;
+        report.tree = std::move(*tree);
+        IdentifyOptions iopt;
+        iopt.threads = args->threads;
+        auto found = identify(report.tree, out, *identifier, iopt);
+        report.components = found.components;
+        add_eol(report.components);
+        report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
+                                    found.warnings.end());
+        if (auto matcher = open_matcher(args->db)) {
+          auto matched = matcher(report.components);
+          if (!matched) {
+            fmt::print(stderr, "probity scan: {}\n", matched.error().to_string());
+            return kExitUsage;
+          }
+          // One vulnerability per (id, product, version), however many copies carry it.
+          std::set<std::tuple<std::string, std::string, std::string>> seen;
+          for (auto& v : matched->vulnerabilities)
+            if (seen.insert({v.id, v.component, v.version}).second)
+              report.vulnerabilities.push_back(std::move(v));
+          report.db_snapshot = matched->db_snapshot;
+        }
+        CheckOptions copt;
+        copt.rules_dir = args->rules;
+        copt.geoip_db = args->geoip;
+        copt.allowed_domains = policy->allow_domains;
+        copt.allowed_networks = policy->allow_networks;
+        copt.allowed_countries = policy->allow_countries;
+        copt.threads = args->threads;
+        HardeningStats hardening;
+        report.findings = run_checks(report.tree, out, copt, &hardening);
+        auto from_components = component_findings(report);
+        report.findings.insert(report.findings.end(), from_components.begin(),
+                               from_components.end());
+        for (const auto& id : apply_suppressions(report, suppressions))
+          report.tree.warnings.push_back(
+              {"suppression-unmatched",
+               "suppression for '" + id + "' matches no finding or vulnerability", 0, id, 0});
+        report.verdict = judge(*policy, report);
+        std::vector<std::pair<std::string, nlohmann::json>> outputs = {
+            {"report.json", report_json(report)},
+            {"sbom.cdx.json", cyclonedx_json(report)},
+            {"sbom.spdx.json", spdx_json(report)},
+            {"findings.sarif", sarif_json(report)}};
+        if (!suppressions.empty()) outputs.emplace_back("vex.cdx.json", vex_json(report));
+        {
+          std::ofstream html(out / "report.html");
+          html << html_report(outputs.front().second);
+          if (!html) {
+            fmt::print(stderr, "probity scan: cannot write {}\n", (out / "report.html").string());
+            return kExitUsage;
+          }
+        }
+        for (const auto& [name, j] : outputs) {
+          if (!write_json(out / name, j)) {
+            fmt::print(stderr, "probity scan: cannot write {}\n", (out / name).string());
+            return kExitUsage;
+          }
+        }
+        if (!args->quiet) print_summary(report, args->out, found, hardening);
+        return report.verdict->pass ? kExitOk : kExitFail;
+      }};
 }
 
 }  // namespace probity::cli

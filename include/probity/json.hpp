@@ -26,6 +26,10 @@ inline constexpr int kReportSchemaVersion = 1;
 nlohmann::json report_json(const Report& report);
 /// One component as it appears in report.json.
 nlohmann::json component_json(const Component& component);
+/// One finding as it appears in report.json.
+nlohmann::json finding_json(const Finding& finding);
+/// The verdict as it appears in report.json: {policy, policy_digest, result, clauses}.
+nlohmann::json verdict_json(const Verdict& verdict);
 
 /// The SBOM of a scan as CycloneDX 1.6 JSON: the image is metadata.component (type firmware),
 /// each component has purl, cpe, the sha256 of the file it was found in, and its evidence.

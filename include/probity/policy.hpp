@@ -58,6 +58,10 @@ std::vector<std::string> apply_suppressions(Report& report,
 /// Judges the report against the policy. Suppressed findings and vulnerabilities do not count.
 Verdict judge(const Policy& policy, const Report& report);
 
+/// vulnerable-component findings (one per CVE and component copy) and outdated-component findings
+/// (one per copy past its end of life), with stable ids.
+std::vector<Finding> component_findings(const Report& report);
+
 /// Parses "info".."critical"; nullopt otherwise.
 std::optional<Severity> parse_severity(std::string_view s);
 

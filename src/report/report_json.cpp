@@ -22,6 +22,44 @@ json component_json(const Component& c) {
   return j;
 }
 
+json suppression_json(const Suppression& s) {
+  return {{"state", s.state},
+          {"justification", s.justification},
+          {"by", s.by},
+          {"detail", s.detail},
+          {"date", s.date}};
+}
+
+json finding_json(const Finding& f) {
+  json j = {{"id", f.id},
+            {"rule", f.rule},
+            {"category", f.category},
+            {"severity", to_string(f.severity)},
+            {"path", f.path},
+            {"container", f.container},
+            {"message", f.message},
+            {"evidence",
+             {{"excerpt", f.evidence.excerpt},
+              {"offset", f.evidence.offset},
+              {"related", f.evidence.related}}}};
+  if (f.suppression) j["suppression"] = suppression_json(*f.suppression);
+  return j;
+}
+
+json verdict_json(const Verdict& v) {
+  json clauses = json::array();
+  for (const auto& c : v.clauses)
+    clauses.push_back({{"id", c.id},
+                       {"text", c.text},
+                       {"result", c.pass ? "pass" : "fail"},
+                       {"findings", c.findings},
+                       {"vulnerabilities", c.vulnerabilities}});
+  return {{"policy", v.policy},
+          {"policy_digest", v.policy_sha256},
+          {"result", v.pass ? "pass" : "fail"},
+          {"clauses", std::move(clauses)}};
+}
+
 json report_json(const Report& r) {
   const auto& t = r.tree;
   json files = json::array();
@@ -40,6 +78,11 @@ json report_json(const Report& r) {
                      {"cwe", v.cwe},
                      {"description", v.description},
                      {"published", v.published}});
+  for (std::size_t i = 0; i < r.vulnerabilities.size(); ++i)
+    if (r.vulnerabilities[i].suppression)
+      vulns[i]["suppression"] = suppression_json(*r.vulnerabilities[i].suppression);
+  json findings = json::array();
+  for (const auto& f : r.findings) findings.push_back(finding_json(f));
   json warnings = json::array();
   for (const auto& w : t.warnings)
     warnings.push_back({{"code", w.code},
@@ -47,23 +90,28 @@ json report_json(const Report& r) {
                         {"container", w.container},
                         {"entry", w.entry},
                         {"offset", w.offset}});
-  return {{"schema", "probity-report"},
-          {"schema_version", kReportSchemaVersion},
-          {"tool", {{"name", "probity"}, {"version", PROBITY_VERSION}}},
-          {"image",
-           {{"path", t.image.path},
-            {"name", t.image.name},
-            {"sha256", t.image.sha256},
-            {"size", t.image.size}}},
-          {"coverage",
-           {{"bytes", t.coverage.bytes},
-            {"understood", t.coverage.understood},
-            {"share", std::round(t.coverage.share() * 10000) / 10000}}},
-          {"files", std::move(files)},
-          {"components", std::move(components)},
-          {"vulnerabilities", std::move(vulns)},
-          {"db_snapshot", r.db_snapshot.empty() ? json(nullptr) : json(r.db_snapshot)},
-          {"warnings", std::move(warnings)}};
+  return {
+      {"schema", "probity-report"},
+      {"schema_version", kReportSchemaVersion},
+      {"tool", {{"name", "probity"}, {"version", PROBITY_VERSION}}},
+      {"image",
+       {{"path", t.image.path},
+        {"name", t.image.name},
+        {"sha256", t.image.sha256},
+        {"size", t.image.size}}},
+      {"coverage",
+       {{"bytes", t.coverage.bytes},
+        {"understood", t.coverage.understood},
+        {"share", std::round(t.coverage.share() * 10000) / 10000}}},
+      {"files", std::move(files)},
+      {"components", std::move(components)},
+      {"vulnerabilities", std::move(vulns)},
+      {"db_snapshot", r.db_snapshot.empty() ? json(nullptr) : json(r.db_snapshot)},
+      {"findings", std::move(findings)},
+      {"verdict", r.verdict ? verdict_json(*r.verdict) : json(nullptr)},
+      {"policy", r.verdict ? json{{"name", r.verdict->policy}, {"sha256", r.verdict->policy_sha256}}
+                           : json(nullptr)},
+      {"warnings", std::move(warnings)}};
 }
 
 }  // namespace probity
