@@ -63,6 +63,9 @@ demo: deps build
 
 bench: deps build
 	bash bench/unpack.sh
+	bash bench/identify.sh
+	bash bench/vulndb-import.sh
+	bash bench/tlog.sh
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -75,6 +75,11 @@ Result<Policy> parse_policy(std::string_view text, const std::string& origin) {
   auto doc = parse_toml(text, origin);
   if (!doc) return std::unexpected(doc.error());
   const toml::table& t = *doc;
+  // Unknown keys are errors: a misspelt key must never silently weaken the agreement.
+  for (const auto& [k, v] : t)
+    if (k != "name" && k != "residency" && k != "clause")
+      return fail(fmt::format("unknown key '{}' (expected name, residency, clause)", k.str()), 0,
+                  origin);
   Policy p;
   p.sha256 = sha256_hex({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
   p.name = t["name"].value_or(origin);
@@ -92,6 +97,10 @@ Result<Policy> parse_policy(std::string_view text, const std::string& origin) {
   for (const auto& node : *clauses) {
     const toml::table* c = node.as_table();
     if (!c) return fail("[[clause]] must be a table", 0, origin);
+    for (const auto& [k, v] : *c)
+      if (k != "id" && k != "text" && k != "categories" && k != "rules" && k != "min_severity" &&
+          k != "max_cvss" && k != "no_eol")
+        return fail(fmt::format("unknown clause key '{}'", k.str()), 0, origin);
     Clause cl;
     cl.id = (*c)["id"].value_or(std::string());
     cl.text = (*c)["text"].value_or(std::string());
@@ -138,11 +147,19 @@ Result<std::vector<SuppressionEntry>> parse_suppressions(std::string_view text,
   auto doc = parse_toml(text, origin);
   if (!doc) return std::unexpected(doc.error());
   std::vector<SuppressionEntry> out;
+  for (const auto& [k, v] : *doc)
+    if (k != "suppress")
+      return fail(fmt::format("unknown key '{}' (expected [[suppress]] tables)", k.str()), 0,
+                  origin);
   const toml::array* list = (*doc)["suppress"].as_array();
   if (!list) return out;
   for (const auto& node : *list) {
     const toml::table* s = node.as_table();
     if (!s) return fail("[[suppress]] must be a table", 0, origin);
+    for (const auto& [k, v] : *s)
+      if (k != "id" && k != "state" && k != "justification" && k != "by" && k != "detail" &&
+          k != "date")
+        return fail(fmt::format("unknown suppression key '{}'", k.str()), 0, origin);
     SuppressionEntry e;
     e.id = (*s)["id"].value_or(std::string());
     e.decision.state = (*s)["state"].value_or(std::string());

@@ -18,10 +18,10 @@ struct RunResult {
   std::string output;  ///< stdout and stderr together
 };
 
-/// Runs `probity ARGS` through the shell and captures its exit code and output.
-inline RunResult run_probity(const std::string& args) {
+/// Runs a shell command and captures its exit code and output.
+inline RunResult run_command(const std::string& command) {
   RunResult r;
-  const std::string cmd = std::string(PROBITY_BINARY) + " " + args + " 2>&1";
+  const std::string cmd = command + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -30,6 +30,18 @@ inline RunResult run_probity(const std::string& args) {
   const int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+/// Runs `probity ARGS` and captures its exit code and output.
+inline RunResult run_probity(const std::string& args) {
+  return run_command(std::string(PROBITY_BINARY) + " " + args);
+}
+
+/// Runs a command; returns its exit code (output discarded unless it fails, then printed).
+inline int run_status(const std::string& command) {
+  RunResult r = run_command(command);
+  if (r.exit_code != 0) std::fprintf(stderr, "%s\n", r.output.c_str());
+  return r.exit_code;
 }
 
 inline nlohmann::json read_json(const std::filesystem::path& p) {

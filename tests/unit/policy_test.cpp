@@ -88,6 +88,9 @@ TEST(Policy, RejectsMistakes) {
       "t"));
   EXPECT_FALSE(
       parse_policy("[[clause]]\nid='a'\ntext='t'\nmin_severity='severe'\nno_eol=true\n", "t"));
+  EXPECT_FALSE(parse_policy("[[clause]]\nid='a'\ntext='t'\nno_eol=true\nmax_cvs=9.0\n", "t"))
+      << "a misspelt key must not silently drop a term";
+  EXPECT_FALSE(parse_policy("[[clauses]]\nid='a'\ntext='t'\nno_eol=true\n", "t"));
   auto bad = parse_policy("[[clause\n", "bad.toml");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("line 1"), std::string::npos) << bad.error().message;
@@ -137,6 +140,9 @@ TEST(Suppressions, RejectsIncompleteDecisions) {
       << "who decided is required";
   EXPECT_FALSE(parse_suppressions("[[suppress]]\nid='a'\nstate='not_affected'\nby='x'\n", "s"))
       << "not_affected needs a justification";
+  EXPECT_FALSE(
+      parse_suppressions("[[supress]]\nid='a'\nstate='accepted'\nby='x'\ndetail='d'\n", "s"))
+      << "a misspelt table must not silently suppress nothing";
 }
 
 }  // namespace probity

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
-// validate.mjs cdx|spdx FILE
+// validate.mjs cdx|spdx|sarif FILE
 //
 // Validates a probity SBOM with the official schema: CycloneDX 1.6 through
 // @cyclonedx/cyclonedx-library's JsonStrictValidator (which bundles the official CycloneDX
 // schemas and uses ajv), SPDX 2.3 through ajv with the official SPDX 2.3 JSON schema
-// (schemas/spdx-2.3.schema.json, source URL in schemas/README.md).
+// (schemas/spdx-2.3.schema.json, source URL in schemas/README.md), SARIF 2.1.0 through ajv's
+// draft-04 validator with the official OASIS schema (schemas/sarif-schema-2.1.0.json, source in
+// schemas/SARIF-SOURCE.md). A CycloneDX VEX document is validated as `cdx`.
 // Prints "ok" and exits 0 when valid; prints every error and exits 1 otherwise; 2 for bad usage.
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const [kind, file] = process.argv.slice(2)
-if (!['cdx', 'spdx'].includes(kind) || !file) {
-  console.error('usage: validate.mjs cdx|spdx FILE')
+if (!['cdx', 'spdx', 'sarif'].includes(kind) || !file) {
+  console.error('usage: validate.mjs cdx|spdx|sarif FILE')
   process.exit(2)
 }
 const text = readFileSync(file, 'utf8')
@@ -28,6 +30,32 @@ if (kind === 'cdx') {
   const errors = await validator.validate(text)
   if (errors !== null) {
     console.error(`${file}: CycloneDX 1.6 validation failed:`)
+    console.error(JSON.stringify(errors, null, 2))
+    process.exit(1)
+  }
+} else if (kind === 'sarif') {
+  const { default: Ajv04 } = await import('ajv-draft-04')
+  const { default: addFormats } = await import('ajv-formats')
+  const here = dirname(fileURLToPath(import.meta.url))
+  const schema = JSON.parse(readFileSync(join(here, 'schemas', 'sarif-schema-2.1.0.json'), 'utf8'))
+  const ajv = new Ajv04({ allErrors: true, strict: false })
+  addFormats(ajv)
+  const validate = ajv.compile(schema)
+  const doc = JSON.parse(text)
+  const errors = []
+  if (!validate(doc)) errors.push(...validate.errors)
+  if (doc.version !== '2.1.0') errors.push({ message: `version is ${doc.version}` })
+  // What the schema cannot say: every result's ruleIndex points at its rule.
+  for (const run of doc.runs ?? []) {
+    const rules = run.tool?.driver?.rules ?? []
+    for (const r of run.results ?? []) {
+      if (r.ruleIndex !== undefined && rules[r.ruleIndex]?.id !== r.ruleId) {
+        errors.push({ message: `result ruleIndex ${r.ruleIndex} does not name rule ${r.ruleId}` })
+      }
+    }
+  }
+  if (errors.length) {
+    console.error(`${file}: SARIF 2.1.0 validation failed:`)
     console.error(JSON.stringify(errors, null, 2))
     process.exit(1)
   }
