@@ -263,3 +263,27 @@ TEST(NonUtf8Names, ManifestStaysValidJson) {
 }
 
 }  // namespace probity::testing
+
+namespace probity::testing {
+
+// Found by fuzzing: a 164-byte 7z whose header claims 83 million folders made libarchive
+// allocate 8.7 GB. The counts are checked against the header's size first.
+TEST(Hostile7z, HugeCountsInATinyHeaderAreRefusedCheaply) {
+  Scratch s("7z-counts");
+  const std::string in =
+      PROBITY_SOURCE_DIR "/fuzz/regressions/sevenzip-encoded-header-unpack-size.7z";
+  RunResult r =
+      run_command("/usr/bin/time -f 'maxrss_kib=%M' " + std::string(PROBITY_BINARY) + " unpack '" +
+                  in + "' --out '" + (s.path() / "o").string() + "' --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto at = r.output.find("maxrss_kib=");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  EXPECT_LT(std::stoul(r.output.substr(at + 11)), 256u * 1024) << "peak RSS in KiB";
+  auto m = read_json(s.path() / "o" / "manifest.json");
+  bool refused = false;
+  for (const auto& w : m["warnings"])
+    refused |= w["message"].get<std::string>().find("folders") != std::string::npos;
+  EXPECT_TRUE(refused) << m["warnings"].dump();
+}
+
+}  // namespace probity::testing

@@ -24,9 +24,74 @@ std::optional<Probe> probe(Bytes d) {
   return Probe{span(d), fmt::format("7z, version 0.{}", d[7])};
 }
 
+/// Largest 7z next header accepted (headers list names and sizes: megabytes at most).
+constexpr std::uint64_t kMaxNextHeader = 64 * kMiB;
+
+/// Reads a 7z variable-length number (the leading one bits of the first byte count the extra
+/// little-endian bytes), advancing `pos`; nullopt past the end.
+std::optional<std::uint64_t> number(Bytes h, std::uint64_t& pos) {
+  if (pos >= h.size()) return std::nullopt;
+  const std::uint8_t first = h[pos++];
+  int extra = 0;
+  while (extra < 8 && (first & (0x80 >> extra))) ++extra;
+  std::uint64_t value = 0;
+  for (int i = 0; i < extra; ++i) {
+    if (pos >= h.size()) return std::nullopt;
+    value |= std::uint64_t(h[pos++]) << (8 * i);
+  }
+  if (extra < 8) value |= std::uint64_t(first & (0xff >> (extra + 1))) << (8 * extra);
+  return value;
+}
+
+/// libarchive allocates arrays sized by the counts in the next header before checking them
+/// against anything (a 164-byte file asking for 83 million folders made it allocate 8.7 GB).
+/// Each counted item takes at least one byte of the header, so a count larger than the header is
+/// a lie: check the pack-stream and folder counts of the (uncompressed) streams info first.
+Status check_header_counts(Bytes d) {
+  const std::uint64_t off = 32 + *read_le<std::uint64_t>(d, 12);
+  const std::uint64_t size = *read_le<std::uint64_t>(d, 20);
+  if (size > kMaxNextHeader)
+    return fail(fmt::format("7z next header of {} bytes exceeds the cap ({} MiB)", size,
+                            kMaxNextHeader / kMiB),
+                20);
+  Bytes h = sub(d, off, size);
+  std::uint64_t pos = 0;
+  if (h.empty() || (h[0] != 0x17 && h[0] != 0x01)) return {};  // libarchive reports the rest
+  ++pos;
+  if (pos < h.size() && h[pos] == 0x02) return {};  // archive properties: leave to libarchive
+  if (pos < h.size() && h[pos] == 0x04) ++pos;      // kMainStreamsInfo
+  if (pos < h.size() && h[pos] == 0x06) {           // kPackInfo: packPos, numPackStreams
+    ++pos;
+    auto pack_pos = number(h, pos);
+    auto streams = number(h, pos);
+    if (!pack_pos || !streams || *streams > size)
+      return fail("7z header claims more pack streams than it has bytes", off + pos);
+    // Skip the optional sizes and digests up to kEnd without trusting them further.
+    while (pos < h.size() && h[pos] != 0x00) {
+      const std::uint8_t id = h[pos++];
+      if (id == 0x09) {
+        for (std::uint64_t i = 0; i < *streams; ++i)
+          if (!number(h, pos)) return fail("7z pack sizes truncated", off + pos);
+      } else {
+        return {};  // digests and the rest: libarchive checks them
+      }
+    }
+    ++pos;
+  }
+  if (pos + 1 < h.size() && h[pos] == 0x07 && h[pos + 1] == 0x0b) {  // kUnPackInfo, kFolder
+    pos += 2;
+    auto folders = number(h, pos);
+    if (!folders || *folders > size)
+      return fail(fmt::format("7z header claims {} folders in {} bytes", folders.value_or(0), size),
+                  off + pos);
+  }
+  return {};
+}
+
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   const std::uint64_t n = span(d);
   if (n == 0) return fail("7z archive truncated (next header beyond the data)", 0);
+  if (auto st = check_header_counts(d); !st) return std::unexpected(st.error());
   return extract_with_libarchive(sub(d, 0, n), sink, archive_read_support_format_7zip, n);
 }
 
