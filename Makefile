@@ -63,6 +63,7 @@ demo: deps build
 
 bench: deps build
 	bash bench/unpack.sh
+	bash bench/scan.sh
 	bash bench/identify.sh
 	bash bench/vulndb-import.sh
 	bash bench/tlog.sh
