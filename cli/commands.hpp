@@ -4,7 +4,11 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
+
+#include "probity/artifact.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::cli {
 
@@ -22,6 +26,22 @@ struct Command {
 #define PROBITY_COMMAND(name) Command add_##name(CLI::App& parent);
 #include "commands.def"
 #undef PROBITY_COMMAND
+
+/// The unpacking flags every subcommand that unpacks takes (unpack, scan): caps and workers.
+struct UnpackFlags {
+  std::string max_total = "4G", max_file = "2G";
+  std::uint32_t max_ratio = kMaxRatio, max_depth = kMaxDepth, format_timeout = kFormatSeconds;
+  std::uint64_t max_files = kMaxEntries;
+  bool deep = false;
+  unsigned threads = 0;
+};
+void add_unpack_flags(CLI::App& app, UnpackFlags& flags);
+
+/// Unpacks IMAGE into OUT and inventories it, with progress on stderr unless quiet. On failure
+/// prints "probity WHO: error" and returns nullopt (the caller exits kExitUsage).
+std::optional<ArtifactTree> unpack_and_inventory(const char* who, const std::string& image,
+                                                 const std::string& out, const UnpackFlags& flags,
+                                                 bool quiet);
 
 /// Parses "4G", "512M", "64K" or a plain byte count.
 std::uint64_t parse_size(const std::string& text);

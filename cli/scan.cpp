@@ -22,8 +22,8 @@ namespace {
 
 struct ScanArgs {
   std::string image, out, db, signatures, policy, suppressions, rules, geoip;
-  bool quiet = false, deep = false;
-  unsigned threads = 0;
+  bool quiet = false;
+  UnpackFlags flags;
 };
 
 /// The matcher over the SQLite database at `db` ("" = $PROBITY_DB or the default database built
@@ -152,8 +152,7 @@ Command add_scan(CLI::App& parent) {
   app->add_option("--signatures", args->signatures,
                   "Directory of version signatures (default: the installed data/signatures)");
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
-  app->add_flag("--deep", args->deep, "Carve every extracted file at every offset (slow, noisy)");
-  app->add_option("--threads", args->threads, "Worker threads (0: all cores)");
+  add_unpack_flags(*app, args->flags);
   app->add_option("--policy", args->policy,
                   "Policy (TOML clauses; default: data/policy/default.toml). Exit 1 if it fails");
   app->add_option("--suppressions", args->suppressions,
@@ -205,21 +204,8 @@ Command add_scan(CLI::App& parent) {
           fmt::print(stderr, "probity scan: {}\n", identifier.error().to_string());
           return kExitUsage;
         }
-        UnpackOptions opt;
-        opt.deep = args->deep;
-        opt.threads = args->threads;
-        Progress progress;
-        opt.progress = &progress;
-        Result<ArtifactTree> tree = fail("not run");
-        {
-          ProgressPrinter printer("unpack", progress.bytes, progress.files, args->quiet);
-          tree = unpack(args->image, args->out, opt);
-          if (tree) inventory(*tree, args->out, args->threads);
-        }
-        if (!tree) {
-          fmt::print(stderr, "probity scan: {}\n", tree.error().to_string());
-          return kExitUsage;
-        }
+        auto tree = unpack_and_inventory("scan", args->image, args->out, args->flags, args->quiet);
+        if (!tree) return kExitUsage;
         const std::filesystem::path out(args->out);
         if (!write_json(out / "manifest.json", manifest_json(*tree))) {
           fmt::print(stderr, "probity scan: cannot write {}\n", (out / "manifest.json").string());
@@ -228,7 +214,7 @@ Command add_scan(CLI::App& parent) {
         Report report;
         report.tree = std::move(*tree);
         IdentifyOptions iopt;
-        iopt.threads = args->threads;
+        iopt.threads = args->flags.threads;
         auto found = identify(report.tree, out, *identifier, iopt);
         report.components = found.components;
         add_eol(report.components);
@@ -253,7 +239,7 @@ Command add_scan(CLI::App& parent) {
         copt.allowed_domains = policy->allow_domains;
         copt.allowed_networks = policy->allow_networks;
         copt.allowed_countries = policy->allow_countries;
-        copt.threads = args->threads;
+        copt.threads = args->flags.threads;
         HardeningStats hardening;
         report.findings = run_checks(report.tree, out, copt, &hardening);
         auto from_components = component_findings(report);

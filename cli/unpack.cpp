@@ -17,11 +17,8 @@ namespace {
 
 struct UnpackArgs {
   std::string image, out;
-  bool quiet = false, json = false, deep = false;
-  std::string max_total = "4G", max_file = "2G";
-  std::uint32_t max_ratio = kMaxRatio, max_depth = kMaxDepth, format_timeout = kFormatSeconds;
-  std::uint64_t max_files = kMaxEntries;
-  unsigned threads = 0;
+  bool quiet = false, json = false;
+  UnpackFlags flags;
 };
 
 void print_summary(std::FILE* to, const ArtifactTree& t, const std::string& out) {
@@ -55,6 +52,49 @@ void print_summary(std::FILE* to, const ArtifactTree& t, const std::string& out)
 
 }  // namespace
 
+void add_unpack_flags(CLI::App& app, UnpackFlags& f) {
+  app.add_flag("--deep", f.deep, "Carve every extracted file at every offset (slow, noisy)");
+  app.add_option("--max-total", f.max_total, "Cap on total bytes extracted (default 4G)");
+  app.add_option("--max-file", f.max_file, "Cap on one extracted file (default 2G)");
+  app.add_option("--max-ratio", f.max_ratio, "Cap on a stream's decompression ratio");
+  app.add_option("--max-depth", f.max_depth, "Cap on container nesting depth");
+  app.add_option("--max-files", f.max_files, "Cap on extracted entries");
+  app.add_option("--format-timeout", f.format_timeout, "Seconds one format may run");
+  app.add_option("--threads", f.threads, "Worker threads (0: all cores)");
+}
+
+std::optional<ArtifactTree> unpack_and_inventory(const char* who, const std::string& image,
+                                                 const std::string& out, const UnpackFlags& f,
+                                                 bool quiet) {
+  UnpackOptions opt;
+  try {
+    opt.limits.max_total_bytes = parse_size(f.max_total);
+    opt.limits.max_file_bytes = parse_size(f.max_file);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "probity {}: {}\n", who, e.what());
+    return std::nullopt;
+  }
+  opt.limits.max_ratio = f.max_ratio;
+  opt.limits.max_depth = f.max_depth;
+  opt.limits.max_entries = f.max_files;
+  opt.limits.format_seconds = f.format_timeout;
+  opt.deep = f.deep;
+  opt.threads = f.threads;
+  Progress progress;
+  opt.progress = &progress;
+  Result<ArtifactTree> tree = fail("not run");
+  {
+    ProgressPrinter printer(who, progress.bytes, progress.files, quiet);
+    tree = unpack(image, out, opt);
+    if (tree) inventory(*tree, out, f.threads);
+  }
+  if (!tree) {
+    fmt::print(stderr, "probity {}: {}\n", who, tree.error().to_string());
+    return std::nullopt;
+  }
+  return std::move(*tree);
+}
+
 Command add_unpack(CLI::App& parent) {
   auto args = std::make_shared<UnpackArgs>();
   CLI::App* app = parent.add_subcommand(
@@ -65,41 +105,11 @@ Command add_unpack(CLI::App& parent) {
   app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
   app->add_flag("--json", args->json, "Also print the manifest to stdout");
-  app->add_flag("--deep", args->deep, "Carve every extracted file at every offset (slow, noisy)");
-  app->add_option("--max-total", args->max_total, "Cap on total bytes extracted (default 4G)");
-  app->add_option("--max-file", args->max_file, "Cap on one extracted file (default 2G)");
-  app->add_option("--max-ratio", args->max_ratio, "Cap on a stream's decompression ratio");
-  app->add_option("--max-depth", args->max_depth, "Cap on container nesting depth");
-  app->add_option("--max-files", args->max_files, "Cap on extracted entries");
-  app->add_option("--format-timeout", args->format_timeout, "Seconds one format may run");
-  app->add_option("--threads", args->threads, "Worker threads (0: all cores)");
+  add_unpack_flags(*app, args->flags);
   return {app, [args]() -> int {
-            UnpackOptions opt;
-            try {
-              opt.limits.max_total_bytes = parse_size(args->max_total);
-              opt.limits.max_file_bytes = parse_size(args->max_file);
-            } catch (const std::exception& e) {
-              fmt::print(stderr, "probity unpack: {}\n", e.what());
-              return kExitUsage;
-            }
-            opt.limits.max_ratio = args->max_ratio;
-            opt.limits.max_depth = args->max_depth;
-            opt.limits.max_entries = args->max_files;
-            opt.limits.format_seconds = args->format_timeout;
-            opt.deep = args->deep;
-            opt.threads = args->threads;
-            Progress progress;
-            opt.progress = &progress;
-            Result<ArtifactTree> tree = fail("not run");
-            {
-              ProgressPrinter printer("unpack", progress.bytes, progress.files, args->quiet);
-              tree = unpack(args->image, args->out, opt);
-              if (tree) inventory(*tree, args->out, args->threads);
-            }
-            if (!tree) {
-              fmt::print(stderr, "probity unpack: {}\n", tree.error().to_string());
-              return kExitUsage;
-            }
+            auto tree =
+                unpack_and_inventory("unpack", args->image, args->out, args->flags, args->quiet);
+            if (!tree) return kExitUsage;
             const auto manifest = manifest_json(*tree);
             const auto path = std::filesystem::path(args->out) / "manifest.json";
             std::ofstream f(path);

@@ -16,6 +16,10 @@ std::string dump_json(const nlohmann::json& j, int indent = 2);
 
 /// manifest.json for an artifact tree.
 nlohmann::json manifest_json(const ArtifactTree& tree);
+/// The parts manifest.json and report.json share.
+nlohmann::json image_json(const ImageInfo& image);
+nlohmann::json coverage_json(const Coverage& coverage);
+nlohmann::json warning_json(const Warning& warning);
 /// One file record as it appears in manifest.json and report.json.
 nlohmann::json file_json(const FileRecord& file);
 

@@ -53,6 +53,24 @@ json file_json(const FileRecord& f) {
   return j;
 }
 
+json image_json(const ImageInfo& i) {
+  return {{"path", i.path}, {"name", i.name}, {"sha256", i.sha256}, {"size", i.size}};
+}
+
+json coverage_json(const Coverage& c) {
+  return {{"bytes", c.bytes},
+          {"understood", c.understood},
+          {"share", std::round(c.share() * 10000) / 10000}};
+}
+
+json warning_json(const Warning& w) {
+  return {{"code", w.code},
+          {"message", w.message},
+          {"container", w.container},
+          {"entry", w.entry},
+          {"offset", w.offset}};
+}
+
 json manifest_json(const ArtifactTree& t) {
   json containers = json::array();
   for (const auto& c : t.containers)
@@ -77,24 +95,12 @@ json manifest_json(const ArtifactTree& t) {
   json files = json::array();
   for (const auto& f : t.files) files.push_back(file_json(f));
   json warnings = json::array();
-  for (const auto& w : t.warnings)
-    warnings.push_back({{"code", w.code},
-                        {"message", w.message},
-                        {"container", w.container},
-                        {"entry", w.entry},
-                        {"offset", w.offset}});
+  for (const auto& w : t.warnings) warnings.push_back(warning_json(w));
   return {{"schema", "probity-manifest"},
           {"schema_version", kManifestSchemaVersion},
           {"tool", {{"name", "probity"}, {"version", PROBITY_VERSION}}},
-          {"image",
-           {{"path", t.image.path},
-            {"name", t.image.name},
-            {"sha256", t.image.sha256},
-            {"size", t.image.size}}},
-          {"coverage",
-           {{"bytes", t.coverage.bytes},
-            {"understood", t.coverage.understood},
-            {"share", std::round(t.coverage.share() * 10000) / 10000}}},
+          {"image", image_json(t.image)},
+          {"coverage", coverage_json(t.coverage)},
           {"limits",
            {{"max_total_bytes", t.limits.max_total_bytes},
             {"max_file_bytes", t.limits.max_file_bytes},

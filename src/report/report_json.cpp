@@ -84,25 +84,13 @@ json report_json(const Report& r) {
   json findings = json::array();
   for (const auto& f : r.findings) findings.push_back(finding_json(f));
   json warnings = json::array();
-  for (const auto& w : t.warnings)
-    warnings.push_back({{"code", w.code},
-                        {"message", w.message},
-                        {"container", w.container},
-                        {"entry", w.entry},
-                        {"offset", w.offset}});
+  for (const auto& w : t.warnings) warnings.push_back(warning_json(w));
   return {
       {"schema", "probity-report"},
       {"schema_version", kReportSchemaVersion},
       {"tool", {{"name", "probity"}, {"version", PROBITY_VERSION}}},
-      {"image",
-       {{"path", t.image.path},
-        {"name", t.image.name},
-        {"sha256", t.image.sha256},
-        {"size", t.image.size}}},
-      {"coverage",
-       {{"bytes", t.coverage.bytes},
-        {"understood", t.coverage.understood},
-        {"share", std::round(t.coverage.share() * 10000) / 10000}}},
+      {"image", image_json(t.image)},
+      {"coverage", coverage_json(t.coverage)},
       {"files", std::move(files)},
       {"components", std::move(components)},
       {"vulnerabilities", std::move(vulns)},

@@ -139,3 +139,21 @@ TEST_F(ScanPolicy, CleanImageHasNoBackdoorFindings) {
 }
 
 }  // namespace probity::testing
+
+namespace probity::testing {
+
+// scan takes the same caps as unpack (a hostile image must be as bounded in a scan).
+TEST(ScanCaps, UnpackCapsApplyToScan) {
+  Scratch s("scan-caps");
+  RunResult r =
+      run_probity("scan '" + fixture("hostile/zeros-2g.gz").string() + "' --out '" +
+                  (s.path() / "o").string() + "' --quiet --max-ratio 1000000 --max-total 8M");
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.output;
+  auto m = read_json(s.path() / "o" / "report.json");
+  bool capped = false;
+  for (const auto& w : m["warnings"]) capped |= w["code"] == "cap-total";
+  EXPECT_TRUE(capped) << m["warnings"].dump();
+  EXPECT_EQ(run_probity("scan x --out y --max-total 12Q").exit_code, 2) << "bad size suffix";
+}
+
+}  // namespace probity::testing
