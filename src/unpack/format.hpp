@@ -2,6 +2,7 @@
 // `const Format kFormat_<id>` plus one PROBITY_FORMAT(<id>) line in formats/formats.def.
 #pragma once
 
+#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -62,6 +63,20 @@ struct Format {
 #define PROBITY_FORMAT(id) extern const Format kFormat_##id;
 #include "unpack/formats/formats.def"
 #undef PROBITY_FORMAT
+
+/// A single path component made from a name in a header (uImage name, FIT node, UBI volume):
+/// letters, digits and . - _ @ are kept, anything else becomes '_'; an empty, "." or ".." name
+/// becomes `fallback`.
+inline std::string safe_file_name(std::string_view raw, std::string_view fallback) {
+  std::string out;
+  for (char c : raw) {
+    const bool keep =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '@';
+    out.push_back(keep ? c : '_');
+  }
+  if (out.empty() || out == "." || out == "..") return std::string(fallback);
+  return out;
+}
 
 /// Every registered format, in formats.def order (earlier wins at the same offset).
 const std::vector<const Format*>& all_formats();

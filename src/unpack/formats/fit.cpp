@@ -24,17 +24,6 @@ constexpr std::size_t kMaxImages = 1024;
 /// Payloads in the decompiled fit.dts above this size are elided.
 constexpr std::uint64_t kMaxDtsValue = 256;
 
-std::string safe_name(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
-                   c == '_' || c == '@')
-                      ? c
-                      : '_');
-  if (out.empty() || out == "." || out == "..") out = "image";
-  return out;
-}
-
 std::string hex(Bytes b) {
   std::string s;
   for (auto c : b) s += fmt::format("{:02x}", c);
@@ -123,7 +112,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
       break;
     }
     const fdt::Node& img = t->nodes[idx];
-    std::string name = safe_name(img.name);
+    std::string name = safe_file_name(img.name, "image");
     while (!used.insert(name).second) name += "_";
     ImageData data = image_data(img, d, base_external);
     if (!data.error.empty()) sink.warn("format-error", data.error, name);
@@ -184,8 +173,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
           ++signatures;
           summaries.push_back(
               fmt::format("{}: signature({}, key \"{}\", signs \"{}\", not verified)",
-                          safe_name(t->nodes[c].name), sn.str("algo"), sn.str("key-name-hint"),
-                          sn.str("sign-images")));
+                          safe_file_name(t->nodes[c].name, "image"), sn.str("algo"),
+                          sn.str("key-name-hint"), sn.str("sign-images")));
         }
 
   const std::string dts = fdt::to_dts(*t, kMaxDtsValue);

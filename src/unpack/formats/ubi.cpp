@@ -90,16 +90,6 @@ std::optional<Probe> probe(Bytes d) {
   return Probe{0, fmt::format("UBI image, data offset {}", e->data_offset)};
 }
 
-std::string safe_name(std::string_view s, std::uint32_t id) {
-  std::string out;
-  for (char c : s)
-    out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')
-                      ? c
-                      : '_');
-  if (out.empty() || out == "." || out == "..") out = fmt::format("vol{}", id);
-  return out;
-}
-
 struct VolumeInfo {
   std::string name;
   std::uint8_t type = 0;
@@ -186,7 +176,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
     const VolumeInfo info = vols.contains(id) ? vols[id] : VolumeInfo{};
     if (!vols.contains(id))
       sink.warn("format-error", fmt::format("volume {} is not in the volume table", id));
-    std::string name = safe_name(info.name, id);
+    std::string name = safe_file_name(info.name, fmt::format("vol{}", id));
     while (!used.insert(name).second) name += "_";
     // Logical blocks of this volume, in order; lnum is bounded by the PEBs present.
     std::uint32_t max_lnum = 0;

@@ -98,15 +98,6 @@ std::optional<Probe> probe(Bytes d) {
                            arch_name(h->arch), comp_name(h->comp), h->size)};
 }
 
-std::string safe_name(const std::string& s, const char* fallback) {
-  std::string out;
-  for (char c : s)
-    out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')
-                      ? c
-                      : '_');
-  return out.empty() ? fallback : out;
-}
-
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   auto h = parse(d);
   if (!h) return fail("bad uImage header CRC", 0);
@@ -124,7 +115,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   else if (crc32(0, payload.data(), uInt(payload.size())) != h->dcrc)
     sink.warn("crc-mismatch", "uImage data CRC does not match the header (modified payload?)", "",
               kHeader);
-  const std::string base = safe_name(h->name, type_name(h->type));
+  const std::string base = safe_file_name(h->name, type_name(h->type));
   if (h->type == 4) {  // multi-file: u32 sizes until a zero, then the files, each 4-aligned
     std::vector<std::uint32_t> sizes;
     std::uint64_t off = 0;
