@@ -117,7 +117,8 @@ void configurations_from_affected(element cve, Record& r) {
       Node node;
       for (auto cpe : cpes) {
         each(prod, "versions", [&](element v) {
-          if (str(v, "status") != "affected") return;
+          // git "versions" are commit ids, not orderable versions.
+          if (str(v, "status") != "affected" || str(v, "versionType") == "git") return;
           MatchEntry m = entry_from_cpe(cpe, true);
           const auto from = str(v, "version");
           if (!has(v, "lessThan") && !has(v, "lessThanOrEqual")) {
