@@ -54,23 +54,23 @@ CREATE TABLE IF NOT EXISTS cve(
 -- (cve, cfg) combine with cfg_op and are negated when cfg_negate. A node without entries keeps
 -- one placeholder row (criteria '') so that AND configurations evaluate exactly.
 CREATE TABLE IF NOT EXISTS cpe_match(
-  cve INTEGER NOT NULL, cfg INTEGER NOT NULL, node INTEGER NOT NULL, seq INTEGER NOT NULL,
+  cve INTEGER NOT NULL, cfg INTEGER NOT NULL, node INTEGER NOT NULL,
   cfg_and INTEGER NOT NULL, cfg_negate INTEGER NOT NULL,   -- cfg_and: 1 AND, 0 OR
   node_and INTEGER NOT NULL, node_negate INTEGER NOT NULL,
   vulnerable INTEGER NOT NULL,
   criteria TEXT NOT NULL,        -- the CPE 2.3 string (purl or osv:<ecosystem>/<name> for OSV)
   vendor TEXT, product TEXT,     -- from criteria, lower-cased: the lookup key
-  vsi TEXT, vse TEXT, vei TEXT, vee TEXT,
-  -- Clustered by record: a configuration loads with one range scan, rows append in import order.
-  PRIMARY KEY(cve, cfg, node, seq)) WITHOUT ROWID;
+  vsi TEXT, vse TEXT, vei TEXT, vee TEXT);
 )sql";
 
 // Secondary indexes; dropped during an import into an empty database and built once at the end.
 constexpr const char* kIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS cpe_match_product ON cpe_match(product, vendor);
+CREATE INDEX IF NOT EXISTS cpe_match_cve ON cpe_match(cve, cfg);
 )sql";
 constexpr const char* kDropIndexes = R"sql(
 DROP INDEX IF EXISTS cpe_match_product;
+DROP INDEX IF EXISTS cpe_match_cve;
 )sql";
 
 std::string join(const std::vector<std::string>& v) {
@@ -266,7 +266,7 @@ struct VulnDb::Impl {
       auto p = prepare(
           "SELECT cfg_and, cfg_negate, node, node_and, node_negate, vulnerable, criteria, "
           "vendor, product, vsi, vse, vei, vee FROM cpe_match WHERE cve=?1 AND cfg=?2 "
-          "ORDER BY node, seq");
+          "ORDER BY node, rowid");
       if (!p) return std::unexpected(p.error());
       load_stmt = std::move(*p);
     }
@@ -328,8 +328,8 @@ struct Importer {
          "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"},
         {&im.ins_match,
          "INSERT INTO cpe_match(cve, cfg, node, cfg_and, cfg_negate, node_and, node_negate, "
-         "vulnerable, criteria, vendor, product, vsi, vse, vei, vee, seq) VALUES(?1, ?2, ?3, ?4, "
-         "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
+         "vulnerable, criteria, vendor, product, vsi, vse, vei, vee) VALUES(?1, ?2, ?3, ?4, ?5, "
+         "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
     };
     for (auto& [s, sql] : all) {
       auto p = db.prepare(sql);
@@ -403,7 +403,6 @@ struct Importer {
       const Configuration& cfg = r.configurations[ci];
       for (std::size_t ni = 0; ni < cfg.nodes.size(); ++ni) {
         const Node& n = cfg.nodes[ni];
-        std::int64_t seq = 0;
         auto insert = [&](const MatchEntry& m) -> Status {
           Stmt& s = ins_match;
           s.reset();
@@ -421,7 +420,6 @@ struct Importer {
           bind_opt(s, 13, m.vse);
           bind_opt(s, 14, m.vei);
           bind_opt(s, 15, m.vee);
-          s.bind(16, seq++);
           s.step();
           if (s.failed()) return db.sql_error();
           return {};
