@@ -117,7 +117,8 @@ void configurations_from_affected(element cve, Record& r) {
       Node node;
       for (auto cpe : cpes) {
         each(prod, "versions", [&](element v) {
-          if (str(v, "status") != "affected") return;
+          // git "versions" are commit ids, not orderable versions.
+          if (str(v, "status") != "affected" || str(v, "versionType") == "git") return;
           MatchEntry m = entry_from_cpe(cpe, true);
           const auto from = str(v, "version");
           if (!has(v, "lessThan") && !has(v, "lessThanOrEqual")) {
@@ -147,12 +148,15 @@ void hash_field(Sha256& h, std::string_view s) {
 }  // namespace
 
 std::string Record::digest() const {
-  // Length-prefixed fields in a fixed order; doubles as fixed-point text.
+  // Fields in a fixed order, each prefixed by its length (4 bytes, little-endian); doubles as
+  // fixed-point text.
   std::string buf;
   buf.reserve(4096);
   auto put = [&](std::string_view s) {
-    buf += std::to_string(s.size());
-    buf += ':';
+    const auto n = static_cast<std::uint32_t>(s.size());
+    const char len[4] = {static_cast<char>(n & 0xff), static_cast<char>((n >> 8) & 0xff),
+                         static_cast<char>((n >> 16) & 0xff), static_cast<char>(n >> 24)};
+    buf.append(len, 4);
     buf += s;
   };
   put(id);

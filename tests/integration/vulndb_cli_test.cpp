@@ -1,5 +1,7 @@
 // `probity db import` and `probity db status` end to end, through the CLI binary.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>

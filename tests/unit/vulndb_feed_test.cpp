@@ -1,6 +1,7 @@
 // The streaming feed splitter: records cut correctly across read chunks, through strings with
 // escaped quotes and brackets, and hostile shapes refused with an offset.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>

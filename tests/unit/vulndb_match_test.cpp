@@ -2,6 +2,7 @@
 // on real NVD records (data/vulndata/nvd) and fixtures made from them
 // (tests/fixtures/vulndb/make-vulndb-fixtures.py).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
