@@ -142,10 +142,11 @@ void Sink::finish(std::size_t record, std::uint64_t size, std::string sha, bool 
   if (!dir_) r.extracted.clear();
 }
 
-Status Sink::file(const Entry& e, Bytes content) {
+Status Sink::file(const Entry& e, Bytes content, bool truncated) {
   auto out = open_file(e);
   if (!out) return std::unexpected(out.error());
   auto st = out->write(content);
+  if (truncated) out->mark_truncated();
   out->close();
   return st;
 }

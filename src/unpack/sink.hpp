@@ -80,8 +80,8 @@ class Sink {
   Sink(RunState& run, std::uint32_t container, ConfinedDir* dir, std::string dir_rel,
        std::vector<OriginStep> origin);
 
-  /// Writes a whole regular file.
-  Status file(const Entry& e, Bytes content);
+  /// Writes a whole regular file; `truncated` marks content the format knows is incomplete.
+  Status file(const Entry& e, Bytes content, bool truncated = false);
   /// Starts streaming a regular file.
   Result<FileOut> open_file(const Entry& e);
   /// A directory, symlink, hard link, device node, fifo or socket (nodes are recorded, never made).

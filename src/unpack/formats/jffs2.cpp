@@ -372,11 +372,7 @@ class Jffs2 {
             std::vector<std::uint8_t> data;
             const bool ok = content(de->ino, info, path, data);
             if (!status_) break;
-            auto out = sink_.open_file(e);
-            if (!out) break;
-            (void)out->write(data);
-            if (!ok) out->mark_truncated();
-            out->close();
+            (void)sink_.file(e, data, !ok);
             break;
           }
           case 0xa000: {

@@ -335,11 +335,7 @@ class Ubifs {
           std::vector<std::uint8_t> data;
           const bool ok = content(de->inum, size, path, data);
           if (!status_) return;
-          auto out = sink_.open_file(e);
-          if (!out) break;
-          (void)out->write(data);
-          if (!ok) out->mark_truncated();
-          out->close();
+          (void)sink_.file(e, data, !ok);
           break;
         }
         case 0xa000: {
