@@ -300,11 +300,11 @@ void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_n
       rec = run_.tree.files[idx];
     }
     if (rec.type != EntryType::kFile || rec.extracted.empty() || rec.size == 0) continue;
+    if (!self_sha.empty() && rec.sha256 == self_sha) continue;  // the container's own bytes
     auto fd = extracted_.open_read(dir_name + "/" + rec.path);
     if (!fd) continue;
     auto m = MappedFile::from_fd(*fd, rec.path);
     if (!m) continue;
-    if (!self_sha.empty() && rec.sha256 == self_sha) continue;  // the container's own bytes
     BlobCtx child{id, rec.path, rec.origin, depth};
     process(m->bytes(), child, mode);
   }
