@@ -192,12 +192,17 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
   std::vector<Finding> out = std::move(tree_em.findings);
   for (auto& em : emitters)
     std::move(em.findings.begin(), em.findings.end(), std::back_inserter(out));
+  // Per-thread emitters finish in any order: sort before the correlation hooks too, so what they
+  // build from the order they see (evidence keys, hence finding ids) is the same every run.
+  auto canonical = [](std::vector<Finding>& v) {
+    std::sort(v.begin(), v.end(), [](const Finding& a, const Finding& b) {
+      return std::tie(a.path, a.rule, a.id) < std::tie(b.path, b.rule, b.id);
+    });
+  };
+  canonical(out);
   for (const auto* c : all)
     if (c->on_findings) c->on_findings(ctx, out);
-
-  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
-    return std::tie(a.path, a.rule, a.id) < std::tie(b.path, b.rule, b.id);
-  });
+  canonical(out);
   // The same problem found twice (e.g. one string at two offsets) is one finding.
   out.erase(std::unique(out.begin(), out.end(),
                         [](const Finding& a, const Finding& b) { return a.id == b.id; }),
