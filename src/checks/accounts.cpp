@@ -20,6 +20,8 @@ void on_tree(Context& ctx, void*, Emitter& em) {
   for (const auto& db : load_account_dbs(ctx)) {
     const FileRecord& pw = *db.passwd;
     const std::string& loc = ctx.location(pw);
+    for (const FileRecord* f : db.capped)
+      em.cap_hit(*f, ctx.location(*f), kCat, "kMaxAccountEntries", kMaxAccountEntries);
     std::map<std::string, const ShadowEntry*> shadow;
     for (const auto& s : db.shadows) shadow.emplace(s.name, &s);
     std::set<long> gids;

@@ -67,7 +67,8 @@ void check_cert(const FileView& f, Emitter& em, X509* x, std::uint64_t off) {
 
 void on_file(const Context&, void*, const FileView& f, Emitter& em) {
   bool any = false;
-  for_each_pem(f.bytes(), [&](std::string_view label, std::string_view block, std::uint64_t off) {
+  bool capped = for_each_pem(f.bytes(), [&](std::string_view label, std::string_view block,
+                                            std::uint64_t off) {
     if (label != "CERTIFICATE" && label != "X509 CERTIFICATE" && label != "TRUSTED CERTIFICATE")
       return;
     any = true;
@@ -78,6 +79,7 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
     if (x) check_cert(f, em, x, off);
     X509_free(x);
   });
+  if (capped) em.cap_hit(f, kCat, "kMaxPemBlocks", kMaxPemBlocks);
   if (any || f.bytes().size() > kMaxPemBlockBytes || f.bytes().size() < 64 ||
       f.bytes()[0] != 0x30 || f.is_elf() || f.is_text())
     return;

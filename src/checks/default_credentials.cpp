@@ -23,13 +23,18 @@ struct Candidate {
   std::string user, password, source;
 };
 
-std::vector<Candidate> load_list(const std::filesystem::path& file) {
+/// Reads the list; `capped` is set when entries beyond kMaxCandidates were left out.
+std::vector<Candidate> load_list(const std::filesystem::path& file, bool& capped) {
   std::vector<Candidate> out;
   std::ifstream in(file);
   std::string line, source = "vendor default";
-  while (std::getline(in, line) && out.size() < kMaxCandidates) {
+  while (std::getline(in, line)) {
     auto t = trim(line);
     if (t.empty() || t[0] == '#') continue;
+    if (out.size() == kMaxCandidates && t.front() != '[') {
+      capped = true;
+      break;
+    }
     if (t.front() == '[' && t.back() == ']') {
       source = std::string(t.substr(1, t.size() - 2));
       continue;
@@ -88,7 +93,13 @@ std::optional<Hit> crack(const std::string& user, const std::string& hash,
 void on_tree(Context& ctx, void*, Emitter& em) {
   auto dbs = load_account_dbs(ctx);
   if (dbs.empty()) return;
-  auto list = load_list(ctx.data_dir / "credentials" / "default-passwords.txt");
+  bool capped = false;
+  auto list = load_list(ctx.data_dir / "credentials" / "default-passwords.txt", capped);
+  if (capped)
+    em.add_image("check-cap", kCat, Severity::kInfo,
+                 "the default-password list was read up to kMaxCandidates = " +
+                     std::to_string(kMaxCandidates) + " entries; the rest was not tried",
+                 "kMaxCandidates");
   for (const auto& db : dbs) {
     struct Item {
       const FileRecord* file;

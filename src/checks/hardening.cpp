@@ -25,6 +25,7 @@ void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
   if (!f.is_elf()) return;
   const ElfInfo* e = f.elf();
   if (!e || !(e->exec_type || e->dyn_type)) return;
+  for (const auto& cap : e->caps_hit) em.cap_hit(f, kCat, cap.name, cap.value);
   const bool exe = e->executable();
   std::vector<std::string> unsafe;
   for (auto n : kUnsafe)

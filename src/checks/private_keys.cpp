@@ -134,10 +134,12 @@ void pem(const FileView& f, Emitter& em, std::string_view label, std::string_vie
 
 void on_file(const Context&, void*, const FileView& f, Emitter& em) {
   bool any = false;
-  for_each_pem(f.bytes(), [&](std::string_view label, std::string_view block, std::uint64_t off) {
-    any = true;
-    pem(f, em, label, block, off);
-  });
+  bool capped = for_each_pem(
+      f.bytes(), [&](std::string_view label, std::string_view block, std::uint64_t off) {
+        any = true;
+        pem(f, em, label, block, off);
+      });
+  if (capped) em.cap_hit(f, kCat, "kMaxPemBlocks", kMaxPemBlocks);
   // DER keys: the inventory only recognises long-form lengths; small keys (EC, Ed25519) have
   // short ones, so try every small file that starts like a DER SEQUENCE.
   if (any || f.bytes().size() > kMaxPemBlockBytes || f.bytes().size() < 32 ||

@@ -7,9 +7,6 @@
 namespace probity::checks {
 namespace {
 
-/// Entries read per file (a real passwd has tens).
-constexpr std::size_t kMaxAccountEntries = 10'000;
-
 long to_long(std::string_view s) {
   long v = -1;
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -31,12 +28,18 @@ std::vector<AccountDb> load_account_dbs(const Context& ctx) {
   std::vector<AccountDb> out;
   for (const FileRecord* p : ctx.find("etc/passwd")) {
     AccountDb db;
+    // True (and the file noted once) when a table already holds kMaxAccountEntries entries.
+    auto full = [&db](const auto& table, const FileRecord* file) {
+      if (table.size() < kMaxAccountEntries) return false;
+      if (db.capped.empty() || db.capped.back() != file) db.capped.push_back(file);
+      return true;
+    };
     db.passwd = p;
     db.shadow = sibling(ctx, *p, "shadow");
     db.group = sibling(ctx, *p, "group");
     if (auto t = ctx.read(*p)) {
       for_each_line(*t, [&](std::string_view line, std::uint64_t off) {
-        if (db.users.size() >= kMaxAccountEntries || line.empty() || line[0] == '#') return;
+        if (line.empty() || line[0] == '#' || full(db.users, p)) return;
         auto f = split(line, ':');
         if (f.size() < 7) return;
         db.users.push_back({std::string(f[0]), std::string(f[1]), std::string(f[4]),
@@ -47,7 +50,7 @@ std::vector<AccountDb> load_account_dbs(const Context& ctx) {
     if (db.shadow)
       if (auto t = ctx.read(*db.shadow)) {
         for_each_line(*t, [&](std::string_view line, std::uint64_t off) {
-          if (db.shadows.size() >= kMaxAccountEntries || line.empty() || line[0] == '#') return;
+          if (line.empty() || line[0] == '#' || full(db.shadows, db.shadow)) return;
           auto f = split(line, ':');
           if (f.size() < 2) return;
           db.shadows.push_back({std::string(f[0]), std::string(f[1]), off});
@@ -56,7 +59,7 @@ std::vector<AccountDb> load_account_dbs(const Context& ctx) {
     if (db.group)
       if (auto t = ctx.read(*db.group)) {
         for_each_line(*t, [&](std::string_view line, std::uint64_t) {
-          if (db.groups.size() >= kMaxAccountEntries || line.empty() || line[0] == '#') return;
+          if (line.empty() || line[0] == '#' || full(db.groups, db.group)) return;
           auto f = split(line, ':');
           if (f.size() < 3) return;
           db.groups.push_back({std::string(f[0]), to_long(f[2])});

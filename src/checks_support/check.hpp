@@ -83,6 +83,8 @@ class Emitter {
   /// An info finding that a per-file cap was reached (hostile input: caps are never silent).
   void cap_hit(const FileView& f, std::string_view category, std::string_view cap,
                std::uint64_t value);
+  void cap_hit(const FileRecord& file, const std::string& location, std::string_view category,
+               std::string_view cap, std::uint64_t value);
   /// A finding about the image as a whole (no file).
   Finding& add_image(std::string_view rule, std::string_view category, Severity severity,
                      std::string message, std::string_view evidence_key);

@@ -8,15 +8,12 @@
 namespace probity::checks {
 namespace {
 
-/// Symbols read per symbol table (a hostile table can claim millions).
-constexpr std::size_t kMaxSymbols = 200'000;
-/// Dynamic entries read.
-constexpr std::size_t kMaxDynamic = 4096;
-
 void scan_symbols(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfInfo& info, bool dynamic) {
   Elf_Data* d = elf_getdata(scn, nullptr);
   if (!d || sh.sh_entsize == 0) return;
   std::size_t n = std::min<std::size_t>(sh.sh_size / sh.sh_entsize, kMaxSymbols);
+  if (sh.sh_size / sh.sh_entsize > kMaxSymbols)
+    info.caps_hit.push_back({"kMaxSymbols", kMaxSymbols});
   for (std::size_t i = 1; i < n; ++i) {
     GElf_Sym sym;
     if (!gelf_getsym(d, int(i), &sym)) break;
@@ -58,7 +55,9 @@ std::optional<ElfInfo> parse_elf(Bytes bytes) {
   info.dyn_type = eh.e_type == ET_DYN;
   std::size_t nph = 0;
   if (elf_getphdrnum(e, &nph) == 0) {
-    for (std::size_t i = 0; i < nph && i < 4096; ++i) {
+    if (nph > kMaxProgramHeaders)
+      info.caps_hit.push_back({"kMaxProgramHeaders", kMaxProgramHeaders});
+    for (std::size_t i = 0; i < nph && i < kMaxProgramHeaders; ++i) {
       GElf_Phdr ph;
       if (!gelf_getphdr(e, int(i), &ph)) break;
       if (ph.p_type == PT_INTERP) info.has_interp = true;
@@ -82,8 +81,12 @@ std::optional<ElfInfo> parse_elf(Bytes bytes) {
     } else if (sh.sh_type == SHT_DYNAMIC) {
       Elf_Data* d = elf_getdata(scn, nullptr);
       if (!d || sh.sh_entsize == 0) continue;
-      std::size_t n = std::min<std::size_t>(sh.sh_size / sh.sh_entsize, kMaxDynamic);
-      for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t total = sh.sh_size / sh.sh_entsize;
+      for (std::size_t i = 0; i < total; ++i) {
+        if (i == kMaxDynamic) {  // no DT_NULL yet: entries were left unread
+          info.caps_hit.push_back({"kMaxDynamic", kMaxDynamic});
+          break;
+        }
         GElf_Dyn dyn;
         if (!gelf_getdyn(d, int(i), &dyn) || dyn.d_tag == DT_NULL) break;
         switch (dyn.d_tag) {

@@ -5,12 +5,21 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/bytes.hpp"
 
 namespace probity::checks {
 
 enum class Relro { kNone, kPartial, kFull };
+
+/// Symbols read per symbol table (a hostile table can claim millions).
+inline constexpr std::size_t kMaxSymbols = 200'000;
+/// Dynamic entries read.
+inline constexpr std::size_t kMaxDynamic = 4096;
+/// Program headers read.
+inline constexpr std::size_t kMaxProgramHeaders = 4096;
 
 struct ElfInfo {
   bool exec_type = false;  ///< ET_EXEC
@@ -30,6 +39,12 @@ struct ElfInfo {
   std::set<std::string> imports;  ///< undefined dynamic symbols (version suffix removed)
   bool canary_symbol = false;     ///< __stack_chk_fail/__stack_chk_guard in any symbol table
   bool fortify_symbol = false;    ///< some __*_chk symbol in any symbol table
+  /// Caps reached while parsing (the hardening check reports them).
+  struct CapHit {
+    std::string_view name;  ///< the constant, e.g. "kMaxSymbols"
+    std::size_t value;
+  };
+  std::vector<CapHit> caps_hit;
 
   [[nodiscard]] bool nx() const { return has_gnu_stack && !stack_exec; }
   /// An executable (not a library): ET_EXEC, or ET_DYN with DF_1_PIE, DT_DEBUG (what checksec

@@ -85,7 +85,12 @@ Finding& Emitter::add(std::string_view rule, std::string_view category, Severity
 
 void Emitter::cap_hit(const FileView& f, std::string_view category, std::string_view cap,
                       std::uint64_t value) {
-  add("check-cap", category, Severity::kInfo, f.rec(), f.location(),
+  cap_hit(f.rec(), f.location(), category, cap, value);
+}
+
+void Emitter::cap_hit(const FileRecord& file, const std::string& location,
+                      std::string_view category, std::string_view cap, std::uint64_t value) {
+  add("check-cap", category, Severity::kInfo, file, location,
       std::string(category) + " findings for this file stopped at " + std::string(cap) + " = " +
           std::to_string(value) + "; the rest of the file was not reported",
       cap);

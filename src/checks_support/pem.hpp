@@ -14,14 +14,15 @@ inline constexpr std::size_t kMaxPemBlocks = 2000;
 inline constexpr std::size_t kMaxPemBlockBytes = 64 * 1024;
 
 /// Calls fn(label, whole block text from BEGIN to the end of END, offset) for each
-/// "-----BEGIN <label>-----" ... "-----END <label>-----" block.
-inline void for_each_pem(
+/// "-----BEGIN <label>-----" ... "-----END <label>-----" block. Returns true when it stopped at
+/// kMaxPemBlocks with more "-----BEGIN " left in the file (the caller reports the cap).
+[[nodiscard]] inline bool for_each_pem(
     Bytes b, const std::function<void(std::string_view, std::string_view, std::uint64_t)>& fn) {
   std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   constexpr std::string_view kBegin = "-----BEGIN ";
   std::size_t n = 0;
-  for (std::size_t at = s.find(kBegin); at != s.npos && n < kMaxPemBlocks;
-       at = s.find(kBegin, at + 1)) {
+  for (std::size_t at = s.find(kBegin); at != s.npos; at = s.find(kBegin, at + 1)) {
+    if (n == kMaxPemBlocks) return true;
     std::size_t lab = at + kBegin.size();
     std::size_t lab_end = s.find("-----", lab);
     if (lab_end == s.npos || lab_end - lab > 64) continue;
@@ -33,6 +34,7 @@ inline void for_each_pem(
     fn(label, s.substr(at, e + end.size() - at), at);
     at = e;
   }
+  return false;
 }
 
 }  // namespace probity::checks

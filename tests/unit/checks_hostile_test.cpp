@@ -1,9 +1,11 @@
 // Hostile input for the checks: every check runs over random bytes, truncated and mutated ELF
 // files, bogus PEM/OpenSSH blocks and absurd passwd files without crashing; a symlink planted
 // in the output directory is not followed; per-file caps are reported, not silent.
+#include <elf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
@@ -83,6 +85,100 @@ TEST(ChecksHostile, PerFileCapsAreReported) {
   t.add("etc/hosts.conf", conf);
   auto fs = t.run();
   EXPECT_TRUE(testing::has(fs, "check-cap", "etc/hosts.conf"));
+}
+
+/// A minimal little-endian ELF64 shared object (no program headers) with `symbols` entries in
+/// .dynsym and `dynamic` DT_DEBUG entries in .dynamic (no DT_NULL), for the parser caps.
+std::string tiny_elf(std::size_t symbols, std::size_t dynamic) {
+  const std::string shstr = std::string("\0.dynsym\0.dynstr\0.dynamic\0.shstrtab\0", 35);
+  const std::string dynstr("\0x\0", 3);
+  std::string body;
+  auto put = [&body](const void* p, std::size_t n) { body.append(static_cast<const char*>(p), n); };
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_DYN;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_shentsize = sizeof(Elf64_Shdr);
+  eh.e_shnum = 5;
+  eh.e_shstrndx = 4;
+  const std::size_t sym_off = sizeof(Elf64_Ehdr), sym_size = symbols * sizeof(Elf64_Sym);
+  const std::size_t str_off = sym_off + sym_size;
+  const std::size_t dyn_off = str_off + dynstr.size() + 5;  // 8-aligned enough for libelf
+  const std::size_t dyn_size = dynamic * sizeof(Elf64_Dyn);
+  const std::size_t shs_off = dyn_off + dyn_size;
+  eh.e_shoff = shs_off + shstr.size();
+  put(&eh, sizeof eh);
+  for (std::size_t i = 0; i < symbols; ++i) {
+    Elf64_Sym sym{};
+    sym.st_name = i == 0 ? 0 : 1;  // "x", undefined: an import
+    put(&sym, sizeof sym);
+  }
+  body += dynstr + std::string(5, '\0');
+  for (std::size_t i = 0; i < dynamic; ++i) {
+    Elf64_Dyn d{};
+    d.d_tag = DT_DEBUG;
+    put(&d, sizeof d);
+  }
+  body += shstr;
+  auto section = [&](std::uint32_t name, std::uint32_t type, std::size_t off, std::size_t size,
+                     std::uint32_t link, std::size_t entsize) {
+    Elf64_Shdr sh{};
+    sh.sh_name = name;
+    sh.sh_type = type;
+    sh.sh_offset = off;
+    sh.sh_size = size;
+    sh.sh_link = link;
+    sh.sh_entsize = entsize;
+    sh.sh_addralign = 1;
+    put(&sh, sizeof sh);
+  };
+  section(0, SHT_NULL, 0, 0, 0, 0);
+  section(1, SHT_DYNSYM, sym_off, sym_size, 2, sizeof(Elf64_Sym));
+  section(9, SHT_STRTAB, str_off, dynstr.size(), 0, 0);
+  section(17, SHT_DYNAMIC, dyn_off, dyn_size, 2, sizeof(Elf64_Dyn));
+  section(26, SHT_STRTAB, shs_off, shstr.size(), 0, 0);
+  return body;
+}
+
+/// The message of the check-cap finding on `path` naming `cap` ("" when there is none).
+std::string cap_message(const std::vector<Finding>& fs, const std::string& path,
+                        const std::string& cap) {
+  for (const auto& f : fs)
+    if (f.rule == "check-cap" && f.path == path && f.message.find(cap) != std::string::npos)
+      return f.message;
+  return "";
+}
+
+TEST(ChecksHostile, ParserCapsAreReported) {
+  SyntheticTree t("parse-caps");
+  // Within the caps: nothing reported.
+  t.add("bin/small", tiny_elf(100, 100), 0755);
+  // Over kMaxSymbols (200,000) and kMaxDynamic (4,096).
+  t.add("bin/huge", tiny_elf(200'001, 4'097), 0755);
+  // Over kMaxPemBlocks (2,000) in one file.
+  std::string pem;
+  for (int i = 0; i < 2'001; ++i) pem += "-----BEGIN JUNK-----\nAAAA\n-----END JUNK-----\n";
+  t.add("etc/ssl/many.pem", pem);
+  // Over kMaxAccountEntries (10,000) in passwd.
+  std::string passwd = "root:x:0:0:root:/root:/bin/sh\n";
+  for (int i = 0; i < 10'000; ++i)
+    passwd += "u" + std::to_string(i) + ":*:" + std::to_string(2000 + i) + ":100::/:/bin/false\n";
+  t.add("etc/passwd", passwd);
+  auto fs = t.run();
+  EXPECT_NE(cap_message(fs, "bin/huge", "kMaxSymbols"), "");
+  EXPECT_NE(cap_message(fs, "bin/huge", "kMaxDynamic"), "");
+  EXPECT_EQ(cap_message(fs, "bin/small", "kMax"), "");
+  EXPECT_NE(cap_message(fs, "etc/ssl/many.pem", "kMaxPemBlocks"), "");
+  EXPECT_NE(cap_message(fs, "etc/passwd", "kMaxAccountEntries"), "");
+  // One PEM block fewer: not reported.
+  SyntheticTree u("parse-caps-under");
+  u.add("etc/ssl/many.pem", pem.substr(pem.find("-----BEGIN", 1)));
+  EXPECT_EQ(cap_message(u.run(), "etc/ssl/many.pem", "kMaxPemBlocks"), "");
 }
 
 }  // namespace
