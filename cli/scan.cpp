@@ -5,10 +5,12 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "commands.hpp"
 #include "probity/checks.hpp"
+#include "probity/fleet.hpp"
 #include "probity/identify.hpp"
 #include "probity/inventory.hpp"
 #include "probity/json.hpp"
@@ -21,7 +23,7 @@ namespace probity::cli {
 namespace {
 
 struct ScanArgs {
-  std::string image, out, db, signatures, policy, suppressions, rules, geoip;
+  std::string image, out, db, signatures, policy, suppressions, rules, geoip, fleet_index;
   bool quiet = false;
   UnpackFlags flags;
 };
@@ -160,6 +162,9 @@ Command add_scan(CLI::App& parent) {
   app->add_option("--rules", args->rules, "Directory of extra YARA rules (*.yar, *.yara)");
   app->add_option("--geoip", args->geoip,
                   "MaxMind-format GeoIP database for the policy's allowed countries");
+  app->add_option("--fleet-index", args->fleet_index,
+                  "Key index kept across scans (SQLite; created if absent): a key also found in\n"
+                  "another image scanned with the same index is a fleet-wide-key finding");
   return {
       app, [args]() -> int {
         if (!args->db.empty() && !std::filesystem::is_regular_file(args->db)) {
@@ -191,6 +196,15 @@ Command add_scan(CLI::App& parent) {
         if (!args->geoip.empty() && !std::filesystem::is_regular_file(args->geoip)) {
           fmt::print(stderr, "probity scan: cannot read the GeoIP database {}\n", args->geoip);
           return kExitUsage;
+        }
+        std::optional<FleetIndex> fleet;
+        if (!args->fleet_index.empty()) {
+          auto f = FleetIndex::open(args->fleet_index);
+          if (!f) {
+            fmt::print(stderr, "probity scan: --fleet-index: {}\n", f.error().to_string());
+            return kExitUsage;
+          }
+          fleet = std::move(*f);
         }
         auto sigs =
             load_signatures(args->signatures.empty() ? default_signature_dir()
@@ -242,6 +256,14 @@ Command add_scan(CLI::App& parent) {
         copt.threads = args->flags.threads;
         HardeningStats hardening;
         report.findings = run_checks(report.tree, out, copt, &hardening);
+        if (fleet) {
+          auto shared = fleet->join(report);
+          if (!shared) {
+            fmt::print(stderr, "probity scan: --fleet-index: {}\n", shared.error().to_string());
+            return kExitUsage;
+          }
+          report.findings.insert(report.findings.end(), shared->begin(), shared->end());
+        }
         auto from_components = component_findings(report);
         report.findings.insert(report.findings.end(), from_components.begin(),
                                from_components.end());

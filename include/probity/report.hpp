@@ -83,6 +83,9 @@ struct Finding {
     std::string excerpt;
     std::uint64_t offset = 0;
     std::vector<std::string> related;  ///< other files involved (paths)
+    /// Key findings: the key's fingerprint ("sha256:<hex of the SubjectPublicKeyInfo DER>" or
+    /// OpenSSH "SHA256:<base64>"), which joins the same key across images (fleet.hpp).
+    std::string fingerprint;
   } evidence;
   std::optional<Suppression> suppression;  ///< marked, never removed from the report
 };

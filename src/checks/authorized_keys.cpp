@@ -39,7 +39,7 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
                             info->fingerprint + ": whoever holds the private key can log in",
                         info->fingerprint,
                         info->type + " " + info->fingerprint + " " + excerpt(comment, 80), off);
-      (void)fd;
+      fd.evidence.fingerprint = info->fingerprint;
       return;
     }
   });

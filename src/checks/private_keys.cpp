@@ -51,7 +51,8 @@ void report(const FileView& f, Emitter& em, const std::string& format, const Key
          k.type + " " + std::to_string(k.bits) + "-bit private key (" + format +
              ") shipped in the image; fingerprint " + k.fingerprint,
          k.fingerprint, format + " " + k.type + " " + std::to_string(k.bits) + " " + k.fingerprint,
-         off);
+         off)
+      .evidence.fingerprint = k.fingerprint;
 }
 
 void openssh(const FileView& f, Emitter& em, std::string_view block, std::uint64_t off) {
@@ -110,7 +111,8 @@ void pem(const FileView& f, Emitter& em, std::string_view label, std::string_vie
     std::string fp =
         "sha256:" + sha256_hex({reinterpret_cast<const std::uint8_t*>(block.data()), block.size()});
     em.add("private-key", kCat, Severity::kHigh, f.rec(), f.location(),
-           "OpenPGP private key block shipped in the image", fp, "PGP " + fp, off);
+           "OpenPGP private key block shipped in the image", fp, "PGP " + fp, off)
+        .evidence.fingerprint = fp;
     return;
   }
   BIO* bio = BIO_new_mem_buf(block.data(), int(block.size()));
@@ -127,7 +129,8 @@ void pem(const FileView& f, Emitter& em, std::string_view label, std::string_vie
         "sha256:" + sha256_hex({reinterpret_cast<const std::uint8_t*>(block.data()), block.size()});
     em.add("private-key", kCat, Severity::kHigh, f.rec(), f.location(),
            "encrypted private key (" + format + ") shipped in the image; block " + fp, fp,
-           format + " encrypted " + fp, off);
+           format + " encrypted " + fp, off)
+        .evidence.fingerprint = fp;
   }
   EVP_PKEY_free(k);
 }

@@ -42,6 +42,7 @@ json finding_json(const Finding& f) {
              {{"excerpt", f.evidence.excerpt},
               {"offset", f.evidence.offset},
               {"related", f.evidence.related}}}};
+  if (!f.evidence.fingerprint.empty()) j["evidence"]["fingerprint"] = f.evidence.fingerprint;
   if (f.suppression) j["suppression"] = suppression_json(*f.suppression);
   return j;
 }

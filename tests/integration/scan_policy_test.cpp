@@ -3,8 +3,10 @@
 // headless Chromium, suppressions exported as CycloneDX VEX (validated), stable finding ids.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "cli_support.hpp"
@@ -136,6 +138,79 @@ TEST_F(ScanPolicy, CleanImageHasNoBackdoorFindings) {
         c["id"] == "no-extra-root") {
       EXPECT_EQ(c["result"], "pass") << c.dump();
     }
+}
+
+// The same keys in two images (tests/fixtures/make-checks.sh: sibling.sqfs shares three of
+// planted.sqfs's keys) become fleet-wide-key findings once both were scanned with one index; an
+// image with no shared key, or the same image scanned again, raises none.
+TEST_F(ScanPolicy, FleetWideKeysAreJoinedAcrossImages) {
+  const auto index = scratch_->path() / "fleet.db";
+  const std::string flag = "--fleet-index '" + index.string() + "'";
+  auto fleet = [](const nlohmann::json& report) {
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& f : report["findings"])
+      if (f["rule"] == "fleet-wide-key") out[f["path"].get<std::string>()] = f;
+    return out;
+  };
+  RunResult r = scan("checks/planted.sqfs", scratch_->path() / "a", flag);
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(fleet(read_json(scratch_->path() / "a" / "report.json")).empty());
+  r = scan("checks/clean.sqfs", scratch_->path() / "c", flag);
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.output;
+  EXPECT_TRUE(fleet(read_json(scratch_->path() / "c" / "report.json")).empty());
+
+  r = scan("checks/sibling.sqfs", scratch_->path() / "b", flag);
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  auto report = read_json(scratch_->path() / "b" / "report.json");
+  auto shared = fleet(report);
+  EXPECT_EQ(shared.size(), 3u);
+  for (const char* path :
+       {"etc/dropbear/id_ed25519", "etc/ssl/private/server.key", "root/.ssh/authorized_keys"}) {
+    ASSERT_TRUE(shared.contains(path)) << path;
+    const auto& f = shared[path];
+    EXPECT_EQ(f["category"],
+              std::string(path).ends_with("authorized_keys") ? "remote-access" : "private-key");
+    EXPECT_EQ(f["severity"], "critical");
+    ASSERT_EQ(f["evidence"]["related"].size(), 1u) << f.dump();
+    const std::string related = f["evidence"]["related"][0];
+    EXPECT_NE(related.find("planted.sqfs"), std::string::npos) << related;
+    EXPECT_NE(related.find(path), std::string::npos) << related;
+    EXPECT_FALSE(f["evidence"]["fingerprint"].get<std::string>().empty());
+  }
+  // The policy clause of their category lists them.
+  for (const auto& c : report["verdict"]["clauses"]) {
+    if (c["id"] != "no-private-keys" && c["id"] != "no-unauthenticated-remote-access") continue;
+    for (const auto& [path, f] : shared) {
+      if ((f["category"] == "private-key") != (c["id"] == "no-private-keys")) continue;
+      EXPECT_NE(std::find(c["findings"].begin(), c["findings"].end(), f["id"]), c["findings"].end())
+          << path;
+    }
+  }
+
+  // Scanning planted again now finds the sibling; rescanning the sibling adds no second copy of
+  // itself and keeps the ids.
+  r = scan("checks/planted.sqfs", scratch_->path() / "a2", flag);
+  auto again = fleet(read_json(scratch_->path() / "a2" / "report.json"));
+  EXPECT_EQ(again.size(), 3u);
+  for (const auto& [path, f] : again)
+    EXPECT_NE(f["evidence"]["related"][0].get<std::string>().find("sibling.sqfs"),
+              std::string::npos);
+  r = scan("checks/sibling.sqfs", scratch_->path() / "b2", flag);
+  auto twice = fleet(read_json(scratch_->path() / "b2" / "report.json"));
+  ASSERT_EQ(twice.size(), 3u);
+  for (const auto& [path, f] : twice) {
+    EXPECT_EQ(f["evidence"]["related"].size(), 1u) << f.dump();
+    EXPECT_EQ(f["id"], shared[path]["id"]);
+  }
+}
+
+TEST_F(ScanPolicy, BadFleetIndexIsAUsageError) {
+  const auto bad = scratch_->path() / "not-an-index";
+  std::ofstream(bad) << "this is not SQLite";
+  RunResult r =
+      scan("checks/clean.sqfs", scratch_->path() / "x", "--fleet-index '" + bad.string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("fleet"), std::string::npos) << r.output;
 }
 
 }  // namespace probity::testing
