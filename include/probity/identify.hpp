@@ -75,7 +75,8 @@ struct Hit {
   std::size_t signature = 0;  ///< index into Identifier::signatures()
   std::string version;
   std::uint64_t offset = 0;
-  std::string excerpt;  ///< the matched bytes, printable
+  std::uint64_t length = 0;  ///< bytes the match spans from `offset`
+  std::string excerpt;       ///< the matched bytes, printable
 };
 
 /// Every version pattern of every signature compiled into one vectorscan database (plus a small

@@ -348,16 +348,22 @@ std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
     }
     if (text.empty() || text.size() > kMaxVersionLength) continue;
     if (!seen.insert({ref.signature, text}).second) continue;
-    hits.push_back({ref.signature, text, r.from, printable(bytes.subspan(r.from, r.to - r.from))});
+    hits.push_back({ref.signature, text, r.from, r.to - r.from,
+                    printable(bytes.subspan(r.from, r.to - r.from))});
   }
   // In one file, a version that another hit of the same product refines is the same release
   // named less precisely (sshd has both "OpenSSH_9.2" and "OpenSSH_9.2p1"): keep the precise one.
   // "3.0.1" is not refined by "3.0.11" (a digit follows), nor "2.9" by "2.9.1" (a dot).
+  // Two hits of one product over overlapping bytes read the same text; the longer match read
+  // more of it and wins (Debian's kernel banner "Linux version 6.1.0-50-armmp (...) #1 SMP
+  // Debian 6.1.176-1": the ABI name 6.1.0 is not the upstream release 6.1.176).
   std::erase_if(hits, [&](const Hit& h) {
     return std::ranges::any_of(hits, [&](const Hit& o) {
-      if (o.signature != h.signature || o.version.size() <= h.version.size() ||
-          !o.version.starts_with(h.version))
-        return false;
+      if (o.signature != h.signature) return false;
+      if (o.length > h.length && o.version != h.version && o.offset < h.offset + h.length &&
+          h.offset < o.offset + o.length)
+        return true;
+      if (o.version.size() <= h.version.size() || !o.version.starts_with(h.version)) return false;
       const char next = o.version[h.version.size()];
       return !std::isdigit(static_cast<unsigned char>(next)) && next != '.';
     });
@@ -390,7 +396,7 @@ std::vector<Hit> Identifier::Scanner::scan_name(std::string_view base_name) {
       text = it->second;
     }
     if (text.empty() || text.size() > kMaxVersionLength) continue;
-    hits.push_back({ref.signature, text, 0, name});
+    hits.push_back({ref.signature, text, 0, 0, name});
   }
   return hits;
 }
