@@ -6,10 +6,9 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <string>
-#include <vector>
 
+#include "input_tree.hpp"
 #include "probity/checks.hpp"
 
 namespace {
@@ -31,24 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   namespace fs = std::filesystem;
   static const fs::path root =
       fs::temp_directory_path() / ("probity-checks-fuzz-" + std::to_string(getpid()));
-  fs::remove_all(root);
-  probity::ArtifactTree tree;
-  std::size_t start = 0, n = 0;
-  for (std::size_t i = 0; i <= size && n < std::size(kPaths); ++i) {
-    if (i < size && data[i] != 0) continue;
-    probity::FileRecord f;
-    f.path = kPaths[n++];
-    f.container = 1;
-    f.type = probity::EntryType::kFile;
-    f.size = i - start;
-    f.extracted = "extracted/1-squashfs/" + f.path;
-    f.origin = {{"fw.bin", 0, "squashfs"}};
-    fs::create_directories((root / f.extracted).parent_path());
-    std::ofstream(root / f.extracted, std::ios::binary)
-        .write(reinterpret_cast<const char*>(data + start), std::streamsize(i - start));
-    tree.files.push_back(std::move(f));
-    start = i + 1;
-  }
+  auto tree = probity::fuzz::input_tree(data, size, kPaths, root);
   probity::CheckOptions opt;
   opt.threads = 1;
   opt.allowed_domains = {"example.org"};
