@@ -64,6 +64,24 @@ struct Format {
 #include "unpack/formats/formats.def"
 #undef PROBITY_FORMAT
 
+/// The entry type of a POSIX inode mode (S_IFMT bits) for the node kinds every filesystem
+/// stores the same way: character and block devices, FIFOs, sockets. nullopt for the others
+/// (regular files, directories and symlinks need each format's own reading of their data).
+inline std::optional<EntryType> node_type(std::uint32_t mode) {
+  switch (mode & 0xf000) {
+    case 0x2000:
+      return EntryType::kCharDev;
+    case 0x6000:
+      return EntryType::kBlockDev;
+    case 0x1000:
+      return EntryType::kFifo;
+    case 0xc000:
+      return EntryType::kSocket;
+    default:
+      return std::nullopt;
+  }
+}
+
 /// A single path component made from a name in a header (uImage name, FIT node, UBI volume):
 /// letters, digits and . - _ @ are kept, anything else becomes '_'; an empty, "." or ".." name
 /// becomes `fallback`.

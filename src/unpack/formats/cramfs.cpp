@@ -216,23 +216,12 @@ struct Walker {
           (void)sink.node(e);
           break;
         }
-        case 0x2000:
-          e.type = EntryType::kCharDev;
-          (void)sink.node(e);
-          break;
-        case 0x6000:
-          e.type = EntryType::kBlockDev;
-          (void)sink.node(e);
-          break;
-        case 0x1000:
-          e.type = EntryType::kFifo;
-          (void)sink.node(e);
-          break;
-        case 0xc000:
-          e.type = EntryType::kSocket;
-          (void)sink.node(e);
-          break;
         default:
+          if (auto t = node_type(i->mode)) {
+            e.type = *t;
+            (void)sink.node(e);
+            break;
+          }
           sink.warn("format-error", fmt::format("unknown inode type 0{:o}", i->mode & 0xf000),
                     path);
       }

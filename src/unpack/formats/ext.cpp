@@ -358,19 +358,11 @@ struct Walker {
           e.type = EntryType::kSymlink;
           e.link = symlink_target(c.ino, inode);
           break;
-        case 0x2000:
-          e.type = EntryType::kCharDev;
-          break;
-        case 0x6000:
-          e.type = EntryType::kBlockDev;
-          break;
-        case 0x1000:
-          e.type = EntryType::kFifo;
-          break;
-        case 0xc000:
-          e.type = EntryType::kSocket;
-          break;
         default:
+          if (auto t = node_type(type)) {
+            e.type = *t;
+            break;
+          }
           sink.warn("format-error", fmt::format("unknown inode type 0{:o}", type), path);
           continue;
       }

@@ -383,23 +383,12 @@ class Jffs2 {
             (void)sink_.node(e);
             break;
           }
-          case 0x2000:
-            e.type = EntryType::kCharDev;
-            (void)sink_.node(e);
-            break;
-          case 0x6000:
-            e.type = EntryType::kBlockDev;
-            (void)sink_.node(e);
-            break;
-          case 0x1000:
-            e.type = EntryType::kFifo;
-            (void)sink_.node(e);
-            break;
-          case 0xc000:
-            e.type = EntryType::kSocket;
-            (void)sink_.node(e);
-            break;
           default:
+            if (auto t = node_type(info.mode)) {
+              e.type = *t;
+              (void)sink_.node(e);
+              break;
+            }
             sink_.warn("format-error", fmt::format("unknown inode mode 0{:o}", info.mode), path);
         }
       }
