@@ -269,7 +269,9 @@ void diff_hardening(const Facts& a, const Facts& b, const std::vector<FileMove>&
     if (auto r = renamed.find(loc); r != renamed.end()) loc = r->second;
     auto it = nb.find(loc);
     if (it == nb.end()) continue;
-    const auto pa = protections(h), pb = protections(*it->second);
+    auto pa = protections(h), pb = protections(*it->second);
+    std::sort(pa.begin(), pa.end());
+    std::sort(pb.begin(), pb.end());
     HardeningChange c{it->second->path, it->second->location, h.path, {}, {}};
     std::set_difference(pa.begin(), pa.end(), pb.begin(), pb.end(), std::back_inserter(c.lost));
     std::set_difference(pb.begin(), pb.end(), pa.begin(), pa.end(), std::back_inserter(c.gained));
