@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 
 #include "commands.hpp"
@@ -30,6 +31,16 @@ struct Side {
   std::filesystem::path root;
 };
 
+/// A JSON object is taken for a report (read_report then says precisely what is wrong if it is
+/// not a good one); anything else is an image: no firmware format starts with '{'.
+bool is_json(const std::string& input) {
+  std::ifstream in(input, std::ios::binary);
+  char c = 0;
+  while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+  }
+  return c == '{';
+}
+
 std::optional<Side> load_side(const DiffArgs& args, const std::string& input, const char* side) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -40,21 +51,9 @@ std::optional<Side> load_side(const DiffArgs& args, const std::string& input, co
     return std::nullopt;
   }
   fs::path report_path;
-  if (is_report_file(input)) {
+  if (is_json(input)) {
     report_path = input;
   } else {
-    // A .json that is not a report is a mistake (a manifest.json, an SBOM), not an image.
-    std::ifstream in(input);
-    char c = 0;
-    while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
-    }
-    if (c == '{' && fs::path(input).extension() == ".json") {
-      fmt::print(stderr,
-                 "probity diff: {} {}: a JSON file but not a probity report (\"schema\": "
-                 "\"probity-report\"); give report.json from `probity scan` or an image\n",
-                 side, input);
-      return std::nullopt;
-    }
     ScanArgs scan = args.scan;
     scan.image = input;
     scan.out = (fs::path(args.out) / side).string();
@@ -148,10 +147,19 @@ Command add_diff(CLI::App& parent) {
               fmt::print(stderr, "probity diff: cannot create {}: {}\n", args->out, ec.message());
               return kExitUsage;
             }
-            auto old_side = load_side(*args, args->old_input, "old");
-            if (!old_side) return kExitUsage;
-            auto new_side = load_side(*args, args->new_input, "new");
-            if (!new_side) return kExitUsage;
+            // Two reports are read at once (parsing is most of a report-to-report diff); images
+            // are scanned one after the other (each scan uses every core).
+            std::optional<Side> old_side, new_side;
+            if (is_json(args->old_input) && is_json(args->new_input)) {
+              auto later = std::async(std::launch::async,
+                                      [&] { return load_side(*args, args->new_input, "new"); });
+              old_side = load_side(*args, args->old_input, "old");
+              new_side = later.get();
+            } else {
+              old_side = load_side(*args, args->old_input, "old");
+              if (old_side) new_side = load_side(*args, args->new_input, "new");
+            }
+            if (!old_side || !new_side) return kExitUsage;
             DiffOptions opt;
             opt.old_root = old_side->root;
             opt.new_root = new_side->root;

@@ -58,19 +58,24 @@ std::string_view base(std::string_view p) {
 }
 
 void diff_files(const Report& a, const Report& b, const DiffOptions& opt, Delta& d) {
-  std::unordered_map<std::string, const FileRecord*> old_by, new_by;
-  old_by.reserve(a.tree.files.size());
-  new_by.reserve(b.tree.files.size());
-  for (const auto& f : a.tree.files) old_by.emplace(normalised_location(f), &f);
-  for (const auto& f : b.tree.files) new_by.emplace(normalised_location(f), &f);
+  // Normalised locations, computed once per record.
+  std::vector<std::string> la(a.tree.files.size()), lb(b.tree.files.size());
+  for (std::size_t i = 0; i < la.size(); ++i) la[i] = normalised_location(a.tree.files[i]);
+  for (std::size_t i = 0; i < lb.size(); ++i) lb[i] = normalised_location(b.tree.files[i]);
+  std::unordered_map<std::string_view, std::size_t> old_by, new_by;
+  old_by.reserve(la.size());
+  new_by.reserve(lb.size());
+  for (std::size_t i = 0; i < la.size(); ++i) old_by.emplace(la[i], i);
+  for (std::size_t i = 0; i < lb.size(); ++i) new_by.emplace(lb[i], i);
   std::vector<const FileRecord*> removed, added;
-  for (const auto& f : a.tree.files) {
-    auto it = new_by.find(normalised_location(f));
+  for (std::size_t i = 0; i < la.size(); ++i) {
+    const FileRecord& f = a.tree.files[i];
+    auto it = new_by.find(la[i]);
     if (it == new_by.end()) {
       removed.push_back(&f);
       continue;
     }
-    const FileRecord& g = *it->second;
+    const FileRecord& g = b.tree.files[it->second];
     FileChange c;
     if (f.type != g.type) c.changes.emplace_back("type");
     if (f.type == g.type && f.type == EntryType::kFile && f.sha256 != g.sha256)
@@ -85,8 +90,8 @@ void diff_files(const Report& a, const Report& b, const DiffOptions& opt, Delta&
     c.to = g;
     d.files.changed.push_back(std::move(c));
   }
-  for (const auto& g : b.tree.files)
-    if (!old_by.contains(normalised_location(g))) added.push_back(&g);
+  for (std::size_t i = 0; i < lb.size(); ++i)
+    if (!old_by.contains(lb[i])) added.push_back(&b.tree.files[i]);
 
   // Moves by content: a removed and an added regular file with the same (non-empty) content.
   // Several candidates: prefer the same file name, then the first in path order.

@@ -21,16 +21,23 @@ class Reader {
 
   void str(element e, std::string_view key, std::string& out, std::string_view where) {
     element v;
-    if (e[key].get(v)) return;
+    if (!e[key].get(v)) str_of(v, key, out, where);
+  }
+  template <class T>
+  void num(element e, std::string_view key, T& out, std::string_view where) {
+    element v;
+    if (!e[key].get(v)) num_of(v, key, out, where);
+  }
+  /// The value itself (already found by key).
+  void str_of(element v, std::string_view key, std::string& out, std::string_view where) {
     if (v.is_null()) return;
     std::string_view s;
     if (v.get_string().get(s)) return bad(where, key, "a string");
     out.assign(s);
   }
   template <class T>
-  void num(element e, std::string_view key, T& out, std::string_view where) {
-    element v;
-    if (e[key].get(v) || v.is_null()) return;
+  void num_of(element v, std::string_view key, T& out, std::string_view where) {
+    if (v.is_null()) return;
     if constexpr (std::is_same_v<T, double>) {
       double d;
       if (v.get_double().get(d)) return bad(where, key, "a number");
@@ -117,41 +124,70 @@ Suppression suppression(Reader& r, element e, const std::string& where) {
   return s;
 }
 
+/// File records are most of a report: their fields are read in one pass over each object
+/// (simdjson's element[key] searches the keys linearly, once per lookup).
 void read_files(Reader& r, element root, Report& out) {
-  r.each(root, "files", "", [&](element e, const std::string& at) {
+  array files;
+  if (root["files"].get_array().get(files)) return;
+  out.tree.files.reserve(files.size());
+  std::size_t i = 0;
+  for (element e : files) {
+    const std::string at = "files[" + std::to_string(i++) + "]";
+    object o;
+    if (e.get_object().get(o)) return r.bad("", at, "an object");
     FileRecord f;
-    r.str(e, "path", f.path, at);
-    r.num(e, "container", f.container, at);
-    r.each(e, "origin", at, [&](element o, const std::string& oat) {
-      OriginStep s;
-      r.str(o, "source", s.source, oat);
-      r.num(o, "offset", s.offset, oat);
-      r.str(o, "format", s.format, oat);
-      f.origin.push_back(std::move(s));
-    });
-    std::string type = "file", mode;
-    r.str(e, "type", type, at);
-    f.type = entry_type(type);
-    r.num(e, "size", f.size, at);
-    r.str(e, "sha256", f.sha256, at);
-    r.str(e, "mode", mode, at);
+    std::string mode;
+    for (auto field : o) {
+      const std::string_view k = field.key;
+      element v = field.value;
+      if (k == "path") {
+        r.str_of(v, k, f.path, at);
+      } else if (k == "container") {
+        r.num_of(v, k, f.container, at);
+      } else if (k == "origin") {
+        r.each(e, "origin", at, [&](element x, const std::string& oat) {
+          OriginStep st;
+          r.str(x, "source", st.source, oat);
+          r.num(x, "offset", st.offset, oat);
+          r.str(x, "format", st.format, oat);
+          f.origin.push_back(std::move(st));
+        });
+      } else if (k == "type") {
+        std::string type;
+        r.str_of(v, k, type, at);
+        f.type = entry_type(type);
+      } else if (k == "size") {
+        r.num_of(v, k, f.size, at);
+      } else if (k == "sha256") {
+        r.str_of(v, k, f.sha256, at);
+      } else if (k == "mode") {
+        r.str_of(v, k, mode, at);
+      } else if (k == "uid") {
+        r.num_of(v, k, f.uid, at);
+      } else if (k == "gid") {
+        r.num_of(v, k, f.gid, at);
+      } else if (k == "mtime") {
+        r.num_of(v, k, f.mtime, at);
+      } else if (k == "link") {
+        r.str_of(v, k, f.link, at);
+      } else if (k == "kind") {
+        r.str_of(v, k, f.kind, at);
+      } else if (k == "truncated") {
+        if (!v.is_null() && v.get_bool().get(f.truncated)) r.bad(at, k, "true or false");
+      } else if (k == "extracted") {
+        std::string_view x;
+        if (!v.get_string().get(x) && confined(x)) f.extracted.assign(x);
+      }
+      if (!r.error.empty()) return;
+    }
     std::uint32_t m = 0;
     for (char c : mode) {
       if (c < '0' || c > '7') return r.bad(at, "mode", "octal digits");
       m = m * 8 + std::uint32_t(c - '0');
     }
     f.mode = m & 07777;
-    r.num(e, "uid", f.uid, at);
-    r.num(e, "gid", f.gid, at);
-    r.num(e, "mtime", f.mtime, at);
-    r.str(e, "link", f.link, at);
-    r.str(e, "kind", f.kind, at);
-    std::string extracted;
-    r.str(e, "extracted", extracted, at);
-    if (confined(extracted)) f.extracted = std::move(extracted);
-    r.boolean(e, "truncated", f.truncated, at);
     out.tree.files.push_back(std::move(f));
-  });
+  }
 }
 
 void read_components(Reader& r, element root, Report& out) {
