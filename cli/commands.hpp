@@ -37,6 +37,21 @@ struct UnpackFlags {
 };
 void add_unpack_flags(CLI::App& app, UnpackFlags& flags);
 
+/// What `scan` needs; `diff` scans its image arguments with the same pipeline.
+struct ScanArgs {
+  std::string image, out, db, signatures, policy, suppressions, rules, geoip;
+  std::string fleet_index;  ///< scan --fleet-index ("" = none)
+  bool quiet = false;
+  UnpackFlags flags;
+};
+/// The scan options besides IMAGE, --out and --quiet: --db, --signatures, the unpack flags,
+/// --policy, --suppressions, --rules, --geoip.
+void add_scan_flags(CLI::App& app, ScanArgs& args);
+/// The whole scan of args.image into args.out (every output file, and the terminal summary unless
+/// quiet); errors are printed as "probity WHO: ...". Returns kExitOk (policy passed), kExitFail
+/// (policy failed) or kExitUsage.
+int run_scan(const ScanArgs& args, const char* who);
+
 /// Unpacks IMAGE into OUT and inventories it, with progress on stderr unless quiet. On failure
 /// prints "probity WHO: error" and returns nullopt (the caller exits kExitUsage).
 std::optional<ArtifactTree> unpack_and_inventory(const char* who, const std::string& image,

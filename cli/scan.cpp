@@ -22,12 +22,6 @@
 namespace probity::cli {
 namespace {
 
-struct ScanArgs {
-  std::string image, out, db, signatures, policy, suppressions, rules, geoip, fleet_index;
-  bool quiet = false;
-  UnpackFlags flags;
-};
-
 /// The matcher over the SQLite database at `db` ("" = $PROBITY_DB or the default database built
 /// with probity). A missing default database means no matching (reported in the summary); a
 /// missing --db file is a usage error (checked by the caller).
@@ -139,6 +133,150 @@ void print_summary(const Report& r, const std::string& out, const Identification
 
 }  // namespace
 
+void add_scan_flags(CLI::App& app, ScanArgs& args) {
+  app.add_option("--db", args.db, "Vulnerability database (SQLite; default: the built-in one)");
+  app.add_option("--signatures", args.signatures,
+                 "Directory of version signatures (default: the installed data/signatures)");
+  add_unpack_flags(app, args.flags);
+  app.add_option("--policy", args.policy,
+                 "Policy (TOML clauses; default: data/policy/default.toml). Exit 1 if it fails");
+  app.add_option("--suppressions", args.suppressions,
+                 "Reviewers' decisions (TOML; CycloneDX VEX states), exported as vex.cdx.json");
+  app.add_option("--rules", args.rules, "Directory of extra YARA rules (*.yar, *.yara)");
+  app.add_option("--geoip", args.geoip,
+                 "MaxMind-format GeoIP database for the policy's allowed countries");
+}
+
+int run_scan(const ScanArgs& args, const char* who) {
+  if (!args.db.empty() && !std::filesystem::is_regular_file(args.db)) {
+    fmt::print(stderr, "probity {}: cannot read the database {}\n", who, args.db);
+    return kExitUsage;
+  }
+  // Everything the user gave is checked before the (long) scan starts.
+  auto policy =
+      load_policy(args.policy.empty() ? default_policy_path() : std::filesystem::path(args.policy));
+  if (!policy) {
+    fmt::print(stderr, "probity {}: policy: {}\n", who, policy.error().to_string());
+    return kExitUsage;
+  }
+  std::vector<SuppressionEntry> suppressions;
+  if (!args.suppressions.empty()) {
+    auto s = load_suppressions(args.suppressions);
+    if (!s) {
+      fmt::print(stderr, "probity {}: suppressions: {}\n", who, s.error().to_string());
+      return kExitUsage;
+    }
+    suppressions = std::move(*s);
+  }
+  if (!args.rules.empty()) {
+    if (auto st = validate_rules(args.rules); !st) {
+      fmt::print(stderr, "probity {}: --rules: {}\n", who, st.error().to_string());
+      return kExitUsage;
+    }
+  }
+  if (!args.geoip.empty() && !std::filesystem::is_regular_file(args.geoip)) {
+    fmt::print(stderr, "probity {}: cannot read the GeoIP database {}\n", who, args.geoip);
+    return kExitUsage;
+  }
+  std::optional<FleetIndex> fleet;
+  if (!args.fleet_index.empty()) {
+    auto f = FleetIndex::open(args.fleet_index);
+    if (!f) {
+      fmt::print(stderr, "probity {}: --fleet-index: {}\n", who, f.error().to_string());
+      return kExitUsage;
+    }
+    fleet = std::move(*f);
+  }
+  auto sigs = load_signatures(args.signatures.empty() ? default_signature_dir()
+                                                      : std::filesystem::path(args.signatures));
+  if (!sigs) {
+    fmt::print(stderr, "probity {}: {}\n", who, sigs.error().to_string());
+    return kExitUsage;
+  }
+  auto identifier = Identifier::create(std::move(*sigs));
+  if (!identifier) {
+    fmt::print(stderr, "probity {}: {}\n", who, identifier.error().to_string());
+    return kExitUsage;
+  }
+  auto tree = unpack_and_inventory(who, args.image, args.out, args.flags, args.quiet);
+  if (!tree) return kExitUsage;
+  const std::filesystem::path out(args.out);
+  if (!write_json(out / "manifest.json", manifest_json(*tree))) {
+    fmt::print(stderr, "probity {}: cannot write {}\n", who, (out / "manifest.json").string());
+    return kExitUsage;
+  }
+  Report report;
+  report.tree = std::move(*tree);
+  IdentifyOptions iopt;
+  iopt.threads = args.flags.threads;
+  auto found = identify(report.tree, out, *identifier, iopt);
+  report.components = found.components;
+  add_eol(report.components);
+  report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
+                              found.warnings.end());
+  if (auto matcher = open_matcher(args.db)) {
+    auto matched = matcher(report.components);
+    if (!matched) {
+      fmt::print(stderr, "probity {}: {}\n", who, matched.error().to_string());
+      return kExitUsage;
+    }
+    // One vulnerability per (id, product, version), however many copies carry it.
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    for (auto& v : matched->vulnerabilities)
+      if (seen.insert({v.id, v.component, v.version}).second)
+        report.vulnerabilities.push_back(std::move(v));
+    report.db_snapshot = matched->db_snapshot;
+  }
+  CheckOptions copt;
+  copt.rules_dir = args.rules;
+  copt.geoip_db = args.geoip;
+  copt.allowed_domains = policy->allow_domains;
+  copt.allowed_networks = policy->allow_networks;
+  copt.allowed_countries = policy->allow_countries;
+  copt.threads = args.flags.threads;
+  HardeningStats hardening;
+  Facts facts;
+  report.findings = run_checks(report.tree, out, copt, &hardening, &facts);
+  report.facts = std::move(facts);
+  if (fleet) {
+    auto shared = fleet->join(report);
+    if (!shared) {
+      fmt::print(stderr, "probity {}: --fleet-index: {}\n", who, shared.error().to_string());
+      return kExitUsage;
+    }
+    report.findings.insert(report.findings.end(), shared->begin(), shared->end());
+  }
+  auto from_components = component_findings(report);
+  report.findings.insert(report.findings.end(), from_components.begin(), from_components.end());
+  for (const auto& id : apply_suppressions(report, suppressions))
+    report.tree.warnings.push_back(
+        {"suppression-unmatched",
+         "suppression for '" + id + "' matches no finding or vulnerability", 0, id, 0});
+  report.verdict = judge(*policy, report);
+  std::vector<std::pair<std::string, nlohmann::json>> outputs = {
+      {"report.json", report_json(report)},
+      {"sbom.cdx.json", cyclonedx_json(report)},
+      {"sbom.spdx.json", spdx_json(report)},
+      {"findings.sarif", sarif_json(report)}};
+  if (!suppressions.empty()) outputs.emplace_back("vex.cdx.json", vex_json(report));
+  {
+    std::ofstream html(out / "report.html");
+    html << html_report(outputs.front().second);
+    if (!html) {
+      fmt::print(stderr, "probity {}: cannot write {}\n", who, (out / "report.html").string());
+      return kExitUsage;
+    }
+  }
+  for (const auto& [name, j] : outputs) {
+    if (!write_json(out / name, j)) {
+      fmt::print(stderr, "probity {}: cannot write {}\n", who, (out / name).string());
+      return kExitUsage;
+    }
+  }
+  if (!args.quiet) print_summary(report, args.out, found, hardening);
+  return report.verdict->pass ? kExitOk : kExitFail;
+}
+
 Command add_scan(CLI::App& parent) {
   auto args = std::make_shared<ScanArgs>();
   CLI::App* app = parent.add_subcommand(
@@ -150,151 +288,12 @@ Command add_scan(CLI::App& parent) {
       "Exit codes: 0 policy passed, 1 policy failed, 2 bad usage or unreadable input.");
   app->add_option("IMAGE", args->image, "Firmware image")->required();
   app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
-  app->add_option("--db", args->db, "Vulnerability database (SQLite; default: the built-in one)");
-  app->add_option("--signatures", args->signatures,
-                  "Directory of version signatures (default: the installed data/signatures)");
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
-  add_unpack_flags(*app, args->flags);
-  app->add_option("--policy", args->policy,
-                  "Policy (TOML clauses; default: data/policy/default.toml). Exit 1 if it fails");
-  app->add_option("--suppressions", args->suppressions,
-                  "Reviewers' decisions (TOML; CycloneDX VEX states), exported as vex.cdx.json");
-  app->add_option("--rules", args->rules, "Directory of extra YARA rules (*.yar, *.yara)");
-  app->add_option("--geoip", args->geoip,
-                  "MaxMind-format GeoIP database for the policy's allowed countries");
+  add_scan_flags(*app, *args);
   app->add_option("--fleet-index", args->fleet_index,
                   "Key index kept across scans (SQLite; created if absent): a key also found in\n"
                   "another image scanned with the same index is a fleet-wide-key finding");
-  return {
-      app, [args]() -> int {
-        if (!args->db.empty() && !std::filesystem::is_regular_file(args->db)) {
-          fmt::print(stderr, "probity scan: cannot read the database {}\n", args->db);
-          return kExitUsage;
-        }
-        // Everything the user gave is checked before the (long) scan starts.
-        auto policy = load_policy(args->policy.empty() ? default_policy_path()
-                                                       : std::filesystem::path(args->policy));
-        if (!policy) {
-          fmt::print(stderr, "probity scan: policy: {}\n", policy.error().to_string());
-          return kExitUsage;
-        }
-        std::vector<SuppressionEntry> suppressions;
-        if (!args->suppressions.empty()) {
-          auto s = load_suppressions(args->suppressions);
-          if (!s) {
-            fmt::print(stderr, "probity scan: suppressions: {}\n", s.error().to_string());
-            return kExitUsage;
-          }
-          suppressions = std::move(*s);
-        }
-        if (!args->rules.empty()) {
-          if (auto st = validate_rules(args->rules); !st) {
-            fmt::print(stderr, "probity scan: --rules: {}\n", st.error().to_string());
-            return kExitUsage;
-          }
-        }
-        if (!args->geoip.empty() && !std::filesystem::is_regular_file(args->geoip)) {
-          fmt::print(stderr, "probity scan: cannot read the GeoIP database {}\n", args->geoip);
-          return kExitUsage;
-        }
-        std::optional<FleetIndex> fleet;
-        if (!args->fleet_index.empty()) {
-          auto f = FleetIndex::open(args->fleet_index);
-          if (!f) {
-            fmt::print(stderr, "probity scan: --fleet-index: {}\n", f.error().to_string());
-            return kExitUsage;
-          }
-          fleet = std::move(*f);
-        }
-        auto sigs =
-            load_signatures(args->signatures.empty() ? default_signature_dir()
-                                                     : std::filesystem::path(args->signatures));
-        if (!sigs) {
-          fmt::print(stderr, "probity scan: {}\n", sigs.error().to_string());
-          return kExitUsage;
-        }
-        auto identifier = Identifier::create(std::move(*sigs));
-        if (!identifier) {
-          fmt::print(stderr, "probity scan: {}\n", identifier.error().to_string());
-          return kExitUsage;
-        }
-        auto tree = unpack_and_inventory("scan", args->image, args->out, args->flags, args->quiet);
-        if (!tree) return kExitUsage;
-        const std::filesystem::path out(args->out);
-        if (!write_json(out / "manifest.json", manifest_json(*tree))) {
-          fmt::print(stderr, "probity scan: cannot write {}\n", (out / "manifest.json").string());
-          return kExitUsage;
-        }
-        Report report;
-        report.tree = std::move(*tree);
-        IdentifyOptions iopt;
-        iopt.threads = args->flags.threads;
-        auto found = identify(report.tree, out, *identifier, iopt);
-        report.components = found.components;
-        add_eol(report.components);
-        report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
-                                    found.warnings.end());
-        if (auto matcher = open_matcher(args->db)) {
-          auto matched = matcher(report.components);
-          if (!matched) {
-            fmt::print(stderr, "probity scan: {}\n", matched.error().to_string());
-            return kExitUsage;
-          }
-          // One vulnerability per (id, product, version), however many copies carry it.
-          std::set<std::tuple<std::string, std::string, std::string>> seen;
-          for (auto& v : matched->vulnerabilities)
-            if (seen.insert({v.id, v.component, v.version}).second)
-              report.vulnerabilities.push_back(std::move(v));
-          report.db_snapshot = matched->db_snapshot;
-        }
-        CheckOptions copt;
-        copt.rules_dir = args->rules;
-        copt.geoip_db = args->geoip;
-        copt.allowed_domains = policy->allow_domains;
-        copt.allowed_networks = policy->allow_networks;
-        copt.allowed_countries = policy->allow_countries;
-        copt.threads = args->flags.threads;
-        HardeningStats hardening;
-        report.findings = run_checks(report.tree, out, copt, &hardening);
-        if (fleet) {
-          auto shared = fleet->join(report);
-          if (!shared) {
-            fmt::print(stderr, "probity scan: --fleet-index: {}\n", shared.error().to_string());
-            return kExitUsage;
-          }
-          report.findings.insert(report.findings.end(), shared->begin(), shared->end());
-        }
-        auto from_components = component_findings(report);
-        report.findings.insert(report.findings.end(), from_components.begin(),
-                               from_components.end());
-        for (const auto& id : apply_suppressions(report, suppressions))
-          report.tree.warnings.push_back(
-              {"suppression-unmatched",
-               "suppression for '" + id + "' matches no finding or vulnerability", 0, id, 0});
-        report.verdict = judge(*policy, report);
-        std::vector<std::pair<std::string, nlohmann::json>> outputs = {
-            {"report.json", report_json(report)},
-            {"sbom.cdx.json", cyclonedx_json(report)},
-            {"sbom.spdx.json", spdx_json(report)},
-            {"findings.sarif", sarif_json(report)}};
-        if (!suppressions.empty()) outputs.emplace_back("vex.cdx.json", vex_json(report));
-        {
-          std::ofstream html(out / "report.html");
-          html << html_report(outputs.front().second);
-          if (!html) {
-            fmt::print(stderr, "probity scan: cannot write {}\n", (out / "report.html").string());
-            return kExitUsage;
-          }
-        }
-        for (const auto& [name, j] : outputs) {
-          if (!write_json(out / name, j)) {
-            fmt::print(stderr, "probity scan: cannot write {}\n", (out / name).string());
-            return kExitUsage;
-          }
-        }
-        if (!args->quiet) print_summary(report, args->out, found, hardening);
-        return report.verdict->pass ? kExitOk : kExitFail;
-      }};
+  return {app, [args]() -> int { return run_scan(*args, "scan"); }};
 }
 
 }  // namespace probity::cli

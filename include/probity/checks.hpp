@@ -58,9 +58,12 @@ struct HardeningStats {
 
 /// Runs every registered check over the regular files of `tree`, whose contents are at
 /// `out_dir / FileRecord::extracted` (as written by `unpack`). Findings come back sorted by path,
-/// rule and id, with unique ids. `stats`, when given, receives the hardening statistics.
+/// rule and id, with unique ids. `stats`, when given, receives the hardening statistics;
+/// `facts`, when given, the accounts, boot services, endpoints, keys and per-binary hardening the
+/// checks parsed on the way (sorted by location, so equal trees give equal facts).
 std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem::path& out_dir,
-                                const CheckOptions& opt, HardeningStats* stats = nullptr);
+                                const CheckOptions& opt, HardeningStats* stats = nullptr,
+                                Facts* facts = nullptr);
 
 /// Compiles the bundled rule pack together with the user's rules in `rules_dir` without scanning
 /// anything, so that `--rules DIR` can be refused up front (exit 2) with the compiler's message

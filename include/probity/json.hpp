@@ -32,6 +32,8 @@ nlohmann::json report_json(const Report& report);
 nlohmann::json component_json(const Component& component);
 /// One finding as it appears in report.json.
 nlohmann::json finding_json(const Finding& finding);
+/// report.json's `facts`: accounts, services, endpoints, keys, hardening.
+nlohmann::json facts_json(const Facts& facts);
 /// The verdict as it appears in report.json: {policy, policy_digest, result, clauses}.
 nlohmann::json verdict_json(const Verdict& verdict);
 

@@ -110,6 +110,70 @@ struct Verdict {
   std::vector<ClauseResult> clauses;
 };
 
+/// A login account as read from an etc/passwd (with its shadow entry when present).
+struct AccountFact {
+  std::string name;
+  long uid = -1, gid = -1;
+  std::string shell, home;
+  std::string path;      ///< the passwd file, relative to its filesystem root
+  std::string location;  ///< normalised location of the passwd file (normalised_location)
+  /// none (empty: no password needed), locked (!, *, or no shadow entry), hash (a crypt hash),
+  /// unknown ("x" with no readable shadow)
+  std::string password;
+  /// First 16 hex of SHA-256 of the crypt hash ("" unless password is "hash"): tells a changed
+  /// password without copying the hash into the report.
+  std::string password_digest;
+};
+
+/// Something started at boot: an rc/procd/systemd link, an inittab entry, an inetd/xinetd
+/// service, or a daemon a startup script runs (telnetd, dropbear, netcat, socat).
+struct ServiceFact {
+  std::string name;     ///< script or service name, e.g. telnetd, S50dropbear's "dropbear"
+  std::string command;  ///< what runs (link target, inittab process, inetd server line)
+  std::string path;     ///< the file that starts it (rc link, etc/inittab, etc/inetd.conf)
+  std::string location;
+  std::string how;  ///< rc-link, init.d, inittab:<action>, inetd, xinetd, systemd, script
+};
+
+/// An endpoint literal (URL, host, IP, e-mail) found in a file.
+struct EndpointFact {
+  std::string value;  ///< as found, e.g. http://update.example.com/fw
+  std::string kind;   ///< url, host, ipv4, ipv6, email
+  std::string cls;    ///< private, reserved, public
+  std::string path;
+  std::string location;
+};
+
+/// A private key or an authorized SSH key shipped in the image.
+struct KeyFact {
+  std::string role;  ///< private or authorized
+  std::string type;  ///< RSA, EC, ED25519, ssh-rsa, ...
+  int bits = 0;
+  std::string fingerprint;  ///< sha256:<hex of SPKI> or OpenSSH SHA256:<base64>
+  std::string path;
+  std::string location;
+};
+
+/// The protections of one ELF executable or shared object (checksec's verdicts).
+struct HardeningFact {
+  std::string path;
+  std::string location;
+  bool executable = false;  ///< an executable rather than a library (PIE applies to these)
+  bool nx = false, pie = false, canary = false, fortify = false, stripped = false;
+  std::string relro;  ///< none, partial, full
+  std::string rpath;  ///< RPATH or RUNPATH ("" when neither)
+};
+
+/// Facts the checks gathered while parsing (not findings: a normal account or service is not a
+/// problem, but `diff` reports it added or removed). Serialised as report.json's `facts`.
+struct Facts {
+  std::vector<AccountFact> accounts;
+  std::vector<ServiceFact> services;
+  std::vector<EndpointFact> endpoints;
+  std::vector<KeyFact> keys;
+  std::vector<HardeningFact> hardening;
+};
+
 /// Everything `probity scan` learned about one image (docs/report-schema.md).
 struct Report {
   ArtifactTree tree;
@@ -118,6 +182,8 @@ struct Report {
   std::string db_snapshot;  ///< snapshot id of the vulnerability database used ("" if none)
   std::vector<Finding> findings;
   std::optional<Verdict> verdict;
+  /// Absent in reports written before facts were recorded (diff then says what it cannot see).
+  std::optional<Facts> facts;
 };
 
 }  // namespace probity

@@ -4,6 +4,7 @@
 
 #include "checks_support/accounts.hpp"
 #include "checks_support/text.hpp"
+#include "probity/hash.hpp"
 
 namespace probity::checks {
 namespace {
@@ -14,6 +15,38 @@ bool login_shell(std::string_view shell) {
   auto b = basename(shell);
   return b == "sh" || b == "ash" || b == "bash" || b == "dash" || b == "zsh" || b == "ksh" ||
          b == "mksh" || b == "hush" || b == "csh" || b == "tcsh" || b == "login";
+}
+
+/// The account as a fact for report.json (diff reports accounts added, removed and changed).
+AccountFact account_fact(const Context& ctx, const AccountDb& db, const PasswdEntry& u,
+                         const ShadowEntry* sh) {
+  AccountFact a{.name = u.name,
+                .uid = u.uid,
+                .gid = u.gid,
+                .shell = u.shell,
+                .home = u.home,
+                .path = db.passwd->path,
+                .location = ctx.location(*db.passwd)};
+  std::string_view hash = u.password;
+  if (u.password == "x") {
+    if (sh)
+      hash = sh->hash;
+    else
+      a.password = db.shadow ? "locked" : "unknown";
+  }
+  if (a.password.empty()) {
+    if (hash.empty())
+      a.password = "none";
+    else if (hash[0] == '!' || hash[0] == '*')
+      a.password = "locked";
+    else {
+      a.password = "hash";
+      a.password_digest =
+          sha256_hex({reinterpret_cast<const std::uint8_t*>(hash.data()), hash.size()})
+              .substr(0, 16);
+    }
+  }
+  return a;
 }
 
 void on_tree(Context& ctx, void*, Emitter& em) {
@@ -38,6 +71,11 @@ void on_tree(Context& ctx, void*, Emitter& em) {
                "account '" + u.name + "' has uid 0 (root privileges) besides root", u.name, line,
                u.offset);
       auto sh = shadow.find(u.name);
+      {
+        std::lock_guard lock(ctx.facts_mutex);
+        ctx.facts.accounts.push_back(
+            account_fact(ctx, db, u, sh == shadow.end() ? nullptr : sh->second));
+      }
       bool empty = u.password.empty() ||
                    (u.password == "x" && sh != shadow.end() && sh->second->hash.empty());
       if (empty && login_shell(u.shell)) {

@@ -11,7 +11,7 @@ constexpr std::string_view kCat = "remote-access";
 /// Keys reported per file.
 constexpr std::size_t kMaxKeysPerFile = 100;
 
-void on_file(const Context&, void*, const FileView& f, Emitter& em) {
+void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
   auto name = basename(f.path());
   if (!(name == "authorized_keys" || name == "authorized_keys2") ||
       f.bytes().size() > kMaxConfigBytes)
@@ -33,6 +33,15 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
       for (std::size_t j = i + 2; j < w.size(); ++j)
         comment += (comment.empty() ? "" : " ") + std::string(w[j]);
       ++n;
+      {
+        std::lock_guard lock(ctx.facts_mutex);
+        ctx.facts.keys.push_back({.role = "authorized",
+                                  .type = info->type,
+                                  .bits = int(info->bits),
+                                  .fingerprint = info->fingerprint,
+                                  .path = f.path(),
+                                  .location = f.location()});
+      }
       auto& fd = em.add("authorized-key", kCat, Severity::kHigh, f.rec(), f.location(),
                         "authorized SSH key " + info->type + " " + std::to_string(info->bits) +
                             " bits" + (comment.empty() ? "" : " '" + comment + "'") + " " +

@@ -121,7 +121,7 @@ std::string country_of(const State& st, const IpAddr& ip, std::string_view text)
   return std::string(d.utf8_string, d.data_size);
 }
 
-void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
+void on_file(const Context& ctx, void* state, const FileView& f, Emitter& em) {
   auto* st = static_cast<State*>(state);
   if (!st->db || !(f.is_elf() || f.is_text())) return;
   // One scratch per worker thread, freed when the thread ends.
@@ -154,6 +154,7 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
   std::string_view text = f.text();
   std::map<std::string, bool> seen;
   std::size_t n = 0;
+  std::vector<EndpointFact> facts;
   for (const auto& s : spans) {
     if (n >= kMaxEndpointsPerFile) {
       em.cap_hit(f, kCat, "kMaxEndpointsPerFile", kMaxEndpointsPerFile);
@@ -218,6 +219,11 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
     seen[kind_name + ":" + v] = true;
     ++n;
     EndpointClass cls = ip ? classify_ip(*ip) : classify_host(host);
+    facts.push_back({.value = v,
+                     .kind = kind_name,
+                     .cls = to_string(cls),
+                     .path = f.path(),
+                     .location = f.location()});
     std::string country;
     bool judged = !st->allow.empty() || !st->countries.empty();
     bool allowed = true;
@@ -239,6 +245,10 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
           std::string("endpoint-") + to_string(cls), kCat,
           cls == EndpointClass::kPublic && kind_name != "email" ? Severity::kLow : Severity::kInfo,
           f.rec(), f.location(), what, kind_name + ":" + v, excerpt(v), s.from);
+  }
+  if (!facts.empty()) {
+    std::lock_guard lock(ctx.facts_mutex);
+    std::move(facts.begin(), facts.end(), std::back_inserter(ctx.facts.endpoints));
   }
 }
 

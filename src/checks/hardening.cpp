@@ -46,6 +46,22 @@ void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
     for (const auto& n : unsafe) ++s.unsafe_calls[n];
     if (!unsafe.empty()) ++s.with_unsafe_calls;
   }
+  {
+    HardeningFact h{.path = f.path(),
+                    .location = f.location(),
+                    .executable = exe,
+                    .nx = e->nx(),
+                    .pie = exe && e->pie(),
+                    .canary = e->canary_symbol,
+                    .fortify = e->fortify_symbol,
+                    .stripped = !e->has_symtab,
+                    .relro = e->relro() == Relro::kFull      ? "full"
+                             : e->relro() == Relro::kPartial ? "partial"
+                                                             : "none",
+                    .rpath = !e->rpath.empty() ? e->rpath : e->runpath};
+    std::lock_guard lock(ctx.facts_mutex);
+    ctx.facts.hardening.push_back(std::move(h));
+  }
   const auto& r = f.rec();
   const auto& loc = f.location();
   if (!e->nx())

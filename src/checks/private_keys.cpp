@@ -45,8 +45,20 @@ std::optional<KeyFacts> facts(EVP_PKEY* k) {
   return f;
 }
 
-void report(const FileView& f, Emitter& em, const std::string& format, const KeyFacts& k,
-            std::uint64_t off) {
+void key_fact(const Context& ctx, const FileView& f, std::string type, int bits,
+              std::string fingerprint) {
+  std::lock_guard lock(ctx.facts_mutex);
+  ctx.facts.keys.push_back({.role = "private",
+                            .type = std::move(type),
+                            .bits = bits,
+                            .fingerprint = std::move(fingerprint),
+                            .path = f.path(),
+                            .location = f.location()});
+}
+
+void report(const Context& ctx, const FileView& f, Emitter& em, const std::string& format,
+            const KeyFacts& k, std::uint64_t off) {
+  key_fact(ctx, f, k.type, k.bits, k.fingerprint);
   em.add("private-key", kCat, Severity::kHigh, f.rec(), f.location(),
          k.type + " " + std::to_string(k.bits) + "-bit private key (" + format +
              ") shipped in the image; fingerprint " + k.fingerprint,
@@ -55,7 +67,8 @@ void report(const FileView& f, Emitter& em, const std::string& format, const Key
       .evidence.fingerprint = k.fingerprint;
 }
 
-void openssh(const FileView& f, Emitter& em, std::string_view block, std::uint64_t off) {
+void openssh(const Context& ctx, const FileView& f, Emitter& em, std::string_view block,
+             std::uint64_t off) {
   auto body_start = block.find('\n');
   auto body_end = block.rfind("-----END");
   if (body_start == block.npos || body_end == block.npos || body_end < body_start) return;
@@ -77,7 +90,7 @@ void openssh(const FileView& f, Emitter& em, std::string_view block, std::uint64
   if (!info) return;
   std::string c(cipher->begin(), cipher->end());
   KeyFacts k{info->type, int(info->bits), info->fingerprint};
-  report(f, em, c == "none" ? "OpenSSH" : "OpenSSH, encrypted with " + c, k, off);
+  report(ctx, f, em, c == "none" ? "OpenSSH" : "OpenSSH, encrypted with " + c, k, off);
 }
 
 /// Decoded bytes of a PEM block's base64 body (header lines such as Proc-Type skipped); 0 when
@@ -98,9 +111,9 @@ std::size_t body_bytes(std::string_view block) {
   return d ? d->size() : 0;
 }
 
-void pem(const FileView& f, Emitter& em, std::string_view label, std::string_view block,
-         std::uint64_t off) {
-  if (label == "OPENSSH PRIVATE KEY") return openssh(f, em, block, off);
+void pem(const Context& ctx, const FileView& f, Emitter& em, std::string_view label,
+         std::string_view block, std::uint64_t off) {
+  if (label == "OPENSSH PRIVATE KEY") return openssh(ctx, f, em, block, off);
   if (!label.ends_with("PRIVATE KEY") && label != "PGP PRIVATE KEY BLOCK") return;
   std::string format = label == "PRIVATE KEY"             ? "PKCS#8 PEM"
                        : label == "ENCRYPTED PRIVATE KEY" ? "encrypted PKCS#8 PEM"
@@ -110,6 +123,7 @@ void pem(const FileView& f, Emitter& em, std::string_view label, std::string_vie
   if (label == "PGP PRIVATE KEY BLOCK") {
     std::string fp =
         "sha256:" + sha256_hex({reinterpret_cast<const std::uint8_t*>(block.data()), block.size()});
+    key_fact(ctx, f, "PGP", 0, fp);
     em.add("private-key", kCat, Severity::kHigh, f.rec(), f.location(),
            "OpenPGP private key block shipped in the image", fp, "PGP " + fp, off)
         .evidence.fingerprint = fp;
@@ -119,7 +133,7 @@ void pem(const FileView& f, Emitter& em, std::string_view label, std::string_vie
   EVP_PKEY* k = PEM_read_bio_PrivateKey(bio, nullptr, no_password, nullptr);
   BIO_free(bio);
   if (auto kf = facts(k)) {
-    report(f, em, format, *kf, off);
+    report(ctx, f, em, format, *kf, off);
   } else if ((label == "ENCRYPTED PRIVATE KEY" ||
               block.find("Proc-Type: 4,ENCRYPTED") != block.npos) &&
              body_bytes(block) >= kMinKeyBodyBytes) {
@@ -127,6 +141,7 @@ void pem(const FileView& f, Emitter& em, std::string_view label, std::string_vie
     // the same image).
     std::string fp =
         "sha256:" + sha256_hex({reinterpret_cast<const std::uint8_t*>(block.data()), block.size()});
+    key_fact(ctx, f, "encrypted", 0, fp);
     em.add("private-key", kCat, Severity::kHigh, f.rec(), f.location(),
            "encrypted private key (" + format + ") shipped in the image; block " + fp, fp,
            format + " encrypted " + fp, off)
@@ -135,12 +150,12 @@ void pem(const FileView& f, Emitter& em, std::string_view label, std::string_vie
   EVP_PKEY_free(k);
 }
 
-void on_file(const Context&, void*, const FileView& f, Emitter& em) {
+void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
   bool any = false;
   bool capped = for_each_pem(
       f.bytes(), [&](std::string_view label, std::string_view block, std::uint64_t off) {
         any = true;
-        pem(f, em, label, block, off);
+        pem(ctx, f, em, label, block, off);
       });
   if (capped) em.cap_hit(f, kCat, "kMaxPemBlocks", kMaxPemBlocks);
   // DER keys: the inventory only recognises long-form lengths; small keys (EC, Ed25519) have
@@ -152,7 +167,7 @@ void on_file(const Context&, void*, const FileView& f, Emitter& em) {
   Bytes b = sub(f.bytes(), 0, kMaxPemBlockBytes);
   const unsigned char* p = b.data();
   EVP_PKEY* k = d2i_AutoPrivateKey(nullptr, &p, long(b.size()));
-  if (auto kf = facts(k)) report(f, em, "DER", *kf, 0);
+  if (auto kf = facts(k)) report(ctx, f, em, "DER", *kf, 0);
   EVP_PKEY_free(k);
 }
 

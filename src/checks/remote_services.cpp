@@ -34,13 +34,32 @@ bool command_position(const std::vector<std::string_view>& w, std::size_t i) {
   return i == 0 || !kNot.contains(basename(w[i - 1]));
 }
 
-void shell_line(const FileView& f, std::string_view raw, std::uint64_t off, Emitter& em) {
+/// Records a boot-time service for report.json's facts (diff reports them added or removed).
+void service(const Context& ctx, const FileRecord& f, std::string_view name,
+             std::string_view command, std::string how) {
+  std::lock_guard lock(ctx.facts_mutex);
+  ctx.facts.services.push_back({.name = std::string(name),
+                                .command = excerpt(command),
+                                .path = f.path,
+                                .location = ctx.location(f),
+                                .how = std::move(how)});
+}
+
+/// `how` names the service fact recorded for a daemon started here ("" records none: the
+/// caller already recorded the line, e.g. as an inittab entry).
+void shell_line(const Context& ctx, const FileView& f, std::string_view raw, std::uint64_t off,
+                Emitter& em, std::string_view how = "script") {
   auto line = trim(strip_comment(raw));
   if (line.empty()) return;
   auto w = words(line);
   std::string ex = excerpt(line);
   for (std::size_t i = 0; i < w.size(); ++i) {
     auto b = basename(w[i]);
+    const bool daemon = b == "telnetd" || b == "utelnetd" || b == "in.telnetd" || b == "dropbear" ||
+                        b == "nc" || b == "netcat" || b == "ncat" || b == "nc.traditional" ||
+                        b == "socat";
+    if (daemon && !how.empty() && command_position(w, i))
+      service(ctx, f.rec(), b, line, std::string(how));
     if ((b == "telnetd" || b == "utelnetd" || b == "in.telnetd") && command_position(w, i)) {
       bool shell = false;
       for (std::size_t j = i + 1; j < w.size(); ++j) {
@@ -107,7 +126,8 @@ void shell_line(const FileView& f, std::string_view raw, std::uint64_t off, Emit
   }
 }
 
-void inittab_line(const FileView& f, std::string_view raw, std::uint64_t off, Emitter& em) {
+void inittab_line(const Context& ctx, const FileView& f, std::string_view raw, std::uint64_t off,
+                  Emitter& em) {
   auto line = trim(raw);
   if (line.empty() || line[0] == '#') return;
   auto fields = split(line, ':');
@@ -116,6 +136,7 @@ void inittab_line(const FileView& f, std::string_view raw, std::uint64_t off, Em
   std::string_view process = line.substr(fields[0].size() + fields[1].size() + action.size() + 3);
   auto w = words(process);
   if (w.empty() || action == "shutdown" || action == "ctrlaltdel" || action == "restart") return;
+  service(ctx, f.rec(), basename(w[0]), process, "inittab:" + std::string(action));
   std::string tty = fields[0].empty() ? "console" : std::string(fields[0]);
   bool root_shell = is_shell(w[0]);
   auto b = basename(w[0]);
@@ -130,19 +151,21 @@ void inittab_line(const FileView& f, std::string_view raw, std::uint64_t off, Em
                "): physical/serial access gives root",
            std::string(line), excerpt(line), off);
   else
-    shell_line(f, process, off, em);
+    shell_line(ctx, f, process, off, em, "");
 }
 
-void inetd_line(const FileView& f, std::string_view raw, std::uint64_t off, Emitter& em) {
+void inetd_line(const Context& ctx, const FileView& f, std::string_view raw, std::uint64_t off,
+                Emitter& em) {
   auto line = trim(strip_comment(raw));
   auto w = words(line);
   if (w.size() < 6) return;
+  service(ctx, f.rec(), w[0], line.substr(line.find(w[5])), "inetd");
   std::string ex = excerpt(line);
   std::string server = std::string(basename(w[5]));
   bool telnet = server.find("telnetd") != std::string::npos ||
                 (w.size() > 6 && basename(w[6]).find("telnetd") != std::string_view::npos);
   if (telnet) {
-    shell_line(f, line.substr(line.find(w[5])), off, em);
+    shell_line(ctx, f, line.substr(line.find(w[5])), off, em, "");
     return;
   }
   em.add("inetd-service", kCat, Severity::kMedium, f.rec(), f.location(),
@@ -172,13 +195,14 @@ void sshd_config(const FileView& f, Emitter& em) {
   });
 }
 
-void xinetd(const FileView& f, Emitter& em) {
+void xinetd(const Context& ctx, const FileView& f, Emitter& em) {
   std::string service;
   std::uint64_t at = 0;
   bool disabled = false;
   std::string server;
   auto flush = [&] {
     if (!service.empty() && !disabled) {
+      probity::checks::service(ctx, f.rec(), service, server, "xinetd");
       bool telnet = service == "telnet" || server.find("telnetd") != std::string::npos;
       em.add(telnet ? "telnetd-enabled" : "xinetd-service", kCat,
              telnet ? Severity::kHigh : Severity::kMedium, f.rec(), f.location(),
@@ -207,20 +231,61 @@ void xinetd(const FileView& f, Emitter& em) {
   flush();
 }
 
-void on_file(const Context&, void*, const FileView& f, Emitter& em) {
+void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
   if (!f.is_text() || f.bytes().size() > kMaxConfigBytes || !is_startup(f)) return;
   auto name = basename(f.path());
   if (path_is(f.path(), "etc/inittab")) {
     for_each_line(f.text(),
-                  [&](std::string_view l, std::uint64_t o) { inittab_line(f, l, o, em); });
+                  [&](std::string_view l, std::uint64_t o) { inittab_line(ctx, f, l, o, em); });
   } else if (name == "inetd.conf") {
-    for_each_line(f.text(), [&](std::string_view l, std::uint64_t o) { inetd_line(f, l, o, em); });
+    for_each_line(f.text(),
+                  [&](std::string_view l, std::uint64_t o) { inetd_line(ctx, f, l, o, em); });
   } else if (name == "sshd_config") {
     sshd_config(f, em);
   } else if (under_dir(f.path(), "xinetd.d") || name == "xinetd.conf") {
-    xinetd(f, em);
+    xinetd(ctx, f, em);
   } else {
-    for_each_line(f.text(), [&](std::string_view l, std::uint64_t o) { shell_line(f, l, o, em); });
+    for_each_line(f.text(),
+                  [&](std::string_view l, std::uint64_t o) { shell_line(ctx, f, l, o, em); });
+  }
+}
+
+/// "S50dropbear" -> "dropbear"; "" when `name` is not a start link.
+std::string_view start_link_name(std::string_view name) {
+  if (name.size() < 2 || name[0] != 'S') return {};
+  name.remove_prefix(1);
+  while (!name.empty() && name[0] >= '0' && name[0] <= '9') name.remove_prefix(1);
+  return name;
+}
+
+/// Boot-time services the file list alone shows (no content parsed): SysV and procd start
+/// links (etc/rc.d/S*, etc/rcN.d/S*), BusyBox rcS scripts (etc/init.d/S*), systemd wants links.
+void on_tree(Context& ctx, void*, Emitter&) {
+  for (const auto& f : ctx.tree.files) {
+    if (f.type != EntryType::kFile && f.type != EntryType::kSymlink &&
+        f.type != EntryType::kHardlink)
+      continue;
+    auto slash = f.path.rfind('/');
+    if (slash == std::string::npos) continue;
+    std::string_view dir = std::string_view(f.path).substr(0, slash);
+    std::string_view name = std::string_view(f.path).substr(slash + 1);
+    auto parent = basename(dir);
+    std::string how;
+    std::string_view svc;
+    const bool rc_n = parent.size() == 5 && parent.starts_with("rc") && parent.ends_with(".d") &&
+                      path_is(dir, "etc/" + std::string(parent));
+    if (path_is(dir, "etc/rc.d") || rc_n) {
+      svc = start_link_name(name);
+      how = "rc-link";
+    } else if (path_is(dir, "etc/init.d")) {
+      svc = start_link_name(name);
+      how = "init.d";
+    } else if (parent.ends_with(".wants") && f.path.find("systemd/") != std::string::npos) {
+      svc = name;
+      how = "systemd";
+    }
+    if (svc.empty()) continue;
+    service(ctx, f, svc, f.link.empty() ? f.path : f.link, how);
   }
 }
 
@@ -232,6 +297,7 @@ const Check kCheck_remote_services{
     .description =
         "telnetd, dropbear/sshd settings, inetd/xinetd, serial root shells, "
         "netcat/socat listeners",
-    .on_file = on_file};
+    .on_file = on_file,
+    .on_tree = on_tree};
 
 }  // namespace probity::checks

@@ -61,6 +61,10 @@ struct Context {
   /// Filled by the hardening check's per-file hook (hence mutable: hooks get a const Context).
   mutable std::mutex stats_mutex;
   mutable HardeningStats stats;
+  /// Facts for report.json (accounts, services, endpoints, keys, hardening), also filled from
+  /// concurrent hooks: add them under facts_mutex.
+  mutable std::mutex facts_mutex;
+  mutable Facts facts;
 
   /// Normalised location of tree.files[i] (see normalised_location).
   std::vector<std::string> locations;

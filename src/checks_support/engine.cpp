@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <tuple>
 
 #include "checks_support/check.hpp"
 #include "checks_support/elf_info.hpp"
@@ -134,7 +135,7 @@ std::vector<std::string> check_ids() {
 }
 
 std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem::path& out_dir,
-                                const CheckOptions& opt, HardeningStats* stats) {
+                                const CheckOptions& opt, HardeningStats* stats, Facts* facts) {
   using namespace checks;
   Context ctx{tree, out_dir, opt};
   ctx.data_dir = opt.data_dir.empty() ? std::filesystem::path(PROBITY_DATA_DIR) : opt.data_dir;
@@ -213,6 +214,23 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
                         [](const Finding& a, const Finding& b) { return a.id == b.id; }),
             out.end());
   if (stats) *stats = ctx.stats;
+  if (facts) {
+    // Hooks ran on several threads: a canonical order makes equal trees give equal facts.
+    auto& x = ctx.facts;
+    auto by = [](auto& v, auto key) {
+      std::sort(v.begin(), v.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+      v.erase(std::unique(v.begin(), v.end(),
+                          [&](const auto& a, const auto& b) { return key(a) == key(b); }),
+              v.end());
+    };
+    by(x.accounts, [](const AccountFact& a) { return std::tie(a.location, a.name, a.uid); });
+    by(x.services,
+       [](const ServiceFact& a) { return std::tie(a.location, a.how, a.name, a.command); });
+    by(x.endpoints, [](const EndpointFact& a) { return std::tie(a.location, a.kind, a.value); });
+    by(x.keys, [](const KeyFact& a) { return std::tie(a.location, a.role, a.fingerprint); });
+    by(x.hardening, [](const HardeningFact& a) { return std::tie(a.location); });
+    *facts = std::move(x);
+  }
   if (ctx.root_fd >= 0) ::close(ctx.root_fd);
   states.clear();
   return out;

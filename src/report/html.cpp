@@ -3,37 +3,18 @@
 #include <string>
 
 #include "probity/outputs.hpp"
+#include "report/html_parts.hpp"
 
 namespace probity {
 namespace {
 
-constexpr const char* kHead = R"HTML(<!doctype html>
+const std::string kHead = std::string(R"HTML(<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <title>probity report</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}
-header{background:#24292f;color:#fff;padding:16px 24px}
-header h1{margin:0;font-size:20px} header .sub{opacity:.8;font-size:12px;word-break:break-all}
-main{padding:16px 24px;max-width:1400px}
-section{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:0 0 16px;padding:12px 16px}
-h2{font-size:16px;margin:4px 0 10px}
-.verdict{font-size:18px;font-weight:700;padding:4px 10px;border-radius:4px;display:inline-block}
-.pass{background:#dafbe1;color:#116329}.fail{background:#ffebe9;color:#a40e26}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{border-bottom:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
-th{cursor:pointer;user-select:none;background:#f6f8fa;position:sticky;top:0}
-th.asc::after{content:" \25B2"} th.desc::after{content:" \25BC"}
-td code,pre{font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}
-.sev{font-weight:600;border-radius:3px;padding:0 5px}
-.sev-critical{background:#a40e26;color:#fff}.sev-high{background:#cf222e;color:#fff}
-.sev-medium{background:#fb8500;color:#fff}.sev-low{background:#ffd33d}.sev-info{background:#ddf4ff}
-.supp{opacity:.55}
-input.search{display:block;width:320px;padding:4px 8px;margin:0 0 8px;border:1px solid #d0d7de;border-radius:4px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:8px}
-.stat{border:1px solid #eaeef2;border-radius:6px;padding:8px}.stat b{font-size:20px;display:block}
-</style></head><body>
+)HTML" + std::string(html::kStyle) + R"HTML(</style></head><body>
 <header><h1 id="title">probity report</h1><div class="sub" id="subtitle"></div></header>
 <main>
 <section id="summary"><h2>Summary</h2><div class="grid" id="stats"></div></section>
@@ -43,58 +24,13 @@ input.search{display:block;width:320px;padding:4px 8px;margin:0 0 8px;border:1px
 <section id="components-section"><h2>Components</h2><div id="components"></div></section>
 <section id="vulns-section"><h2>Vulnerabilities</h2><div id="vulns"></div></section>
 </main>
-<script id="report-data" type="application/json">)HTML";
+<script id="report-data" type="application/json">)HTML");
 
-constexpr const char* kTail = R"HTML(</script>
+const std::string kTail = std::string(R"HTML(</script>
 <script>
 "use strict";
 const R = JSON.parse(document.getElementById("report-data").textContent);
-const SEV = ["critical","high","medium","low","info"];
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(k == null ? "" : String(k)));
-  return e;
-}
-function sevBadge(s) { return el("span", {class: "sev sev-" + s}, s); }
-// A searchable, sortable table. cols: [{title, get(row) -> sortable value, render(row) -> Node|string}]
-function table(host, id, rows, cols) {
-  const search = el("input", {class: "search", type: "search", placeholder: "search…", "aria-label": "search " + id});
-  const t = el("table", {id: id});
-  const head = el("tr");
-  cols.forEach((c, i) => {
-    const th = el("th", {}, c.title);
-    th.addEventListener("click", () => {
-      const dir = th.classList.contains("asc") ? "desc" : "asc";
-      head.querySelectorAll("th").forEach(h => h.classList.remove("asc", "desc"));
-      th.classList.add(dir);
-      rows.sort((a, b) => {
-        const x = c.get(a), y = c.get(b);
-        const r = (typeof x === "number" && typeof y === "number") ? x - y : String(x).localeCompare(String(y));
-        return dir === "asc" ? r : -r;
-      });
-      fill();
-    });
-    head.append(th);
-  });
-  const body = el("tbody");
-  t.append(el("thead", {}, head), body);
-  function fill() {
-    const q = search.value.toLowerCase();
-    body.replaceChildren();
-    for (const r of rows) {
-      const text = cols.map(c => String(c.get(r))).join(" ").toLowerCase();
-      if (q && !text.includes(q)) continue;
-      const tr = el("tr", r.suppression ? {class: "supp"} : {});
-      for (const c of cols) tr.append(el("td", {}, c.render ? c.render(r) : c.get(r)));
-      body.append(tr);
-    }
-  }
-  search.addEventListener("input", fill);
-  host.append(search, t);
-  fill();
-}
-const img = R.image || {};
+)HTML" + std::string(html::kHelpers) + R"HTML(const img = R.image || {};
 document.getElementById("title").textContent = "probity report: " + (img.name || img.path || "image");
 document.getElementById("subtitle").textContent = "sha256 " + (img.sha256 || "?") + " · " + (img.size || 0) + " bytes" + (R.db_snapshot ? " · vulnerability DB " + R.db_snapshot : "");
 const findings = R.findings || [], comps = R.components || [], vulns = R.vulnerabilities || [];
@@ -148,12 +84,18 @@ table(document.getElementById("vulns"), "vulns-table", vulns.slice().sort((a, b)
   {title: "severity", get: v => v.severity || "", render: v => sevBadge(v.severity || "info")},
   {title: "cvss", get: v => v.cvss || 0}, {title: "fixed in", get: v => v.fixed_in || ""}]);
 </script></body></html>
-)HTML";
+)HTML");
 
 }  // namespace
 
 std::string html_report(const nlohmann::json& report) {
-  std::string data = report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return kHead + html::embed_json(report) + kTail;
+}
+
+namespace html {
+
+std::string embed_json(const nlohmann::json& j) {
+  std::string data = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   // Inside <script>, "</" could close the element early: escape every one.
   std::string safe;
   safe.reserve(data.size());
@@ -165,7 +107,9 @@ std::string html_report(const nlohmann::json& report) {
       safe.push_back(data[i]);
     }
   }
-  return std::string(kHead) + safe + kTail;
+  return safe;
 }
+
+}  // namespace html
 
 }  // namespace probity

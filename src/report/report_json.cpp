@@ -61,6 +61,56 @@ json verdict_json(const Verdict& v) {
           {"clauses", std::move(clauses)}};
 }
 
+json facts_json(const Facts& x) {
+  json accounts = json::array(), services = json::array(), endpoints = json::array(),
+       keys = json::array(), hardening = json::array();
+  for (const auto& a : x.accounts)
+    accounts.push_back({{"name", a.name},
+                        {"uid", a.uid},
+                        {"gid", a.gid},
+                        {"shell", a.shell},
+                        {"home", a.home},
+                        {"path", a.path},
+                        {"location", a.location},
+                        {"password", a.password},
+                        {"password_digest", a.password_digest}});
+  for (const auto& s : x.services)
+    services.push_back({{"name", s.name},
+                        {"command", s.command},
+                        {"path", s.path},
+                        {"location", s.location},
+                        {"how", s.how}});
+  for (const auto& e : x.endpoints)
+    endpoints.push_back({{"value", e.value},
+                         {"kind", e.kind},
+                         {"class", e.cls},
+                         {"path", e.path},
+                         {"location", e.location}});
+  for (const auto& k : x.keys)
+    keys.push_back({{"role", k.role},
+                    {"type", k.type},
+                    {"bits", k.bits},
+                    {"fingerprint", k.fingerprint},
+                    {"path", k.path},
+                    {"location", k.location}});
+  for (const auto& h : x.hardening)
+    hardening.push_back({{"path", h.path},
+                         {"location", h.location},
+                         {"executable", h.executable},
+                         {"nx", h.nx},
+                         {"pie", h.pie},
+                         {"relro", h.relro},
+                         {"canary", h.canary},
+                         {"fortify", h.fortify},
+                         {"rpath", h.rpath},
+                         {"stripped", h.stripped}});
+  return {{"accounts", std::move(accounts)},
+          {"services", std::move(services)},
+          {"endpoints", std::move(endpoints)},
+          {"keys", std::move(keys)},
+          {"hardening", std::move(hardening)}};
+}
+
 json report_json(const Report& r) {
   const auto& t = r.tree;
   json files = json::array();
@@ -86,7 +136,7 @@ json report_json(const Report& r) {
   for (const auto& f : r.findings) findings.push_back(finding_json(f));
   json warnings = json::array();
   for (const auto& w : t.warnings) warnings.push_back(warning_json(w));
-  return {
+  json j = {
       {"schema", "probity-report"},
       {"schema_version", kReportSchemaVersion},
       {"tool", {{"name", "probity"}, {"version", PROBITY_VERSION}}},
@@ -101,6 +151,8 @@ json report_json(const Report& r) {
       {"policy", r.verdict ? json{{"name", r.verdict->policy}, {"sha256", r.verdict->policy_sha256}}
                            : json(nullptr)},
       {"warnings", std::move(warnings)}};
+  if (r.facts) j["facts"] = facts_json(*r.facts);
+  return j;
 }
 
 }  // namespace probity

@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "cli_support.hpp"
+#include "probity/checks.hpp"
+#include "probity/diff.hpp"
 #include "probity/outputs.hpp"
 
 namespace probity::testing {
@@ -71,6 +73,78 @@ TEST(HtmlInBrowser, RendersVerdictChartAndTables) {
   EXPECT_GT(std::filesystem::file_size(png), 10000u) << "a real screenshot, not an empty page";
   // Keep the screenshot for a person to look at: build/report-screenshot.png.
   std::filesystem::copy_file(png, PROBITY_FIXTURES_DIR "/../report-screenshot.png",
+                             std::filesystem::copy_options::overwrite_existing);
+}
+
+/// Runs a node render script on HTML; returns its exit status and output.
+std::pair<int, std::string> render(const char* script, const std::filesystem::path& html,
+                                   const std::filesystem::path& png) {
+  const std::string cmd = "node '" PROBITY_SOURCE_DIR "/tests/browser/" + std::string(script) +
+                          "' '" + html.string() + "' '" + png.string() + "' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(HtmlInBrowser, DiffPageRendersEverySection) {
+  Report a, b;
+  a.tree.image.name = "fw-1.0.bin";
+  b.tree.image.name = "fw-1.1.bin";
+  FileRecord f;
+  f.path = "usr/sbin/upd";
+  f.origin = {{"fw.bin", 0, "squashfs"}};
+  f.sha256 = std::string(64, 'a');
+  f.size = 1000;
+  a.tree.files = {f};
+  f.sha256 = std::string(64, 'b');
+  b.tree.files = {f};
+  a.components = {{.name = "openssl", .version = "1.1.1w"},
+                  {.name = "busybox", .version = "1.36.1"}};
+  b.components = {{.name = "openssl", .version = "3.0.13"},
+                  {.name = "busybox", .version = "1.35.0"}};
+  b.vulnerabilities = {{.id = "CVE-2022-48174",
+                        .component = "busybox",
+                        .version = "1.35.0",
+                        .severity = "critical",
+                        .cvss = 9.8}};
+  auto mk = [](std::string rule, std::string key, Severity s) {
+    Finding x;
+    x.id = finding_id(rule, "squashfs:etc/passwd", key);
+    x.rule = std::move(rule);
+    x.category = "account";
+    x.severity = s;
+    x.path = "etc/passwd";
+    x.message = "finding " + key;
+    return x;
+  };
+  a.findings = {mk("account-service-shell", "ftp", Severity::kLow),
+                mk("account-empty-password", "guest", Severity::kHigh)};
+  b.findings = {mk("account-service-shell", "ftp", Severity::kLow),
+                mk("account-extra-uid0", "systemd-netd", Severity::kHigh)};
+  a.facts = Facts{};
+  b.facts = Facts{};
+  a.facts->accounts = {{.name = "alice", .uid = 1000, .path = "etc/passwd", .location = "l"}};
+  b.facts->accounts = {{.name = "systemd-netd", .uid = 0, .path = "etc/passwd", .location = "l"}};
+  b.facts->services = {{.name = "telnetd",
+                        .command = "telnetd -l /bin/sh",
+                        .path = "etc/inittab",
+                        .location = "squashfs:etc/inittab",
+                        .how = "inittab:respawn"}};
+  const auto j = delta_json(diff_reports(a, b));
+  Scratch s("diff-html");
+  const auto html = s.path() / "diff.html";
+  const auto png = s.path() / "diff.png";
+  std::ofstream(html) << diff_html(j);
+  auto [status, out] = render("render-diff.mjs", html, png);
+  ASSERT_EQ(status, 0) << out;
+  ASSERT_TRUE(std::filesystem::exists(png));
+  EXPECT_GT(std::filesystem::file_size(png), 10000u) << "a real screenshot, not an empty page";
+  std::filesystem::copy_file(png, PROBITY_FIXTURES_DIR "/../diff-screenshot.png",
                              std::filesystem::copy_options::overwrite_existing);
 }
 

@@ -1,0 +1,192 @@
+// probity diff OLD NEW --out DIR [--quiet]: what an update changed. OLD and NEW are images
+// (scanned into DIR/old and DIR/new with scan's pipeline) or report.json files from `probity scan`
+// (nothing is rescanned).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+
+#include "commands.hpp"
+#include "probity/diff.hpp"
+#include "probity/json.hpp"
+
+namespace probity::cli {
+namespace {
+
+struct DiffArgs {
+  std::string old_input, new_input, out;
+  bool quiet = false;
+  int similarity = kMoveSimilarity;
+  std::uint64_t max_pairs = kMaxSimilarityPairs;
+  ScanArgs scan;  ///< the scan options used for image inputs
+};
+
+/// One side: a report read from disk, or the image scanned into DIR/<side> and its report read.
+/// `root` is where the side's extracted files are (for similarity), "" when not there.
+struct Side {
+  Report report;
+  std::filesystem::path root;
+};
+
+/// A JSON object is taken for a report (read_report then says precisely what is wrong if it is
+/// not a good one); anything else is an image: no firmware format starts with '{'.
+bool is_json(const std::string& input) {
+  std::ifstream in(input, std::ios::binary);
+  char c = 0;
+  while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+  }
+  return c == '{';
+}
+
+std::optional<Side> load_side(const DiffArgs& args, const std::string& input, const char* side) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(input, ec)) {
+    fmt::print(stderr,
+               "probity diff: {} {}: not a readable file (give an image or a report.json)\n", side,
+               input);
+    return std::nullopt;
+  }
+  fs::path report_path;
+  if (is_json(input)) {
+    report_path = input;
+  } else {
+    ScanArgs scan = args.scan;
+    scan.image = input;
+    scan.out = (fs::path(args.out) / side).string();
+    scan.quiet = true;
+    if (!args.quiet) fmt::print(stderr, "probity diff: scanning {} into {}\n", input, scan.out);
+    // Exit 1 is a failed policy, which is no reason not to diff.
+    if (run_scan(scan, "diff") == kExitUsage) return std::nullopt;
+    report_path = fs::path(scan.out) / "report.json";
+  }
+  auto r = read_report(report_path);
+  if (!r) {
+    fmt::print(stderr, "probity diff: {} report: {}\n", side, r.error().to_string());
+    return std::nullopt;
+  }
+  Side s{std::move(*r), report_path.parent_path()};
+  // The extracted files are beside the report when it is a scan's output directory.
+  bool any = false;
+  for (const auto& f : s.report.tree.files)
+    if (!f.extracted.empty()) {
+      any = fs::exists(s.root / f.extracted, ec);
+      break;
+    }
+  if (!any) s.root.clear();
+  return s;
+}
+
+void print_summary(const Delta& d, const nlohmann::json& j, const std::string& out) {
+  fmt::print("probity diff: {} -> {}\n", d.old_image.name, d.new_image.name);
+  const auto& s = j["summary"];
+  for (const auto& [section, counts] : s.items()) {
+    std::string line;
+    for (const auto& [k, v] : counts.items())
+      if (v.get<std::size_t>() > 0)
+        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", v.get<std::size_t>(), k);
+    fmt::print("  {:<16} {}\n", section, line.empty() ? "no change" : line);
+  }
+  // What a reviewer must look at first.
+  for (const auto& f : d.findings.added)
+    if (f.severity >= Severity::kHigh && !f.suppression)
+      fmt::print("  NEW {:<8} {} {} ({})\n", to_string(f.severity), f.rule, f.path, f.message);
+  for (const auto& a : d.accounts.added)
+    fmt::print("  ACCOUNT added  {} uid {} shell {}{}\n", a.name, a.uid, a.shell,
+               a.uid == 0 ? "  <-- uid 0" : "");
+  for (const auto& c : d.accounts.changed)
+    if (c.to.uid == 0 && c.from.uid != 0) fmt::print("  ACCOUNT {} now has uid 0\n", c.to.name);
+  for (const auto& a : d.accounts.removed)
+    fmt::print("  ACCOUNT removed {} uid {}\n", a.name, a.uid);
+  for (const auto& sv : d.services.added)
+    fmt::print("  SERVICE added  {} ({}, {})\n", sv.name, sv.how, sv.path);
+  for (const auto& c : d.components.changed)
+    if (c.direction == "downgrade") fmt::print("  DOWNGRADE {} {} -> {}\n", c.name, c.from, c.to);
+  for (const auto& v : d.vulnerabilities.introduced)
+    fmt::print("  CVE introduced {} {} {} ({})\n", v.id, v.component, v.version,
+               v.severity.empty() ? "?" : v.severity);
+  for (const auto& h : d.hardening.regressions)
+    fmt::print("  HARDENING {} lost {}\n", h.path, fmt::join(h.lost, ", "));
+  for (const auto& w : d.warnings) fmt::print("  warning: {}\n", w.message);
+  fmt::print("  outputs: {0}/diff.json {0}/diff.html\n", out);
+}
+
+}  // namespace
+
+Command add_diff(CLI::App& parent) {
+  auto args = std::make_shared<DiffArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "diff",
+      "Compare two releases: OLD and NEW are images (scanned into DIR/old and DIR/new) or\n"
+      "report.json files from `probity scan` (nothing rescanned). Writes DIR/diff.json and\n"
+      "DIR/diff.html: files added/removed/changed/moved, components up- and downgraded, CVEs\n"
+      "fixed and introduced, findings new/fixed/persisting by stable id, hardening regressions,\n"
+      "accounts, boot-time services, endpoints and keys added or removed.\n"
+      "Exit codes: 0 diff written, 2 bad usage or unreadable input.");
+  app->add_option("OLD", args->old_input, "Older image or its report.json")->required();
+  app->add_option("NEW", args->new_input, "Newer image or its report.json")->required();
+  app->add_option("--out,-o", args->out, "Output directory (created)")->required();
+  app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
+  app->add_option("--similarity", args->similarity,
+                  "Smallest ssdeep score (0-100) for a removed and an added file to be one moved "
+                  "file")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app->add_option("--max-similarity-pairs", args->max_pairs,
+                  "Most file pairs compared by similarity (kMaxSimilarityPairs)")
+      ->capture_default_str();
+  add_scan_flags(*app, args->scan);
+  return {app, [args]() -> int {
+            namespace fs = std::filesystem;
+            std::error_code ec;
+            fs::create_directories(args->out, ec);
+            if (ec) {
+              fmt::print(stderr, "probity diff: cannot create {}: {}\n", args->out, ec.message());
+              return kExitUsage;
+            }
+            // Two reports are read at once (parsing is most of a report-to-report diff); images
+            // are scanned one after the other (each scan uses every core).
+            std::optional<Side> old_side, new_side;
+            if (is_json(args->old_input) && is_json(args->new_input)) {
+              auto later = std::async(std::launch::async,
+                                      [&] { return load_side(*args, args->new_input, "new"); });
+              old_side = load_side(*args, args->old_input, "old");
+              new_side = later.get();
+            } else {
+              old_side = load_side(*args, args->old_input, "old");
+              if (old_side) new_side = load_side(*args, args->new_input, "new");
+            }
+            if (!old_side || !new_side) return kExitUsage;
+            DiffOptions opt;
+            opt.old_root = old_side->root;
+            opt.new_root = new_side->root;
+            opt.move_similarity = args->similarity;
+            opt.max_similarity_pairs = args->max_pairs;
+            Delta d = diff_reports(old_side->report, new_side->report, opt);
+            auto j = delta_json(d);
+            const fs::path out(args->out);
+            {
+              std::ofstream f(out / "diff.json");
+              f << dump_json(j) << "\n";
+              if (!f) {
+                fmt::print(stderr, "probity diff: cannot write {}\n", (out / "diff.json").string());
+                return kExitUsage;
+              }
+            }
+            {
+              std::ofstream f(out / "diff.html");
+              f << diff_html(j);
+              if (!f) {
+                fmt::print(stderr, "probity diff: cannot write {}\n", (out / "diff.html").string());
+                return kExitUsage;
+              }
+            }
+            if (!args->quiet) print_summary(d, j, args->out);
+            return kExitOk;
+          }};
+}
+
+}  // namespace probity::cli

@@ -1,0 +1,129 @@
+// Diff: what an update changed between two scanned images (DESIGN.md, "Report x Report").
+// Reads two report.json documents (or Reports fresh from a scan), compares them section by
+// section and writes the Delta as diff.json (docs/report-schema.md) and diff.html.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "probity/error.hpp"
+#include "probity/report.hpp"
+
+namespace probity {
+
+/// Smallest ssdeep score (0..100) for a removed and an added file to count as one file moved and
+/// edited. ssdeep's own documentation treats scores above ~20 as related; 50 keeps a renamed
+/// binary rebuilt with small changes while refusing two unrelated files that share a library.
+inline constexpr int kMoveSimilarity = 50;
+/// Smallest file compared by similarity: ssdeep needs a few kilobytes to say anything.
+inline constexpr std::uint64_t kMinSimilarityBytes = 4096;
+/// Most removed x added pairs compared by similarity (a warning says when the cap was hit, and
+/// the files left are reported as removed and added).
+inline constexpr std::uint64_t kMaxSimilarityPairs = 200'000;
+/// Largest report.json read (bytes).
+inline constexpr std::uint64_t kMaxReportBytes = 2 * kGiB;
+
+/// Reads a report.json written by `probity scan`. Errors name the file and what is wrong
+/// (not JSON, not a probity report, a field of the wrong type, an unknown schema version).
+/// `files[].extracted` paths are kept only when they are relative and stay below the report's
+/// directory (a hostile report cannot make diff read elsewhere).
+Result<Report> read_report(const std::filesystem::path& path);
+
+/// True when `path` is a file that parses as JSON with "schema": "probity-report".
+bool is_report_file(const std::filesystem::path& path);
+
+struct DiffOptions {
+  /// Directories holding the extracted files of each side (FileRecord::extracted is relative to
+  /// them); "" when the contents are not available: then moves are found by hash only.
+  std::filesystem::path old_root, new_root;
+  int move_similarity = kMoveSimilarity;
+  std::uint64_t max_similarity_pairs = kMaxSimilarityPairs;
+};
+
+/// A file present on both sides whose content, mode, owner, link target or type changed.
+struct FileChange {
+  FileRecord from, to;
+  std::vector<std::string> changes;  ///< content, mode, owner, symlink-target, type
+};
+
+/// A removed file matched to an added one: by equal content, or by ssdeep similarity.
+struct FileMove {
+  FileRecord from, to;
+  std::string match;   ///< "sha256" or "ssdeep"
+  int similarity = 0;  ///< 100 for equal content; the ssdeep score otherwise
+};
+
+struct ComponentChange {
+  std::string name, from, to;
+  std::string direction;  ///< upgrade or downgrade
+};
+
+/// One binary on both sides (or moved) that lost or gained protections.
+struct HardeningChange {
+  std::string path, location;  ///< on the new side
+  std::string old_path;
+  std::vector<std::string> lost, gained;  ///< nx, pie, relro-full, relro, canary, fortify, no-rpath
+};
+
+struct AccountChange {
+  AccountFact from, to;
+  std::vector<std::string> changes;  ///< uid, gid, shell, home, password
+};
+
+/// Everything that differs between OLD and NEW.
+struct Delta {
+  ImageInfo old_image, new_image;
+  struct {
+    std::vector<FileRecord> added, removed;
+    std::vector<FileChange> changed;
+    std::vector<FileMove> moved;
+    int similarity_threshold = kMoveSimilarity;
+    bool similarity_available = false;  ///< file contents were readable on both sides
+  } files;
+  struct {
+    std::vector<Component> added, removed;
+    std::vector<ComponentChange> changed;
+  } components;
+  struct {
+    std::vector<Vulnerability> fixed, introduced;
+  } vulnerabilities;
+  struct {
+    std::vector<Finding> added, fixed, persisting;  ///< added is diff.json's "new"
+  } findings;
+  struct {
+    std::vector<HardeningChange> regressions, improvements;
+  } hardening;
+  struct {
+    std::vector<AccountFact> added, removed;
+    std::vector<AccountChange> changed;
+  } accounts;
+  struct {
+    std::vector<ServiceFact> added, removed;
+  } services;
+  struct {
+    std::vector<EndpointFact> added, removed;
+  } endpoints;
+  struct {
+    std::vector<KeyFact> added, removed;
+  } keys;
+  std::vector<Warning> warnings;  ///< e.g. a report without facts, the similarity cap reached
+};
+
+/// Compares two reports. Files are matched by normalised location (container format chain and
+/// path, never container ids or offsets); findings by their stable id; components by name;
+/// vulnerabilities by (id, component); facts by what identifies them (docs/report-schema.md).
+Delta diff_reports(const Report& old_report, const Report& new_report, const DiffOptions& opt = {});
+
+inline constexpr int kDiffSchemaVersion = 1;
+
+/// diff.json (schema "probity-diff", docs/report-schema.md).
+nlohmann::json delta_json(const Delta& delta);
+
+/// diff.html: one self-contained page rendering a diff.json document (no network needed).
+std::string diff_html(const nlohmann::json& delta_json);
+
+}  // namespace probity

@@ -1,0 +1,108 @@
+// diff.html: one self-contained page (no network) rendering diff.json with the same style and
+// table helpers as report.html: summary counts, then each section as a searchable table.
+#include "probity/diff.hpp"
+#include "report/html_parts.hpp"
+
+namespace probity {
+namespace {
+
+const std::string kHead = std::string(R"HTML(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>probity diff</title>
+<style>
+)HTML") + html::kStyle + R"HTML(
+.up{color:#116329}.down{color:#a40e26;font-weight:600}.warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:0 0 8px}
+</style></head><body>
+<header><h1 id="title">probity diff</h1><div class="sub" id="subtitle"></div></header>
+<main>
+<section id="summary"><h2>Summary</h2><div id="warnings"></div><div class="grid" id="stats"></div></section>
+<section id="findings-section"><h2>Findings</h2><div id="findings"></div></section>
+<section id="accounts-section"><h2>Accounts</h2><div id="accounts"></div></section>
+<section id="services-section"><h2>Boot-time services</h2><div id="services"></div></section>
+<section id="components-section"><h2>Components</h2><div id="components"></div></section>
+<section id="vulns-section"><h2>Vulnerabilities</h2><div id="vulns"></div></section>
+<section id="hardening-section"><h2>Hardening</h2><div id="hardening"></div></section>
+<section id="keys-section"><h2>Keys</h2><div id="keys"></div></section>
+<section id="endpoints-section"><h2>Endpoints</h2><div id="endpoints"></div></section>
+<section id="files-section"><h2>Files</h2><div id="files"></div></section>
+</main>
+<script id="diff-data" type="application/json">)HTML";
+
+const std::string kTail = std::string(R"HTML(</script>
+<script>
+"use strict";
+const R = JSON.parse(document.getElementById("diff-data").textContent);
+)HTML") + html::kHelpers + R"HTML(
+const D = (sec, key) => ((R[sec] || {})[key] || []);
+const o = R.old || {}, n = R.new || {};
+document.getElementById("title").textContent = "probity diff: " + (o.name || "old") + " \u2192 " + (n.name || "new");
+document.getElementById("subtitle").textContent = "old sha256 " + (o.sha256 || "?") + " \u00b7 new sha256 " + (n.sha256 || "?");
+for (const w of (R.warnings || [])) document.getElementById("warnings").append(el("div", {class: "warn"}, w.code + ": " + w.message));
+const stats = document.getElementById("stats");
+[["new findings", D("findings", "new").length], ["fixed findings", D("findings", "fixed").length],
+ ["accounts added", D("accounts", "added").length], ["accounts removed", D("accounts", "removed").length],
+ ["services added", D("services", "added").length], ["components changed", D("components", "changed").length],
+ ["CVEs introduced", D("vulnerabilities", "introduced").length], ["CVEs fixed", D("vulnerabilities", "fixed").length],
+ ["hardening regressions", D("hardening", "regressions").length],
+ ["files added", D("files", "added").length], ["files removed", D("files", "removed").length],
+ ["files changed", D("files", "changed").length], ["files moved", D("files", "moved").length]]
+  .forEach(([k, v]) => stats.append(el("div", {class: "stat"}, el("b", {}, v), k)));
+// Rows of several lists in one table, each tagged with its change ("new", "fixed", ...).
+const tagged = (sec, keys) => keys.flatMap(k => D(sec, k).map(x => Object.assign({change: k}, x)));
+const code = s => el("code", {}, s == null ? "" : String(s));
+table(document.getElementById("findings"), "findings-table",
+  tagged("findings", ["new", "fixed", "persisting"]).sort((a, b) => SEV.indexOf(a.severity) - SEV.indexOf(b.severity)), [
+  {title: "change", get: f => f.change},
+  {title: "severity", get: f => SEV.length - SEV.indexOf(f.severity), render: f => sevBadge(f.severity)},
+  {title: "category", get: f => f.category}, {title: "rule", get: f => f.rule},
+  {title: "path", get: f => f.path, render: f => code(f.path)},
+  {title: "message", get: f => f.message + (f.suppression ? " [suppressed: " + f.suppression.state + "]" : "")},
+  {title: "id", get: f => f.id, render: f => code(f.id)}]);
+table(document.getElementById("accounts"), "accounts-table",
+  tagged("accounts", ["added", "removed"]).concat(D("accounts", "changed").map(c => Object.assign({change: "changed: " + c.changes.join(", ")}, c.to))), [
+  {title: "change", get: a => a.change}, {title: "name", get: a => a.name},
+  {title: "uid", get: a => a.uid, render: a => a.uid === 0 ? el("b", {class: "down"}, "0") : String(a.uid)},
+  {title: "gid", get: a => a.gid}, {title: "shell", get: a => a.shell}, {title: "home", get: a => a.home},
+  {title: "password", get: a => a.password}, {title: "file", get: a => a.path, render: a => code(a.path)}]);
+table(document.getElementById("services"), "services-table", tagged("services", ["added", "removed"]), [
+  {title: "change", get: s => s.change}, {title: "name", get: s => s.name}, {title: "how", get: s => s.how},
+  {title: "command", get: s => s.command, render: s => code(s.command)}, {title: "file", get: s => s.path, render: s => code(s.path)}]);
+table(document.getElementById("components"), "components-table",
+  D("components", "changed").map(c => ({change: c.direction, name: c.name, from: c.from, to: c.to}))
+    .concat(D("components", "added").map(c => ({change: "added", name: c.name, from: "", to: c.version})))
+    .concat(D("components", "removed").map(c => ({change: "removed", name: c.name, from: c.version, to: ""}))), [
+  {title: "change", get: c => c.change, render: c => el("span", {class: c.change === "downgrade" ? "down" : c.change === "upgrade" ? "up" : ""}, c.change)},
+  {title: "name", get: c => c.name}, {title: "from", get: c => c.from}, {title: "to", get: c => c.to}]);
+table(document.getElementById("vulns"), "vulns-table", tagged("vulnerabilities", ["introduced", "fixed"]), [
+  {title: "change", get: v => v.change}, {title: "id", get: v => v.id},
+  {title: "component", get: v => v.component + " " + v.version},
+  {title: "severity", get: v => v.severity || "", render: v => sevBadge(v.severity || "info")},
+  {title: "cvss", get: v => v.cvss || 0}]);
+table(document.getElementById("hardening"), "hardening-table",
+  D("hardening", "regressions").map(h => ({change: "lost", path: h.path, what: h.lost.join(", ")}))
+    .concat(D("hardening", "improvements").map(h => ({change: "gained", path: h.path, what: h.gained.join(", ")}))), [
+  {title: "change", get: h => h.change, render: h => el("span", {class: h.change === "lost" ? "down" : "up"}, h.change)},
+  {title: "binary", get: h => h.path, render: h => code(h.path)}, {title: "protections", get: h => h.what}]);
+table(document.getElementById("keys"), "keys-table", tagged("keys", ["added", "removed"]), [
+  {title: "change", get: k => k.change}, {title: "role", get: k => k.role}, {title: "type", get: k => k.type + " " + k.bits},
+  {title: "fingerprint", get: k => k.fingerprint, render: k => code(k.fingerprint)}, {title: "file", get: k => k.path, render: k => code(k.path)}]);
+table(document.getElementById("endpoints"), "endpoints-table", tagged("endpoints", ["added", "removed"]), [
+  {title: "change", get: e => e.change}, {title: "endpoint", get: e => e.value, render: e => code(e.value)},
+  {title: "kind", get: e => e.kind}, {title: "class", get: e => e.class}, {title: "file", get: e => e.path, render: e => code(e.path)}]);
+table(document.getElementById("files"), "files-table",
+  tagged("files", ["added", "removed"]).map(f => ({change: f.change, path: f.path, detail: f.type + (f.sha256 ? " " + f.sha256.slice(0, 16) : "")}))
+    .concat(D("files", "changed").map(c => ({change: "changed", path: c.path, detail: c.changes.join(", ")})))
+    .concat(D("files", "moved").map(m => ({change: "moved", path: m.from + " \u2192 " + m.to, detail: m.match + " " + m.similarity}))), [
+  {title: "change", get: f => f.change}, {title: "path", get: f => f.path, render: f => code(f.path)}, {title: "detail", get: f => f.detail}]);
+</script></body></html>
+)HTML";
+
+}  // namespace
+
+std::string diff_html(const nlohmann::json& delta) {
+  return kHead + html::embed_json(delta) + kTail;
+}
+
+}  // namespace probity

@@ -1,0 +1,67 @@
+// node render-diff.mjs DIFF.html SCREENSHOT.png
+// Opens probity's self-contained diff.html in Debian's headless Chromium with the network off,
+// checks that it loads without script errors or requests, that the key content rendered (title
+// names both images, one stat per count, a row per new/fixed/persisting finding, per account,
+// service, component change and vulnerability; new uid-0 accounts and downgrades stand out;
+// search works), and writes a screenshot. Exit 0 only if every check holds.
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const [html, png] = process.argv.slice(2);
+if (!html || !png) {
+  console.error("usage: node render-diff.mjs DIFF.html SCREENSHOT.png");
+  process.exit(2);
+}
+const text = readFileSync(html, "utf8");
+const data = JSON.parse(text.slice(text.indexOf('type="application/json">') + 24, text.indexOf("</script>")).replace(/<\\\//g, "</"));
+const failures = [];
+const check = (ok, what) => { if (!ok) failures.push(what); };
+const len = (sec, key) => ((data[sec] || {})[key] || []).length;
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", e => errors.push(String(e)));
+  page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
+  const requests = [];
+  page.on("request", r => { if (!r.url().startsWith("file:")) requests.push(r.url()); });
+  await page.goto(pathToFileURL(html).href, { waitUntil: "load" });
+  check(errors.length === 0, "script errors: " + errors.join("; "));
+  check(requests.length === 0, "network requests: " + requests.join(", "));
+  const title = await page.textContent("#title");
+  check(title.includes(data.old.name) && title.includes(data.new.name), `title names both images (${title})`);
+  check(await page.locator("#stats .stat").count() >= 10, "summary counts shown");
+  const nf = len("findings", "new") + len("findings", "fixed") + len("findings", "persisting");
+  check(await page.locator("#findings-table tbody tr").count() === nf, `one row per finding (${nf})`);
+  const na = len("accounts", "added") + len("accounts", "removed") + len("accounts", "changed");
+  check(await page.locator("#accounts-table tbody tr").count() === na, `one row per account change (${na})`);
+  check(await page.locator("#services-table tbody tr").count() === len("services", "added") + len("services", "removed"), "one row per service");
+  const nc = len("components", "changed") + len("components", "added") + len("components", "removed");
+  check(await page.locator("#components-table tbody tr").count() === nc, `one row per component change (${nc})`);
+  check(await page.locator("#vulns-table tbody tr").count() === len("vulnerabilities", "fixed") + len("vulnerabilities", "introduced"), "one row per vulnerability");
+  if ((data.accounts.added || []).some(a => a.uid === 0))
+    check(await page.locator("#accounts-table b.down").count() >= 1, "a new uid-0 account stands out");
+  if ((data.components.changed || []).some(c => c.direction === "downgrade"))
+    check(await page.locator("#components-table span.down").count() >= 1, "a downgrade stands out");
+  if (len("findings", "new") > 0 && nf > 1) {
+    const first = data.findings.new[0];
+    await page.fill('input[aria-label="search findings-table"]', first.id);
+    const n = await page.locator("#findings-table tbody tr").count();
+    check(n >= 1 && n < nf, "search filters findings by id");
+  }
+  await page.screenshot({ path: png, fullPage: true });
+} finally {
+  await browser.close();
+}
+if (failures.length) {
+  console.error("diff.html checks failed:\n  " + failures.join("\n  "));
+  process.exit(1);
+}
+console.log(`diff.html ok: ${png}`);
