@@ -103,8 +103,13 @@ void print_summary(const Delta& d, const nlohmann::json& j, const std::string& o
     fmt::print("  ACCOUNT removed {} uid {}\n", a.name, a.uid);
   for (const auto& sv : d.services.added)
     fmt::print("  SERVICE added  {} ({}, {})\n", sv.name, sv.how, sv.path);
+  for (const auto& sv : d.services.removed)
+    fmt::print("  SERVICE removed {} ({}, {})\n", sv.name, sv.how, sv.path);
+  for (const auto& k : d.keys.added)
+    fmt::print("  KEY added  {} {} {} {} ({})\n", k.role, k.type, k.bits, k.fingerprint, k.path);
   for (const auto& c : d.components.changed)
-    if (c.direction == "downgrade") fmt::print("  DOWNGRADE {} {} -> {}\n", c.name, c.from, c.to);
+    fmt::print("  {} {} {} -> {}\n", c.direction == "downgrade" ? "DOWNGRADE" : "upgrade  ", c.name,
+               c.from, c.to);
   for (const auto& v : d.vulnerabilities.introduced)
     fmt::print("  CVE introduced {} {} {} ({})\n", v.id, v.component, v.version,
                v.severity.empty() ? "?" : v.severity);

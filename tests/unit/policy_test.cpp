@@ -146,3 +146,61 @@ TEST(Suppressions, RejectsIncompleteDecisions) {
 }
 
 }  // namespace probity
+
+namespace probity {
+namespace {
+
+/// One zlib copy at lib/<soname> with one vulnerability per CVE id given.
+Report zlib_report(const std::string& version, const std::vector<std::string>& cves) {
+  Report r;
+  FileRecord f;
+  f.path = "lib/arm-linux-gnueabihf/libz.so." + version;
+  f.container = 1;
+  f.origin = {{"", 0, "squashfs"}};
+  r.tree.files.push_back(f);
+  Component c;
+  c.name = "zlib";
+  c.version = version;
+  c.evidence.push_back({f.path, 1, 100, "deflate " + version, "signature:zlib"});
+  r.components.push_back(c);
+  for (const auto& id : cves) {
+    Vulnerability v;
+    v.id = id;
+    v.component = "zlib";
+    v.version = version;
+    v.cvss = 9.8;
+    r.vulnerabilities.push_back(v);
+  }
+  return r;
+}
+
+TEST(ComponentFindings, ACveAnUpgradeDidNotFixKeepsItsId) {
+  auto old_findings =
+      component_findings(zlib_report("1.2.11", {"CVE-2023-45853", "CVE-2022-37434"}));
+  auto new_findings = component_findings(zlib_report("1.2.13", {"CVE-2023-45853"}));
+  ASSERT_EQ(old_findings.size(), 2u);
+  ASSERT_EQ(new_findings.size(), 1u);
+  const Finding& persisting = new_findings[0];
+  EXPECT_EQ(persisting.path, "lib/arm-linux-gnueabihf/libz.so.1.2.13");
+  int same = 0;
+  for (const auto& f : old_findings) same += f.id == persisting.id;
+  EXPECT_EQ(same, 1) << "CVE-2023-45853 in 1.2.11 and in 1.2.13 is one problem";
+  // Another CVE, or the same CVE in another product, is another id.
+  EXPECT_NE(old_findings[0].id, old_findings[1].id);
+}
+
+TEST(ComponentFindings, TwoVersionsInOneFileKeepDistinctIds) {
+  Report r = zlib_report("1.2.11", {"CVE-2023-45853"});
+  Component second = r.components[0];
+  second.version = "1.2.12";
+  r.components.push_back(second);
+  Vulnerability v = r.vulnerabilities[0];
+  v.version = "1.2.12";
+  r.vulnerabilities.push_back(v);
+  auto fs = component_findings(r);
+  ASSERT_EQ(fs.size(), 2u);
+  EXPECT_NE(fs[0].id, fs[1].id);
+}
+
+}  // namespace
+}  // namespace probity
