@@ -12,6 +12,8 @@
 #include <map>
 #include <set>
 
+#include <zlib.h>
+
 #include "core/bytes.hpp"
 #include "probity/equiv.hpp"
 #include "probity/mapped_file.hpp"
@@ -248,7 +250,7 @@ class Comparer {
     }
     // Not-understood regions: compared byte for byte after trimming fill runs.
     for (std::size_t i = 0; i < std::max(ua.size(), ub.size()); ++i) {
-      const std::string rlabel = fmt::format("{}(region #{})", prefix.empty() ? "" : prefix, i + 1);
+      const std::string rlabel = fmt::format("{}!region#{}", label, i + 1);
       if (i >= ua.size() || i >= ub.size()) {
         const bool only_b = i >= ua.size();
         const Region* r = only_b ? ub[i] : ua[i];
@@ -269,6 +271,7 @@ class Comparer {
       const Bytes xa = sub(ba, ua[i]->offset, ua[i]->size);
       const Bytes xb = sub(bb, ub[i]->offset, ub[i]->size);
       if (xa.size() == xb.size() && std::memcmp(xa.data(), xb.data(), xa.size()) == 0) continue;
+      if (fwtool(ba, bb, *ua[i], *ub[i], label, rlabel)) continue;
       const Bytes ta = trim_fill(xa), tb = trim_fill(xb);
       if (ta.size() == tb.size() && std::memcmp(ta.data(), tb.data(), ta.size()) == 0) {
         normalise("compression-layout", label,
@@ -278,7 +281,6 @@ class Comparer {
                               i + 1, xa.size(), xb.size(), ta.size()));
         continue;
       }
-      if (vendor_signature(xa, xb, label)) continue;
       Difference d{.path = rlabel,
                    .kind = "unexplained-region",
                    .explanation = fmt::format(
@@ -291,12 +293,18 @@ class Comparer {
     }
   }
 
-  // An OpenWrt fwtool trailer (docs/equiv.md, vendor-signature): the same not-understood bytes
-  // except for FWIMAGE_SIGNATURE blocks at the end of the image.
-  bool vendor_signature(Bytes xa, Bytes xb, const std::string& label) {
+  // OpenWrt fwtool blocks at the end of an image (docs/equiv.md, vendor-signature): each block
+  // is [data][16-byte trailer: "FWx0", CRC32, type, pad, size], type 0 a usign signature, type 1
+  // metadata (8-byte header + JSON). Each trailer's CRC covers every byte before the trailer, so
+  // it changes with any image byte: it is masked only where it verifies on its own side. A
+  // signature block is masked whole (the usign signature itself is not verified: no key).
+  // Metadata is never masked. Returns true when the regions were handled here.
+  bool fwtool(Bytes ba, Bytes bb, const Region& ra, const Region& rb, const std::string& label,
+              const std::string& rlabel) {
     struct Block {
-      std::uint64_t start, size;
+      std::uint64_t start, size, trailer;
       std::uint8_t type;
+      bool crc_ok;
     };
     auto chain = [](Bytes x) {
       std::vector<Block> out;
@@ -305,34 +313,95 @@ class Comparer {
         const auto t = x.subspan(end - 16, 16);
         if (read_be<std::uint32_t>(t, 0) != 0x46577830u) break;  // "FWx0"
         const auto size = *read_be<std::uint32_t>(t, 12);
-        if (size < 16 + 8 || size > end) break;
-        out.push_back({end - size, size, t[8]});
+        if (size <= 16 || size > end) break;
+        // The running CRC32 (reflected, initial ~0, no final inversion) of all bytes before
+        // the trailer: zlib's crc32 with the final inversion undone.
+        const auto crc = std::uint32_t(::crc32(0, x.data(), uInt(end - 16))) ^ 0xffffffffu;
+        out.push_back({end - size, size, end - 16, t[8], crc == *read_be<std::uint32_t>(t, 4)});
         end -= size;
       }
       return out;
     };
-    const auto ca = chain(xa), cb = chain(xb);
-    if (ca.empty() || cb.empty()) return false;
-    // Everything but the signature blocks must be equal, in the same order.
-    auto strip = [](Bytes x, const std::vector<Block>& c) {
-      std::vector<std::uint8_t> rest;
-      std::uint64_t pos = 0;
-      for (auto it = c.rbegin(); it != c.rend(); ++it) {
-        rest.insert(rest.end(), x.begin() + pos, x.begin() + it->start);
-        if (it->type != 0)
-          rest.insert(rest.end(), x.begin() + it->start, x.begin() + it->start + it->size);
-        pos = it->start + it->size;
+    const auto ca = chain(ba), cb = chain(bb);
+    if (ca.empty() || cb.empty() || ra.offset + ra.size != ba.size() ||
+        rb.offset + rb.size != bb.size())
+      return false;
+    const std::uint64_t sa = ca.back().start, sb = cb.back().start;
+    if (sa < ra.offset || sb < rb.offset) return false;
+    // The bytes before the blocks: as any not-understood region.
+    const Bytes pa = ba.subspan(ra.offset, sa - ra.offset),
+                pb = bb.subspan(rb.offset, sb - rb.offset);
+    if (!std::ranges::equal(trim_fill(pa), trim_fill(pb))) {
+      Difference d{.path = rlabel,
+                   .kind = "unexplained-region",
+                   .explanation = "not-understood bytes before the fwtool blocks differ",
+                   .container = label};
+      d.ranges = differing_ranges(pa, pb, kMaxEquivRanges, &d.ranges_total);
+      for (auto& r : d.ranges) r.offset += ra.offset;
+      differ(std::move(d));
+    } else if (!std::ranges::equal(pa, pb)) {
+      normalise("compression-layout", label, std::max(pa.size(), pb.size()) - trim_fill(pa).size(),
+                "fill bytes before the fwtool blocks");
+    }
+    if (ca.size() != cb.size()) {
+      differ({.path = rlabel,
+              .kind = "unexplained-region",
+              .explanation = fmt::format("fwtool blocks: {} vs {}", ca.size(), cb.size()),
+              .container = label});
+      return true;
+    }
+    std::uint64_t sig_bytes = 0, crc_bytes = 0;
+    for (std::size_t k = ca.size(); k-- > 0;) {  // in file order
+      const auto &x = ca[k], &y = cb[k];
+      if (x.type != y.type) {
+        differ({.path = rlabel,
+                .kind = "unexplained-region",
+                .explanation =
+                    fmt::format("fwtool block #{} type {} vs {}", ca.size() - k, x.type, y.type),
+                .container = label});
+        continue;
       }
-      return rest;
-    };
-    if (strip(xa, ca) != strip(xb, cb)) return false;
-    std::uint64_t bytes = 0;
-    for (const auto& blk : ca)
-      if (blk.type == 0) bytes += blk.size;
-    normalise("vendor-signature", label, bytes,
-              "OpenWrt fwtool signature block (usign): structure recognised, signature not "
-              "verified (no public key given)",
+      for (const auto* b : {&x, &y})
+        if (!b->crc_ok)
+          differ({.path = rlabel,
+                  .kind = "header-field",
+                  .explanation =
+                      fmt::format("fwtool block #{} trailer CRC32 does not verify in the {} image",
+                                  ca.size() - k, b == &x ? "shipped" : "rebuilt"),
+                  .container = label});
+      if (x.type == 0) {  // FWIMAGE_SIGNATURE
+        if (!std::ranges::equal(ba.subspan(x.start, x.size), bb.subspan(y.start, y.size)))
+          sig_bytes += std::max(x.size, y.size);
+        continue;
+      }
+      // Metadata (and unknown types): the data must be equal; only a verified CRC is masked.
+      const Bytes da = ba.subspan(x.start, x.size - 16), db = bb.subspan(y.start, y.size - 16);
+      if (!std::ranges::equal(da, db)) {
+        const std::string_view ta(reinterpret_cast<const char*>(da.data()), da.size());
+        const std::string_view tb(reinterpret_cast<const char*>(db.data()), db.size());
+        Difference d{.path = label + "!fwtool-metadata",
+                     .kind = "text",
+                     .explanation = fmt::format("fwtool block #{} (type {}, metadata) differs",
+                                                ca.size() - k, x.type),
+                     .container = label};
+        d.ranges = differing_ranges(da, db, kMaxEquivRanges, &d.ranges_total);
+        for (auto& r : d.ranges) r.offset += x.start;
+        d.unified_diff = unified_line_diff(ta.substr(std::min<std::size_t>(8, ta.size())),
+                                           tb.substr(std::min<std::size_t>(8, tb.size())),
+                                           "shipped/metadata", "rebuilt/metadata");
+        differ(std::move(d));
+      }
+      if (x.crc_ok && y.crc_ok &&
+          !std::ranges::equal(ba.subspan(x.trailer + 4, 4), bb.subspan(y.trailer + 4, 4)))
+        crc_bytes += 4;
+    }
+    normalise("vendor-signature", label + "!fwtool-signature", sig_bytes,
+              "OpenWrt fwtool signature block (usign): structure and trailer CRC32 verified, "
+              "signature not verified (no public key)",
               false);
+    normalise("vendor-signature", label + "!fwtool-trailer-crc", crc_bytes,
+              "fwtool trailer CRC32 over the preceding bytes, verified on each side on its own",
+              true);
     return true;
   }
 
@@ -389,9 +458,9 @@ class Comparer {
     const std::uint64_t differing = count_differing(xa, xb);
     if (differing > masked) {
       normalise("compression-layout", label, differing - masked,
-                fmt::format("{} ({} bytes) vs {} ({} bytes): container re-encoded; contents "
-                            "compared entry by entry",
-                            x.description, xa.size(), y.description, xb.size()));
+                fmt::format("{} vs {}: {} of {} vs {} container bytes differ; contents compared "
+                            "entry by entry",
+                            x.description, y.description, differing, xa.size(), xb.size()));
       if (!contents_equal)
         warn(fmt::format("{}: re-encoded container with differing contents (see differences)",
                          label));

@@ -57,10 +57,10 @@ std::vector<Op> edit_script(const std::vector<std::string_view>& a,
     while (i < n || j < m) {
       if (i < n && j < m && a[pre + i] == b[pre + j]) {
         ops.push_back({' ', pre + i++, pre + j++});
-      } else if (j < m && (i == n || at(i, j + 1) >= at(i + 1, j))) {
-        ops.push_back({'+', pre + i, pre + j++});
+      } else if (i < n && (j == m || at(i + 1, j) >= at(i, j + 1))) {
+        ops.push_back({'-', pre + i++, pre + j});  // deletions first, as diff -u prints them
       } else {
-        ops.push_back({'-', pre + i++, pre + j});
+        ops.push_back({'+', pre + i, pre + j++});
       }
     }
   } else {
