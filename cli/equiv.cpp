@@ -2,10 +2,14 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include "commands.hpp"
 #include "probity/equiv.hpp"
@@ -46,6 +50,55 @@ std::optional<ImageInfo> image_info(const std::string& path) {
   }
   return ImageInfo{path, fs::path(path).filename().string(), *digest, fs::file_size(path, ec)};
 }
+
+// Blobs (extracted files) both unpack runs meet. The comparison never looks inside a file whose
+// bytes are equal on both sides, so such a blob need not be carved in either image: a run that
+// meets a large blob first waits until the other run has met the same path (then both skip it
+// when the bytes are equal, both carve it when not), has finished, or kSharedWait has passed.
+// Small blobs are carved unless the other run met them first. Skipping can only make a
+// comparison coarser (bytes instead of containers), never mask anything.
+class SharedBlobs {
+ public:
+  static constexpr std::uint64_t kWaitBytes = 1 * kMiB;
+  static constexpr auto kSharedWait = std::chrono::seconds(5);
+
+  std::function<bool(const FileRecord&)> side(int s) {
+    return [this, s](const FileRecord& f) { return check(s, f); };
+  }
+  void done(int s) {
+    std::lock_guard lock(mu_);
+    done_[s] = true;
+    cv_.notify_all();
+  }
+
+ private:
+  bool check(int s, const FileRecord& f) {
+    const std::string key = f.sha256 + '\0' + f.path;
+    std::unique_lock lock(mu_);
+    if (seen_[1 - s].contains(key)) {
+      both_.insert(key);
+      cv_.notify_all();
+      return true;
+    }
+    seen_[s].insert(key);
+    paths_[s][f.path].insert(f.sha256);
+    cv_.notify_all();
+    if (f.size < kWaitBytes) return false;
+    const auto other_differs = [&] {
+      const auto it = paths_[1 - s].find(f.path);
+      return it != paths_[1 - s].end() && !it->second.contains(f.sha256);
+    };
+    cv_.wait_for(lock, kSharedWait,
+                 [&] { return both_.contains(key) || other_differs() || done_[1 - s]; });
+    return both_.contains(key);
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> seen_[2], both_;
+  std::map<std::string, std::set<std::string>> paths_[2];
+  bool done_[2] = {false, false};
+};
 
 void print_summary(const Equivalence& e, const std::string& out) {
   fmt::print("probity equiv: {} vs {}: {}\n", e.shipped.name, e.rebuilt.name, to_string(e.verdict));
@@ -118,12 +171,16 @@ Command add_equiv(CLI::App& parent) {
         } else {
           // Both images are unpacked at once: each run is mostly single-stream work
           // (one large filesystem or compressed kernel), so two overlap well.
+          SharedBlobs blobs;
           auto shipped = std::async(std::launch::async, [&] {
-            return unpack_and_inventory("equiv", args->shipped, (out / "shipped").string(),
-                                        args->flags, true);
+            auto t = unpack_and_inventory("equiv", args->shipped, (out / "shipped").string(),
+                                          args->flags, true, blobs.side(0));
+            blobs.done(0);
+            return t;
           });
           const auto tb = unpack_and_inventory("equiv", args->rebuilt, (out / "rebuilt").string(),
-                                               args->flags, true);
+                                               args->flags, true, blobs.side(1));
+          blobs.done(1);
           const auto ta = shipped.get();
           if (!ta || !tb) return kExitUsage;
           if (!write_file(out / "shipped" / "manifest.json",
