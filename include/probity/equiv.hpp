@@ -26,7 +26,7 @@ inline constexpr std::uint64_t kMaxTextDiffBytes = 1 * kMiB;
 inline constexpr std::size_t kMaxUnifiedDiffLines = 2'000;
 /// Cells of the line LCS table (changed lines × changed lines after trimming the common prefix
 /// and suffix); above it the changed middle is shown as one replaced hunk.
-inline constexpr std::uint64_t kMaxLcsCells = 16'000'000;
+inline constexpr std::uint64_t kMaxLcsCells = 4'000'000;
 /// Symbols named per differing ELF byte range.
 inline constexpr std::size_t kMaxSymbolsPerRange = 16;
 

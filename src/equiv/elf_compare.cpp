@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "core/bytes.hpp"
 #include "probity/equiv.hpp"
 
 namespace probity {
@@ -131,23 +132,6 @@ std::string locate(const Parsed& p, std::uint64_t off, const Sec** sec) {
   return "(between sections)";
 }
 
-// End of the area `off` belongs to (so a range crossing sections is split at the boundary).
-std::uint64_t area_end(const Parsed& p, std::uint64_t off, std::uint64_t file_end) {
-  std::uint64_t end = file_end;
-  for (const auto& s : p.secs) {
-    if (!s.size) continue;
-    if (off >= s.off && off < s.off + s.size) end = std::min(end, s.off + s.size);
-    if (s.off > off) end = std::min(end, s.off);
-  }
-  for (auto [b, n] : {std::pair{std::uint64_t(0), p.ehsize}, std::pair{p.phoff, p.phsize},
-                      std::pair{p.shoff, p.shsize}}) {
-    if (!n) continue;
-    if (off >= b && off < b + n) end = std::min(end, b + n);
-    if (b > off) end = std::min(end, b);
-  }
-  return end;
-}
-
 void add_symbols(const Parsed& p, const Sec* s, std::uint64_t off, std::uint64_t len,
                  std::set<std::string>& names) {
   if (!s || !(s->flags & SHF_ALLOC)) return;
@@ -174,116 +158,119 @@ std::optional<ElfComparison> compare_elf(std::span<const std::uint8_t> a,
   std::map<std::string, ElfSectionDiff> by_section;
   std::map<std::string, std::set<std::string>> syms;
   std::vector<std::string> order;
-  auto record = [&](const std::string& name, std::uint64_t off, std::uint64_t len,
-                    std::uint64_t diff_bytes) {
+  bool build_id_hit = false, debuglink_hit = false;
+
+  // Compares one area: `off_a`/`off_b` where it starts in each file, `sec` its section in a (for
+  // symbols) or nullptr. Masked fields are the build-id descriptors and the debug-link CRC at
+  // the same place in both files; only they are overwritten (in small copies), nothing else.
+  auto compare_area = [&](const std::string& name, const Sec* sec, std::uint64_t off_a, Bytes xa,
+                          std::uint64_t off_b, Bytes xb) {
+    if (xa.size() == xb.size() && std::memcmp(xa.data(), xb.data(), xa.size()) == 0) return;
+    std::vector<ByteRange> masks;  // relative to the area, with the rule that owns each
+    std::vector<int> rules;
+    for (std::size_t i = 0; i < pa->build_id.size() && i < pb->build_id.size(); ++i) {
+      const auto &ra = pa->build_id[i], &rb = pb->build_id[i];
+      if (ra.length == rb.length && ra.offset >= off_a &&
+          ra.offset + ra.length <= off_a + xa.size() && rb.offset - off_b == ra.offset - off_a) {
+        masks.push_back({ra.offset - off_a, ra.length});
+        rules.push_back(1);
+      }
+    }
+    if (pa->debuglink_crc && pb->debuglink_crc) {
+      const auto &ra = *pa->debuglink_crc, &rb = *pb->debuglink_crc;
+      if (ra.offset >= off_a && ra.offset + 4 <= off_a + xa.size() &&
+          rb.offset - off_b == ra.offset - off_a) {
+        masks.push_back({ra.offset - off_a, 4});
+        rules.push_back(2);
+      }
+    }
+    std::vector<std::uint8_t> ca, cb;
+    if (!masks.empty() && xa.size() == xb.size()) {
+      ca.assign(xa.begin(), xa.end());
+      cb.assign(xb.begin(), xb.end());
+      for (std::size_t k = 0; k < masks.size(); ++k) {
+        const auto& m = masks[k];
+        if (std::memcmp(ca.data() + m.offset, cb.data() + m.offset, m.length) == 0) continue;
+        (rules[k] == 1 ? build_id_hit : debuglink_hit) = true;
+        std::memcpy(ca.data() + m.offset, cb.data() + m.offset, m.length);
+      }
+      xa = ca;
+      xb = cb;
+    }
+    std::uint64_t total = 0;
+    const auto ranges = differing_ranges(xa, xb, kMaxEquivRanges, &total);
+    if (!total) return;
     auto [it, fresh] = by_section.try_emplace(name);
+    auto& d = it->second;
     if (fresh) {
-      it->second.section = name;
+      d.section = name;
       order.push_back(name);
     }
-    ++it->second.ranges_total;
-    if (it->second.ranges.size() < kMaxEquivRanges) it->second.ranges.push_back({off, len});
-    it->second.bytes += diff_bytes;
-  };
-  // Masks: the same in both files when the layout is the same (checked per field below).
-  auto masked = [&](std::uint64_t off, std::uint64_t* rule) -> bool {
-    for (std::size_t i = 0; i < pa->build_id.size(); ++i) {
-      const auto& r = pa->build_id[i];
-      const bool same_in_b = i < pb->build_id.size() && pb->build_id[i].offset == r.offset &&
-                             pb->build_id[i].length == r.length;
-      if (same_in_b && off >= r.offset && off < r.offset + r.length) {
-        *rule = 1;
-        return true;
-      }
-    }
-    if (pa->debuglink_crc && pb->debuglink_crc &&
-        pa->debuglink_crc->offset == pb->debuglink_crc->offset &&
-        off >= pa->debuglink_crc->offset && off < pa->debuglink_crc->offset + 4) {
-      *rule = 2;
-      return true;
-    }
-    return false;
-  };
-  bool build_id_hit = false, debuglink_hit = false;
-  // Walks [off, off+len) of both files (same offsets), splitting at area boundaries and
-  // dropping masked bytes; records what is left.
-  auto walk = [&](std::uint64_t off, std::uint64_t len) {
-    const std::uint64_t end = off + len;
-    while (off < end) {
-      const std::uint64_t stop = std::min(end, area_end(*pa, off, std::max(a.size(), b.size())));
-      const Sec* s = nullptr;
-      const std::string name = locate(*pa, off, &s);
-      std::uint64_t first = UINT64_MAX, last = 0, n = 0;
-      for (std::uint64_t i = off; i < stop; ++i) {
-        const bool differs = i >= a.size() || i >= b.size() || a[i] != b[i];
-        if (!differs) continue;
-        std::uint64_t rule = 0;
-        if (masked(i, &rule)) {
-          (rule == 1 ? build_id_hit : debuglink_hit) = true;
-          continue;
-        }
-        first = std::min(first, i);
-        last = i;
-        ++n;
-      }
-      if (n) {
-        record(name, first, last + 1 - first, n);
-        add_symbols(*pa, s, first, last + 1 - first, syms[name]);
-      }
-      off = std::max(stop, off + 1);
+    d.ranges_total += total;
+    const std::size_t n = std::min(xa.size(), xb.size());
+    for (std::size_t i = 0; i < n; ++i) d.bytes += xa[i] != xb[i];
+    d.bytes += std::max(xa.size(), xb.size()) - n;
+    for (const auto& r : ranges) {
+      if (d.ranges.size() < kMaxEquivRanges) d.ranges.push_back({off_a + r.offset, r.length});
+      add_symbols(*pa, sec, off_a + r.offset, r.length, syms[name]);
     }
   };
+
   if (out.same_layout) {
-    std::uint64_t total = 0;
-    for (const auto& r : differing_ranges(a, b, SIZE_MAX, &total)) walk(r.offset, r.length);
+    // Areas: the ELF header, program and section header tables, each section, the gaps.
+    std::set<std::uint64_t> cuts{0, a.size()};
+    auto cut = [&](std::uint64_t o) {
+      if (o < a.size()) cuts.insert(o);
+    };
+    cut(pa->ehsize);
+    cut(pa->phoff);
+    cut(pa->phoff + pa->phsize);
+    cut(pa->shoff);
+    cut(pa->shoff + pa->shsize);
+    for (const auto& sec : pa->secs) {
+      if (!sec.size) continue;
+      cut(sec.off);
+      cut(sec.off + sec.size);
+    }
+    for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it) {
+      const std::uint64_t lo = *it, hi = *std::next(it);
+      const Sec* sec = nullptr;
+      const std::string name = locate(*pa, lo, &sec);
+      compare_area(name, sec, lo, a.subspan(lo, hi - lo), lo, b.subspan(lo, hi - lo));
+    }
   } else {
-    // Layouts differ: compare section by section (paired by name and occurrence).
+    // Layouts differ: section by section (paired by name and occurrence).
     std::map<std::string, std::vector<const Sec*>> bsecs;
-    for (const auto& s : pb->secs) bsecs[s.name].push_back(&s);
+    for (const auto& sec : pb->secs) bsecs[sec.name].push_back(&sec);
     std::map<std::string, std::size_t> seen;
-    for (const auto& s : pa->secs) {
-      if (s.type == SHT_NULL) continue;
-      const auto k = seen[s.name]++;
-      auto it = bsecs.find(s.name);
+    for (const auto& sec : pa->secs) {
+      if (sec.type == SHT_NULL) continue;
+      const auto k = seen[sec.name]++;
+      const auto it = bsecs.find(sec.name);
       const Sec* t = it != bsecs.end() && k < it->second.size() ? it->second[k] : nullptr;
-      const std::string name = s.name.empty() ? "(unnamed section)" : s.name;
+      const std::string name = sec.name.empty() ? "(unnamed section)" : sec.name;
       if (!t) {
-        record(name, s.off, s.size, s.size);
-        by_section[name].note = "only in the shipped file";
+        auto& d = by_section[name];
+        if (d.section.empty()) order.push_back(name);
+        d.section = name;
+        d.bytes += sec.size;
+        d.ranges_total += 1;
+        d.ranges.push_back({sec.off, sec.size});
+        d.note = "only in the shipped file";
         continue;
       }
-      if (s.size != t->size) {
-        record(name, s.off, s.size, std::max(s.size, t->size));
-        by_section[name].note = fmt::format("size {} vs {}", s.size, t->size);
-        continue;
-      }
-      const auto sa = a.subspan(s.off, s.size), sb = b.subspan(t->off, t->size);
-      for (const auto& r : differing_ranges(sa, sb, SIZE_MAX)) {
-        std::uint64_t first = UINT64_MAX, last = 0, n = 0;
-        for (std::uint64_t i = r.offset; i < r.offset + r.length; ++i) {
-          if (sa[i] == sb[i]) continue;
-          const bool in_build_id = std::ranges::any_of(pa->build_id, [&](const ByteRange& m) {
-            return s.off + i >= m.offset && s.off + i < m.offset + m.length;
-          });
-          const bool in_crc = s.name == ".gnu_debuglink" && i + 4 >= s.size;
-          if (in_build_id || in_crc) {
-            (in_build_id ? build_id_hit : debuglink_hit) = true;
-            continue;
-          }
-          first = std::min(first, i);
-          last = i;
-          ++n;
-        }
-        if (n) {
-          record(name, s.off + first, last + 1 - first, n);
-          add_symbols(*pa, &s, s.off + first, last + 1 - first, syms[name]);
-        }
-      }
+      compare_area(name, &sec, sec.off, a.subspan(sec.off, sec.size), t->off,
+                   b.subspan(t->off, t->size));
+      if (sec.size != t->size && by_section.contains(name))
+        by_section[name].note = fmt::format("size {} vs {}", sec.size, t->size);
     }
     for (const auto& [name, list] : bsecs)
       if (list.size() > seen[name] && !name.empty()) {
-        record(name, 0, 0, list[seen[name]]->size);
-        by_section[name].note = "only in the rebuilt file";
+        auto& d = by_section[name];
+        if (d.section.empty()) order.push_back(name);
+        d.section = name;
+        d.bytes += list[seen[name]]->size;
+        d.note = "only in the rebuilt file";
       }
   }
   if (build_id_hit)
