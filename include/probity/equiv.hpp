@@ -61,6 +61,7 @@ struct Difference {
   std::vector<ByteRange> ranges;     ///< differing byte ranges (shipped side's offsets)
   std::uint64_t ranges_total = 0;    ///< ranges found (ranges holds the first kMaxEquivRanges)
   std::string unified_diff;          ///< text: unified diff, shipped → rebuilt
+  std::string hexdump_diff;          ///< same-size binary: unified diff of xxd-style rows
   std::string shipped, rebuilt;      ///< the two values for metadata and header fields
 };
 
@@ -123,6 +124,12 @@ std::optional<ElfComparison> compare_elf(std::span<const std::uint8_t> shipped,
 std::string unified_line_diff(std::string_view a, std::string_view b, const std::string& name_a,
                               const std::string& name_b,
                               std::size_t max_lines = kMaxUnifiedDiffLines);
+
+/// A unified diff of xxd-style rows (16 bytes, offset + hex + ASCII) around the first 4 of
+/// `ranges` (offsets into `a` and `b`, which have the same size), one row of context each side
+/// and at most 8 rows per range; printed offsets are `base` + offset.
+std::string hexdump_diff(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                         const std::vector<ByteRange>& ranges, std::uint64_t base = 0);
 
 /// Differing byte ranges between two buffers (ranges past the shorter end included as one);
 /// ranges closer than 8 bytes are merged. Fills `total` with the count before the cap.

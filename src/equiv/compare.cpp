@@ -288,6 +288,7 @@ class Comparer {
                        ua[i]->offset, ua[i]->size, ub[i]->offset, ub[i]->size),
                    .container = label};
       d.ranges = differing_ranges(xa, xb, kMaxEquivRanges, &d.ranges_total);
+      d.hexdump_diff = hexdump_diff(xa, xb, d.ranges, ua[i]->offset);
       for (auto& r : d.ranges) r.offset += ua[i]->offset;
       differ(std::move(d));
     }
@@ -414,6 +415,7 @@ class Comparer {
                                                                    x.size(), y.size()),
                  .container = chain};
     d.ranges = differing_ranges(x, y, kMaxEquivRanges, &d.ranges_total);
+    d.hexdump_diff = hexdump_diff(x, y, d.ranges);
     std::uint64_t n = 0;
     for (const auto& r : d.ranges) n += r.length;
     d.explanation +=
@@ -734,6 +736,7 @@ class Comparer {
                        .symbol_table = e->symbol_table,
                        .ranges = s.ranges,
                        .ranges_total = s.ranges_total};
+          if (e->same_layout) d.hexdump_diff = hexdump_diff(ba, bb, s.ranges);
           differ(std::move(d));
         }
         return;

@@ -102,6 +102,7 @@ table(document.getElementById("differences"), "differences-table", E.differences
     if (d.symbols && d.symbols.length) box.append(el("div", {}, "symbols: ", el("code", {}, d.symbols.join(", "))));
     if (d.ranges) box.append(el("div", {}, "ranges: ", el("code", {}, d.ranges.map(r => "0x" + r.offset.toString(16) + "+" + r.length).join(", "))));
     if (d.unified_diff) box.append(diffPre(d.unified_diff));
+    if (d.hexdump_diff) box.append(diffPre(d.hexdump_diff));
     return box;
   }},
 ]);

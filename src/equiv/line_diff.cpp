@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "probity/equiv.hpp"
 
@@ -119,6 +120,41 @@ std::string unified_line_diff(std::string_view a, std::string_view b, const std:
   for (std::size_t i = 0; i < keep; ++i) out += lines[i] + "\n";
   if (keep < lines.size()) out += fmt::format("... {} more lines\n", lines.size() - keep);
   return out;
+}
+
+std::string hexdump_diff(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                         const std::vector<ByteRange>& ranges, std::uint64_t base) {
+  if (a.size() != b.size() || a.empty() || ranges.empty()) return {};
+  std::set<std::uint64_t> rows;
+  const std::uint64_t last = (a.size() - 1) / 16;
+  for (std::size_t i = 0; i < ranges.size() && i < 4; ++i) {
+    const auto& r = ranges[i];
+    if (r.offset >= a.size()) continue;
+    const std::uint64_t first = r.offset / 16 ? r.offset / 16 - 1 : 0;
+    const std::uint64_t end =
+        std::min(last, (r.offset + std::max<std::uint64_t>(r.length, 1) - 1) / 16 + 1);
+    for (std::uint64_t row = first; row <= end && row < first + 8; ++row) rows.insert(row);
+  }
+  auto dump = [&](std::span<const std::uint8_t> x) {
+    std::string out;
+    for (const auto row : rows) {
+      const std::uint64_t off = row * 16;
+      const std::size_t n = std::min<std::size_t>(16, x.size() - off);
+      std::string hex, ascii;
+      for (std::size_t k = 0; k < 16; ++k) {
+        hex += k < n ? fmt::format("{:02x}", x[off + k]) : "  ";
+        if (k % 2) hex += ' ';
+        if (k < n) ascii += x[off + k] >= 0x20 && x[off + k] < 0x7f ? char(x[off + k]) : '.';
+      }
+      out += fmt::format("{:08x}: {} {}\n", base + off, hex, ascii);
+    }
+    return out;
+  };
+  const auto da = dump(a), db = dump(b);
+  auto d = unified_line_diff(da, db, "shipped", "rebuilt");
+  // Drop the ---/+++ lines: the difference names the file.
+  for (int k = 0; k < 2; ++k) d.erase(0, d.find('\n') + 1);
+  return d;
 }
 
 std::vector<ByteRange> differing_ranges(std::span<const std::uint8_t> a,

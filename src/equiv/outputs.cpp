@@ -34,6 +34,7 @@ json difference_json(const Difference& d) {
     j["ranges_total"] = d.ranges_total;
   }
   if (!d.unified_diff.empty()) j["unified_diff"] = d.unified_diff;
+  if (!d.hexdump_diff.empty()) j["hexdump_diff"] = d.hexdump_diff;
   if (!d.shipped.empty() || !d.rebuilt.empty()) {
     j["shipped"] = d.shipped;
     j["rebuilt"] = d.rebuilt;
@@ -129,6 +130,7 @@ json equiv_diffoscope_json(const Equivalence& e) {
         }
         diff += u;
       }
+      diff += d->hexdump_diff;  // hunks only already
     }
     node["comments"] = c;
     node["unified_diff"] = diff.empty() ? json(nullptr) : json(diff);

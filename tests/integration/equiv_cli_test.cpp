@@ -15,6 +15,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::string fmt_row(std::uint64_t offset) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08llx:", static_cast<unsigned long long>(offset / 16 * 16));
+  return buf;
+}
+
 fs::path eq(const std::string& name) {
   return fixture("equiv/" + name);
 }
@@ -112,6 +118,10 @@ TEST(EquivCli, OneChangedByteNamesFileSectionAndSymbol) {
   ASSERT_EQ(d["ranges"].size(), 1u);
   EXPECT_EQ(d["ranges"][0]["offset"], expected["offset"]);
   EXPECT_EQ(d["ranges"][0]["length"], 1);
+  // The changed row as diffoscope shows binaries: xxd-style, the row holding the byte.
+  const auto row = fmt_row(expected["offset"].get<std::uint64_t>());
+  EXPECT_NE(d["hexdump_diff"].get<std::string>().find("\n-" + row), std::string::npos) << d;
+  EXPECT_NE(d["hexdump_diff"].get<std::string>().find("\n+" + row), std::string::npos) << d;
   // The same normalisations as a/b still apply (c is b plus one byte).
   EXPECT_TRUE(rules(r.json).contains("elf-build-id"));
 

@@ -132,6 +132,21 @@ TEST(EquivRanges, MergesNearbyAndCountsTail) {
   EXPECT_TRUE(differing_ranges(a, a, 10).empty());
 }
 
+TEST(EquivRanges, HexdumpDiffShowsTheChangedRowWithContext) {
+  std::vector<std::uint8_t> a(100), b;
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::uint8_t('A' + i % 26);
+  b = a;
+  b[40] = 'z';
+  const auto d = hexdump_diff(a, b, differing_ranges(a, b, 10), 0x1000);
+  EXPECT_EQ(d.rfind("@@ -1,3 +1,3 @@\n", 0), 0u) << d;
+  EXPECT_NE(d.find("\n 00001010: "), std::string::npos) << d;
+  EXPECT_NE(d.find("\n-00001020: "), std::string::npos) << d;
+  EXPECT_NE(d.find("\n+00001020: "), std::string::npos) << d;
+  EXPECT_NE(d.find("\n 00001030: "), std::string::npos) << d;
+  EXPECT_EQ(d.find("00001000"), std::string::npos) << d;  // only one row of context
+  EXPECT_EQ(hexdump_diff(a, a, {}), "");
+}
+
 // ---- ELF, on genuine Debian armhf binaries from the equiv fixture ------------------------------
 
 fs::path rootfs() {
