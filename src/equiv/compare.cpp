@@ -317,7 +317,7 @@ class Comparer {
         if (size <= 16 || size > end) break;
         // The running CRC32 (reflected, initial ~0, no final inversion) of all bytes before
         // the trailer: zlib's crc32 with the final inversion undone.
-        const auto crc = std::uint32_t(::crc32(0, x.data(), uInt(end - 16))) ^ 0xffffffffu;
+        const auto crc = std::uint32_t(::crc32_z(0, x.data(), end - 16)) ^ 0xffffffffu;
         out.push_back({end - size, size, end - 16, t[8], crc == *read_be<std::uint32_t>(t, 4)});
         end -= size;
       }
