@@ -67,6 +67,7 @@ bench: deps build
 	bash bench/identify.sh
 	bash bench/vulndb-import.sh
 	bash bench/tlog.sh
+	bash bench/equiv.sh
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -53,10 +53,11 @@ void add_scan_flags(CLI::App& app, ScanArgs& args);
 int run_scan(const ScanArgs& args, const char* who);
 
 /// Unpacks IMAGE into OUT and inventories it, with progress on stderr unless quiet. On failure
-/// prints "probity WHO: error" and returns nullopt (the caller exits kExitUsage).
-std::optional<ArtifactTree> unpack_and_inventory(const char* who, const std::string& image,
-                                                 const std::string& out, const UnpackFlags& flags,
-                                                 bool quiet);
+/// prints "probity WHO: error" and returns nullopt (the caller exits kExitUsage). `skip_blob`:
+/// see UnpackOptions::skip_blob.
+std::optional<ArtifactTree> unpack_and_inventory(
+    const char* who, const std::string& image, const std::string& out, const UnpackFlags& flags,
+    bool quiet, std::function<bool(const FileRecord& file)> skip_blob = {});
 
 /// Parses "4G", "512M", "64K" or a plain byte count.
 std::uint64_t parse_size(const std::string& text);

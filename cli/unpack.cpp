@@ -63,9 +63,9 @@ void add_unpack_flags(CLI::App& app, UnpackFlags& f) {
   app.add_option("--threads", f.threads, "Worker threads (0: all cores)");
 }
 
-std::optional<ArtifactTree> unpack_and_inventory(const char* who, const std::string& image,
-                                                 const std::string& out, const UnpackFlags& f,
-                                                 bool quiet) {
+std::optional<ArtifactTree> unpack_and_inventory(
+    const char* who, const std::string& image, const std::string& out, const UnpackFlags& f,
+    bool quiet, std::function<bool(const FileRecord& file)> skip_blob) {
   UnpackOptions opt;
   try {
     opt.limits.max_total_bytes = parse_size(f.max_total);
@@ -80,6 +80,7 @@ std::optional<ArtifactTree> unpack_and_inventory(const char* who, const std::str
   opt.limits.format_seconds = f.format_timeout;
   opt.deep = f.deep;
   opt.threads = f.threads;
+  opt.skip_blob = std::move(skip_blob);
   Progress progress;
   opt.progress = &progress;
   Result<ArtifactTree> tree = fail("not run");

@@ -80,4 +80,19 @@ xz --format=lzma -c s.txt > "$c/lzma/seed.lzma"
 bzip2 -c s.txt > "$c/bzip2/seed.bz2"
 zstd -q -c s.txt > "$c/zstd/seed.zst"
 lz4 -q -c s.txt > "$c/lz4/seed.lz4"
+# equiv: pairs (first byte: where the input splits): gzip members differing in MTIME, two
+# texts, two images ending in OpenWrt fwtool signature blocks.
+mkdir -p "$c/equiv"
+python3 - "$c/equiv" <<'EOF'
+import gzip, struct, sys, zlib
+d = sys.argv[1] + '/'
+def pair(name, x, y):
+    open(d + name, 'wb').write(bytes([255 * len(x) // (len(x) + len(y))]) + x + y)
+pair('gzip-mtime', gzip.compress(b'hello world\n' * 20, mtime=1), gzip.compress(b'hello world\n' * 20, mtime=2))
+pair('text', b'line 1\nline 2\nline 3\n', b'line 1\nline X\nline 3\n')
+def fw(img, sig):
+    crc = zlib.crc32(img + sig) ^ 0xffffffff
+    return img + sig + struct.pack('>4sIB3xI', b'FWx0', crc, 0, len(sig) + 16)
+pair('fwtool', fw(b'\xff' * 64 + b'\xde\xad\xc0\xde', b'sig one'), fw(b'\xff' * 64 + b'\xde\xad\xc0\xde', b'sig two!'))
+EOF
 du -sh "$c"

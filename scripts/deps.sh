@@ -21,6 +21,10 @@ TOOL_PKGS=(
   chromium
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
+  # equiv cross-check and benchmark: Debian's diffoscope (minimal: no GUI/Java/... comparators;
+  # squashfs through squashfs-tools, ELF through binutils; binutils-multiarch lets its objdump
+  # disassemble the armhf binaries, as diffoscope recommends)
+  diffoscope-minimal binutils binutils-multiarch
   # SBOM validation (tests/validators: npm ci of @cyclonedx/cyclonedx-library and ajv); npm ships
   # with nodejs from NodeSource and is Debian's separate package `npm` otherwise
   nodejs

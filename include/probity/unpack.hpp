@@ -27,6 +27,11 @@ struct UnpackOptions {
   /// Worker threads for parallel formats and inventory (0: all cores).
   unsigned threads = 0;
   Progress* progress = nullptr;
+  /// When set and true for an extracted file, the file is recorded but not looked into.
+  /// `probity equiv` uses it so that a blob both images hold byte for byte (a kernel) is not
+  /// carved: equal files are never compared inside, so nothing is lost; the manifests then have
+  /// no containers there. Called from worker threads; it may block.
+  std::function<bool(const FileRecord& file)> skip_blob;
 };
 
 /// Unpacks `image` into `out_dir` (created; must be empty or absent) and returns the tree.

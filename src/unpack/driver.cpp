@@ -301,6 +301,7 @@ void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_n
     }
     if (rec.type != EntryType::kFile || rec.extracted.empty() || rec.size == 0) continue;
     if (!self_sha.empty() && rec.sha256 == self_sha) continue;  // the container's own bytes
+    if (opt_.skip_blob && opt_.skip_blob(rec)) continue;
     auto fd = extracted_.open_read(dir_name + "/" + rec.path);
     if (!fd) continue;
     auto m = MappedFile::from_fd(*fd, rec.path);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// validate.mjs cdx|spdx|sarif FILE
+// validate.mjs cdx|spdx|sarif|equiv|vsa FILE
 //
 // Validates a probity SBOM with the official schema: CycloneDX 1.6 through
 // @cyclonedx/cyclonedx-library's JsonStrictValidator (which bundles the official CycloneDX
@@ -7,19 +7,36 @@
 // (schemas/spdx-2.3.schema.json, source URL in schemas/README.md), SARIF 2.1.0 through ajv's
 // draft-04 validator with the official OASIS schema (schemas/sarif-schema-2.1.0.json, source in
 // schemas/SARIF-SOURCE.md). A CycloneDX VEX document is validated as `cdx`.
+// equiv.json through ajv with probity's own schema (schemas/probity-equiv.schema.json); an
+// in-toto Statement with an SLSA VSA v1 predicate through ajv with schemas/in-toto-slsa-vsa-v1.schema.json,
+// written from the two specifications.
 // Prints "ok" and exits 0 when valid; prints every error and exits 1 otherwise; 2 for bad usage.
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const [kind, file] = process.argv.slice(2)
-if (!['cdx', 'spdx', 'sarif'].includes(kind) || !file) {
-  console.error('usage: validate.mjs cdx|spdx|sarif FILE')
+if (!['cdx', 'spdx', 'sarif', 'equiv', 'vsa'].includes(kind) || !file) {
+  console.error('usage: validate.mjs cdx|spdx|sarif|equiv|vsa FILE')
   process.exit(2)
 }
 const text = readFileSync(file, 'utf8')
 
-if (kind === 'cdx') {
+if (kind === 'equiv' || kind === 'vsa') {
+  const { default: Ajv } = await import('ajv')
+  const { default: addFormats } = await import('ajv-formats')
+  const here = dirname(fileURLToPath(import.meta.url))
+  const name = kind === 'equiv' ? 'probity-equiv.schema.json' : 'in-toto-slsa-vsa-v1.schema.json'
+  const schema = JSON.parse(readFileSync(join(here, 'schemas', name), 'utf8'))
+  const ajv = new Ajv({ allErrors: true, strict: false })
+  addFormats(ajv)
+  const validate = ajv.compile(schema)
+  if (!validate(JSON.parse(text))) {
+    console.error(`${file}: ${kind} validation failed:`)
+    console.error(JSON.stringify(validate.errors, null, 2))
+    process.exit(1)
+  }
+} else if (kind === 'cdx') {
   const { Validation, Spec } = await import('@cyclonedx/cyclonedx-library')
   const doc = JSON.parse(text)
   if (doc.specVersion !== '1.6') {

@@ -1,0 +1,154 @@
+// `probity equiv`: is a rebuilt image the same as the shipped one? Compares what two unpacked
+// images hold (ArtifactTree × ArtifactTree, plus the extracted bytes), masks only the named
+// normalisations of docs/equiv.md, and explains every remaining difference at the finest level
+// that applies (file; ELF section and symbol; text line; byte range).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probity/artifact.hpp"
+
+namespace probity {
+
+/// Differences recorded per comparison before the rest are only counted (--max-differences).
+inline constexpr std::size_t kMaxEquivDifferences = 10'000;
+/// Byte ranges listed per differing file or region; more are counted, not listed.
+inline constexpr std::size_t kMaxEquivRanges = 64;
+/// Text files larger than this are compared as bytes, not lines (--max-diff-bytes).
+inline constexpr std::uint64_t kMaxTextDiffBytes = 1 * kMiB;
+/// Lines of unified diff kept per text file; the rest is cut with a marker.
+inline constexpr std::size_t kMaxUnifiedDiffLines = 2'000;
+/// Cells of the line LCS table (changed lines × changed lines after trimming the common prefix
+/// and suffix); above it the changed middle is shown as one replaced hunk.
+inline constexpr std::uint64_t kMaxLcsCells = 4'000'000;
+/// Symbols named per differing ELF byte range.
+inline constexpr std::size_t kMaxSymbolsPerRange = 16;
+
+enum class EquivVerdict { kIdentical, kEquivalent, kDifferent };
+const char* to_string(EquivVerdict v);
+
+/// A byte range in a file or region (offset in the shipped side's bytes).
+struct ByteRange {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+/// One masked difference: which rule, where, how many bytes it masked (docs/equiv.md).
+struct Normalisation {
+  std::string rule;  ///< fs-timestamps, compression-layout, uimage-header-time, ...
+  std::string path;  ///< file path ("!" between nesting levels) or container label
+  std::uint64_t bytes = 0;
+  std::string detail;            ///< what exactly was masked, human-readable
+  std::optional<bool> verified;  ///< vendor-signature only: did it verify on its own
+};
+
+/// One difference no normalisation explains.
+struct Difference {
+  std::string path;
+  std::string kind;  ///< content, elf-section, text, mode, owner, link, type, added, removed,
+                     ///< header-field, unexplained-region
+  std::string explanation;
+  std::string container;             ///< format chain of the container holding `path`
+  std::string section;               ///< elf-section: the section name
+  std::vector<std::string> symbols;  ///< elf-section: symbols covering the differing bytes
+  std::string symbol_table;          ///< ".symtab", ".dynsym" or "" (stripped, no symbols)
+  std::vector<ByteRange> ranges;     ///< differing byte ranges (shipped side's offsets)
+  std::uint64_t ranges_total = 0;    ///< ranges found (ranges holds the first kMaxEquivRanges)
+  std::string unified_diff;          ///< text: unified diff, shipped → rebuilt
+  std::string hexdump_diff;          ///< same-size binary: unified diff of xxd-style rows
+  std::string shipped, rebuilt;      ///< the two values for metadata and header fields
+};
+
+/// The outcome of one comparison.
+struct Equivalence {
+  ImageInfo shipped, rebuilt;
+  EquivVerdict verdict = EquivVerdict::kDifferent;
+  std::vector<Normalisation> normalisations;
+  std::vector<Difference> differences;
+  std::uint64_t differences_total = 0;  ///< found (differences holds the first max)
+  std::vector<std::string> warnings;    ///< caps hit, files not readable, unpack warnings
+  std::uint64_t files_compared = 0;
+  std::uint64_t elapsed_ms = 0;  ///< wall time of the whole run (hashing, unpacking, comparing)
+};
+
+struct EquivOptions {
+  std::size_t max_differences = kMaxEquivDifferences;
+  std::uint64_t max_text_bytes = kMaxTextDiffBytes;
+};
+
+/// Equivalence of two images whose bytes are the same (no unpacking needed).
+Equivalence identical_images(const ImageInfo& shipped, const ImageInfo& rebuilt);
+
+/// Compares two unpacked images. `shipped_dir`/`rebuilt_dir` are the output directories the
+/// trees were extracted into (FileRecord::extracted is relative to them).
+Equivalence compare_images(const ArtifactTree& shipped, const std::string& shipped_dir,
+                           const ArtifactTree& rebuilt, const std::string& rebuilt_dir,
+                           const EquivOptions& options = {});
+
+// ---- ELF ------------------------------------------------------------------------------------
+
+/// One section (or ELF header part) whose bytes differ after masking.
+struct ElfSectionDiff {
+  std::string section;  ///< ".text", "ELF header", "program headers", "section headers", ...
+  std::vector<ByteRange> ranges;  ///< file offsets (shipped side)
+  std::uint64_t ranges_total = 0;
+  std::uint64_t bytes = 0;  ///< differing bytes in this section
+  std::vector<std::string> symbols;
+  std::string note;  ///< e.g. "size 1200 vs 1204" when the layouts differ
+};
+
+/// What compare_elf found: masked fields and the sections that still differ.
+struct ElfComparison {
+  std::uint64_t build_id_bytes = 0;   ///< NT_GNU_BUILD_ID descriptor bytes masked (0: none)
+  std::uint64_t debuglink_bytes = 0;  ///< .gnu_debuglink CRC bytes masked (0 or 4)
+  std::vector<ElfSectionDiff> sections;
+  std::string symbol_table;  ///< where symbols came from: ".symtab", ".dynsym" or ""
+  bool same_layout = true;   ///< same size and section table: byte-exact ranges
+};
+
+/// Compares two ELF files, masking only the build-id note descriptor and the debug-link CRC.
+/// nullopt when either is not a parseable ELF file.
+std::optional<ElfComparison> compare_elf(std::span<const std::uint8_t> shipped,
+                                         std::span<const std::uint8_t> rebuilt);
+
+// ---- text -----------------------------------------------------------------------------------
+
+/// A unified diff (3 lines of context) from `a` to `b`, headed "--- name_a" / "+++ name_b";
+/// "" when the texts are equal. Cut after `max_lines` lines with a "... N more lines" marker.
+std::string unified_line_diff(std::string_view a, std::string_view b, const std::string& name_a,
+                              const std::string& name_b,
+                              std::size_t max_lines = kMaxUnifiedDiffLines);
+
+/// A unified diff of xxd-style rows (16 bytes, offset + hex + ASCII) around the first 4 of
+/// `ranges` (offsets into `a` and `b`, which have the same size), one row of context each side
+/// and at most 8 rows per range; printed offsets are `base` + offset.
+std::string hexdump_diff(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                         const std::vector<ByteRange>& ranges, std::uint64_t base = 0);
+
+/// Differing byte ranges between two buffers (ranges past the shorter end included as one);
+/// ranges closer than 8 bytes are merged. Fills `total` with the count before the cap.
+std::vector<ByteRange> differing_ranges(std::span<const std::uint8_t> a,
+                                        std::span<const std::uint8_t> b, std::size_t cap,
+                                        std::uint64_t* total = nullptr);
+
+// ---- outputs --------------------------------------------------------------------------------
+
+inline constexpr int kEquivSchemaVersion = 1;
+/// equiv.json (docs/report-schema.md).
+nlohmann::json equiv_json(const Equivalence& e);
+/// equiv.html: one self-contained page.
+std::string equiv_html(const Equivalence& e);
+/// diffoscope's JSON format (diffoscope-json-version 1) so `diffoscope --load-existing-diff`
+/// renders it.
+nlohmann::json equiv_diffoscope_json(const Equivalence& e);
+/// An in-toto Statement v1 whose predicate is an SLSA verification summary (VSA v1).
+/// `time_verified` is RFC 3339 UTC ("" means now).
+nlohmann::json equiv_slsa_vsa(const Equivalence& e, const std::string& time_verified = {});
+
+}  // namespace probity

@@ -1,0 +1,829 @@
+// The comparison of `probity equiv`: pairs the two ArtifactTrees blob by blob (the image, then
+// every extracted file that holds containers), container by container (by format family and
+// ordinal, never by offset: another compressor or block size moves everything after it) and
+// file by file (by path, never by inode or directory order). Only the rules of docs/equiv.md
+// are masked; every other difference is reported at the finest level that applies.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <zlib.h>
+
+#include "core/bytes.hpp"
+#include "probity/equiv.hpp"
+#include "probity/mapped_file.hpp"
+#include "unpack/fdt_parser.hpp"
+
+namespace probity {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Container formats that are interchangeable for pairing: a rebuilt image may use another
+// compressor or another filesystem packer for the same contents.
+std::string family(const std::string& format) {
+  static const std::set<std::string> kStreams{"gzip", "xz", "lzma", "bzip2", "zstd", "lz4"};
+  static const std::set<std::string> kFilesystems{"squashfs", "ext", "cramfs", "jffs2", "ubifs"};
+  if (kStreams.contains(format)) return "stream";
+  if (kFilesystems.contains(format)) return "filesystem";
+  return format;
+}
+
+// Bytes of one file timestamp field as the format stores it (docs/equiv.md, fs-timestamps).
+// 0: the format stores no per-file time of its own (the time comes from a header another rule
+// masks: uImage, gzip, FIT), so a differing mtime there is not counted twice.
+std::uint64_t timestamp_width(const std::string& format) {
+  static const std::map<std::string, std::uint64_t> kWidth{
+      {"squashfs", 4}, {"ext", 4},  {"jffs2", 4}, {"ubifs", 8},    {"cramfs", 0},
+      {"tar", 12},     {"cpio", 8}, {"zip", 4},   {"sevenzip", 8}, {"ar", 12}};
+  const auto it = kWidth.find(format);
+  return it == kWidth.end() ? 0 : it->second;
+}
+
+bool is_fill(Bytes b) {
+  return std::ranges::all_of(b, [&](std::uint8_t c) { return c == b[0] && (c == 0 || c == 0xff); });
+}
+
+// Strips fill bytes (0x00 and 0xFF, in runs of either) from both ends: their length is block
+// layout (a filesystem padded to 4 KiB with zeros, then the flash erase value to 64 KiB).
+Bytes trim_fill(Bytes b) {
+  auto fill = [](std::uint8_t c) { return c == 0 || c == 0xff; };
+  std::size_t lo = 0, hi = b.size();
+  while (lo < hi && fill(b[lo])) ++lo;
+  while (hi > lo && fill(b[hi - 1])) --hi;
+  return b.subspan(lo, hi - lo);
+}
+
+std::uint64_t count_differing(Bytes a, Bytes b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  std::uint64_t d = std::max(a.size(), b.size()) - n;
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    if (std::memcmp(a.data() + i, b.data() + i, 64) != 0)
+      for (std::size_t k = i; k < i + 64; ++k) d += a[k] != b[k];
+  for (; i < n; ++i) d += a[i] != b[i];
+  return d;
+}
+
+bool looks_text(Bytes b) {
+  const auto head = sub(b, 0, 8192);
+  return std::ranges::none_of(head, [](std::uint8_t c) { return c == 0; });
+}
+
+std::string hex32(std::uint32_t v) {
+  return fmt::format("0x{:08x}", v);
+}
+
+struct Side {
+  const ArtifactTree* tree = nullptr;
+  fs::path dir;
+  std::map<std::pair<std::uint32_t, std::string>, std::vector<const Region*>> regions;
+  std::map<std::tuple<std::uint32_t, std::string, std::uint64_t>, const Container*> container_at;
+  std::map<std::uint32_t, std::vector<const FileRecord*>> files_in;
+  std::map<std::pair<std::uint32_t, std::string>, const FileRecord*> file_at;
+
+  Side(const ArtifactTree& t, const std::string& d) : tree(&t), dir(d) {
+    for (const auto& r : t.regions) regions[{r.container, r.source}].push_back(&r);
+    for (auto& [k, v] : regions)
+      std::ranges::sort(v, {}, [](const Region* r) { return r->offset; });
+    for (const auto& c : t.containers) container_at[{c.parent, c.source, c.offset}] = &c;
+    for (const auto& f : t.files) {
+      files_in[f.container].push_back(&f);
+      file_at[{f.container, f.path}] = &f;
+    }
+  }
+
+  // The bytes of a blob: the image itself or an extracted file.
+  Result<MappedFile> blob(std::uint32_t container, const std::string& source) const {
+    if (container == 0) return MappedFile::open(tree->image.path);
+    const auto it = file_at.find({container, source});
+    if (it == file_at.end() || it->second->extracted.empty())
+      return fail(fmt::format("{} was not extracted", source));
+    return MappedFile::open(dir / it->second->extracted);
+  }
+  // True when the blob holds at least one extracted container (not only not-understood bytes).
+  bool holds_containers(std::uint32_t container, const std::string& source) const {
+    const auto it = regions.find({container, source});
+    if (it == regions.end()) return false;
+    return std::ranges::any_of(it->second, [&](const Region* r) {
+      return r->understood && r->format != "padding" &&
+             container_at.contains({container, source, r->offset});
+    });
+  }
+  Result<MappedFile> file(const FileRecord& f) const {
+    if (f.extracted.empty()) return fail(fmt::format("{} was not extracted", f.path));
+    return MappedFile::open(dir / f.extracted);
+  }
+};
+
+class Comparer {
+ public:
+  Comparer(const ArtifactTree& a, const std::string& da, const ArtifactTree& b,
+           const std::string& db, const EquivOptions& opt, Equivalence& out)
+      : a_(a, da), b_(b, db), opt_(opt), out_(out) {}
+
+  void run() {
+    blob(0, "", 0, "", "", a_.tree->image.name);
+    for (auto& [key, n] : norms_) out_.normalisations.push_back(std::move(n));
+  }
+
+ private:
+  void normalise(const std::string& rule, const std::string& path, std::uint64_t bytes,
+                 const std::string& detail, std::optional<bool> verified = std::nullopt) {
+    if (bytes == 0) return;
+    auto [it, fresh] = norms_.try_emplace({rule, path});
+    auto& n = it->second;
+    if (fresh) {
+      n.rule = rule;
+      n.path = path;
+      n.detail = detail;
+      n.verified = verified;
+    } else if (!detail.empty() && n.detail.find(detail) == std::string::npos &&
+               n.detail.size() < 2000) {
+      n.detail += "; " + detail;
+    }
+    n.bytes += bytes;
+  }
+
+  void differ(Difference d) {
+    ++out_.differences_total;
+    if (out_.differences.size() < opt_.max_differences) {
+      out_.differences.push_back(std::move(d));
+    } else if (out_.differences.size() == opt_.max_differences && !capped_) {
+      capped_ = true;
+      out_.warnings.push_back(
+          fmt::format("cap-differences: more than {} differences; the rest are counted, not listed "
+                      "(--max-differences)",
+                      opt_.max_differences));
+    }
+  }
+
+  void warn(const std::string& w) {
+    if (out_.warnings.size() < 1000) out_.warnings.push_back(w);
+  }
+
+  // One blob on each side (the image, or a file that holds containers).
+  void blob(std::uint32_t ca, const std::string& sa, std::uint32_t cb, const std::string& sb,
+            const std::string& prefix, const std::string& label) {
+    auto ma = a_.blob(ca, sa);
+    auto mb = b_.blob(cb, sb);
+    if (!ma || !mb) {
+      warn(fmt::format("{}: cannot read: {}", label, (!ma ? ma : mb).error().to_string()));
+      differ({.path = label, .kind = "content", .explanation = "could not be read for comparison"});
+      return;
+    }
+    const Bytes ba = ma->bytes(), bb = mb->bytes();
+    static const std::vector<const Region*> kNone;
+    const auto ita = a_.regions.find({ca, sa});
+    const auto itb = b_.regions.find({cb, sb});
+    const auto& ra = ita == a_.regions.end() ? kNone : ita->second;
+    const auto& rb = itb == b_.regions.end() ? kNone : itb->second;
+
+    // Items: containers by (family, ordinal); not-understood regions by ordinal; padding apart.
+    struct Item {
+      const Region* region;
+      const Container* container;
+    };
+    auto items = [&](const Side& s, const std::vector<const Region*>& rs, std::uint32_t c,
+                     const std::string& src, std::map<std::string, std::vector<Item>>& by,
+                     std::vector<const Region*>& unknown, std::uint64_t& padding) {
+      for (const Region* r : rs) {
+        if (r->format == "padding") {
+          padding += r->size;
+          continue;
+        }
+        const auto it = s.container_at.find({c, src, r->offset});
+        if (!r->understood || it == s.container_at.end()) {
+          unknown.push_back(r);
+          continue;
+        }
+        by[family(it->second->format)].push_back({r, it->second});
+      }
+    };
+    std::map<std::string, std::vector<Item>> ia, ib;
+    std::vector<const Region*> ua, ub;
+    std::uint64_t pad_a = 0, pad_b = 0;
+    items(a_, ra, ca, sa, ia, ua, pad_a);
+    items(b_, rb, cb, sb, ib, ub, pad_b);
+    if (!a_.holds_containers(ca, sa) && !b_.holds_containers(cb, sb)) {
+      // Nothing understood in either: compare as bytes.
+      bytes_difference(prefix.empty() ? label : prefix.substr(0, prefix.size() - 1), label, ba, bb,
+                       "unexplained-region");
+      return;
+    }
+    if (pad_a != pad_b)
+      normalise("compression-layout", label, std::max(pad_a, pad_b) - std::min(pad_a, pad_b),
+                fmt::format("padding between containers: {} vs {} bytes", pad_a, pad_b));
+
+    std::set<std::string> fams;
+    for (auto& [f, v] : ia) fams.insert(f);
+    for (auto& [f, v] : ib) fams.insert(f);
+    for (const auto& f : fams) {
+      const auto& va = ia[f];
+      const auto& vb = ib[f];
+      for (std::size_t i = 0; i < std::max(va.size(), vb.size()); ++i) {
+        const std::string clabel =
+            fmt::format("{}{}#{}", prefix,
+                        i < va.size() ? va[i].container->format : vb[i].container->format, i + 1);
+        if (i >= va.size() || i >= vb.size()) {
+          const bool only_b = i >= va.size();
+          const auto& it = only_b ? vb[i] : va[i];
+          differ({.path = clabel,
+                  .kind = only_b ? "added" : "removed",
+                  .explanation =
+                      fmt::format("{} container at 0x{:x} ({} bytes: {}) only in the {} image",
+                                  it.container->format, it.region->offset, it.region->size,
+                                  it.container->description, only_b ? "rebuilt" : "shipped"),
+                  .container = label});
+          continue;
+        }
+        const Bytes xa = sub(ba, va[i].region->offset, va[i].region->size);
+        const Bytes xb = sub(bb, vb[i].region->offset, vb[i].region->size);
+        if (xa.size() == xb.size() && std::memcmp(xa.data(), xb.data(), xa.size()) == 0) continue;
+        container(*va[i].container, *vb[i].container, xa, xb, prefix, clabel);
+      }
+    }
+    // Not-understood regions: compared byte for byte after trimming fill runs.
+    for (std::size_t i = 0; i < std::max(ua.size(), ub.size()); ++i) {
+      const std::string rlabel = fmt::format("{}!region#{}", label, i + 1);
+      if (i >= ua.size() || i >= ub.size()) {
+        const bool only_b = i >= ua.size();
+        const Region* r = only_b ? ub[i] : ua[i];
+        const Bytes x = sub(only_b ? bb : ba, r->offset, r->size);
+        if (is_fill(x)) {
+          normalise("compression-layout", label, r->size, "fill-only region in one image only");
+          continue;
+        }
+        differ({.path = rlabel,
+                .kind = "unexplained-region",
+                .explanation = fmt::format("{} not-understood bytes at 0x{:x} only in the {} image",
+                                           r->size, r->offset, only_b ? "rebuilt" : "shipped"),
+                .container = label,
+                .ranges = {{r->offset, r->size}},
+                .ranges_total = 1});
+        continue;
+      }
+      const Bytes xa = sub(ba, ua[i]->offset, ua[i]->size);
+      const Bytes xb = sub(bb, ub[i]->offset, ub[i]->size);
+      if (xa.size() == xb.size() && std::memcmp(xa.data(), xb.data(), xa.size()) == 0) continue;
+      if (fwtool(ba, bb, *ua[i], *ub[i], label, rlabel)) continue;
+      const Bytes ta = trim_fill(xa), tb = trim_fill(xb);
+      if (ta.size() == tb.size() && std::memcmp(ta.data(), tb.data(), ta.size()) == 0) {
+        normalise("compression-layout", label,
+                  count_differing(xa, xb) ? std::max(xa.size(), xb.size()) - ta.size() : 0,
+                  fmt::format("fill bytes around not-understood region #{} ({} vs {} bytes, same "
+                              "{} content bytes)",
+                              i + 1, xa.size(), xb.size(), ta.size()));
+        continue;
+      }
+      Difference d{.path = rlabel,
+                   .kind = "unexplained-region",
+                   .explanation = fmt::format(
+                       "not-understood bytes differ (shipped 0x{:x}+{}, rebuilt 0x{:x}+{})",
+                       ua[i]->offset, ua[i]->size, ub[i]->offset, ub[i]->size),
+                   .container = label};
+      d.ranges = differing_ranges(xa, xb, kMaxEquivRanges, &d.ranges_total);
+      d.hexdump_diff = hexdump_diff(xa, xb, d.ranges, ua[i]->offset);
+      for (auto& r : d.ranges) r.offset += ua[i]->offset;
+      differ(std::move(d));
+    }
+  }
+
+  // OpenWrt fwtool blocks at the end of an image (docs/equiv.md, vendor-signature): each block
+  // is [data][16-byte trailer: "FWx0", CRC32, type, pad, size], type 0 a usign signature, type 1
+  // metadata (8-byte header + JSON). Each trailer's CRC covers every byte before the trailer, so
+  // it changes with any image byte: it is masked only where it verifies on its own side. A
+  // signature block is masked whole (the usign signature itself is not verified: no key).
+  // Metadata is never masked. Returns true when the regions were handled here.
+  bool fwtool(Bytes ba, Bytes bb, const Region& ra, const Region& rb, const std::string& label,
+              const std::string& rlabel) {
+    struct Block {
+      std::uint64_t start, size, trailer;
+      std::uint8_t type;
+      bool crc_ok;
+    };
+    auto chain = [](Bytes x) {
+      std::vector<Block> out;
+      std::uint64_t end = x.size();
+      while (end >= 16 && out.size() < 16) {
+        const auto t = x.subspan(end - 16, 16);
+        if (read_be<std::uint32_t>(t, 0) != 0x46577830u) break;  // "FWx0"
+        const auto size = *read_be<std::uint32_t>(t, 12);
+        if (size <= 16 || size > end) break;
+        // The running CRC32 (reflected, initial ~0, no final inversion) of all bytes before
+        // the trailer: zlib's crc32 with the final inversion undone.
+        const auto crc = std::uint32_t(::crc32_z(0, x.data(), end - 16)) ^ 0xffffffffu;
+        out.push_back({end - size, size, end - 16, t[8], crc == *read_be<std::uint32_t>(t, 4)});
+        end -= size;
+      }
+      return out;
+    };
+    const auto ca = chain(ba), cb = chain(bb);
+    if (ca.empty() || cb.empty() || ra.offset + ra.size != ba.size() ||
+        rb.offset + rb.size != bb.size())
+      return false;
+    const std::uint64_t sa = ca.back().start, sb = cb.back().start;
+    if (sa < ra.offset || sb < rb.offset) return false;
+    // The bytes before the blocks: as any not-understood region.
+    const Bytes pa = ba.subspan(ra.offset, sa - ra.offset),
+                pb = bb.subspan(rb.offset, sb - rb.offset);
+    if (!std::ranges::equal(trim_fill(pa), trim_fill(pb))) {
+      Difference d{.path = rlabel,
+                   .kind = "unexplained-region",
+                   .explanation = "not-understood bytes before the fwtool blocks differ",
+                   .container = label};
+      d.ranges = differing_ranges(pa, pb, kMaxEquivRanges, &d.ranges_total);
+      for (auto& r : d.ranges) r.offset += ra.offset;
+      differ(std::move(d));
+    } else if (!std::ranges::equal(pa, pb)) {
+      normalise("compression-layout", label, std::max(pa.size(), pb.size()) - trim_fill(pa).size(),
+                "fill bytes before the fwtool blocks");
+    }
+    if (ca.size() != cb.size()) {
+      differ({.path = rlabel,
+              .kind = "unexplained-region",
+              .explanation = fmt::format("fwtool blocks: {} vs {}", ca.size(), cb.size()),
+              .container = label});
+      return true;
+    }
+    std::uint64_t sig_bytes = 0, crc_bytes = 0;
+    for (std::size_t k = ca.size(); k-- > 0;) {  // in file order
+      const auto &x = ca[k], &y = cb[k];
+      if (x.type != y.type) {
+        differ({.path = rlabel,
+                .kind = "unexplained-region",
+                .explanation =
+                    fmt::format("fwtool block #{} type {} vs {}", ca.size() - k, x.type, y.type),
+                .container = label});
+        continue;
+      }
+      for (const auto* b : {&x, &y})
+        if (!b->crc_ok)
+          differ({.path = rlabel,
+                  .kind = "header-field",
+                  .explanation =
+                      fmt::format("fwtool block #{} trailer CRC32 does not verify in the {} image",
+                                  ca.size() - k, b == &x ? "shipped" : "rebuilt"),
+                  .container = label});
+      if (x.type == 0) {  // FWIMAGE_SIGNATURE
+        if (!std::ranges::equal(ba.subspan(x.start, x.size), bb.subspan(y.start, y.size)))
+          sig_bytes += std::max(x.size, y.size);
+        continue;
+      }
+      // Metadata (and unknown types): the data must be equal; only a verified CRC is masked.
+      const Bytes da = ba.subspan(x.start, x.size - 16), db = bb.subspan(y.start, y.size - 16);
+      if (!std::ranges::equal(da, db)) {
+        const std::string_view ta(reinterpret_cast<const char*>(da.data()), da.size());
+        const std::string_view tb(reinterpret_cast<const char*>(db.data()), db.size());
+        Difference d{.path = label + "!fwtool-metadata",
+                     .kind = "text",
+                     .explanation = fmt::format("fwtool block #{} (type {}, metadata) differs",
+                                                ca.size() - k, x.type),
+                     .container = label};
+        d.ranges = differing_ranges(da, db, kMaxEquivRanges, &d.ranges_total);
+        for (auto& r : d.ranges) r.offset += x.start;
+        d.unified_diff = unified_line_diff(ta.substr(std::min<std::size_t>(8, ta.size())),
+                                           tb.substr(std::min<std::size_t>(8, tb.size())),
+                                           "shipped/metadata", "rebuilt/metadata");
+        differ(std::move(d));
+      }
+      if (x.crc_ok && y.crc_ok &&
+          !std::ranges::equal(ba.subspan(x.trailer + 4, 4), bb.subspan(y.trailer + 4, 4)))
+        crc_bytes += 4;
+    }
+    normalise("vendor-signature", label + "!fwtool-signature", sig_bytes,
+              "OpenWrt fwtool signature block (usign): structure and trailer CRC32 verified, "
+              "signature not verified (no public key)",
+              false);
+    normalise("vendor-signature", label + "!fwtool-trailer-crc", crc_bytes,
+              "fwtool trailer CRC32 over the preceding bytes, verified on each side on its own",
+              true);
+    return true;
+  }
+
+  void bytes_difference(const std::string& path, const std::string& chain, Bytes x, Bytes y,
+                        const std::string& kind) {
+    Difference d{.path = path,
+                 .kind = kind,
+                 .explanation = x.size() == y.size() ? "bytes differ"
+                                                     : fmt::format("bytes differ (size {} vs {})",
+                                                                   x.size(), y.size()),
+                 .container = chain};
+    d.ranges = differing_ranges(x, y, kMaxEquivRanges, &d.ranges_total);
+    d.hexdump_diff = hexdump_diff(x, y, d.ranges);
+    std::uint64_t n = 0;
+    for (const auto& r : d.ranges) n += r.length;
+    d.explanation +=
+        fmt::format(" in {} range(s){}", d.ranges_total,
+                    d.ranges_total <= d.ranges.size() ? fmt::format(", {} bytes", n) : "");
+    differ(std::move(d));
+  }
+
+  // Two paired containers whose bytes differ.
+  void container(const Container& x, const Container& y, Bytes xa, Bytes xb,
+                 const std::string& prefix, const std::string& label) {
+    const std::uint64_t before = out_.differences_total;
+    const bool has_files = a_.files_in.contains(x.id) || b_.files_in.contains(y.id);
+    if (has_files) files(x, y, prefix, label);
+    const bool contents_equal = out_.differences_total == before;
+    // Header fields: masked per rule; everything else there is a difference.
+    std::vector<ByteRange> header_masks;
+    if (x.format == y.format) {
+      if (x.format == "uimage") uimage_header(xa, xb, contents_equal, label, header_masks);
+      if (x.format == "gzip") gzip_header(xa, xb, contents_equal, label, header_masks);
+      if (x.format == "squashfs") squashfs_header(xa, xb, label, header_masks);
+      if (x.format == "fit") fit_header(xa, xb, label, header_masks);
+    }
+    if (!has_files && x.format == y.format && xa.size() == xb.size()) {
+      // A container with nothing extracted (an ELF carved from a kernel, a device tree): its
+      // bytes are its contents.
+      std::vector<std::uint8_t> ma(xa.begin(), xa.end()), mb(xb.begin(), xb.end());
+      for (const auto& m : header_masks)
+        for (std::uint64_t k = m.offset; k < m.offset + m.length && k < ma.size(); ++k)
+          ma[k] = mb[k];
+      if (ma != mb) bytes_difference(label, label, Bytes(ma), Bytes(mb), "content");
+      return;
+    }
+    if (!has_files) {
+      bytes_difference(label, label, xa, xb, "content");
+      return;
+    }
+    // What the header rules did not claim is re-encoding: another compressor, block size or
+    // layout of the same contents.
+    std::uint64_t masked = 0;
+    for (const auto& m : header_masks) masked += m.length;
+    const std::uint64_t differing = count_differing(xa, xb);
+    if (differing > masked) {
+      normalise("compression-layout", label, differing - masked,
+                fmt::format("{} vs {}: {} of {} vs {} container bytes differ; contents compared "
+                            "entry by entry",
+                            x.description, y.description, differing, xa.size(), xb.size()));
+      if (!contents_equal)
+        warn(fmt::format("{}: re-encoded container with differing contents (see differences)",
+                         label));
+    }
+  }
+
+  void uimage_header(Bytes xa, Bytes xb, bool payload_equal, const std::string& label,
+                     std::vector<ByteRange>& masks) {
+    if (xa.size() < 64 || xb.size() < 64) return;
+    bool other = false;
+    auto u32 = [](Bytes b, std::size_t o) { return *read_be<std::uint32_t>(b, o); };
+    auto field = [&](const char* name, std::size_t off, std::size_t len, std::string va,
+                     std::string vb) {
+      if (std::memcmp(xa.data() + off, xb.data() + off, len) == 0) return;
+      other = true;
+      differ({.path = label,
+              .kind = "header-field",
+              .explanation = fmt::format("uImage header {} differs: {} vs {}", name, va, vb),
+              .container = label,
+              .ranges = {{off, len}},
+              .ranges_total = 1,
+              .shipped = va,
+              .rebuilt = vb});
+    };
+    if (u32(xa, 8) != u32(xb, 8)) {
+      normalise("uimage-header-time", label, 4,
+                fmt::format("ih_time {} vs {}", u32(xa, 8), u32(xb, 8)));
+      masks.push_back({8, 4});
+    }
+    for (auto [name, off] : {std::pair{"size", 12}, std::pair{"data CRC", 24}}) {
+      if (u32(xa, off) == u32(xb, off)) continue;
+      if (payload_equal) {
+        normalise(off == 24 ? "uimage-data-crc" : "compression-layout", label, 4,
+                  fmt::format("ih_{} {} vs {} (payload equivalent)", off == 24 ? "dcrc" : "size",
+                              hex32(u32(xa, off)), hex32(u32(xb, off))));
+        masks.push_back({std::uint64_t(off), 4});
+      }  // else: a consequence of the payload difference reported below it
+    }
+    field("load address", 16, 4, hex32(u32(xa, 16)), hex32(u32(xb, 16)));
+    field("entry point", 20, 4, hex32(u32(xa, 20)), hex32(u32(xb, 20)));
+    field("os", 28, 1, std::to_string(xa[28]), std::to_string(xb[28]));
+    field("arch", 29, 1, std::to_string(xa[29]), std::to_string(xb[29]));
+    field("type", 30, 1, std::to_string(xa[30]), std::to_string(xb[30]));
+    if (xa[31] != xb[31]) {
+      if (payload_equal) {
+        normalise("compression-layout", label, 1,
+                  fmt::format("ih_comp {} vs {} (payload equivalent)", xa[31], xb[31]));
+        masks.push_back({31, 1});
+      }
+    }
+    field("name", 32, 32, cstr(xa, 32, 32), cstr(xb, 32, 32));
+    if (u32(xa, 4) != u32(xb, 4)) {
+      if (!other) {
+        normalise("uimage-header-crc", label, 4,
+                  fmt::format("ih_hcrc {} vs {} (only masked fields differ)", hex32(u32(xa, 4)),
+                              hex32(u32(xb, 4))));
+        masks.push_back({4, 4});
+      }
+    }
+  }
+
+  // gzip member header (RFC 1952): MTIME masked; XFL is the compressor's setting; FHCRC masked
+  // only when nothing else in the header differs.
+  void gzip_header(Bytes xa, Bytes xb, bool payload_equal, const std::string& label,
+                   std::vector<ByteRange>& masks) {
+    auto header_end = [](Bytes b) -> std::optional<std::uint64_t> {
+      if (b.size() < 10) return std::nullopt;
+      const std::uint8_t flg = b[3];
+      std::uint64_t p = 10;
+      if (flg & 4) {
+        const auto xlen = read_le<std::uint16_t>(b, p);
+        if (!xlen) return std::nullopt;
+        p += 2 + *xlen;
+      }
+      for (int bit : {8, 16})
+        if (flg & bit) {
+          while (p < b.size() && b[p]) ++p;
+          ++p;
+        }
+      return p <= b.size() ? std::optional(p) : std::nullopt;
+    };
+    const auto ea = header_end(xa), eb = header_end(xb);
+    if (!ea || !eb) return;
+    bool other = false;
+    if (std::memcmp(xa.data() + 4, xb.data() + 4, 4) != 0) {
+      normalise("gzip-header-time", label, 4,
+                fmt::format("MTIME {} vs {}", *read_le<std::uint32_t>(xa, 4),
+                            *read_le<std::uint32_t>(xb, 4)));
+      masks.push_back({4, 4});
+    }
+    if (xa[8] != xb[8] && payload_equal) {
+      normalise("compression-layout", label, 1, fmt::format("XFL {} vs {}", xa[8], xb[8]));
+      masks.push_back({8, 1});
+    }
+    auto field = [&](const char* name, Bytes va, Bytes vb, std::uint64_t off, std::string sa,
+                     std::string sb) {
+      if (va.size() == vb.size() && std::memcmp(va.data(), vb.data(), va.size()) == 0) return;
+      other = true;
+      differ({.path = label,
+              .kind = "header-field",
+              .explanation = fmt::format("gzip header {} differs: {} vs {}", name, sa, sb),
+              .container = label,
+              .ranges = {{off, va.size()}},
+              .ranges_total = 1,
+              .shipped = sa,
+              .rebuilt = sb});
+    };
+    field("FLG", xa.subspan(3, 1), xb.subspan(3, 1), 3, std::to_string(xa[3]),
+          std::to_string(xb[3]));
+    field("OS", xa.subspan(9, 1), xb.subspan(9, 1), 9, std::to_string(xa[9]),
+          std::to_string(xb[9]));
+    const bool hcrc = (xa[3] & 2) && (xb[3] & 2);
+    const std::uint64_t la = *ea, lb = *eb;
+    if (la > 10 || lb > 10)
+      field("FEXTRA/FNAME/FCOMMENT", xa.subspan(10, la - 10), xb.subspan(10, lb - 10), 10,
+            fmt::format("{} bytes", la - 10), fmt::format("{} bytes", lb - 10));
+    if (hcrc && la + 2 <= xa.size() && lb + 2 <= xb.size() && la == lb &&
+        std::memcmp(xa.data() + la, xb.data() + lb, 2) != 0 && !other) {
+      normalise("gzip-header-crc", label, 2, "FHCRC (only masked fields differ)");
+      masks.push_back({la, 2});
+    }
+  }
+
+  void squashfs_header(Bytes xa, Bytes xb, const std::string& label,
+                       std::vector<ByteRange>& masks) {
+    if (xa.size() < 96 || xb.size() < 96) return;
+    const bool le = starts_with(xa, "hsqs");
+    auto rd = [&](Bytes b, std::size_t o) {
+      return le ? *read_le<std::uint32_t>(b, o) : *read_be<std::uint32_t>(b, o);
+    };
+    if (rd(xa, 8) != rd(xb, 8)) {
+      normalise("fs-timestamps", label, 4,
+                fmt::format("superblock modification_time {} vs {}", rd(xa, 8), rd(xb, 8)));
+      masks.push_back({8, 4});
+    }
+  }
+
+  // FIT (flattened device tree): the root "timestamp" property.
+  void fit_header(Bytes xa, Bytes xb, const std::string& label, std::vector<ByteRange>& masks) {
+    const auto ta = unpacker::fdt::parse(xa), tb = unpacker::fdt::parse(xb);
+    if (!ta || !tb || ta->nodes.empty() || tb->nodes.empty()) return;
+    const auto* pa = ta->nodes[0].prop("timestamp");
+    const auto* pb = tb->nodes[0].prop("timestamp");
+    if (!pa || !pb || pa->value.size() != 4 || pb->value.size() != 4) return;
+    if (std::memcmp(pa->value.data(), pb->value.data(), 4) == 0) return;
+    normalise("fit-timestamp", label, 4,
+              fmt::format("/timestamp {} vs {}", *read_be<std::uint32_t>(pa->value, 0),
+                          *read_be<std::uint32_t>(pb->value, 0)));
+    if (pa->offset == pb->offset) masks.push_back({pa->offset, 4});
+  }
+
+  // The entries of two paired containers, by path.
+  void files(const Container& x, const Container& y, const std::string& prefix,
+             const std::string& label) {
+    static const std::vector<const FileRecord*> kNone;
+    const auto ita = a_.files_in.find(x.id);
+    const auto itb = b_.files_in.find(y.id);
+    const auto& fa = ita == a_.files_in.end() ? kNone : ita->second;
+    const auto& fb = itb == b_.files_in.end() ? kNone : itb->second;
+    std::map<std::string, const FileRecord*> ma, mb;
+    for (const auto* f : fa) ma.emplace(f->path, f);
+    for (const auto* f : fb) mb.emplace(f->path, f);
+    // Entry order (inode / directory order): the rank of each common path on both sides.
+    std::vector<std::string> oa, ob;
+    for (const auto* f : fa)
+      if (mb.contains(f->path)) oa.push_back(f->path);
+    for (const auto* f : fb)
+      if (ma.contains(f->path)) ob.push_back(f->path);
+    std::uint64_t moved = 0;
+    for (std::size_t i = 0; i < oa.size() && i < ob.size(); ++i) moved += oa[i] != ob[i];
+    if (moved)
+      normalise("inode-order", label, 4 * moved,
+                fmt::format("{} entries at another position in inode/directory order", moved));
+    std::uint64_t times = 0;
+    const std::uint64_t width = x.format == y.format ? timestamp_width(x.format) : 4;
+    std::set<std::string> paths;
+    for (auto& [p, f] : ma) paths.insert(p);
+    for (auto& [p, f] : mb) paths.insert(p);
+    for (const auto& p : paths) {
+      const auto* ra = ma.contains(p) ? ma[p] : nullptr;
+      const auto* rb = mb.contains(p) ? mb[p] : nullptr;
+      const std::string shown = prefix + p;
+      if (!ra || !rb) {
+        const auto* r = ra ? ra : rb;
+        differ(
+            {.path = shown,
+             .kind = ra ? "removed" : "added",
+             .explanation = fmt::format("{} {} only in the {} image ({} bytes)", to_string(r->type),
+                                        p, ra ? "shipped" : "rebuilt", r->size),
+             .container = label});
+        continue;
+      }
+      ++out_.files_compared;
+      if (ra->mtime != rb->mtime) times += width;
+      entry(*ra, *rb, shown, label);
+    }
+    if (times)
+      normalise("fs-timestamps", label, times,
+                fmt::format("entry modification times ({} bytes per {} entry)", width, x.format));
+  }
+
+  void entry(const FileRecord& ra, const FileRecord& rb, const std::string& shown,
+             const std::string& label) {
+    auto meta = [&](const char* kind, std::string va, std::string vb, const char* what) {
+      if (va == vb) return;
+      differ({.path = shown,
+              .kind = kind,
+              .explanation = fmt::format("{} differs: {} vs {}", what, va, vb),
+              .container = label,
+              .shipped = va,
+              .rebuilt = vb});
+    };
+    if (ra.type != rb.type) {
+      meta("type", to_string(ra.type), to_string(rb.type), "entry type");
+      return;
+    }
+    meta("mode", fmt::format("{:04o}", ra.mode), fmt::format("{:04o}", rb.mode), "mode");
+    meta("owner", fmt::format("{}:{}", ra.uid, ra.gid), fmt::format("{}:{}", rb.uid, rb.gid),
+         "owner uid:gid");
+    meta("link", ra.link, rb.link, "link target");
+    if (ra.type != EntryType::kFile || ra.sha256 == rb.sha256) return;
+    if (ra.truncated || rb.truncated)
+      warn(fmt::format("{}: content was cut short by a cap or corruption; compared as extracted",
+                       shown));
+    // A file holding containers on both sides: compare what it holds.
+    if (a_.holds_containers(ra.container, ra.path) && b_.holds_containers(rb.container, rb.path)) {
+      blob(ra.container, ra.path, rb.container, rb.path, shown + "!", shown);
+      return;
+    }
+    auto ma = a_.file(ra);
+    auto mb = b_.file(rb);
+    if (!ma || !mb) {
+      warn(fmt::format("{}: cannot read: {}", shown, (!ma ? ma : mb).error().to_string()));
+      differ({.path = shown,
+              .kind = "content",
+              .explanation = "content differs (sha256); not readable for detail",
+              .container = label});
+      return;
+    }
+    const Bytes ba = ma->bytes(), bb = mb->bytes();
+    if (starts_with(ba,
+                    "\x7f"
+                    "ELF") &&
+        starts_with(bb,
+                    "\x7f"
+                    "ELF")) {
+      if (auto e = compare_elf(ba, bb)) {
+        normalise("elf-build-id", shown, e->build_id_bytes, "NT_GNU_BUILD_ID note descriptor");
+        normalise("elf-debuglink-crc", shown, e->debuglink_bytes, ".gnu_debuglink CRC32");
+        for (auto& s : e->sections) {
+          std::string why = fmt::format("ELF section {} differs in {} byte(s)", s.section, s.bytes);
+          if (!s.note.empty()) why += " (" + s.note + ")";
+          if (!s.ranges.empty())
+            why += fmt::format(
+                " at file offset 0x{:x}{}", s.ranges[0].offset,
+                s.ranges_total > 1 ? fmt::format(" and {} more range(s)", s.ranges_total - 1) : "");
+          if (!s.symbols.empty()) {
+            std::string names;
+            for (const auto& n : s.symbols) names += (names.empty() ? "" : ", ") + n;
+            why += fmt::format("; symbol(s): {} (from {}{})", names, e->symbol_table,
+                               e->symbol_table == ".dynsym" ? ", no .symtab: stripped binary" : "");
+          } else if (e->symbol_table != ".symtab") {
+            why += "; stripped binary: no symbol covers these bytes";
+          }
+          Difference d{.path = shown,
+                       .kind = "elf-section",
+                       .explanation = why,
+                       .container = label,
+                       .section = s.section,
+                       .symbols = s.symbols,
+                       .symbol_table = e->symbol_table,
+                       .ranges = s.ranges,
+                       .ranges_total = s.ranges_total};
+          if (e->same_layout) d.hexdump_diff = hexdump_diff(ba, bb, s.ranges);
+          differ(std::move(d));
+        }
+        return;
+      }
+    }
+    if (std::max(ba.size(), bb.size()) <= opt_.max_text_bytes && looks_text(ba) && looks_text(bb)) {
+      const std::string_view ta(reinterpret_cast<const char*>(ba.data()), ba.size());
+      const std::string_view tb(reinterpret_cast<const char*>(bb.data()), bb.size());
+      auto diff = unified_line_diff(ta, tb, "shipped/" + shown, "rebuilt/" + shown);
+      std::uint64_t plus = 0, minus = 0;
+      for (std::size_t p = 0; p < diff.size();) {
+        const auto nl = diff.find('\n', p);
+        if (diff[p] == '+' && diff.compare(p, 4, "+++ ") != 0) ++plus;
+        if (diff[p] == '-' && diff.compare(p, 4, "--- ") != 0) ++minus;
+        if (nl == std::string::npos) break;
+        p = nl + 1;
+      }
+      Difference d{
+          .path = shown,
+          .kind = "text",
+          .explanation = fmt::format("text differs: {} line(s) removed, {} added", minus, plus),
+          .container = label};
+      d.ranges = differing_ranges(ba, bb, kMaxEquivRanges, &d.ranges_total);
+      d.unified_diff = std::move(diff);
+      differ(std::move(d));
+      return;
+    }
+    bytes_difference(shown, label, ba, bb, "content");
+  }
+
+  Side a_, b_;
+  const EquivOptions& opt_;
+  Equivalence& out_;
+  std::map<std::pair<std::string, std::string>, Normalisation> norms_;
+  bool capped_ = false;
+};
+
+}  // namespace
+
+const char* to_string(EquivVerdict v) {
+  switch (v) {
+    case EquivVerdict::kIdentical:
+      return "identical";
+    case EquivVerdict::kEquivalent:
+      return "equivalent";
+    case EquivVerdict::kDifferent:
+      return "different";
+  }
+  return "different";
+}
+
+Equivalence identical_images(const ImageInfo& shipped, const ImageInfo& rebuilt) {
+  Equivalence e;
+  e.shipped = shipped;
+  e.rebuilt = rebuilt;
+  e.verdict = EquivVerdict::kIdentical;
+  return e;
+}
+
+Equivalence compare_images(const ArtifactTree& shipped, const std::string& shipped_dir,
+                           const ArtifactTree& rebuilt, const std::string& rebuilt_dir,
+                           const EquivOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  Equivalence e;
+  e.shipped = shipped.image;
+  e.rebuilt = rebuilt.image;
+  if (shipped.image.sha256 == rebuilt.image.sha256 && shipped.image.size == rebuilt.image.size)
+    return identical_images(shipped.image, rebuilt.image);
+  for (const auto* t : {&shipped, &rebuilt})
+    if (!t->warnings.empty())
+      e.warnings.push_back(fmt::format(
+          "{} image: {} unpack warning(s) (refusals, caps or corruption): see {}/manifest.json",
+          t == &shipped ? "shipped" : "rebuilt", t->warnings.size(),
+          t == &shipped ? "shipped" : "rebuilt"));
+  Comparer(shipped, shipped_dir, rebuilt, rebuilt_dir, options, e).run();
+  if (e.differences_total == 0 && e.normalisations.empty()) {
+    // The images differ but nothing located the difference: fail closed.
+    e.differences.push_back({.path = shipped.image.name,
+                             .kind = "unexplained-region",
+                             .explanation = "the images differ but no difference was located"});
+    e.differences_total = 1;
+  }
+  e.verdict = e.differences_total ? EquivVerdict::kDifferent : EquivVerdict::kEquivalent;
+  e.elapsed_ms = std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+  return e;
+}
+
+}  // namespace probity

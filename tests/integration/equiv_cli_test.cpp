@@ -1,0 +1,276 @@
+// `probity equiv` on the pairs of tests/fixtures/make-equiv-pair.sh (one router image built
+// several times from the same real Debian armhf files), cross-checked with Debian's diffoscope;
+// equiv.json against its schema, the diffoscope JSON loaded by diffoscope, the in-toto
+// statement's structure, equiv.html in headless Chromium.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "cli_support.hpp"
+
+namespace probity::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fmt_row(std::uint64_t offset) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08llx:", static_cast<unsigned long long>(offset / 16 * 16));
+  return buf;
+}
+
+fs::path eq(const std::string& name) {
+  return fixture("equiv/" + name);
+}
+
+bool have_fixtures() {
+  return fs::exists(eq("a.bin")) && fs::exists(eq("f.bin"));
+}
+
+bool have(const char* tool) {
+  return run_command(std::string("command -v ") + tool + " >/dev/null").exit_code == 0;
+}
+
+struct EquivRun {
+  RunResult run;
+  nlohmann::json json;
+};
+
+EquivRun equiv(const Scratch& s, const std::string& a, const std::string& b,
+               const std::string& extra = "") {
+  EquivRun r;
+  r.run = run_probity("equiv '" + eq(a).string() + "' '" + eq(b).string() + "' --out '" +
+                      (s.path() / "out").string() + "' " + extra);
+  r.json = read_json(s.path() / "out" / "equiv.json");
+  return r;
+}
+
+std::set<std::string> rules(const nlohmann::json& j) {
+  std::set<std::string> out;
+  for (const auto& n : j["normalisations"]) {
+    EXPECT_GT(n["bytes"].get<std::uint64_t>(), 0u) << n.dump();
+    out.insert(n["rule"].get<std::string>());
+  }
+  return out;
+}
+
+// Every file diffoscope's JSON report names below the squashfs level (paths start with '/').
+void diffoscope_paths(const nlohmann::json& node, std::set<std::string>& out, bool root = true) {
+  const auto s = node.value("source1", std::string());
+  if (!root && !s.empty() && s[0] == '/') out.insert(s.substr(1));
+  if (node.contains("details"))
+    for (const auto& d : node["details"]) diffoscope_paths(d, out, false);
+}
+
+TEST(EquivCli, SameBytesAreIdenticalWithoutUnpacking) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  Scratch s("equiv-aa");
+  const auto r = equiv(s, "a.bin", "a2.bin", "-q");
+  ASSERT_EQ(r.run.exit_code, 0) << r.run.output;
+  EXPECT_EQ(r.json["verdict"], "identical");
+  EXPECT_TRUE(r.json["normalisations"].empty());
+  EXPECT_TRUE(r.json["differences"].empty());
+  EXPECT_FALSE(fs::exists(s.path() / "out" / "shipped"));
+}
+
+TEST(EquivCli, RebuildWithOtherTimesCompressionAndBuildIdsIsEquivalent) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  Scratch s("equiv-ab");
+  const auto r = equiv(s, "a.bin", "b.bin", "-q");
+  ASSERT_EQ(r.run.exit_code, 0) << r.run.output << r.json.dump(2);
+  EXPECT_EQ(r.json["verdict"], "equivalent");
+  EXPECT_TRUE(r.json["differences"].empty()) << r.json["differences"].dump(2);
+  const auto got = rules(r.json);
+  for (const char* want :
+       {"fs-timestamps", "compression-layout", "uimage-header-time", "uimage-header-crc",
+        "gzip-header-time", "elf-build-id", "elf-debuglink-crc"})
+    EXPECT_TRUE(got.contains(want)) << want << " missing in " << r.json["normalisations"].dump(2);
+  // The masked ELF fields are on the binary whose build-id and debug link were changed.
+  for (const auto& n : r.json["normalisations"])
+    if (n["rule"] == "elf-build-id") {
+      EXPECT_EQ(n["path"], "usr/sbin/dropbear");
+    }
+  // fs-timestamps: 4 bytes per squashfs entry time, plus the superblock time.
+  for (const auto& n : r.json["normalisations"])
+    if (n["rule"] == "fs-timestamps") {
+      EXPECT_EQ(n["bytes"].get<int>() % 4, 0);
+    }
+}
+
+TEST(EquivCli, OneChangedByteNamesFileSectionAndSymbol) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  const auto expected = read_json(eq("c.expected.json"));
+  Scratch s("equiv-ac");
+  const auto dj = s.path() / "diffoscope.json";
+  const auto vsa = s.path() / "vsa.json";
+  const auto r = equiv(s, "a.bin", "c.bin",
+                       "-q --diffoscope-json '" + dj.string() + "' --slsa '" + vsa.string() + "'");
+  ASSERT_EQ(r.run.exit_code, 1) << r.run.output;
+  EXPECT_EQ(r.json["verdict"], "different");
+  ASSERT_EQ(r.json["differences"].size(), 1u) << r.json["differences"].dump(2);
+  const auto& d = r.json["differences"][0];
+  EXPECT_EQ(d["path"], expected["path"]);
+  EXPECT_EQ(d["kind"], "elf-section");
+  EXPECT_EQ(d["section"], expected["section"]);
+  EXPECT_EQ(d["symbols"], nlohmann::json::array({expected["symbol"]}));
+  ASSERT_EQ(d["ranges"].size(), 1u);
+  EXPECT_EQ(d["ranges"][0]["offset"], expected["offset"]);
+  EXPECT_EQ(d["ranges"][0]["length"], 1);
+  // The changed row as diffoscope shows binaries: xxd-style, the row holding the byte.
+  const auto row = fmt_row(expected["offset"].get<std::uint64_t>());
+  EXPECT_NE(d["hexdump_diff"].get<std::string>().find("\n-" + row), std::string::npos) << d;
+  EXPECT_NE(d["hexdump_diff"].get<std::string>().find("\n+" + row), std::string::npos) << d;
+  // The same normalisations as a/b still apply (c is b plus one byte).
+  EXPECT_TRUE(rules(r.json).contains("elf-build-id"));
+
+  // The in-toto statement: both digests, FAILED.
+  const auto st = read_json(vsa);
+  EXPECT_EQ(st["_type"], "https://in-toto.io/Statement/v1");
+  EXPECT_EQ(st["subject"][0]["digest"]["sha256"], r.json["shipped"]["sha256"]);
+  EXPECT_EQ(st["predicate"]["rebuiltImage"]["digest"]["sha256"], r.json["rebuilt"]["sha256"]);
+  EXPECT_EQ(st["predicate"]["verificationResult"], "FAILED");
+
+  // diffoscope loads our JSON and renders HTML from it.
+  if (!have("diffoscope")) GTEST_SKIP() << "diffoscope missing (scripts/deps.sh)";
+  const auto html = s.path() / "dj.html";
+  const auto load = run_command("diffoscope --load-existing-diff '" + dj.string() + "' --html '" +
+                                html.string() + "'");
+  EXPECT_EQ(load.exit_code, 1) << load.output;  // 1: differences present
+  ASSERT_TRUE(fs::exists(html));
+  std::ifstream in(html);
+  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_NE(text.find(expected["path"].get<std::string>()), std::string::npos);
+  EXPECT_NE(text.find("deflate"), std::string::npos);
+}
+
+TEST(EquivCli, VendorSignatureBlocksAreRecognisedAndMetadataIsNot) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  {
+    Scratch s("equiv-de");
+    const auto r = equiv(s, "d.bin", "e.bin", "-q");
+    ASSERT_EQ(r.run.exit_code, 0) << r.run.output << r.json.dump(2);
+    EXPECT_EQ(r.json["verdict"], "equivalent");
+    int sig = 0;
+    for (const auto& n : r.json["normalisations"])
+      if (n["rule"] == "vendor-signature") {
+        ++sig;
+        ASSERT_TRUE(n.contains("verified"));
+        // The usign signature is not verified (no key); the trailer CRC is, on each side.
+        const auto path = n["path"].get<std::string>();
+        EXPECT_EQ(n["verified"], path.ends_with("fwtool-trailer-crc")) << path;
+      }
+    EXPECT_EQ(sig, 2);
+  }
+  Scratch s("equiv-df");
+  const auto r = equiv(s, "d.bin", "f.bin", "-q");
+  ASSERT_EQ(r.run.exit_code, 1) << r.run.output;
+  ASSERT_EQ(r.json["differences"].size(), 1u) << r.json["differences"].dump(2);
+  EXPECT_EQ(r.json["differences"][0]["kind"], "text");
+  const auto diff = r.json["differences"][0]["unified_diff"].get<std::string>();
+  EXPECT_NE(diff.find("-{\"metadata_version\""), std::string::npos) << diff;
+  EXPECT_NE(diff.find("23.05.4"), std::string::npos) << diff;
+}
+
+TEST(EquivCli, BadInputIsUsageError) {
+  Scratch s("equiv-bad");
+  EXPECT_EQ(run_probity("equiv /nonexistent/a.bin /nonexistent/b.bin --out '" +
+                        (s.path() / "o1").string() + "'")
+                .exit_code,
+            2);
+  EXPECT_EQ(run_probity("equiv '" + s.path().string() + "' '" + s.path().string() + "' --out '" +
+                        (s.path() / "o2").string() + "'")
+                .exit_code,
+            2);
+  EXPECT_EQ(run_probity("equiv onlyone --out x").exit_code, 2);
+  if (!have_fixtures()) return;
+  // A non-empty output directory is refused, not overwritten.
+  fs::create_directories(s.path() / "full");
+  std::ofstream(s.path() / "full" / "keep") << "x";
+  EXPECT_EQ(run_probity("equiv '" + eq("a.bin").string() + "' '" + eq("b.bin").string() +
+                        "' --out '" + (s.path() / "full").string() + "'")
+                .exit_code,
+            2);
+}
+
+TEST(EquivCli, JsonMatchesSchema) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  const fs::path v = fs::path(PROBITY_SOURCE_DIR) / "tests" / "validators";
+  if (!fs::exists(v / "node_modules" / "ajv")) GTEST_SKIP() << "run tests/validators/install.sh";
+  for (const char* pair : {"a.bin c.bin", "d.bin f.bin", "a.bin b.bin"}) {
+    Scratch s("equiv-schema");
+    const std::string p(pair);
+    const auto a = p.substr(0, p.find(' ')), b = p.substr(p.find(' ') + 1);
+    const auto vsa = s.path() / "vsa.json";
+    equiv(s, a, b, "-q --slsa '" + vsa.string() + "'");
+    EXPECT_EQ(run_status("node '" + (v / "validate.mjs").string() + "' equiv '" +
+                         (s.path() / "out" / "equiv.json").string() + "'"),
+              0)
+        << pair;
+    EXPECT_EQ(run_status("node '" + (v / "validate.mjs").string() + "' vsa '" + vsa.string() + "'"),
+              0)
+        << pair;
+  }
+}
+
+// Debian's diffoscope on the same pairs: it does not look inside a uImage+squashfs image, so
+// the image verdicts are compared as a whole and the file-level findings on the root
+// filesystems alone.
+TEST(EquivCli, CrossCheckWithDiffoscope) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  if (!have("diffoscope")) GTEST_SKIP() << "diffoscope missing (scripts/deps.sh)";
+  Scratch s("equiv-diffoscope");
+  auto dscope = [&](const std::string& a, const std::string& b, nlohmann::json* out) {
+    const auto j = s.path() / "d.json";
+    fs::remove(j);
+    const auto r = run_command("diffoscope --json '" + j.string() + "' '" + eq(a).string() + "' '" +
+                               eq(b).string() + "' >/dev/null");
+    if (out) *out = read_json(j);
+    return r.exit_code;
+  };
+  // Images: same bytes -> no differences; otherwise differences (diffoscope masks nothing).
+  EXPECT_EQ(dscope("a.bin", "a2.bin", nullptr), 0);
+  EXPECT_EQ(dscope("a.bin", "c.bin", nullptr), 1);
+  // Root filesystems a/c: diffoscope's differing files include the one probity names.
+  nlohmann::json ac;
+  ASSERT_EQ(dscope("a.rootfs.squashfs", "c.rootfs.squashfs", &ac), 1);
+  std::set<std::string> dpaths;
+  diffoscope_paths(ac, dpaths);
+  const auto expected = read_json(eq("c.expected.json"))["path"].get<std::string>();
+  EXPECT_TRUE(dpaths.contains(expected)) << ac.dump(1).substr(0, 2000);
+  // Root filesystems a/b: every file diffoscope reports as differing in content is one probity
+  // explains by a normalisation (and probity reports no difference).
+  nlohmann::json ab;
+  ASSERT_EQ(dscope("a.rootfs.squashfs", "b.rootfs.squashfs", &ab), 1);
+  std::set<std::string> dab;
+  diffoscope_paths(ab, dab);
+  Scratch t("equiv-ab2");
+  const auto r = equiv(t, "a.bin", "b.bin", "-q");
+  ASSERT_EQ(r.json["verdict"], "equivalent");
+  std::set<std::string> explained;
+  for (const auto& n : r.json["normalisations"]) {
+    auto p = n["path"].get<std::string>();
+    explained.insert(p.substr(0, p.find('!')));
+  }
+  EXPECT_FALSE(dab.empty());
+  for (const auto& p : dab) EXPECT_TRUE(explained.contains(p)) << p << " not explained";
+}
+
+TEST(EquivCli, HtmlRendersInHeadlessChromium) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  const fs::path browser = fs::path(PROBITY_SOURCE_DIR) / "tests" / "browser";
+  if (!fs::exists(browser / "node_modules") || !fs::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "run tests/browser/install.sh";
+  Scratch s("equiv-html");
+  equiv(s, "a.bin", "c.bin", "-q");
+  const auto png = s.path() / "equiv.png";
+  EXPECT_EQ(run_status("node '" + (browser / "render-equiv.mjs").string() + "' '" +
+                       (s.path() / "out" / "equiv.html").string() + "' '" + png.string() + "'"),
+            0);
+  ASSERT_TRUE(fs::exists(png));
+  EXPECT_GT(fs::file_size(png), 10000u);
+}
+
+}  // namespace
+}  // namespace probity::testing
