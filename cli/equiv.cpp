@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 
 struct EquivArgs {
   std::string shipped, rebuilt, out, diffoscope_json, slsa;
+  std::vector<std::string> vendor_keys;
   bool quiet = false;
   std::size_t max_differences = kMaxEquivDifferences;
   std::string max_text = "1M";
@@ -139,9 +140,30 @@ Command add_equiv(CLI::App& parent) {
                   "Differences listed before the rest are only counted");
   app->add_option("--max-diff-bytes", args->max_text,
                   "Text files larger than this are compared as bytes (default 1M)");
+  app->add_option("--vendor-key", args->vendor_keys,
+                  "usign public key (as in OpenWrt's etc/opkg/keys/); repeatable. Each image's\n"
+                  "fwtool signature must then verify with one of them");
   add_unpack_flags(*app, args->flags);
   return {
       app, [args]() -> int {
+        EquivOptions opt;
+        for (const auto& file : args->vendor_keys) {
+          std::ifstream in(file, std::ios::binary);
+          if (!in) {
+            fmt::print(stderr, "probity equiv: --vendor-key: cannot read {}\n", file);
+            return kExitUsage;
+          }
+          std::string text(4096, '\0');
+          in.read(text.data(), std::streamsize(text.size()));
+          text.resize(std::size_t(in.gcount()));
+          auto key = parse_usign_key(text, file);
+          if (!in.eof() || !key) {
+            fmt::print(stderr, "probity equiv: --vendor-key: {}\n",
+                       key ? file + ": larger than a usign key file" : key.error().to_string());
+            return kExitUsage;
+          }
+          opt.vendor_keys.push_back(std::move(*key));
+        }
         const auto a = image_info(args->shipped);
         const auto b = image_info(args->rebuilt);
         if (!a || !b) return kExitUsage;
@@ -156,7 +178,6 @@ Command add_equiv(CLI::App& parent) {
           fmt::print(stderr, "probity equiv: {}: {}\n", args->out, ec.message());
           return kExitUsage;
         }
-        EquivOptions opt;
         opt.max_differences = args->max_differences;
         try {
           opt.max_text_bytes = parse_size(args->max_text);

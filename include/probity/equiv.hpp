@@ -4,6 +4,7 @@
 // that applies (file; ELF section and symbol; text line; byte range).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "probity/artifact.hpp"
+#include "probity/error.hpp"
 
 namespace probity {
 
@@ -52,7 +54,7 @@ struct Normalisation {
 struct Difference {
   std::string path;
   std::string kind;  ///< content, elf-section, text, mode, owner, link, type, added, removed,
-                     ///< header-field, unexplained-region
+                     ///< header-field, unexplained-region, signature
   std::string explanation;
   std::string container;             ///< format chain of the container holding `path`
   std::string section;               ///< elf-section: the section name
@@ -77,9 +79,35 @@ struct Equivalence {
   std::uint64_t elapsed_ms = 0;  ///< wall time of the whole run (hashing, unpacking, comparing)
 };
 
+/// A usign (OpenWrt) Ed25519 public key, as `usign -G` writes it and OpenWrt ships it in
+/// etc/opkg/keys/: "untrusted comment: ...\n" then base64 of "Ed" + 8-byte key id + 32-byte key.
+struct UsignKey {
+  std::array<std::uint8_t, 8> id{};
+  std::array<std::uint8_t, 32> key{};
+  std::string source;  ///< the file it was read from
+};
+
+/// Parses a usign public key file's text; an error says what is wrong.
+Result<UsignKey> parse_usign_key(std::string_view text, const std::string& source = {});
+
+enum class UsignResult {
+  kVerified,      ///< the Ed25519 signature verifies over the message with the key of its id
+  kBadSignature,  ///< a key with the signature's id is given, and the signature does not verify
+  kUnknownKey,    ///< no given key has the signature's id
+  kMalformed,     ///< not a usign signature file (e.g. a ucert blob, truncated, bad base64)
+};
+
+/// Checks a usign signature file's text (`usign -S -x`) over `message`. `key_id`, when given,
+/// receives the signature's key id in hex ("" when malformed).
+UsignResult verify_usign(std::string_view signature, std::span<const std::uint8_t> message,
+                         std::span<const UsignKey> keys, std::string* key_id = nullptr);
+
 struct EquivOptions {
   std::size_t max_differences = kMaxEquivDifferences;
   std::uint64_t max_text_bytes = kMaxTextDiffBytes;
+  /// Vendor keys for signature blocks (`--vendor-key`). When given, each image's usign
+  /// signature must verify with one of them; without keys signatures are recognised only.
+  std::vector<UsignKey> vendor_keys;
 };
 
 /// Equivalence of two images whose bytes are the same (no unpacking needed).

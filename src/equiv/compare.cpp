@@ -294,6 +294,43 @@ class Comparer {
     }
   }
 
+  // The usign signature in one image's fwtool signature block `b` checked with the vendor keys.
+  // A signature that does not verify, or by a key that is not among them, is a difference; a
+  // block that is not a usign signature (a ucert blob) is a warning: it could not be checked.
+  template <class Block>
+  bool signature_verifies(Bytes image, const Block& b, const char* side, const std::string& label,
+                          const std::string& rlabel, std::size_t ordinal) {
+    const Bytes data = image.subspan(b.start, b.size - 16);
+    const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+    std::string id;
+    std::string why;
+    switch (verify_usign(text, image.subspan(0, b.start), opt_.vendor_keys, &id)) {
+      case UsignResult::kVerified:
+        return true;
+      case UsignResult::kBadSignature:
+        why = fmt::format("the usign signature in the {} image does not verify with vendor key {}",
+                          side, id);
+        break;
+      case UsignResult::kUnknownKey:
+        why = fmt::format(
+            "the {} image is signed by key {}, which is not one of the --vendor-key "
+            "keys",
+            side, id);
+        break;
+      case UsignResult::kMalformed:
+        warn(
+            fmt::format("{}: fwtool block #{} in the {} image is not a usign signature (ucert?): "
+                        "not verified",
+                        label, ordinal, side));
+        return false;
+    }
+    differ({.path = rlabel,
+            .kind = "signature",
+            .explanation = fmt::format("fwtool block #{}: {}", ordinal, why),
+            .container = label});
+    return false;
+  }
+
   // OpenWrt fwtool blocks at the end of an image (docs/equiv.md, vendor-signature): each block
   // is [data][16-byte trailer: "FWx0", CRC32, type, pad, size], type 0 a usign signature, type 1
   // metadata (8-byte header + JSON). Each trailer's CRC covers every byte before the trailer, so
@@ -352,6 +389,8 @@ class Comparer {
       return true;
     }
     std::uint64_t sig_bytes = 0, crc_bytes = 0;
+    std::size_t signatures = 0;
+    bool sig_verified = true;
     for (std::size_t k = ca.size(); k-- > 0;) {  // in file order
       const auto &x = ca[k], &y = cb[k];
       if (x.type != y.type) {
@@ -373,6 +412,16 @@ class Comparer {
       if (x.type == 0) {  // FWIMAGE_SIGNATURE
         if (!std::ranges::equal(ba.subspan(x.start, x.size), bb.subspan(y.start, y.size)))
           sig_bytes += std::max(x.size, y.size);
+        if (!opt_.vendor_keys.empty()) {
+          // The signed message is every byte before the signature block (what OpenWrt's
+          // `fwtool -T -s` passes to `usign -V` on the device).
+          const bool a_ok = signature_verifies(ba, x, "shipped", label, rlabel, ca.size() - k);
+          const bool b_ok = signature_verifies(bb, y, "rebuilt", label, rlabel, ca.size() - k);
+          sig_verified = sig_verified && a_ok && b_ok;
+        } else {
+          sig_verified = false;
+        }
+        ++signatures;
         continue;
       }
       // Metadata (and unknown types): the data must be equal; only a verified CRC is masked.
@@ -396,10 +445,16 @@ class Comparer {
           !std::ranges::equal(ba.subspan(x.trailer + 4, 4), bb.subspan(y.trailer + 4, 4)))
         crc_bytes += 4;
     }
+    const bool verified = signatures > 0 && sig_verified;
     normalise("vendor-signature", label + "!fwtool-signature", sig_bytes,
-              "OpenWrt fwtool signature block (usign): structure and trailer CRC32 verified, "
-              "signature not verified (no public key)",
-              false);
+              verified ? "OpenWrt fwtool signature block (usign): Ed25519 signature verified on "
+                         "each side with a --vendor-key key"
+              : opt_.vendor_keys.empty()
+                  ? "OpenWrt fwtool signature block (usign): structure and trailer CRC32 "
+                    "verified, signature not verified (no --vendor-key given)"
+                  : "OpenWrt fwtool signature block (usign): structure and trailer CRC32 "
+                    "verified, signature not verified (see differences and warnings)",
+              verified);
     normalise("vendor-signature", label + "!fwtool-trailer-crc", crc_bytes,
               "fwtool trailer CRC32 over the preceding bytes, verified on each side on its own",
               true);

@@ -26,7 +26,7 @@ fs::path eq(const std::string& name) {
 }
 
 bool have_fixtures() {
-  return fs::exists(eq("a.bin")) && fs::exists(eq("f.bin"));
+  return fs::exists(eq("a.bin")) && fs::exists(eq("g.bin")) && fs::exists(eq("key-two.pub"));
 }
 
 bool have(const char* tool) {
@@ -171,6 +171,62 @@ TEST(EquivCli, VendorSignatureBlocksAreRecognisedAndMetadataIsNot) {
   const auto diff = r.json["differences"][0]["unified_diff"].get<std::string>();
   EXPECT_NE(diff.find("-{\"metadata_version\""), std::string::npos) << diff;
   EXPECT_NE(diff.find("23.05.4"), std::string::npos) << diff;
+}
+
+// With --vendor-key, each image's usign signature must verify with one of the keys (the fixture's
+// signatures are real Ed25519, made with OpenSSL over the bytes before the signature block).
+TEST(EquivCli, VendorKeysVerifyUsignSignatures) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  const std::string both = "-q --vendor-key '" + eq("key-one.pub").string() + "' --vendor-key '" +
+                           eq("key-two.pub").string() + "'";
+  {
+    Scratch s("equiv-keys-de");
+    const auto r = equiv(s, "d.bin", "e.bin", both);
+    ASSERT_EQ(r.run.exit_code, 0) << r.run.output << r.json.dump(2);
+    EXPECT_EQ(r.json["verdict"], "equivalent");
+    int verified = 0;
+    for (const auto& n : r.json["normalisations"])
+      if (n["rule"] == "vendor-signature") {
+        EXPECT_EQ(n["verified"], true) << n.dump();
+        verified += n["path"].get<std::string>().ends_with("fwtool-signature");
+      }
+    EXPECT_EQ(verified, 1);
+  }
+  auto signature_differences = [](const nlohmann::json& j) {
+    std::vector<std::string> out;
+    for (const auto& d : j["differences"])
+      if (d["kind"] == "signature") out.push_back(d["explanation"]);
+    return out;
+  };
+  {
+    // g.bin: e.bin's content, its signature made over other bytes.
+    Scratch s("equiv-keys-dg");
+    const auto r = equiv(s, "d.bin", "g.bin", both);
+    ASSERT_EQ(r.run.exit_code, 1) << r.run.output;
+    const auto sig = signature_differences(r.json);
+    ASSERT_EQ(sig.size(), 1u) << r.json["differences"].dump(2);
+    EXPECT_NE(sig[0].find("rebuilt image does not verify"), std::string::npos) << sig[0];
+    // Without keys the same pair is equivalent: the signature is recognised, not verified.
+    Scratch t("equiv-nokeys-dg");
+    const auto u = equiv(t, "d.bin", "g.bin", "-q");
+    EXPECT_EQ(u.run.exit_code, 0) << u.run.output;
+  }
+  {
+    // Only d.bin's key: e.bin is signed by a key that is not the vendor's.
+    Scratch s("equiv-keys-one");
+    const auto r =
+        equiv(s, "d.bin", "e.bin", "-q --vendor-key '" + eq("key-one.pub").string() + "'");
+    ASSERT_EQ(r.run.exit_code, 1) << r.run.output;
+    const auto sig = signature_differences(r.json);
+    ASSERT_EQ(sig.size(), 1u);
+    EXPECT_NE(sig[0].find("rebuilt image is signed by key"), std::string::npos) << sig[0];
+  }
+  Scratch s("equiv-badkey");
+  EXPECT_EQ(
+      run_probity("equiv '" + eq("d.bin").string() + "' '" + eq("e.bin").string() + "' --out '" +
+                  (s.path() / "o").string() + "' --vendor-key '" + eq("d.bin").string() + "'")
+          .exit_code,
+      2);
 }
 
 TEST(EquivCli, BadInputIsUsageError) {

@@ -1,6 +1,7 @@
 // Unit tests of src/equiv: the line diff (against GNU diff), byte ranges, the ELF masker (on the
 // real Debian armhf binaries of the equiv fixture) and the output formats' structure.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "probity/equiv.hpp"
 #include "probity/hash.hpp"
+#include "probity/tlog.hpp"
 
 namespace probity {
 namespace {
@@ -309,6 +311,59 @@ TEST(EquivOutputs, HtmlEmbedsDataSafely) {
   const auto html = equiv_html(e);
   EXPECT_EQ(html.find("</script><script>alert"), std::string::npos);
   EXPECT_NE(html.find("equiv-data"), std::string::npos);
+}
+
+// usign keys and signatures made here with OpenSSL in usign's file format.
+TEST(EquivUsign, VerifiesRejectsAndNamesTheKey) {
+  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  ASSERT_NE(pkey, nullptr);
+  std::array<std::uint8_t, 32> pub{};
+  std::size_t n = pub.size();
+  ASSERT_EQ(EVP_PKEY_get_raw_public_key(pkey, pub.data(), &n), 1);
+  const std::string message = "firmware bytes before the signature block";
+  std::array<std::uint8_t, 64> sig{};
+  std::size_t sn = sig.size();
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ASSERT_EQ(EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, pkey), 1);
+  ASSERT_EQ(EVP_DigestSign(ctx, sig.data(), &sn,
+                           reinterpret_cast<const unsigned char*>(message.data()), message.size()),
+            1);
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(pkey);
+  const std::vector<std::uint8_t> id = {1, 2, 3, 4, 5, 6, 7, 8};
+  auto file = [&](std::span<const std::uint8_t> body) {
+    std::vector<std::uint8_t> raw = {'E', 'd'};
+    raw.insert(raw.end(), id.begin(), id.end());
+    raw.insert(raw.end(), body.begin(), body.end());
+    return "untrusted comment: test\n" + tlog::base64_encode(raw) + "\n";
+  };
+  auto key = parse_usign_key(file(pub), "test.pub");
+  ASSERT_TRUE(key) << key.error().to_string();
+  EXPECT_EQ(key->source, "test.pub");
+  const std::vector<UsignKey> keys = {*key};
+  const auto msg = std::span(reinterpret_cast<const std::uint8_t*>(message.data()), message.size());
+  std::string seen;
+  EXPECT_EQ(verify_usign(file(sig), msg, keys, &seen), UsignResult::kVerified);
+  EXPECT_EQ(seen, "0102030405060708");
+  std::string other = message;
+  other.back() ^= 1;
+  EXPECT_EQ(verify_usign(
+                file(sig),
+                std::span(reinterpret_cast<const std::uint8_t*>(other.data()), other.size()), keys),
+            UsignResult::kBadSignature);
+  auto bad_sig = sig;
+  bad_sig[10] ^= 0x40;
+  EXPECT_EQ(verify_usign(file(bad_sig), msg, keys), UsignResult::kBadSignature);
+  UsignKey stranger = *key;
+  stranger.id[0] ^= 0xff;
+  EXPECT_EQ(verify_usign(file(sig), msg, std::vector<UsignKey>{stranger}),
+            UsignResult::kUnknownKey);
+  EXPECT_EQ(verify_usign("untrusted comment: x\nnot base64!\n", msg, keys),
+            UsignResult::kMalformed);
+  EXPECT_EQ(verify_usign(file(pub), msg, keys), UsignResult::kMalformed)
+      << "a key is not a signature";
+  EXPECT_FALSE(parse_usign_key(file(sig)));
+  EXPECT_FALSE(parse_usign_key("-----BEGIN PUBLIC KEY-----\n"));
 }
 
 }  // namespace
