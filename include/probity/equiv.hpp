@@ -22,6 +22,8 @@ namespace probity {
 inline constexpr std::size_t kMaxEquivDifferences = 10'000;
 /// Byte ranges listed per differing file or region; more are counted, not listed.
 inline constexpr std::size_t kMaxEquivRanges = 64;
+/// FIT nodes compared per tree (a real FIT has tens; the rest are left uncompared, with a warning).
+inline constexpr std::size_t kMaxFitNodes = 10000;
 /// Text files larger than this are compared as bytes, not lines (--max-diff-bytes).
 inline constexpr std::uint64_t kMaxTextDiffBytes = 1 * kMiB;
 /// Lines of unified diff kept per text file; the rest is cut with a marker.

@@ -18,6 +18,7 @@
 #include "probity/equiv.hpp"
 #include "probity/mapped_file.hpp"
 #include "unpack/fdt_parser.hpp"
+#include "unpack/format.hpp"
 
 namespace probity {
 namespace {
@@ -484,7 +485,9 @@ class Comparer {
                  const std::string& prefix, const std::string& label) {
     const std::uint64_t before = out_.differences_total;
     const bool has_files = a_.files_in.contains(x.id) || b_.files_in.contains(y.id);
-    if (has_files) files(x, y, prefix, label);
+    std::set<std::string> differing_entries;
+    if (has_files) differing_entries = files(x, y, prefix, label);
+    if (x.format == "fit" && y.format == "fit") fit_tree(xa, xb, label, differing_entries);
     const bool contents_equal = out_.differences_total == before;
     // Header fields: masked per rule; everything else there is a difference.
     std::vector<ByteRange> header_masks;
@@ -669,9 +672,117 @@ class Comparer {
     if (pa->offset == pb->offset) masks.push_back({pa->offset, 4});
   }
 
+  // FIT: the tree itself, node by node and property by property (fit.dts, the unpacker's
+  // rendering of it, is not compared as text). Image payloads are compared as the extracted
+  // files; what depends only on a payload is masked when that payload compared equivalent:
+  // hash-* `value` (rule fit-hash-value) and external-data `data-offset`/`data-position`/
+  // `data-size` (compression-layout). Root and signature-node `timestamp`: fit-timestamp (the
+  // root one counted by fit_header). Signature `value`: vendor-signature, not verified. Any
+  // other property or node that differs is a header-field difference.
+  void fit_tree(Bytes xa, Bytes xb, const std::string& label,
+                const std::set<std::string>& differing_images) {
+    const auto ta = unpacker::fdt::parse(xa), tb = unpacker::fdt::parse(xb);
+    if (!ta || !tb) return;
+    auto paths = [](const unpacker::fdt::Tree& t) {
+      std::map<std::string, const unpacker::fdt::Node*> out;
+      std::vector<std::string> full(t.nodes.size());
+      for (std::size_t i = 0; i < t.nodes.size() && i < kMaxFitNodes; ++i) {
+        const auto& n = t.nodes[i];
+        full[i] = i == 0 ? "/" : (full[n.parent] == "/" ? "" : full[n.parent]) + "/" + n.name;
+        out.emplace(full[i], &n);
+      }
+      return out;
+    };
+    const auto na = paths(*ta), nb = paths(*tb);
+    if (std::max(ta->nodes.size(), tb->nodes.size()) > kMaxFitNodes)
+      warn(fmt::format("{}: FIT nodes beyond kMaxFitNodes = {} were not compared", label,
+                       kMaxFitNodes));
+    // "/images/<img>" or "/images/<img>/<sub>" -> <img> (the extracted file's name).
+    auto image_of = [](const std::string& path) -> std::string {
+      if (!path.starts_with("/images/")) return "";
+      const auto rest = path.substr(8);
+      return unpacker::safe_file_name(rest.substr(0, rest.find('/')), "image");
+    };
+    std::uint64_t hash_bytes = 0, layout_bytes = 0, time_bytes = 0, sig_bytes = 0;
+    std::set<std::string> all;
+    for (const auto& [p, n] : na) all.insert(p);
+    for (const auto& [p, n] : nb) all.insert(p);
+    for (const auto& path : all) {
+      const auto ia = na.find(path), ib = nb.find(path);
+      if (ia == na.end() || ib == nb.end()) {
+        differ({.path = label,
+                .kind = "header-field",
+                .explanation = fmt::format("FIT node {} only in the {} image", path,
+                                           ia == na.end() ? "rebuilt" : "shipped"),
+                .container = label});
+        continue;
+      }
+      const std::string img = image_of(path);
+      const bool payload_equal = !img.empty() && !differing_images.contains(img);
+      const std::string leaf = path.substr(path.rfind('/') + 1);
+      std::set<std::string_view> names;
+      for (const auto& pr : ia->second->props) names.insert(pr.name);
+      for (const auto& pr : ib->second->props) names.insert(pr.name);
+      for (const auto name : names) {
+        const auto* pa = ia->second->prop(name);
+        const auto* pb = ib->second->prop(name);
+        if (pa && pb && std::ranges::equal(pa->value, pb->value)) continue;
+        const std::uint64_t width = std::max(pa ? pa->value.size() : 0, pb ? pb->value.size() : 0);
+        if (pa && pb) {
+          if (path == "/" && name == "timestamp") continue;  // fit_header
+          const bool image_node =
+              path.starts_with("/images/") && path.find('/', 8) == std::string::npos;
+          if (image_node && name == "data") continue;  // compared as the extracted file
+          if (image_node &&
+              (name == "data-offset" || name == "data-position" || name == "data-size")) {
+            if (payload_equal) layout_bytes += width;
+            continue;  // else a consequence of the payload difference reported for it
+          }
+          if (leaf.starts_with("hash") && name == "value") {
+            if (payload_equal) hash_bytes += width;
+            if (payload_equal || differing_images.contains(img)) continue;
+          }
+          if (leaf.starts_with("signature") && name == "timestamp") {
+            time_bytes += width;
+            continue;
+          }
+          if (leaf.starts_with("signature") && name == "value") {
+            sig_bytes += width;
+            continue;
+          }
+        }
+        auto show = [](const unpacker::fdt::Property* pr) {
+          if (!pr) return std::string("(absent)");
+          const auto v = pr->value.subspan(0, std::min<std::size_t>(pr->value.size(), 32));
+          std::string out;
+          for (auto c : v) out += fmt::format("{:02x}", c);
+          return out + (pr->value.size() > 32 ? "..." : "");
+        };
+        differ({.path = label,
+                .kind = "header-field",
+                .explanation = fmt::format("FIT property {}/{} differs: {} vs {}",
+                                           path == "/" ? "" : path, name, show(pa), show(pb)),
+                .container = label,
+                .shipped = show(pa),
+                .rebuilt = show(pb)});
+      }
+    }
+    normalise("fit-hash-value", label, hash_bytes,
+              "hash-* value of image payloads that compared equivalent");
+    normalise("compression-layout", label, layout_bytes,
+              "external-data offsets and sizes of image payloads that compared equivalent");
+    normalise("fit-timestamp", label, time_bytes, "signature node timestamps");
+    normalise("vendor-signature", label, sig_bytes,
+              "FIT signature node value (RSA/ECDSA over the configuration): not verified", false);
+  }
+
   // The entries of two paired containers, by path.
-  void files(const Container& x, const Container& y, const std::string& prefix,
-             const std::string& label) {
+  /// Returns the entry paths (of this container) that differ.
+  std::set<std::string> files(const Container& x, const Container& y, const std::string& prefix,
+                              const std::string& label) {
+    std::set<std::string> differing;
+    // A FIT's fit.dts is the unpacker's rendering of its tree: the tree is compared by fit_tree.
+    const bool fit = x.format == "fit" && y.format == "fit";
     static const std::vector<const FileRecord*> kNone;
     const auto ita = a_.files_in.find(x.id);
     const auto itb = b_.files_in.find(y.id);
@@ -700,7 +811,10 @@ class Comparer {
       const auto* ra = ma.contains(p) ? ma[p] : nullptr;
       const auto* rb = mb.contains(p) ? mb[p] : nullptr;
       const std::string shown = prefix + p;
+      if (fit && p == "fit.dts") continue;
+      const std::uint64_t before = out_.differences_total;
       if (!ra || !rb) {
+        differing.insert(p);
         const auto* r = ra ? ra : rb;
         differ(
             {.path = shown,
@@ -713,10 +827,12 @@ class Comparer {
       ++out_.files_compared;
       if (ra->mtime != rb->mtime) times += width;
       entry(*ra, *rb, shown, label);
+      if (out_.differences_total != before) differing.insert(p);
     }
     if (times)
       normalise("fs-timestamps", label, times,
                 fmt::format("entry modification times ({} bytes per {} entry)", width, x.format));
+    return differing;
   }
 
   void entry(const FileRecord& ra, const FileRecord& rb, const std::string& shown,

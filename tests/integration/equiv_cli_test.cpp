@@ -229,6 +229,47 @@ TEST(EquivCli, VendorKeysVerifyUsignSignatures) {
       2);
 }
 
+// FIT images rebuilt with another timestamp, gzip MTIME and initramfs entry order: equivalent,
+// with the hash values masked because the payloads compared equivalent; a changed initramfs file
+// or load address is named (tests/fixtures/make-equiv-pair.sh, h/i/j/k.itb).
+TEST(EquivCli, FitRebuildIsEquivalentAndRealChangesAreNamed) {
+  if (!have_fixtures() || !fs::exists(eq("k.itb")))
+    GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  {
+    Scratch s("equiv-hi");
+    const auto r = equiv(s, "h.itb", "i.itb", "-q");
+    ASSERT_EQ(r.run.exit_code, 0) << r.run.output << r.json["differences"].dump(2);
+    EXPECT_EQ(r.json["verdict"], "equivalent");
+    const auto have = rules(r.json);
+    for (const char* rule : {"fit-timestamp", "fit-hash-value", "gzip-header-time"})
+      EXPECT_TRUE(have.contains(rule)) << rule;
+  }
+  {
+    Scratch s("equiv-hj");
+    const auto r = equiv(s, "h.itb", "j.itb", "-q");
+    ASSERT_EQ(r.run.exit_code, 1) << r.run.output;
+    ASSERT_EQ(r.json["differences"].size(), 1u) << r.json["differences"].dump(2);
+    const auto& d = r.json["differences"][0];
+    EXPECT_TRUE(d["path"].get<std::string>().ends_with("etc/passwd")) << d.dump();
+    EXPECT_EQ(d["kind"], "text");
+    EXPECT_NE(d["unified_diff"].get<std::string>().find("+root:x:0:0:root:/root:/bin/sh"),
+              std::string::npos);
+  }
+  Scratch s("equiv-hk");
+  const auto r = equiv(s, "h.itb", "k.itb", "-q");
+  ASSERT_EQ(r.run.exit_code, 1) << r.run.output;
+  std::set<std::string> props;
+  for (const auto& d : r.json["differences"]) {
+    EXPECT_EQ(d["kind"], "header-field") << d.dump();
+    props.insert(d["explanation"].get<std::string>());
+  }
+  EXPECT_EQ(props.size(), 2u);
+  for (const auto& e : props)
+    EXPECT_TRUE(e.find("/images/kernel-1/load") != std::string::npos ||
+                e.find("/images/kernel-1/entry") != std::string::npos)
+        << e;
+}
+
 TEST(EquivCli, BadInputIsUsageError) {
   Scratch s("equiv-bad");
   EXPECT_EQ(run_probity("equiv /nonexistent/a.bin /nonexistent/b.bin --out '" +
