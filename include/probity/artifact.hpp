@@ -77,6 +77,9 @@ struct FileRecord {
   std::optional<ElfFacts> elf;
   std::string extracted;   ///< path under the output directory ("" when not written)
   bool truncated = false;  ///< content cut short by a cap or corruption (see warnings)
+  /// Position of the entry in its container as the format stores it (0-based; files are
+  /// listed sorted by path, this keeps the inode/directory order for `equiv`). Not in the JSON.
+  std::uint32_t entry = 0;
 };
 
 /// A refusal, a cap hit, or corruption: the run went on, but something was not done.

@@ -791,11 +791,16 @@ class Comparer {
     std::map<std::string, const FileRecord*> ma, mb;
     for (const auto* f : fa) ma.emplace(f->path, f);
     for (const auto* f : fb) mb.emplace(f->path, f);
-    // Entry order (inode / directory order): the rank of each common path on both sides.
+    // Entry order (inode / directory order, as the unpacker met the entries): the rank of each
+    // common path on both sides.
+    auto in_order = [](std::vector<const FileRecord*> v) {
+      std::ranges::stable_sort(v, {}, &FileRecord::entry);
+      return v;
+    };
     std::vector<std::string> oa, ob;
-    for (const auto* f : fa)
+    for (const auto* f : in_order(fa))
       if (mb.contains(f->path)) oa.push_back(f->path);
-    for (const auto* f : fb)
+    for (const auto* f : in_order(fb))
       if (ma.contains(f->path)) ob.push_back(f->path);
     std::uint64_t moved = 0;
     for (std::size_t i = 0; i < oa.size() && i < ob.size(); ++i) moved += oa[i] != ob[i];

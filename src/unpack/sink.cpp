@@ -41,6 +41,11 @@ std::string Sink::description() const {
   return description_;
 }
 
+std::uint32_t Sink::reserve_order() {
+  std::lock_guard lock(mu_);
+  return next_order_++;
+}
+
 std::vector<std::size_t> Sink::records() const {
   std::lock_guard lock(mu_);
   return records_;
@@ -99,15 +104,14 @@ std::optional<std::size_t> Sink::admit(const Entry& e, std::string& rel) {
                e.type == EntryType::kSymlink || e.type == EntryType::kHardlink))
     r.extracted = dir_rel_ + "/" + rel;
   std::size_t idx;
+  std::lock_guard order(mu_);  // entry numbers follow the order the format yields entries
+  r.entry = e.order ? *e.order : next_order_++;
   {
     std::lock_guard lock(run_.mu);
     idx = run_.tree.files.size();
     run_.tree.files.push_back(std::move(r));
   }
-  {
-    std::lock_guard lock(mu_);
-    records_.push_back(idx);
-  }
+  records_.push_back(idx);
   if (run_.progress && e.type == EntryType::kFile) run_.progress->files.fetch_add(1);
   return idx;
 }

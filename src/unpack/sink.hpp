@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,10 @@ struct Entry {
   std::uint32_t gid = 0;
   std::int64_t mtime = 0;
   std::string link;  ///< symlink target or hard-link source
+  /// Position in the format's own entry order (FileRecord::entry), for formats that record
+  /// entries out of that order (parallel extraction): from Sink::reserve_order(). Unset: the
+  /// order of recording.
+  std::optional<std::uint32_t> order;
 };
 
 class Sink;
@@ -105,6 +110,8 @@ class Sink {
   [[nodiscard]] std::vector<std::size_t> records() const;
   [[nodiscard]] std::string description() const;
   [[nodiscard]] std::uint32_t container() const { return container_; }
+  /// The next position in this container's entry order, for an entry recorded later.
+  std::uint32_t reserve_order();
 
  private:
   friend class FileOut;
@@ -121,6 +128,7 @@ class Sink {
   std::chrono::steady_clock::time_point deadline_;
   mutable std::mutex mu_;
   std::vector<std::size_t> records_;
+  std::uint32_t next_order_ = 0;  ///< guarded by mu_
   std::string description_;
 };
 

@@ -198,6 +198,7 @@ struct Walker {
         case SQFS_INODE_FILE:
         case SQFS_INODE_EXT_FILE:
           e.type = EntryType::kFile;
+          e.order = sink.reserve_order();  // extracted later by several threads
           jobs.push_back({path, std::move(ino), e});
           break;
         case SQFS_INODE_SLINK:
