@@ -275,6 +275,32 @@ TEST(EquivCli, FitRebuildIsEquivalentAndRealChangesAreNamed) {
         << e;
 }
 
+// A legacy uImage of a gzip'd kernel built twice: every header time and CRC differs, each is
+// masked by its rule; another load address is named.
+TEST(EquivCli, UImageRebuildMasksTimesAndCrcsOnly) {
+  if (!have_fixtures() || !fs::exists(eq("n.uImage")))
+    GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  {
+    Scratch s("equiv-lm");
+    const auto r = equiv(s, "l.uImage", "m.uImage", "-q");
+    ASSERT_EQ(r.run.exit_code, 0) << r.run.output << r.json["differences"].dump(2);
+    const auto have = rules(r.json);
+    for (const char* rule : {"uimage-header-time", "uimage-header-crc", "uimage-data-crc",
+                             "gzip-header-time", "gzip-header-crc"})
+      EXPECT_TRUE(have.contains(rule)) << rule << " in " << r.json["normalisations"].dump(2);
+  }
+  Scratch s("equiv-ln");
+  const auto r = equiv(s, "l.uImage", "n.uImage", "-q");
+  ASSERT_EQ(r.run.exit_code, 1) << r.run.output;
+  std::set<std::string> fields;
+  for (const auto& d : r.json["differences"]) {
+    EXPECT_EQ(d["kind"], "header-field") << d.dump();
+    fields.insert(d["explanation"].get<std::string>());
+  }
+  ASSERT_EQ(fields.size(), 2u) << r.json["differences"].dump(2);
+  EXPECT_NE(fields.begin()->find("uImage header"), std::string::npos) << *fields.begin();
+}
+
 TEST(EquivCli, BadInputIsUsageError) {
   Scratch s("equiv-bad");
   EXPECT_EQ(run_probity("equiv /nonexistent/a.bin /nonexistent/b.bin --out '" +
