@@ -343,6 +343,8 @@ Result<Report> read_report(const std::filesystem::path& path) {
     return fail(
         "report is larger than kMaxReportBytes (" + std::to_string(kMaxReportBytes) + " bytes)", 0,
         name);
+  // Empty: not JSON (and simdjson would copy from a null pointer: found by fuzz/diff_fuzz.cpp).
+  if (file->size() == 0) return fail("not valid JSON: the file is empty", 0, name);
   simdjson::dom::parser parser;
   element root;
   auto bytes = file->bytes();
