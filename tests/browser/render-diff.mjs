@@ -4,9 +4,8 @@
 // names both images, one stat per count, a row per new/fixed/persisting finding, per account,
 // service, component change and vulnerability; new uid-0 accounts and downgrades stand out;
 // search works), and writes a screenshot. Exit 0 only if every check holds.
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { checkPage } from "./page.mjs";
 
 const [html, png] = process.argv.slice(2);
 if (!html || !png) {
@@ -15,26 +14,9 @@ if (!html || !png) {
 }
 const text = readFileSync(html, "utf8");
 const data = JSON.parse(text.slice(text.indexOf('type="application/json">') + 24, text.indexOf("</script>")).replace(/<\\\//g, "</"));
-const failures = [];
-const check = (ok, what) => { if (!ok) failures.push(what); };
 const len = (sec, key) => ((data[sec] || {})[key] || []).length;
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-try {
-  const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", e => errors.push(String(e)));
-  page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
-  const requests = [];
-  page.on("request", r => { if (!r.url().startsWith("file:")) requests.push(r.url()); });
-  await page.goto(pathToFileURL(html).href, { waitUntil: "load" });
-  check(errors.length === 0, "script errors: " + errors.join("; "));
-  check(requests.length === 0, "network requests: " + requests.join(", "));
+await checkPage("diff.html", html, png, async (page, check) => {
   const title = await page.textContent("#title");
   check(title.includes(data.old.name) && title.includes(data.new.name), `title names both images (${title})`);
   check(await page.locator("#stats .stat").count() >= 10, "summary counts shown");
@@ -56,12 +38,4 @@ try {
     const n = await page.locator("#findings-table tbody tr").count();
     check(n >= 1 && n < nf, "search filters findings by id");
   }
-  await page.screenshot({ path: png, fullPage: true });
-} finally {
-  await browser.close();
-}
-if (failures.length) {
-  console.error("diff.html checks failed:\n  " + failures.join("\n  "));
-  process.exit(1);
-}
-console.log(`diff.html ok: ${png}`);
+});

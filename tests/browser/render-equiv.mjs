@@ -3,9 +3,8 @@
 // checks that it loads without script errors or requests, that the verdict, one row per
 // normalisation and per difference, symbols and unified diffs rendered and that search filters,
 // and writes a screenshot. Exit 0 only if every check holds.
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { checkPage } from "./page.mjs";
 
 const [html, png] = process.argv.slice(2);
 if (!html || !png) {
@@ -15,25 +14,8 @@ if (!html || !png) {
 const text = readFileSync(html, "utf8");
 const start = text.indexOf('id="equiv-data" type="application/json">') + 40;
 const data = JSON.parse(text.slice(start, text.indexOf("</script>", start)).replace(/<\\\//g, "</"));
-const failures = [];
-const check = (ok, what) => { if (!ok) failures.push(what); };
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-try {
-  const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", e => errors.push(String(e)));
-  page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
-  const requests = [];
-  page.on("request", r => { if (!r.url().startsWith("file:")) requests.push(r.url()); });
-  await page.goto(pathToFileURL(html).href, { waitUntil: "load" });
-  check(errors.length === 0, "script errors: " + errors.join("; "));
-  check(requests.length === 0, "network requests: " + requests.join(", "));
+await checkPage("equiv.html", html, png, async (page, check) => {
   const title = await page.textContent("#title");
   check(title.includes(data.shipped.name) && title.includes(data.rebuilt.name), `title names both images (${title})`);
   const v = await page.textContent("#verdict-result");
@@ -51,12 +33,4 @@ try {
     const n = await page.locator("#normalisations-table tbody tr").count();
     check(n >= 1 && n < data.normalisations.length, `search filters normalisations (${n})`);
   }
-  await page.screenshot({ path: png, fullPage: true });
-} finally {
-  await browser.close();
-}
-if (failures.length) {
-  console.error("equiv.html checks failed:\n  " + failures.join("\n  "));
-  process.exit(1);
-}
-console.log("ok");
+});

@@ -3,9 +3,8 @@
 // checks that it loads without script errors, that the key content rendered (title, verdict,
 // severity chart, a row per finding, component and vulnerability; search and sort work), and
 // writes a screenshot. Exit 0 only if every check holds.
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { checkPage } from "./page.mjs";
 
 const [html, png] = process.argv.slice(2);
 if (!html || !png) {
@@ -14,25 +13,8 @@ if (!html || !png) {
 }
 const text = readFileSync(html, "utf8");
 const data = JSON.parse(text.slice(text.indexOf('type="application/json">') + 24, text.indexOf("</script>")).replace(/<\\\//g, "</"));
-const failures = [];
-const check = (ok, what) => { if (!ok) failures.push(what); };
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-try {
-  const context = await browser.newContext({ offline: true, viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", e => errors.push(String(e)));
-  page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
-  const requests = [];
-  page.on("request", r => { if (!r.url().startsWith("file:")) requests.push(r.url()); });
-  await page.goto(pathToFileURL(html).href, { waitUntil: "load" });
-  check(errors.length === 0, "script errors: " + errors.join("; "));
-  check(requests.length === 0, "network requests: " + requests.join(", "));
+await checkPage("report.html", html, png, async (page, check) => {
   const title = await page.textContent("#title");
   check(title.includes(data.image.name), `title names the image (${title})`);
   if (data.verdict) {
@@ -55,12 +37,4 @@ try {
     const rules = await page.locator("#findings-table tbody tr td:nth-child(3)").allTextContents();
     check(JSON.stringify(rules) === JSON.stringify([...rules].sort((a, b) => a.localeCompare(b))), "sorting by rule orders rows");
   }
-  await page.screenshot({ path: png, fullPage: true });
-} finally {
-  await browser.close();
-}
-if (failures.length) {
-  console.error("report.html checks failed:\n  " + failures.join("\n  "));
-  process.exit(1);
-}
-console.log(`report.html ok: ${png}`);
+});
