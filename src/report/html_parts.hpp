@@ -1,5 +1,5 @@
-// Shared parts of the self-contained HTML pages (report.html, diff.html): the style sheet, the
-// small DOM helpers (el, sevBadge, a searchable sortable table) and safe JSON embedding.
+// Shared parts of the self-contained HTML pages (report.html, diff.html, equiv.html): the style
+// sheet, the small DOM helpers (el, sevBadge, a searchable sortable table) and safe JSON embedding.
 #pragma once
 
 #include <nlohmann/json.hpp>
