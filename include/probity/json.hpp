@@ -14,8 +14,14 @@ inline constexpr int kManifestSchemaVersion = 1;
 /// header fields): those are replaced with U+FFFD rather than failing the whole report.
 std::string dump_json(const nlohmann::json& j, int indent = 2);
 
-/// manifest.json for an artifact tree.
-nlohmann::json manifest_json(const ArtifactTree& tree);
+/// manifest.json for an artifact tree. Without `with_files`, "files" is an empty array for
+/// write_json_streaming to fill.
+nlohmann::json manifest_json(const ArtifactTree& tree, bool with_files = true);
+/// Writes `doc` (indented as dump_json does) with its top-level "files" array (empty in `doc`)
+/// filled from `files` one record at a time, so that a tree of a million entries is never one
+/// JSON document in memory. False when writing failed.
+bool write_json_streaming(std::ostream& out, const nlohmann::json& doc,
+                          const std::vector<FileRecord>& files);
 /// The parts manifest.json and report.json share.
 nlohmann::json image_json(const ImageInfo& image);
 nlohmann::json coverage_json(const Coverage& coverage);
@@ -27,7 +33,7 @@ inline constexpr int kReportSchemaVersion = 1;
 
 /// report.json for a scan (docs/report-schema.md): image, files, components, vulnerabilities,
 /// db_snapshot, warnings.
-nlohmann::json report_json(const Report& report);
+nlohmann::json report_json(const Report& report, bool with_files = true);
 /// One component as it appears in report.json.
 nlohmann::json component_json(const Component& component);
 /// One finding as it appears in report.json.

@@ -23,9 +23,16 @@ class MappedFile {
   ~MappedFile();
 
   [[nodiscard]] std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
+
+  /// Drops the pages of `range` from this process's page tables when it lies in a live
+  /// MappedFile (they are read back from the file if touched again); does nothing for any other
+  /// memory. Readers that stream through a large mapping call it behind them, so that a 1 GB
+  /// blob read once does not stay resident (peak RSS, docs/architecture.md "Memory").
+  static void release(std::span<const std::uint8_t> range);
   [[nodiscard]] std::uint64_t size() const { return size_; }
 
  private:
+  static void unmap(const std::uint8_t* data, std::uint64_t size);
   const std::uint8_t* data_ = nullptr;
   std::uint64_t size_ = 0;
 };

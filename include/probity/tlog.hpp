@@ -40,7 +40,6 @@ std::string base64_encode(std::span<const std::uint8_t> bytes);
 /// Strict decoder: standard alphabet, padding required, no whitespace. Also accepts the URL-safe
 /// alphabet when `url_ok` (DSSE allows either).
 std::optional<Bytes> base64_decode(std::string_view text, bool url_ok = false);
-std::string to_hex(std::span<const std::uint8_t> bytes);
 
 // ---- Merkle tree (RFC 6962 / RFC 9162) ------------------------------------------------------
 

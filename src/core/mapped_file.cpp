@@ -7,9 +7,39 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <utility>
 
 namespace probity {
+namespace {
+
+/// Live mappings (start -> size), so that release() only ever touches a file mapping.
+std::mutex g_maps_mu;
+std::map<const std::uint8_t*, std::uint64_t>& live_maps() {
+  static std::map<const std::uint8_t*, std::uint64_t> maps;
+  return maps;
+}
+
+}  // namespace
+
+void MappedFile::release(std::span<const std::uint8_t> range) {
+  if (range.empty()) return;
+  static const std::uintptr_t kPage = std::uintptr_t(sysconf(_SC_PAGESIZE));
+  std::lock_guard lock(g_maps_mu);
+  auto& maps = live_maps();
+  auto it = maps.upper_bound(range.data());
+  if (it == maps.begin()) return;
+  --it;
+  const auto start = reinterpret_cast<std::uintptr_t>(it->first);
+  const auto end = start + it->second;
+  auto from = reinterpret_cast<std::uintptr_t>(range.data());
+  auto to = from + range.size();
+  if (from < start || to > end) return;
+  from = (from + kPage - 1) & ~(kPage - 1);  // whole pages inside the range only
+  to &= ~(kPage - 1);
+  if (to > from) madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+}
 
 Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -42,6 +72,8 @@ Result<MappedFile> MappedFile::from_fd(int fd, const std::string& name) {
     }
     madvise(p, m.size_, MADV_SEQUENTIAL);
     m.data_ = static_cast<const std::uint8_t*>(p);
+    std::lock_guard lock(g_maps_mu);
+    live_maps()[m.data_] = m.size_;
   }
   ::close(fd);
   return m;
@@ -52,7 +84,7 @@ MappedFile::MappedFile(MappedFile&& o) noexcept
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   if (this != &o) {
-    if (data_) munmap(const_cast<std::uint8_t*>(data_), size_);
+    if (data_) unmap(data_, size_);
     data_ = std::exchange(o.data_, nullptr);
     size_ = std::exchange(o.size_, 0);
   }
@@ -60,7 +92,15 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
 }
 
 MappedFile::~MappedFile() {
-  if (data_) munmap(const_cast<std::uint8_t*>(data_), size_);
+  if (data_) unmap(data_, size_);
+}
+
+void MappedFile::unmap(const std::uint8_t* data, std::uint64_t size) {
+  {
+    std::lock_guard lock(g_maps_mu);
+    live_maps().erase(data);
+  }
+  munmap(const_cast<std::uint8_t*>(data), size);
 }
 
 }  // namespace probity

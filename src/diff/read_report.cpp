@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "probity/diff.hpp"
+#include "probity/hash.hpp"
 #include "probity/json.hpp"
 #include "probity/mapped_file.hpp"
 
@@ -176,7 +177,16 @@ void read_files(Reader& r, element root, Report& out) {
         if (!v.is_null() && v.get_bool().get(f.truncated)) r.bad(at, k, "true or false");
       } else if (k == "extracted") {
         std::string_view x;
-        if (!v.get_string().get(x) && confined(x)) f.extracted.assign(x);
+        if (!v.get_string().get(x) && confined(x) && f.extracted.empty()) f.extracted.assign(x);
+      } else if (k == "path_hex" || k == "extracted_hex") {
+        // The raw bytes of a name that is not UTF-8 (the "path" shows it with U+FFFD).
+        std::string_view x;
+        std::optional<std::string> raw;
+        if (v.get_string().get(x) || !(raw = from_hex(x))) return r.bad(at, k, "hex");
+        if (k == "path_hex")
+          f.path = std::move(*raw);
+        else if (confined(*raw))
+          f.extracted = std::move(*raw);
       }
       if (!r.error.empty()) return;
     }
