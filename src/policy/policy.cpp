@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "policy/evidence.hpp"
 #include "probity/hash.hpp"
 
 namespace probity {
@@ -62,6 +63,15 @@ Result<toml::table> parse_toml(std::string_view text, const std::string& origin)
   }
 }
 
+/// Sorts and de-duplicates what broke the clause; it passes when nothing did.
+void settle(ClauseResult& r) {
+  for (auto* ids : {&r.findings, &r.vulnerabilities}) {
+    std::sort(ids->begin(), ids->end());
+    ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+  }
+  r.pass = r.findings.empty() && r.vulnerabilities.empty();
+}
+
 }  // namespace
 
 std::optional<Severity> parse_severity(std::string_view s) {
@@ -77,12 +87,18 @@ Result<Policy> parse_policy(std::string_view text, const std::string& origin) {
   const toml::table& t = *doc;
   // Unknown keys are errors: a misspelt key must never silently weaken the agreement.
   for (const auto& [k, v] : t)
-    if (k != "name" && k != "residency" && k != "clause")
-      return fail(fmt::format("unknown key '{}' (expected name, residency, clause)", k.str()), 0,
-                  origin);
+    if (k != "name" && k != "residency" && k != "clause" && k != "evidence")
+      return fail(
+          fmt::format("unknown key '{}' (expected name, residency, evidence, clause)", k.str()), 0,
+          origin);
   Policy p;
   p.sha256 = sha256_hex({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
   p.name = t["name"].value_or(origin);
+  if (t.contains("evidence")) {
+    const toml::table* ev = t["evidence"].as_table();
+    if (!ev) return fail("[evidence] must be a table", 0, origin);
+    if (auto st = parse_evidence(*ev, p.evidence, origin); !st) return std::unexpected(st.error());
+  }
   for (auto [field, dest] : {std::pair{"allow_domains", &p.allow_domains},
                              std::pair{"allow_networks", &p.allow_networks},
                              std::pair{"allow_countries", &p.allow_countries}}) {
@@ -231,16 +247,36 @@ Verdict judge(const Policy& policy, const Report& report) {
       for (const Component& comp : report.components)
         if (comp.eol && comp.eol->reached)
           r.vulnerabilities.push_back(fmt::format("EOL:{}@{}", comp.name, comp.version));
-    std::sort(r.findings.begin(), r.findings.end());
-    r.findings.erase(std::unique(r.findings.begin(), r.findings.end()), r.findings.end());
-    std::sort(r.vulnerabilities.begin(), r.vulnerabilities.end());
-    r.vulnerabilities.erase(std::unique(r.vulnerabilities.begin(), r.vulnerabilities.end()),
-                            r.vulnerabilities.end());
-    r.pass = r.findings.empty() && r.vulnerabilities.empty();
+    settle(r);
     v.pass = v.pass && r.pass;
     v.clauses.push_back(std::move(r));
   }
+  // FAIL wins: a back door found in what was read fails whatever was not read. Otherwise what
+  // was not seen makes the result inconclusive, never a pass.
+  v.reasons = inconclusive_reasons(policy.evidence, report);
+  v.result = !v.pass ? "fail" : v.reasons.empty() ? "pass" : "inconclusive";
+  v.pass = v.result == "pass";
   return v;
+}
+
+void apply_fail_on(Verdict& v, const Report& report, Severity min) {
+  ClauseResult r{"fail-on-" + std::string(to_string(min)),
+                 fmt::format("No finding or vulnerability of severity {} or above (--fail-on).",
+                             to_string(min)),
+                 true,
+                 {},
+                 {}};
+  for (const Finding& f : report.findings)
+    if (!f.suppression && f.severity >= min) r.findings.push_back(f.id);
+  for (const Vulnerability& vu : report.vulnerabilities)
+    if (auto s = parse_severity(vu.severity); !vu.suppression && s && *s >= min)
+      r.vulnerabilities.push_back(vu.id);
+  settle(r);
+  if (!r.pass) {
+    v.pass = false;
+    v.result = "fail";
+  }
+  v.clauses.push_back(std::move(r));
 }
 
 }  // namespace probity
