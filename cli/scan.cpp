@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "probity/checks.hpp"
+#include "probity/data.hpp"
 #include "probity/fleet.hpp"
 #include "probity/identify.hpp"
 #include "probity/inventory.hpp"
@@ -272,6 +273,7 @@ int run_scan(const ScanArgs& args, const char* who) {
     report.tree.warnings.push_back(
         {"suppression-unmatched",
          "suppression for '" + id + "' matches no finding or vulnerability", 0, id, 0});
+  report.data_missing = missing_data_files(data_dir());
   report.verdict = judge(*policy, report);
   if (!args.fail_on.empty()) apply_fail_on(*report.verdict, report, *parse_severity(args.fail_on));
   std::vector<std::pair<std::string, nlohmann::json>> outputs = {

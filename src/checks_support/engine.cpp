@@ -10,6 +10,7 @@
 
 #include "checks_support/check.hpp"
 #include "checks_support/elf_info.hpp"
+#include "probity/data.hpp"
 #include "probity/hash.hpp"
 #include "probity/inventory.hpp"
 #include "probity/mapped_file.hpp"
@@ -129,7 +130,7 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
                                 const CheckOptions& opt, HardeningStats* stats, Facts* facts) {
   using namespace checks;
   Context ctx{tree, out_dir, opt};
-  ctx.data_dir = opt.data_dir.empty() ? std::filesystem::path(PROBITY_DATA_DIR) : opt.data_dir;
+  ctx.data_dir = opt.data_dir.empty() ? data_dir() : opt.data_dir;
   if (auto opened = TreeFiles::open(out_dir)) ctx.files = std::move(*opened);
   ctx.locations.reserve(tree.files.size());
   for (const auto& f : tree.files) ctx.locations.push_back(normalised_location(f));

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <set>
 
+#include "probity/data.hpp"
 #include "probity/identify.hpp"
 
 namespace probity {
@@ -81,7 +82,7 @@ Result<Signature> parse_entry(const toml::table& t, const std::string& file) {
 }  // namespace
 
 std::filesystem::path default_signature_dir() {
-  return std::filesystem::path(PROBITY_DATA_DIR) / "signatures";
+  return data_dir() / "signatures";
 }
 
 Result<std::vector<Signature>> load_signatures(const std::filesystem::path& dir) {

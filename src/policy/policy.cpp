@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "policy/evidence.hpp"
+#include "probity/data.hpp"
 #include "probity/hash.hpp"
 
 namespace probity {
@@ -155,7 +156,7 @@ Result<Policy> load_policy(const std::filesystem::path& path) {
 }
 
 std::filesystem::path default_policy_path() {
-  return std::filesystem::path(PROBITY_DATA_DIR) / "policy" / "default.toml";
+  return data_dir() / "policy" / "default.toml";
 }
 
 Result<std::vector<SuppressionEntry>> parse_suppressions(std::string_view text,

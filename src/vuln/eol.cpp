@@ -5,6 +5,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "probity/data.hpp"
 #include "probity/vulndb.hpp"
 
 namespace probity {
@@ -40,7 +41,7 @@ std::string today_utc() {
 std::optional<Eol> eol_for(std::string_view product, std::string_view version,
                            std::string_view today, const std::filesystem::path& eol_dir) {
   namespace fs = std::filesystem;
-  const fs::path dir = eol_dir.empty() ? fs::path(PROBITY_DATA_DIR) / "eol" : eol_dir;
+  const fs::path dir = eol_dir.empty() ? data_dir() / "eol" : eol_dir;
   const std::string want = lower(product);
   if (want.empty() || version.empty()) return std::nullopt;
   std::string_view v = version;

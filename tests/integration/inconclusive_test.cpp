@@ -122,6 +122,28 @@ TEST(Inconclusive, AFailedImportLeavesNoDatabaseBehind) {
     EXPECT_EQ(e.path().string().find(".import-"), std::string::npos) << e.path();
 }
 
+TEST(Inconclusive, AMissingDataFileIsNotAWeakerPass) {
+  Scratch s("inc-data");
+  const fs::path data = s.path() / "data";
+  fs::copy(PROBITY_SOURCE_DIR "/data", data, fs::copy_options::recursive);
+  std::ofstream(s.path() / "p.toml") << R"(name = "back doors only"
+[[clause]]
+id = "no-known-backdoor"
+text = "No known back-door code."
+categories = ["known-backdoor"]
+)";
+  const std::string args = "scan '" + fixture("checks/clean.sqfs").string() +
+                           "' --quiet --policy '" + (s.path() / "p.toml").string() + "' --out ";
+  RunResult ok = run_command("PROBITY_DATA_DIR='" + data.string() + "' " + PROBITY_BINARY + " " +
+                             args + "'" + (s.path() / "a").string() + "'");
+  EXPECT_EQ(ok.exit_code, 0) << "the copy of the data is complete\n" << ok.output;
+  fs::remove(data / "credentials" / "default-passwords.txt");
+  RunResult r = run_command("PROBITY_DATA_DIR='" + data.string() + "' " + PROBITY_BINARY + " " +
+                            args + "'" + (s.path() / "b").string() + "'");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("data-missing"), std::string::npos) << r.output;
+}
+
 TEST(Inconclusive, PlantedBackDoorsStillFail) {
   Scratch s("inc-planted");
   auto r = scan(fixture("checks/planted.sqfs"), s.path() / "o");
@@ -159,9 +181,9 @@ categories = ["known-backdoor"]
   r = scan(fixture("checks/clean.sqfs"), s.path() / "b", policy + " --fail-on info");
   EXPECT_EQ(r.exit_code, 1) << "a finding or CVE at or above info exists\n" << r.output;
   EXPECT_EQ(r.result, "fail");
-  EXPECT_EQ(run_probity("scan x --out '" + (s.path() / "c").string() + "' --fail-on severe")
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      run_probity("scan x --out '" + (s.path() / "c").string() + "' --fail-on severe").exit_code,
+      2);
 }
 
 TEST(Inconclusive, EvidenceTermsAreValidated) {
