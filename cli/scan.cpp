@@ -1,6 +1,7 @@
 // probity scan IMAGE --out DIR [--db FILE] [--quiet]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -89,8 +90,28 @@ void print_summary(const Report& r, const std::string& out, const Identification
       fmt::print("    NOT SEEN {}: {}{}\n", why.code, why.text,
                  why.evidence.empty() ? "" : " [" + why.evidence + "]");
   }
-  fmt::print("  coverage: {:.1f}% of the image understood, {} containers\n",
-             t.coverage.share() * 100, t.containers.size());
+  std::size_t roots = 0;
+  for (const auto& c : t.containers)
+    roots += std::ranges::any_of(t.files, [&](const FileRecord& f) {
+      return f.container == c.id && f.type == EntryType::kDir && f.path == "etc";
+    });
+  std::uint64_t dense = 0;  // not understood and high-entropy: encrypted-looking
+  for (const auto& reg : t.regions)
+    if (!reg.understood && reg.entropy >= 7.0) dense += reg.size;
+  fmt::print(
+      "  coverage: {:.1f}% of the image understood; {} containers, {} with an etc/ (root "
+      "filesystems); {} bytes not understood at high entropy\n",
+      t.coverage.share() * 100, t.containers.size(), roots, dense);
+  // The worst findings first, with their paths.
+  std::vector<const Finding*> top;
+  for (const auto& f : r.findings)
+    if (!f.suppression && f.severity >= Severity::kHigh) top.push_back(&f);
+  std::stable_sort(top.begin(), top.end(),
+                   [](const Finding* a, const Finding* b) { return a->severity > b->severity; });
+  for (std::size_t i = 0; i < top.size() && i < 8; ++i)
+    fmt::print("    {:<8} {:<28} {}\n", to_string(top[i]->severity), top[i]->rule,
+               top[i]->path.empty() ? top[i]->message : top[i]->path);
+  if (top.size() > 8) fmt::print("    ... {} more critical/high findings\n", top.size() - 8);
   fmt::print("  {} files, {:.1f} MiB scanned for versions; {} components\n", id.files_scanned,
              double(id.bytes_scanned) / (1 << 20), r.components.size());
   // One line per product and version; copies are counted, not repeated.
@@ -107,7 +128,15 @@ void print_summary(const Report& r, const std::string& out, const Identification
   fmt::print(
       "  vulnerabilities: {}{}{}\n", r.vulnerabilities.size(), s,
       r.db_snapshot.empty() ? " [no vulnerability database]" : " [db " + r.db_snapshot + "]");
-  if (!t.warnings.empty()) fmt::print("  warnings: {}\n", t.warnings.size());
+  if (!t.warnings.empty()) {
+    std::map<std::string, int> codes;
+    for (const auto& w : t.warnings) ++codes[w.code];
+    std::string named;
+    for (const auto& [code, n] : codes)
+      named += fmt::format("{}{}{}", named.empty() ? "" : ", ", code,
+                           n > 1 ? fmt::format(" x{}", n) : "");
+    fmt::print("  warnings: {} (report.json lists each)\n", named);
+  }
   // Findings by category and severity.
   static constexpr Severity kOrder[] = {Severity::kCritical, Severity::kHigh, Severity::kMedium,
                                         Severity::kLow, Severity::kInfo};
