@@ -227,24 +227,38 @@ class Decoder {
   /// exactly `max` bytes (data blocks); otherwise at most `max` (metadata, fragments).
   bool decode(Bytes in, std::size_t max, bool exact, std::vector<std::uint8_t>& out) {
     if (in.size() < 2) return false;
-    const bool zlib_hdr =
-        (in[0] & 0x0f) == 8 && (in[0] >> 4) <= 7 && ((in[0] << 8) | in[1]) % 31 == 0;
-    if (zlib_hdr && inflate_block(in, max, exact, out)) return note(Codec::kZlib);
-    if (in[0] < 225 && in.size() > 13) {
-      std::uint64_t size = 0;
-      for (int i = 0; i < 8; ++i) size |= std::uint64_t(in[5 + i]) << (8 * i);
-      if ((size == UINT64_MAX || size <= max) && in[13] == 0 &&
-          lzma_block(in.subspan(13), in[0], max, exact, out))
-        return note(Codec::kLzmaAlone);
-    }
-    if (in[0] < 225 && in.size() > 5 && in[5] == 0 &&
-        lzma_block(in.subspan(5), in[0], max, exact, out))
-      return note(Codec::kLzmaProps);
-    if (in[0] == 0 && lzma_block(in, raw_props, max, exact, out)) return note(Codec::kLzmaRaw);
+    // The encoding the image used first is tried first: a header-less LZMA block whose sixth
+    // byte happens to be 0 must not be read as one with a 5-byte header.
+    if (seen != Codec::kNone && attempt(seen, in, max, exact, out)) return note(seen);
+    for (Codec c : {Codec::kZlib, Codec::kLzmaAlone, Codec::kLzmaProps, Codec::kLzmaRaw})
+      if (c != seen && attempt(c, in, max, exact, out)) return note(c);
     return false;
   }
 
  private:
+  /// Decodes `in` as stored with codec `c`, when its header fits that codec.
+  bool attempt(Codec c, Bytes in, std::size_t max, bool exact, std::vector<std::uint8_t>& out) {
+    switch (c) {
+      case Codec::kZlib:
+        return (in[0] & 0x0f) == 8 && (in[0] >> 4) <= 7 && ((in[0] << 8) | in[1]) % 31 == 0 &&
+               inflate_block(in, max, exact, out);
+      case Codec::kLzmaAlone: {
+        if (in[0] >= 225 || in.size() <= 13 || in[13] != 0) return false;
+        std::uint64_t size = 0;
+        for (int i = 0; i < 8; ++i) size |= std::uint64_t(in[5 + i]) << (8 * i);
+        return (size == UINT64_MAX || size <= max) &&
+               lzma_block(in.subspan(13), in[0], max, exact, out);
+      }
+      case Codec::kLzmaProps:
+        return in[0] < 225 && in.size() > 5 && in[5] == 0 &&
+               lzma_block(in.subspan(5), in[0], max, exact, out);
+      case Codec::kLzmaRaw:
+        return in[0] == 0 && lzma_block(in, raw_props, max, exact, out);
+      default:
+        return false;
+    }
+  }
+
   bool note(Codec c) {
     if (seen == Codec::kNone) seen = c;
     used.insert(c);
