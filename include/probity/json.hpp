@@ -1,12 +1,32 @@
-// JSON forms of the public data types (docs/report-schema.md).
+// JSON forms of the public data types (docs/report-schema.md), and the bounded reading of JSON
+// from files a user names (every JSON reader goes through check_json_bounds first).
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "probity/artifact.hpp"
+#include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
+
+/// Checks untrusted JSON text before any parser or recursive walk sees it: at most `max_bytes`
+/// bytes, and arrays and objects nested at most kMaxJsonDepth deep. One iterative pass that skips
+/// strings and their escapes; it does not check the syntax (the parser does, afterwards). The
+/// error (code cap-json-bytes or cap-json-depth) names `file`, the byte offset and, for depth,
+/// the JSON pointer of the value that is too deep.
+Status check_json_bounds(std::string_view text, const std::string& file, std::uint64_t max_bytes);
+
+/// check_json_bounds, then nlohmann's parser; a syntax error names the file and its byte offset.
+/// `keep` (nlohmann's parser callback) may drop values as they are parsed, so that only what is
+/// kept of a large file costs memory.
+Result<nlohmann::json> parse_json_bounded(std::string_view text, const std::string& file,
+                                          std::uint64_t max_bytes,
+                                          const nlohmann::json::parser_callback_t& keep = nullptr);
 
 inline constexpr int kManifestSchemaVersion = 1;
 

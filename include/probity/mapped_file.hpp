@@ -1,9 +1,10 @@
-// Read-only memory mapping of a file.
+// Read-only memory mapping of a file, and capped reading of a small one.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 
 #include "probity/error.hpp"
 
@@ -36,5 +37,10 @@ class MappedFile {
   const std::uint8_t* data_ = nullptr;
   std::uint64_t size_ = 0;
 };
+
+/// Reads a whole file that must not be larger than `max_bytes`: a regular file is refused by its
+/// size before anything is read, anything else (a pipe) as soon as it passes the cap. The error
+/// names the file (offset: the cap).
+Result<std::string> read_file_capped(const std::filesystem::path& path, std::uint64_t max_bytes);
 
 }  // namespace probity

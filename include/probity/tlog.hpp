@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "probity/error.hpp"
+#include "probity/mapped_file.hpp"
 
 namespace probity::tlog {
 
@@ -332,8 +333,6 @@ struct WitnessOptions {
 /// tiles), cosign it, store it as the new state, post the cosignature. Returns the cosigned note.
 Result<std::string> witness_once(const WitnessOptions& opt);
 
-/// Reads a whole small file (capped).
-Result<std::string> read_small_file(const std::filesystem::path& path, std::size_t cap);
 /// Writes a file atomically (temp file, fsync, rename, fsync dir).
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          bool private_mode = false);

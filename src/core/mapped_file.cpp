@@ -79,6 +79,43 @@ Result<MappedFile> MappedFile::from_fd(int fd, const std::string& name) {
   return m;
 }
 
+Result<std::string> read_file_capped(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(std::string("cannot open: ") + std::strerror(errno) +
+                    " (check the path and that it is readable)",
+                0, path.string());
+  auto too_big = [&] {
+    return fail("file is larger than the cap of " + std::to_string(max_bytes) + " bytes", max_bytes,
+                path.string());
+  };
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return too_big();
+  }
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    const ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int e = errno;
+      ::close(fd);
+      return fail(std::string("read error: ") + std::strerror(e), data.size(), path.string());
+    }
+    if (got == 0) break;
+    if (data.size() + static_cast<std::uint64_t>(got) > max_bytes) {
+      ::close(fd);
+      return too_big();
+    }
+    data.append(buf, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+  return data;
+}
+
 MappedFile::MappedFile(MappedFile&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
 

@@ -349,15 +349,19 @@ Result<Report> read_report(const std::filesystem::path& path) {
   auto file = MappedFile::open(path);
   if (!file) return std::unexpected(file.error());
   const std::string name = path.string();
-  if (file->size() > kMaxReportBytes)
-    return fail(
-        "report is larger than kMaxReportBytes (" + std::to_string(kMaxReportBytes) + " bytes)", 0,
-        name);
+  auto bytes = file->bytes();
+  // Size and depth before simdjson: the Reader's walk is shallow, but nothing deeper than
+  // kMaxJsonDepth is ever handed on (the parser is told the same cap, belt and braces).
+  if (auto ok = check_json_bounds({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, name,
+                                  kMaxReportBytes);
+      !ok)
+    return std::unexpected(ok.error());
   // Empty: not JSON (and simdjson would copy from a null pointer: found by fuzz/diff_fuzz.cpp).
   if (file->size() == 0) return fail("not valid JSON: the file is empty", 0, name);
   simdjson::dom::parser parser;
+  if (auto err = parser.allocate(std::max<std::size_t>(bytes.size(), 64), kMaxJsonDepth))
+    return fail(std::string("cannot parse: ") + simdjson::error_message(err), 0, name);
   element root;
-  auto bytes = file->bytes();
   if (auto err = parser
                      .parse(reinterpret_cast<const char*>(bytes.data()), bytes.size(),
                             /*realloc_if_needed=*/true)

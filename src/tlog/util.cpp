@@ -92,22 +92,6 @@ std::optional<Bytes> base64_decode(std::string_view s, bool url_ok) {
   return out;
 }
 
-Result<std::string> read_small_file(const std::filesystem::path& path, std::size_t cap) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return fail("cannot open file", 0, path.string());
-  std::string data;
-  char buf[65536];
-  while (f) {
-    f.read(buf, sizeof buf);
-    data.append(buf, std::size_t(f.gcount()));
-    if (data.size() > cap)
-      return fail("file is larger than the cap of " + std::to_string(cap) + " bytes", cap,
-                  path.string());
-  }
-  if (f.bad()) return fail("read error", data.size(), path.string());
-  return data;
-}
-
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          bool private_mode) {
   const auto tmp = path.string() + ".tmp";
