@@ -1,12 +1,17 @@
 // The size and depth pre-scans every JSON and TOML reader runs (include/probity/json.hpp,
 // src/core/toml_bounded.hpp), and the policy's range and address checks (docs/policy.md).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
+#include "probity/identify.hpp"
 #include "probity/json.hpp"
 #include "probity/limits.hpp"
 #include "probity/policy.hpp"
+#include "probity/vulndb.hpp"
 
 namespace probity {
 namespace {
@@ -198,6 +203,31 @@ TEST(SuppressionValidation, DatesAreCalendarDays) {
   }
   EXPECT_FALSE(parse_suppressions("[suppress]\nid = 'x'\n", "s.toml"))
       << "a table where [[suppress]] tables belong is not silently ignored";
+}
+
+TEST(BoundedReaders, SignatureFilesAndEolDataAreBounded) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("probity-bounded-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sigs");
+  fs::create_directories(dir / "eol");
+  std::string header = "[a";
+  for (int i = 0; i < 100'000; ++i) header += ".a";
+  std::ofstream(dir / "sigs" / "deep.toml") << header << "]\n";
+  const auto sigs = load_signatures(dir / "sigs");
+  ASSERT_FALSE(sigs);
+  EXPECT_EQ(sigs.error().code, "cap-toml-depth");
+  EXPECT_EQ(sigs.error().file, (dir / "sigs" / "deep.toml").string());
+  // A too-deep EOL file is skipped like one that names no product; a good one still answers.
+  std::ofstream(dir / "eol" / "deep.json")
+      << R"({"product": "deep", "cycles": [)" << nested(100'000) << "]}";
+  std::ofstream(dir / "eol" / "good.json")
+      << R"({"product": "good", "cycles": [{"cycle": "1.0", "eol": "2020-01-01"}]})";
+  EXPECT_FALSE(eol_for("deep", "1.0", "2026-01-01", dir / "eol"));
+  const auto good = eol_for("good", "1.0.3", "2026-01-01", dir / "eol");
+  ASSERT_TRUE(good);
+  EXPECT_TRUE(good->reached);
+  fs::remove_all(dir);
 }
 
 }  // namespace probity
