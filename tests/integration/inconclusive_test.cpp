@@ -33,6 +33,16 @@ Scan scan(const fs::path& image, const fs::path& out, const std::string& extra =
   return s;
 }
 
+/// A policy of one clause over `categories`: what a clean image can meet.
+void write_backdoor_policy(const fs::path& p, std::initializer_list<const char*> categories,
+                           const std::string& min_severity = "") {
+  std::string cats;
+  for (const char* c : categories) cats += std::string(cats.empty() ? "" : ", ") + '"' + c + '"';
+  std::ofstream(p) << "name = \"back doors only\"\n[[clause]]\nid = \"no-known-backdoor\"\n"
+                   << "text = \"No known back-door code.\"\ncategories = [" << cats << "]\n"
+                   << (min_severity.empty() ? "" : "min_severity = \"" + min_severity + "\"\n");
+}
+
 void write_random(const fs::path& p, std::size_t n) {
   std::mt19937_64 rng(42);
   std::string b(n, '\0');
@@ -126,12 +136,7 @@ TEST(Inconclusive, AMissingDataFileIsNotAWeakerPass) {
   Scratch s("inc-data");
   const fs::path data = s.path() / "data";
   fs::copy(PROBITY_SOURCE_DIR "/data", data, fs::copy_options::recursive);
-  std::ofstream(s.path() / "p.toml") << R"(name = "back doors only"
-[[clause]]
-id = "no-known-backdoor"
-text = "No known back-door code."
-categories = ["known-backdoor"]
-)";
+  write_backdoor_policy(s.path() / "p.toml", {"known-backdoor"});
   const std::string args = "scan '" + fixture("checks/clean.sqfs").string() +
                            "' --quiet --policy '" + (s.path() / "p.toml").string() + "' --out ";
   RunResult ok = run_command("PROBITY_DATA_DIR='" + data.string() + "' " + PROBITY_BINARY + " " +
@@ -153,13 +158,8 @@ TEST(Inconclusive, PlantedBackDoorsStillFail) {
 
 TEST(Inconclusive, ACleanReadableImagePassesAPolicyItMeets) {
   Scratch s("inc-pass");
-  std::ofstream(s.path() / "p.toml") << R"(name = "back doors only"
-[[clause]]
-id = "no-known-backdoor"
-text = "No known back-door code."
-categories = ["known-backdoor", "remote-access", "account"]
-min_severity = "high"
-)";
+  write_backdoor_policy(s.path() / "p.toml", {"known-backdoor", "remote-access", "account"},
+                        "high");
   auto r = scan(fixture("checks/clean.sqfs"), s.path() / "o",
                 "--policy '" + (s.path() / "p.toml").string() + "'");
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -169,12 +169,7 @@ min_severity = "high"
 
 TEST(Inconclusive, FailOnIsACiGate) {
   Scratch s("inc-failon");
-  std::ofstream(s.path() / "p.toml") << R"(name = "back doors only"
-[[clause]]
-id = "no-known-backdoor"
-text = "No known back-door code."
-categories = ["known-backdoor"]
-)";
+  write_backdoor_policy(s.path() / "p.toml", {"known-backdoor"});
   const std::string policy = "--policy '" + (s.path() / "p.toml").string() + "'";
   auto r = scan(fixture("checks/clean.sqfs"), s.path() / "a", policy);
   ASSERT_EQ(r.exit_code, 0) << r.output;
