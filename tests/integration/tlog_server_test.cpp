@@ -20,21 +20,6 @@ namespace {
 
 constexpr const char* kToken = "s3cret-token-for-tests";
 
-std::string make_envelope(int client, int i, const PrivateKey& key) {
-  nlohmann::ordered_json st;
-  st["_type"] = kStatementType;
-  st["subject"] = {{{"name", "fw-" + std::to_string(client) + "-" + std::to_string(i)},
-                    {"digest", {{"sha256", std::string(64, char('a' + client))}}}}};
-  st["predicateType"] = kScanPredicateType;
-  st["predicate"] = {{"n", i}};
-  const std::string payload = st.dump();
-  Envelope env;
-  env.payload_type = std::string(kInTotoPayloadType);
-  env.payload.assign(payload.begin(), payload.end());
-  EXPECT_TRUE(dsse_sign(env, key));
-  return env.serialize();
-}
-
 class TlogServer : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -163,7 +148,11 @@ TEST_F(TlogServer, EightConcurrentAppendersNoneLostEveryProofVerifies) {
     ASSERT_TRUE(proof);
     ASSERT_TRUE(verify_inclusion(idx, n, leaf_hash(*stored), *proof, cp->root)) << idx;
   }
-  EXPECT_TRUE((*log)->check());
+  {
+    auto audit = (*log)->check();
+    ASSERT_TRUE(audit);
+    EXPECT_TRUE(audit->ok()) << (audit->problems.empty() ? "" : audit->problems.front());
+  }
   // The witness's cosignature was posted back and stored with a checkpoint.
   auto cosigned = (*log)->checkpoint_covering(0, 1);
   ASSERT_TRUE(cosigned) << cosigned.error().message;
@@ -225,7 +214,11 @@ TEST_F(TlogServer, KillNineDuringAppendsLosesNoAcknowledgedEntry) {
   }
   EXPECT_EQ(srv2->terminate(), 0);
   auto log = Log::open(dir());
-  EXPECT_TRUE((*log)->check());
+  {
+    auto audit = (*log)->check();
+    ASSERT_TRUE(audit);
+    EXPECT_TRUE(audit->ok()) << (audit->problems.empty() ? "" : audit->problems.front());
+  }
 }
 
 TEST_F(TlogServer, RateLimitAnswers429) {
