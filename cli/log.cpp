@@ -44,7 +44,11 @@ Command add_log(CLI::App& parent) {
     std::vector<std::uint64_t> from_sizes;
     std::optional<std::uint64_t> index, from, to;
     std::size_t min_cosignatures = 0;
-    double rate = 50000;
+    double rate = 50000, address_rate = kServeRequestsPerSecondPerAddress;
+    std::size_t max_connections = kServeMaxConnections,
+                max_pending_connections = kServeMaxPendingConnections,
+                max_connections_per_address = kServeMaxConnectionsPerAddress;
+    unsigned request_timeout_ms = kServeRequestTimeoutMs;
     unsigned checkpoint_ms = 500, interval_ms = 1000, count = 1;
   };
   auto a = std::make_shared<Args>();
@@ -95,6 +99,28 @@ Command add_log(CLI::App& parent) {
   serve->add_option("--token-file", a->token_file, "File holding the bearer token")->required();
   serve->add_option("--rate", a->rate, "Appends admitted per second (token bucket)");
   serve->add_option("--checkpoint-interval-ms", a->checkpoint_ms, "Checkpoint at most this often");
+  serve
+      ->add_option("--rate-per-address", a->address_rate,
+                   "Requests per second each client address may make, any route (0: no limit)")
+      ->capture_default_str();
+  serve->add_option("--max-connections", a->max_connections, "Open client connections at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--max-pending-connections", a->max_pending_connections,
+                   "Connections that have not completed a request yet, at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--max-connections-per-address", a->max_connections_per_address,
+                   "Open connections from one client address at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--request-timeout-ms", a->request_timeout_ms,
+                   "A whole request must arrive within this time (total, however it trickles)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   auto* witness = app->add_subcommand(
       "witness",
@@ -269,6 +295,12 @@ Command add_log(CLI::App& parent) {
               opt.rate_per_second = a->rate;
               opt.rate_burst = std::max(1.0, a->rate / 5);
               opt.checkpoint_interval_ms = std::max(10u, a->checkpoint_ms);
+              opt.address_rate_per_second = std::max(0.0, a->address_rate);
+              opt.address_rate_burst = std::max(1.0, a->address_rate * kServeBurstSeconds);
+              opt.max_connections = a->max_connections;
+              opt.max_pending_connections = a->max_pending_connections;
+              opt.max_connections_per_address = a->max_connections_per_address;
+              opt.request_timeout_ms = a->request_timeout_ms;
               tlog::Server server(**log, opt);
               auto port = server.bind();
               if (!port) return usage("serve", port.error().to_string());

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::tlog {
 
@@ -326,10 +327,22 @@ struct ServeOptions {
   double rate_per_second = 50000;  ///< appends admitted per second (token bucket)
   double rate_burst = 10000;
   unsigned checkpoint_interval_ms = 500;
-  unsigned threads = 32;
+  unsigned threads = 32;  ///< workers running complete requests
+  // Slow and hostile clients (include/probity/limits.hpp, docs/tlog.md).
+  std::size_t max_connections = kServeMaxConnections;
+  std::size_t max_pending_connections = kServeMaxPendingConnections;
+  std::size_t max_connections_per_address = kServeMaxConnectionsPerAddress;
+  unsigned request_timeout_ms = kServeRequestTimeoutMs;
+  unsigned idle_timeout_ms = kServeIdleTimeoutMs;
+  unsigned write_timeout_ms = kServeWriteTimeoutMs;
+  std::size_t max_head_bytes = kServeMaxHeadBytes;
+  double address_rate_per_second = kServeRequestsPerSecondPerAddress;  ///< 0: no limit
+  double address_rate_burst = kServeRequestsPerSecondPerAddress * kServeBurstSeconds;
 };
 
 /// The HTTP front of a Log: GET checkpoint and tiles; POST add (bearer token) with group commit.
+/// Its own event loop reads each request whole (total deadline, byte caps, per-address caps and
+/// rates) before a worker runs it, so slow clients hold no worker.
 class Server {
  public:
   Server(Log& log, ServeOptions opt);
