@@ -566,13 +566,16 @@ Result<CheckReport> Log::check(const CheckOptions& opt) {
     Stmt ck;
     if (auto s = I.prepare(ck, "SELECT size, note FROM checkpoints ORDER BY size"); !s)
       return std::unexpected(s.error());
-    while (sqlite3_step(ck.s) == SQLITE_ROW) {
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(ck.s)) == SQLITE_ROW) {
       const auto size = std::uint64_t(sqlite3_column_int64(ck.s, 0));
       const std::string text(reinterpret_cast<const char*>(sqlite3_column_text(ck.s, 1)),
                              std::size_t(sqlite3_column_bytes(ck.s, 1)));
       ++r.checkpoints;
       claim("checkpoint of size " + std::to_string(size), text, true, size);
     }
+    // A read that stops early must not pass for a log with fewer checkpoints.
+    if (rc != SQLITE_DONE) return std::unexpected(I.db_error("read checkpoints"));
   }
   if (r.checkpoints == 0)
     problem(
@@ -594,10 +597,13 @@ Result<CheckReport> Log::check(const CheckOptions& opt) {
     return std::unexpected(s.error());
   std::array<Hash, 64> frontier{};
   std::uint64_t expect = 0, nodes = 0;
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
+  bool gap = false;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
     const auto idx = std::uint64_t(sqlite3_column_int64(st.s, 0));
     if (idx != expect) {
       problem("entry indices have a gap at " + std::to_string(expect));
+      gap = true;
       break;
     }
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st.s, 1));
@@ -620,9 +626,10 @@ Result<CheckReport> Log::check(const CheckOptions& opt) {
     while (want != sizes.end() && *want == expect)
       roots[*want++] = root_from_frontier(frontier, expect);
   }
+  if (!gap && rc != SQLITE_DONE) return std::unexpected(I.db_error("read entries"));
   Stmt cnt;
   if (auto s = I.prepare(cnt, "SELECT COUNT(*) FROM nodes"); !s) return std::unexpected(s.error());
-  sqlite3_step(cnt.s);
+  if (sqlite3_step(cnt.s) != SQLITE_ROW) return std::unexpected(I.db_error("count nodes"));
   if (std::uint64_t(sqlite3_column_int64(cnt.s, 0)) != nodes)
     problem("log.db holds node hashes for entries that do not exist");
 
@@ -633,7 +640,10 @@ Result<CheckReport> Log::check(const CheckOptions& opt) {
       continue;
     }
     auto it = roots.find(c.size);
-    if (it == roots.end()) continue;  // past a gap, reported above
+    if (it == roots.end()) {  // only past a gap
+      problem(c.what + " cannot be checked: the entries before it have a gap");
+      continue;
+    }
     if (it->second != c.root) {
       problem(c.what + " does not match the entries (its root differs from the root " +
               "recomputed at size " + std::to_string(c.size) + "): the history was rewritten");
