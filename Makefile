@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 5
 DEMO_IMAGE ?= $(BUILD)/demo/sysupgrade.bin
 DEMO_OUT ?= $(BUILD)/demo/out
 
-.PHONY: all deps configure build test unit npm-deps fixtures fuzz-build fuzz fuzz-long demo bench format format-check clean
+.PHONY: all deps configure build test unit npm-deps fixtures fuzz-build fuzz fuzz-long demo bench format format-check clean install
 
 all: build
 
@@ -68,6 +68,15 @@ bench: deps build
 	bash bench/vulndb-import.sh
 	bash bench/tlog.sh
 	bash bench/equiv.sh
+
+# PREFIX/bin/probity finds its data in PREFIX/share/probity (or $$PROBITY_DATA_DIR), the
+# default vulnerability database included.
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/probity
+	install -m 0755 $(BUILD)/probity $(DESTDIR)$(PREFIX)/bin/probity
+	cp -r data/credentials data/eol data/policy data/rules data/signatures $(DESTDIR)$(PREFIX)/share/probity/
+	install -m 0644 $(BUILD)/data/vuln.db $(DESTDIR)$(PREFIX)/share/probity/vuln.db
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

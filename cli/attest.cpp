@@ -5,13 +5,13 @@
 
 #include "commands.hpp"
 #include "probity/hash.hpp"
+#include "probity/json.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::cli {
 namespace {
 
-/// report.json is produced by probity itself but read back from disk: cap it anyway.
-constexpr std::size_t kMaxReportBytes = 64 << 20;
 /// The verdict copied into the predicate when it has no summary fields and is small.
 constexpr std::size_t kMaxVerdictBytes = 8192;
 
@@ -23,6 +23,15 @@ const nlohmann::json* first_of(const nlohmann::json& j, std::initializer_list<co
     if (j.contains(ptr) && !j.at(ptr).is_null()) return &j.at(ptr);
   }
   return nullptr;
+}
+
+/// The top-level fields attest reads: the rest of a report (files, components, ...) is dropped
+/// while it is parsed, so a report near kMaxReportBytes costs little memory.
+bool wanted(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
+  const auto& k = parsed.get_ref<const std::string&>();
+  return k == "verdict" || k == "policy" || k == "policy_digest" || k == "db_snapshot" ||
+         k == "vuln_db" || k == "database";
 }
 
 nlohmann::json verdict_summary(const nlohmann::json& v) {
@@ -61,11 +70,15 @@ Command add_attest(CLI::App& parent) {
               return kExitUsage;
             };
             if (!args->countersign.empty()) {
-              auto text = tlog::read_small_file(args->countersign, tlog::kMaxEntryBytes);
+              auto text = read_file_capped(args->countersign, tlog::kMaxEntryBytes);
               if (!text) return usage(text.error().to_string());
               auto env = tlog::parse_envelope(
                   {reinterpret_cast<const std::uint8_t*>(text->data()), text->size()});
-              if (!env) return usage(args->countersign + ": " + env.error().message);
+              if (!env) {
+                Error e = env.error();
+                e.file = args->countersign;
+                return usage(e.to_string());
+              }
               for (const auto& k : args->keys) {
                 auto key = tlog::read_private_key(k);
                 if (!key) return usage(key.error().to_string());
@@ -81,11 +94,13 @@ Command add_attest(CLI::App& parent) {
               return usage("IMAGE and --report are required (or --countersign ENVELOPE)");
             auto digest = sha256_file(args->image);
             if (!digest) return usage(digest.error().to_string());
-            auto report_text = tlog::read_small_file(args->report, kMaxReportBytes);
+            auto report_text = read_file_capped(args->report, kMaxReportBytes);
             if (!report_text) return usage(report_text.error().to_string());
-            auto report = nlohmann::json::parse(*report_text, nullptr, false);
-            if (report.is_discarded() || !report.is_object())
-              return usage(args->report + ": not a JSON object");
+            // Bounded before parsing: copying a verdict nested 100,000 deep overflowed the stack.
+            auto parsed = parse_json_bounded(*report_text, args->report, kMaxReportBytes, wanted);
+            if (!parsed) return usage(parsed.error().to_string());
+            const nlohmann::json& report = *parsed;
+            if (!report.is_object()) return usage(args->report + ": not a JSON object");
             const auto report_digest = sha256_hex(
                 {reinterpret_cast<const std::uint8_t*>(report_text->data()), report_text->size()});
 

@@ -16,6 +16,8 @@ namespace probity::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFail = 1;   ///< a verdict failed (policy, equivalence, verification)
 inline constexpr int kExitUsage = 2;  ///< bad usage or unreadable input
+/// The image was not fully seen (a scan's verdict is inconclusive; docs/policy.md).
+inline constexpr int kExitInconclusive = 3;
 
 /// A registered subcommand: its CLI11 node and what to run when it was chosen.
 struct Command {
@@ -31,7 +33,8 @@ struct Command {
 struct UnpackFlags {
   std::string max_total = "4G", max_file = "2G";
   std::uint32_t max_ratio = kMaxRatio, max_depth = kMaxDepth, format_timeout = kFormatSeconds;
-  std::uint64_t max_files = kMaxEntries;
+  std::uint64_t max_files = kMaxEntries, max_candidates = kMaxCarveCandidates;
+  std::string max_memory = "192M";
   bool deep = false;
   unsigned threads = 0;
 };
@@ -41,6 +44,7 @@ void add_unpack_flags(CLI::App& app, UnpackFlags& flags);
 struct ScanArgs {
   std::string image, out, db, signatures, policy, suppressions, rules, geoip;
   std::string fleet_index;  ///< scan --fleet-index ("" = none)
+  std::string fail_on;      ///< scan --fail-on SEVERITY ("" = no gate)
   bool quiet = false;
   UnpackFlags flags;
 };

@@ -1,6 +1,7 @@
 // probity db import PATH... [--db FILE] [--quiet]
 // probity db status [--db FILE] [--json]
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -60,38 +61,67 @@ int run_import(const DbArgs& a) {
   }
   const fs::path db_path = a.db.empty() ? default_vuln_db_path() : fs::path(a.db);
   if (db_path.has_parent_path()) fs::create_directories(db_path.parent_path());
-  auto db = VulnDb::open(db_path, false);
-  if (!db) {
-    fmt::print(stderr, "probity db import: {}\n", db.error().to_string());
+  // The import goes into a copy that replaces the database only when every file imported: a
+  // failed import never leaves an empty or half-filled database behind for a later scan.
+  const fs::path tmp = db_path.string() + ".import-" + std::to_string(::getpid());
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  if (fs::exists(db_path, ec) && !fs::copy_file(db_path, tmp, ec)) {
+    fmt::print(stderr, "probity db import: cannot copy {} to {}: {}\n", db_path.string(),
+               tmp.string(), ec.message());
     return kExitUsage;
   }
-  std::uint64_t records = 0, stored = 0, rejected = 0;
-  const auto start = std::chrono::steady_clock::now();
-  auto all = db->import_files(files);
-  if (!all) {
-    fmt::print(stderr, "probity db import: {}\n", all.error().to_string());
+  struct RemoveOnExit {
+    fs::path path;
+    bool keep = false;
+    ~RemoveOnExit() {
+      std::error_code e;
+      if (!keep) fs::remove(path, e);
+    }
+  } cleanup{tmp};
+  std::string snapshot;
+  {
+    auto db = VulnDb::open(tmp, false);
+    if (!db) {
+      fmt::print(stderr, "probity db import: {}\n", db.error().to_string());
+      return kExitUsage;
+    }
+    std::uint64_t records = 0, stored = 0, rejected = 0;
+    const auto start = std::chrono::steady_clock::now();
+    auto all = db->import_files(files);
+    if (!all) {
+      fmt::print(stderr, "probity db import: {}\n", all.error().to_string());
+      return kExitUsage;
+    }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const auto& f = files[i];
+      const auto& st = (*all)[i];
+      records += st.records;
+      stored += st.stored;
+      rejected += st.rejected;
+      for (const auto& w : st.warnings) fmt::print(stderr, "  warning: {}: {}\n", f.string(), w);
+      if (!a.quiet && files.size() <= 20)
+        fmt::print("{}: {} ({} records, {} stored, {} unchanged, {} rejected, {} cpe matches)\n",
+                   f.string(), st.format, st.records, st.stored, st.skipped, st.rejected,
+                   st.cpe_matches);
+    }
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!a.quiet) {
+      auto snap = db->snapshot_id();
+      snapshot = snap ? *snap : "?";
+      fmt::print("imported {} files: {} records ({} stored, {} rejected) in {:.2f} s ({:.0f}/s)\n",
+                 files.size(), records, stored, rejected, secs, secs > 0 ? records / secs : 0.0);
+    }
+  }  // the database is closed before it replaces the old one
+  fs::rename(tmp, db_path, ec);
+  if (ec) {
+    fmt::print(stderr, "probity db import: cannot replace {}: {}\n", db_path.string(),
+               ec.message());
     return kExitUsage;
   }
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const auto& f = files[i];
-    const auto& st = (*all)[i];
-    records += st.records;
-    stored += st.stored;
-    rejected += st.rejected;
-    for (const auto& w : st.warnings) fmt::print(stderr, "  warning: {}: {}\n", f.string(), w);
-    if (!a.quiet && files.size() <= 20)
-      fmt::print("{}: {} ({} records, {} stored, {} unchanged, {} rejected, {} cpe matches)\n",
-                 f.string(), st.format, st.records, st.stored, st.skipped, st.rejected,
-                 st.cpe_matches);
-  }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!a.quiet) {
-    auto snap = db->snapshot_id();
-    fmt::print("imported {} files: {} records ({} stored, {} rejected) in {:.2f} s ({:.0f}/s)\n",
-               files.size(), records, stored, rejected, secs, secs > 0 ? records / secs : 0.0);
-    fmt::print("database {}\nsnapshot {}\n", db_path.string(), snap ? *snap : "?");
-  }
+  cleanup.keep = true;
+  if (!a.quiet) fmt::print("database {}\nsnapshot {}\n", db_path.string(), snapshot);
   return kExitOk;
 }
 

@@ -24,7 +24,7 @@ int usage(const char* cmd, const std::string& m) {
 }
 
 Result<std::string> read_token(const std::string& path) {
-  auto t = tlog::read_small_file(path, kMaxTokenBytes);
+  auto t = read_file_capped(path, kMaxTokenBytes);
   if (!t) return t;
   while (!t->empty() && (t->back() == '\n' || t->back() == '\r' || t->back() == ' ')) t->pop_back();
   if (t->empty()) return fail("token file is empty", 0, path);
@@ -176,7 +176,7 @@ Command add_log(CLI::App& parent) {
                 return kExitOk;
               };
               for (const auto& f : a->files) {
-                auto data = tlog::read_small_file(f, tlog::kMaxEntryBytes);
+                auto data = read_file_capped(f, tlog::kMaxEntryBytes);
                 if (!data) return usage("append", data.error().to_string());
                 batch.emplace_back(data->begin(), data->end());
                 names.push_back(f);
@@ -252,7 +252,7 @@ Command add_log(CLI::App& parent) {
                 co.log_key = *k;
               }
               for (const auto& f : a->states) {
-                auto note = tlog::read_small_file(f, tlog::kMaxNoteBytes);
+                auto note = read_file_capped(f, tlog::kMaxNoteBytes);
                 if (!note) return usage("check", note.error().to_string());
                 co.trusted.emplace_back("the checkpoint in " + f, *note);
               }

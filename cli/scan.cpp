@@ -1,6 +1,7 @@
 // probity scan IMAGE --out DIR [--db FILE] [--quiet]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "commands.hpp"
 #include "probity/checks.hpp"
+#include "probity/data.hpp"
 #include "probity/fleet.hpp"
 #include "probity/identify.hpp"
 #include "probity/inventory.hpp"
@@ -43,9 +45,12 @@ VulnerabilityMatcher open_matcher(const std::string& db) {
       if (!v) return std::unexpected(v.error());
       out.vulnerabilities.insert(out.vulnerabilities.end(), v->begin(), v->end());
     }
-    auto snap = vdb->snapshot_id();
-    if (!snap) return std::unexpected(snap.error());
-    out.db_snapshot = *snap;
+    auto status = vdb->status();
+    if (!status) return std::unexpected(status.error());
+    out.db_snapshot = status->snapshot;
+    out.db_vulnerabilities = status->vulnerabilities;
+    for (const auto& s : status->sources)
+      out.db_imported_at = std::max(out.db_imported_at, s.imported_at);
     return out;
   };
 }
@@ -72,6 +77,41 @@ void print_summary(const Report& r, const std::string& out, const Identification
   const auto& t = r.tree;
   fmt::print("probity scan: {} ({} bytes, sha256 {})\n", t.image.name, t.image.size,
              t.image.sha256);
+  // Say it first: the verdict and why, then what was seen, then the rest.
+  if (r.verdict) {
+    std::string result = r.verdict->result;
+    for (char& c : result) c = char(std::toupper(static_cast<unsigned char>(c)));
+    fmt::print("  verdict: {} against \"{}\"\n", result, r.verdict->policy);
+    for (const auto& c : r.verdict->clauses)
+      if (!c.pass)
+        fmt::print("    FAIL {}: {} ({} findings, {} vulnerabilities)\n", c.id, c.text,
+                   c.findings.size(), c.vulnerabilities.size());
+    for (const auto& why : r.verdict->reasons)
+      fmt::print("    NOT SEEN {}: {}{}\n", why.code, why.text,
+                 why.evidence.empty() ? "" : " [" + why.evidence + "]");
+  }
+  std::size_t roots = 0;
+  for (const auto& c : t.containers)
+    roots += std::ranges::any_of(t.files, [&](const FileRecord& f) {
+      return f.container == c.id && f.type == EntryType::kDir && f.path == "etc";
+    });
+  std::uint64_t dense = 0;  // not understood and high-entropy: encrypted-looking
+  for (const auto& reg : t.regions)
+    if (!reg.understood && reg.entropy >= 7.0) dense += reg.size;
+  fmt::print(
+      "  coverage: {:.1f}% of the image understood; {} containers, {} with an etc/ (root "
+      "filesystems); {} bytes not understood at high entropy\n",
+      t.coverage.share() * 100, t.containers.size(), roots, dense);
+  // The worst findings first, with their paths.
+  std::vector<const Finding*> top;
+  for (const auto& f : r.findings)
+    if (!f.suppression && f.severity >= Severity::kHigh) top.push_back(&f);
+  std::stable_sort(top.begin(), top.end(),
+                   [](const Finding* a, const Finding* b) { return a->severity > b->severity; });
+  for (std::size_t i = 0; i < top.size() && i < 8; ++i)
+    fmt::print("    {:<8} {:<28} {}\n", to_string(top[i]->severity), top[i]->rule,
+               top[i]->path.empty() ? top[i]->message : top[i]->path);
+  if (top.size() > 8) fmt::print("    ... {} more critical/high findings\n", top.size() - 8);
   fmt::print("  {} files, {:.1f} MiB scanned for versions; {} components\n", id.files_scanned,
              double(id.bytes_scanned) / (1 << 20), r.components.size());
   // One line per product and version; copies are counted, not repeated.
@@ -88,7 +128,15 @@ void print_summary(const Report& r, const std::string& out, const Identification
   fmt::print(
       "  vulnerabilities: {}{}{}\n", r.vulnerabilities.size(), s,
       r.db_snapshot.empty() ? " [no vulnerability database]" : " [db " + r.db_snapshot + "]");
-  if (!t.warnings.empty()) fmt::print("  warnings: {}\n", t.warnings.size());
+  if (!t.warnings.empty()) {
+    std::map<std::string, int> codes;
+    for (const auto& w : t.warnings) ++codes[w.code];
+    std::string named;
+    for (const auto& [code, n] : codes)
+      named += fmt::format("{}{}{}", named.empty() ? "" : ", ", code,
+                           n > 1 ? fmt::format(" x{}", n) : "");
+    fmt::print("  warnings: {} (report.json lists each)\n", named);
+  }
   // Findings by category and severity.
   static constexpr Severity kOrder[] = {Severity::kCritical, Severity::kHigh, Severity::kMedium,
                                         Severity::kLow, Severity::kInfo};
@@ -117,14 +165,6 @@ void print_summary(const Report& r, const std::string& out, const Identification
         hs.binaries, 100.0 * hs.nx / hs.binaries,
         hs.executables ? 100.0 * hs.pie / hs.executables : 0.0, 100.0 * hs.relro_full / hs.binaries,
         100.0 * hs.canary / hs.binaries, 100.0 * hs.fortify / hs.binaries);
-  if (r.verdict) {
-    fmt::print("  verdict: {} against \"{}\"\n", r.verdict->pass ? "PASS" : "FAIL",
-               r.verdict->policy);
-    for (const auto& c : r.verdict->clauses)
-      if (!c.pass)
-        fmt::print("    FAIL {}: {} ({} findings, {} vulnerabilities)\n", c.id, c.text,
-                   c.findings.size(), c.vulnerabilities.size());
-  }
   fmt::print(
       "  outputs: {0}/report.json {0}/report.html {0}/findings.sarif {0}/sbom.cdx.json "
       "{0}/sbom.spdx.json\n",
@@ -148,6 +188,12 @@ void add_scan_flags(CLI::App& app, ScanArgs& args) {
 }
 
 int run_scan(const ScanArgs& args, const char* who) {
+  if (!args.fail_on.empty() && !parse_severity(args.fail_on)) {
+    fmt::print(stderr,
+               "probity {}: --fail-on: expected info, low, medium, high or critical, got '{}'\n",
+               who, args.fail_on);
+    return kExitUsage;
+  }
   if (!args.db.empty() && !std::filesystem::is_regular_file(args.db)) {
     fmt::print(stderr, "probity {}: cannot read the database {}\n", who, args.db);
     return kExitUsage;
@@ -201,7 +247,9 @@ int run_scan(const ScanArgs& args, const char* who) {
   auto tree = unpack_and_inventory(who, args.image, args.out, args.flags, args.quiet);
   if (!tree) return kExitUsage;
   const std::filesystem::path out(args.out);
-  if (!write_json(out / "manifest.json", manifest_json(*tree))) {
+  std::ofstream manifest(out / "manifest.json");
+  if (!write_json_streaming(manifest, manifest_json(*tree, /*with_files=*/false), tree->files) ||
+      !manifest.flush()) {
     fmt::print(stderr, "probity {}: cannot write {}\n", who, (out / "manifest.json").string());
     return kExitUsage;
   }
@@ -226,6 +274,8 @@ int run_scan(const ScanArgs& args, const char* who) {
       if (seen.insert({v.id, v.component, v.version}).second)
         report.vulnerabilities.push_back(std::move(v));
     report.db_snapshot = matched->db_snapshot;
+    report.db_vulnerabilities = matched->db_vulnerabilities;
+    report.db_imported_at = matched->db_imported_at;
   }
   CheckOptions copt;
   copt.rules_dir = args.rules;
@@ -252,7 +302,9 @@ int run_scan(const ScanArgs& args, const char* who) {
     report.tree.warnings.push_back(
         {"suppression-unmatched",
          "suppression for '" + id + "' matches no finding or vulnerability", 0, id, 0});
+  report.data_missing = missing_data_files(data_dir());
   report.verdict = judge(*policy, report);
+  if (!args.fail_on.empty()) apply_fail_on(*report.verdict, report, *parse_severity(args.fail_on));
   std::vector<std::pair<std::string, nlohmann::json>> outputs = {
       {"report.json", report_json(report)},
       {"sbom.cdx.json", cyclonedx_json(report)},
@@ -274,6 +326,17 @@ int run_scan(const ScanArgs& args, const char* who) {
     }
   }
   if (!args.quiet) print_summary(report, args.out, found, hardening);
+  if (report.verdict->result == "inconclusive") {
+    // Loud even with --quiet: an image not fully seen must never look like a pass.
+    if (args.quiet) {
+      std::string codes;
+      for (const auto& why : report.verdict->reasons)
+        codes += (codes.empty() ? "" : ", ") + why.code;
+      fmt::print(stderr, "probity {}: verdict INCONCLUSIVE, not fully seen: {} (see {})\n", who,
+                 codes, (out / "report.json").string());
+    }
+    return kExitInconclusive;
+  }
   return report.verdict->pass ? kExitOk : kExitFail;
 }
 
@@ -290,6 +353,9 @@ Command add_scan(CLI::App& parent) {
   app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
   add_scan_flags(*app, *args);
+  app->add_option("--fail-on", args->fail_on,
+                  "CI gate: also fail (exit 1) when any finding or vulnerability is at or above\n"
+                  "this severity (info, low, medium, high, critical)");
   app->add_option("--fleet-index", args->fleet_index,
                   "Key index kept across scans (SQLite; created if absent): a key also found in\n"
                   "another image scanned with the same index is a fleet-wide-key finding");

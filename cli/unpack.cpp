@@ -59,6 +59,10 @@ void add_unpack_flags(CLI::App& app, UnpackFlags& f) {
   app.add_option("--max-ratio", f.max_ratio, "Cap on a stream's decompression ratio");
   app.add_option("--max-depth", f.max_depth, "Cap on container nesting depth");
   app.add_option("--max-files", f.max_files, "Cap on extracted entries");
+  app.add_option("--max-memory", f.max_memory,
+                 "Cap on the memory the unpacker's entry records take (default 192M)");
+  app.add_option("--max-candidates", f.max_candidates,
+                 "Cap on carve candidates per magic in one blob");
   app.add_option("--format-timeout", f.format_timeout, "Seconds one format may run");
   app.add_option("--threads", f.threads, "Worker threads (0: all cores)");
 }
@@ -70,6 +74,7 @@ std::optional<ArtifactTree> unpack_and_inventory(
   try {
     opt.limits.max_total_bytes = parse_size(f.max_total);
     opt.limits.max_file_bytes = parse_size(f.max_file);
+    opt.limits.max_record_bytes = parse_size(f.max_memory);
   } catch (const std::exception& e) {
     fmt::print(stderr, "probity {}: {}\n", who, e.what());
     return std::nullopt;
@@ -77,6 +82,7 @@ std::optional<ArtifactTree> unpack_and_inventory(
   opt.limits.max_ratio = f.max_ratio;
   opt.limits.max_depth = f.max_depth;
   opt.limits.max_entries = f.max_files;
+  opt.limits.max_carve_candidates = f.max_candidates;
   opt.limits.format_seconds = f.format_timeout;
   opt.deep = f.deep;
   opt.threads = f.threads;
@@ -111,15 +117,14 @@ Command add_unpack(CLI::App& parent) {
             auto tree =
                 unpack_and_inventory("unpack", args->image, args->out, args->flags, args->quiet);
             if (!tree) return kExitUsage;
-            const auto manifest = manifest_json(*tree);
+            const auto manifest = manifest_json(*tree, /*with_files=*/false);
             const auto path = std::filesystem::path(args->out) / "manifest.json";
             std::ofstream f(path);
-            f << dump_json(manifest) << "\n";
-            if (!f) {
+            if (!write_json_streaming(f, manifest, tree->files) || !f.flush()) {
               fmt::print(stderr, "probity unpack: cannot write {}\n", path.string());
               return kExitUsage;
             }
-            if (args->json) std::cout << dump_json(manifest) << "\n";
+            if (args->json) write_json_streaming(std::cout, manifest, tree->files);
             if (!args->quiet) print_summary(args->json ? stderr : stdout, *tree, args->out);
             return kExitOk;
           }};

@@ -61,8 +61,18 @@ Command add_verify(CLI::App& parent) {
         opt.approver_threshold = a->approver_threshold;
         opt.witness_threshold = a->witness_threshold;
         if (!a->state.empty()) opt.state = a->state;
-        auto text = tlog::read_small_file(a->bundle, tlog::kMaxBundleBytes);
+        auto text = read_file_capped(a->bundle, tlog::kMaxBundleBytes);
         if (!text) return usage(text.error().to_string());
+        // A bundle or envelope that does not parse (over a cap included) is unreadable input,
+        // exit 2; verify_offline then judges only what is readable.
+        if (auto b = tlog::parse_bundle(*text); !b) {
+          Error e = b.error();
+          e.file = a->bundle;
+          return usage(e.to_string());
+        } else if (auto env = tlog::parse_envelope(b->envelope); !env) {
+          return usage(fmt::format("{}: the envelope (at byte {} of it): {}", a->bundle,
+                                   env.error().offset, env.error().message));
+        }
         std::error_code ec;
         if (!std::filesystem::is_regular_file(a->image, ec))
           return usage("cannot read image " + a->image);

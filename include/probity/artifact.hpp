@@ -48,6 +48,9 @@ struct Region {
   std::string format;  ///< format id, "padding", or "" when not understood
   bool understood = false;
   double entropy = 0.0;  ///< Shannon entropy in bits per byte (0..8)
+  /// Not looked into at all (past the depth cap): never counts as understood, even where a blob
+  /// in which no format was found would count as a plain file.
+  bool not_looked_into = false;
 };
 
 enum class EntryType { kFile, kDir, kSymlink, kHardlink, kCharDev, kBlockDev, kFifo, kSocket };

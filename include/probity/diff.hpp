@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
@@ -24,8 +25,6 @@ inline constexpr std::uint64_t kMinSimilarityBytes = 4096;
 /// Most removed x added pairs compared by similarity (a warning says when the cap was hit, and
 /// the files left are reported as removed and added).
 inline constexpr std::uint64_t kMaxSimilarityPairs = 200'000;
-/// Largest report.json read (bytes).
-inline constexpr std::uint64_t kMaxReportBytes = 2 * kGiB;
 
 /// Reads a report.json written by `probity scan`. Errors name the file and what is wrong
 /// (not JSON, not a probity report, a field of the wrong type, an unknown schema version).

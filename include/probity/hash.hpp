@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "probity/error.hpp"
 
@@ -28,6 +30,10 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
+/// Lower-case hex of `bytes` (the one hex encoder).
+std::string to_hex(std::span<const std::uint8_t> bytes);
+/// The bytes of an even-length hex string (either case); nullopt when it is not one.
+std::optional<std::string> from_hex(std::string_view hex);
 Result<std::string> sha256_file(const std::filesystem::path& path);
 
 }  // namespace probity

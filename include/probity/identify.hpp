@@ -154,6 +154,8 @@ std::vector<Component> package_components(const ArtifactTree& tree,
 struct MatchResult {
   std::vector<Vulnerability> vulnerabilities;
   std::string db_snapshot;
+  std::uint64_t db_vulnerabilities = 0;  ///< records in the database (0: empty)
+  std::string db_imported_at;            ///< newest source import, UTC ISO 8601
 };
 using VulnerabilityMatcher = std::function<Result<MatchResult>(const std::vector<Component>&)>;
 

@@ -1,12 +1,32 @@
-// JSON forms of the public data types (docs/report-schema.md).
+// JSON forms of the public data types (docs/report-schema.md), and the bounded reading of JSON
+// from files a user names (every JSON reader goes through check_json_bounds first).
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "probity/artifact.hpp"
+#include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
+
+/// Checks untrusted JSON text before any parser or recursive walk sees it: at most `max_bytes`
+/// bytes, and arrays and objects nested at most kMaxJsonDepth deep. One iterative pass that skips
+/// strings and their escapes; it does not check the syntax (the parser does, afterwards). The
+/// error (code cap-json-bytes or cap-json-depth) names `file`, the byte offset and, for depth,
+/// the JSON pointer of the value that is too deep.
+Status check_json_bounds(std::string_view text, const std::string& file, std::uint64_t max_bytes);
+
+/// check_json_bounds, then nlohmann's parser; a syntax error names the file and its byte offset.
+/// `keep` (nlohmann's parser callback) may drop values as they are parsed, so that only what is
+/// kept of a large file costs memory.
+Result<nlohmann::json> parse_json_bounded(std::string_view text, const std::string& file,
+                                          std::uint64_t max_bytes,
+                                          const nlohmann::json::parser_callback_t& keep = nullptr);
 
 inline constexpr int kManifestSchemaVersion = 1;
 
@@ -14,8 +34,14 @@ inline constexpr int kManifestSchemaVersion = 1;
 /// header fields): those are replaced with U+FFFD rather than failing the whole report.
 std::string dump_json(const nlohmann::json& j, int indent = 2);
 
-/// manifest.json for an artifact tree.
-nlohmann::json manifest_json(const ArtifactTree& tree);
+/// manifest.json for an artifact tree. Without `with_files`, "files" is an empty array for
+/// write_json_streaming to fill.
+nlohmann::json manifest_json(const ArtifactTree& tree, bool with_files = true);
+/// Writes `doc` (indented as dump_json does) with its top-level "files" array (empty in `doc`)
+/// filled from `files` one record at a time, so that a tree of a million entries is never one
+/// JSON document in memory. False when writing failed.
+bool write_json_streaming(std::ostream& out, const nlohmann::json& doc,
+                          const std::vector<FileRecord>& files);
 /// The parts manifest.json and report.json share.
 nlohmann::json image_json(const ImageInfo& image);
 nlohmann::json coverage_json(const Coverage& coverage);
@@ -27,7 +53,7 @@ inline constexpr int kReportSchemaVersion = 1;
 
 /// report.json for a scan (docs/report-schema.md): image, files, components, vulnerabilities,
 /// db_snapshot, warnings.
-nlohmann::json report_json(const Report& report);
+nlohmann::json report_json(const Report& report, bool with_files = true);
 /// One component as it appears in report.json.
 nlohmann::json component_json(const Component& component);
 /// One finding as it appears in report.json.

@@ -1,6 +1,6 @@
-// The named caps that bound every unpacking run. Each is overridable by a CLI flag; hitting one is
-// recorded as a warning in the manifest, never silent. Also the caps `probity log serve` puts on
-// its clients (docs/tlog.md, "Slow and hostile clients").
+// The named caps that bound every unpacking run (each overridable by a CLI flag; hitting one is
+// recorded as a warning in the manifest, never silent), every parse of a user-supplied file, and
+// what `probity log serve` lets its clients hold (docs/tlog.md, "Slow and hostile clients").
 #pragma once
 
 #include <cstddef>
@@ -23,14 +23,52 @@ inline constexpr std::uint64_t kRatioFloorBytes = 64 * kMiB;
 inline constexpr std::uint32_t kMaxDepth = 16;
 /// Entries (files, dirs, links) across the whole run (--max-files).
 inline constexpr std::uint64_t kMaxEntries = 500'000;
+/// Memory the unpacker's records of entries may take, all containers together (--max-memory).
+/// With the per-code warning cap and the streamed manifest, this bounds the unpacker's working
+/// memory: peak RSS stays under 512 MiB on the hostile fixtures (docs/architecture.md).
+inline constexpr std::uint64_t kMaxRecordBytes = 192 * kMiB;
 /// Wall-clock seconds one format instance may spend extracting (--format-timeout).
 inline constexpr std::uint32_t kFormatSeconds = 120;
-/// Candidate offsets tried per carved blob; more means a blob full of fake magics.
+/// Candidate offsets kept per magic in one carved blob (--max-candidates); more means a flood of
+/// fake magics. Per magic, so that a flood of one never crowds out another format.
 inline constexpr std::uint64_t kMaxCarveCandidates = 20'000;
 /// Longest path accepted from an archive entry.
 inline constexpr std::uint64_t kMaxPathBytes = 4096;
 /// Longest symlink target recorded.
 inline constexpr std::uint64_t kMaxLinkBytes = 4096;
+/// Symlinks followed while resolving one path inside an extracted tree (the kernel's MAXSYMLINKS;
+/// no flag: a longer chain is a loop or an attack).
+inline constexpr std::uint32_t kMaxLinkHops = 40;
+
+/// Warnings of one code listed per container; the rest are counted in one summary warning (no
+/// flag: bounds the manifest and the unpacker's memory when a hostile archive repeats an error).
+inline constexpr std::uint64_t kMaxWarningsPerCode = 1000;
+
+// Caps on structured text read from files a user names (report.json, policies, suppressions,
+// signatures, feeds, envelopes, bundles). They are checked before any parser or recursive walk
+// sees the text (check_json_bounds in json.hpp, the TOML pre-scan in src/core/toml.hpp): a
+// violation is an error naming the file and the byte offset, never a crash.
+
+/// Deepest nesting of JSON arrays and objects in any file probity reads. probity's own report.json
+/// nests 5 deep, NVD and OSV records below 12; nlohmann's copy and dump recurse once per level.
+inline constexpr std::uint32_t kMaxJsonDepth = 64;
+/// Largest report.json that diff and attest read back. A 10,000-file scan writes 6.3 MB
+/// (~630 bytes a file), so a scan at kMaxEntries stays near 320 MB.
+inline constexpr std::uint64_t kMaxReportBytes = 512 * kMiB;
+/// Largest end-of-life data file (data/eol/*.json: a few KB each).
+inline constexpr std::uint64_t kMaxEolFileBytes = 1 * kMiB;
+/// One record (one CVE or OSV entry) of a vulnerability feed; bigger ones are skipped and counted.
+inline constexpr std::uint64_t kMaxVulnRecordBytes = 64 * kMiB;
+/// A feed file that is one document (a single record or an OSV array that is not streamed).
+inline constexpr std::uint64_t kMaxVulnDocumentBytes = 512 * kMiB;
+/// Largest policy, suppressions or signature file (hand-written TOML: the biggest shipped one,
+/// data/signatures/net.toml, is 14 KB).
+inline constexpr std::uint64_t kMaxTomlBytes = 4 * kMiB;
+/// Deepest nesting of TOML tables, arrays and inline tables, counting every dotted-key segment
+/// and twice every table-header segment (the shipped policy and signature files count 3 and 4).
+/// toml++ caps arrays and inline tables at 256 but not dotted keys, and frees tables
+/// recursively: `[a.a.a...]` a million segments long overflows the stack.
+inline constexpr std::uint32_t kMaxTomlDepth = 32;
 
 /// The caps in force for one run.
 struct Limits {
@@ -40,6 +78,7 @@ struct Limits {
   std::uint64_t ratio_floor_bytes = kRatioFloorBytes;
   std::uint32_t max_depth = kMaxDepth;
   std::uint64_t max_entries = kMaxEntries;
+  std::uint64_t max_record_bytes = kMaxRecordBytes;
   std::uint32_t format_seconds = kFormatSeconds;
   std::uint64_t max_carve_candidates = kMaxCarveCandidates;
 };

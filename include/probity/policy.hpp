@@ -24,8 +24,21 @@ struct Clause {
   bool no_eol = false;                      ///< any component past its end of life breaks it
 };
 
+/// When an image counts as fully seen ([evidence] in the policy; defaults in
+/// data/policy/default.toml; docs/policy.md). Anything short of it makes the verdict
+/// inconclusive, never a pass.
+struct EvidencePolicy {
+  double min_coverage = 0.95;                       ///< understood share of the image, 0..1
+  std::uint64_t max_unexplained_bytes = 64 * 1024;  ///< high-entropy bytes no format explained
+  bool require_root_filesystem = true;              ///< a container holding etc/ and bin|sbin|usr
+  std::uint32_t max_db_age_days = 0;                ///< 0: the database's age is not checked
+  std::string db_snapshot;                          ///< "": any database; else this snapshot id
+  bool require_db = true;                           ///< no or an empty database is inconclusive
+};
+
 struct Policy {
   std::string name;
+  EvidencePolicy evidence;
   std::string sha256;  ///< digest of the policy text
   std::vector<Clause> clauses;
   /// Data residency: endpoints must be in these domains or networks (or countries, with GeoIP).
@@ -56,7 +69,20 @@ std::vector<std::string> apply_suppressions(Report& report,
                                             const std::vector<SuppressionEntry>& entries);
 
 /// Judges the report against the policy. Suppressed findings and vulnerabilities do not count.
+/// A failed clause fails; otherwise any reason of inconclusive_reasons() makes it inconclusive.
 Verdict judge(const Policy& policy, const Report& report);
+
+/// What of the image was not seen, by the policy's [evidence] terms: no root filesystem,
+/// coverage below min_coverage, high-entropy regions past max_unexplained_bytes, any cap hit,
+/// any container that failed after its probe, a missing/empty/stale/other database, a missing
+/// data file.
+std::vector<InconclusiveReason> inconclusive_reasons(const EvidencePolicy& evidence,
+                                                     const Report& report);
+
+/// The CI gate of `scan --fail-on SEVERITY` (as grype and trivy have): adds the clause
+/// "fail-on-SEVERITY", broken by every unsuppressed finding or vulnerability at or above `min`,
+/// to the verdict, which then fails when it breaks (fail wins over inconclusive).
+void apply_fail_on(Verdict& verdict, const Report& report, Severity min);
 
 /// vulnerable-component findings (one per CVE and component copy) and outdated-component findings
 /// (one per copy past its end of life), with stable ids.

@@ -102,12 +102,23 @@ struct ClauseResult {
   std::vector<std::string> vulnerabilities;  ///< CVE ids that break it
 };
 
+/// Why the image was not fully seen: each makes the verdict inconclusive (never a pass).
+struct InconclusiveReason {
+  std::string code;      ///< stable: no-root-filesystem, coverage, unexplained-bytes, cap, ...
+  std::string text;      ///< what was not seen, with numbers
+  std::string evidence;  ///< where: a container, a region, a warning code, a file
+};
+
 /// The image judged against a written policy (the no-back-door agreement).
 struct Verdict {
   std::string policy;         ///< policy name
   std::string policy_sha256;  ///< digest of the policy file's bytes
+  /// True only when every clause passed and nothing made the result inconclusive.
   bool pass = true;
+  /// "pass", "fail" (a clause failed: FAIL wins over inconclusive) or "inconclusive".
+  std::string result = "pass";
   std::vector<ClauseResult> clauses;
+  std::vector<InconclusiveReason> reasons;  ///< empty unless the image was not fully seen
 };
 
 /// A login account as read from an etc/passwd (with its shadow entry when present).
@@ -180,6 +191,13 @@ struct Report {
   std::vector<Component> components;
   std::vector<Vulnerability> vulnerabilities;
   std::string db_snapshot;  ///< snapshot id of the vulnerability database used ("" if none)
+  /// What the verdict needs to know of that database: records in it (nullopt: no database was
+  /// used) and when its newest source was imported (UTC, ISO 8601).
+  std::optional<std::uint64_t> db_vulnerabilities;
+  std::string db_imported_at;
+  /// Data files a stage could not read (a missing credentials list, rules, EOL data): each makes
+  /// the verdict inconclusive.
+  std::vector<std::string> data_missing;
   std::vector<Finding> findings;
   std::optional<Verdict> verdict;
   /// Absent in reports written before facts were recorded (diff then says what it cannot see).

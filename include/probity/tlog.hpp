@@ -16,6 +16,7 @@
 
 #include "probity/error.hpp"
 #include "probity/limits.hpp"
+#include "probity/mapped_file.hpp"
 
 namespace probity::tlog {
 
@@ -41,7 +42,6 @@ std::string base64_encode(std::span<const std::uint8_t> bytes);
 /// Strict decoder: standard alphabet, padding required, no whitespace. Also accepts the URL-safe
 /// alphabet when `url_ok` (DSSE allows either).
 std::optional<Bytes> base64_decode(std::string_view text, bool url_ok = false);
-std::string to_hex(std::span<const std::uint8_t> bytes);
 
 // ---- Merkle tree (RFC 6962 / RFC 9162) ------------------------------------------------------
 
@@ -370,8 +370,6 @@ struct WitnessOptions {
 /// tiles), cosign it, store it as the new state, post the cosignature. Returns the cosigned note.
 Result<std::string> witness_once(const WitnessOptions& opt);
 
-/// Reads a whole small file (capped).
-Result<std::string> read_small_file(const std::filesystem::path& path, std::size_t cap);
 /// Writes a file atomically (temp file, fsync, rename, fsync dir).
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          bool private_mode = false);

@@ -13,16 +13,10 @@
 #include <vector>
 
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
-
-/// Cap on one record (one CVE or OSV entry) in bytes; bigger ones are skipped and counted.
-inline constexpr std::uint64_t kMaxVulnRecordBytes = 64ull << 20;
-/// Cap on a whole-document file (a single record or an OSV array that is not streamed).
-inline constexpr std::uint64_t kMaxVulnDocumentBytes = 512ull << 20;
-/// Cap on the JSON nesting depth of a feed (real feeds stay below 12).
-inline constexpr int kMaxVulnJsonDepth = 64;
 
 /// A CPE 2.3 formatted-string name, unescaped and lower-cased; "*" is ANY, "-" is NA.
 struct CpeName {

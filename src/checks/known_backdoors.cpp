@@ -2,6 +2,7 @@
 // citing its public source) plus the user's own rules (CheckOptions::rules_dir).
 #include "checks_support/check.hpp"
 #include "checks_support/yara_rules.hpp"
+#include "probity/data.hpp"
 
 namespace probity::checks {
 namespace {
@@ -72,7 +73,7 @@ namespace probity {
 
 Status validate_rules(const std::filesystem::path& rules_dir,
                       const std::filesystem::path& data_dir) {
-  const auto data = data_dir.empty() ? std::filesystem::path(PROBITY_DATA_DIR) : data_dir;
+  const auto data = data_dir.empty() ? probity::data_dir() : data_dir;
   if (!rules_dir.empty() && !std::filesystem::is_directory(rules_dir))
     return fail("not a directory (--rules takes a directory of .yar files)", 0, rules_dir.string());
   auto r = checks::YaraRules::compile({data / "rules", rules_dir});

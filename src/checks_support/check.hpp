@@ -13,6 +13,7 @@
 #include "checks_support/elf_info.hpp"
 #include "core/bytes.hpp"
 #include "probity/checks.hpp"
+#include "probity/tree_files.hpp"
 
 namespace probity::checks {
 
@@ -56,7 +57,7 @@ struct Context {
   const std::filesystem::path& out_dir;
   const CheckOptions& opt;
   std::filesystem::path data_dir;
-  int root_fd = -1;  ///< out_dir, opened once (files are opened relative to it, O_NOFOLLOW)
+  TreeFiles files;  ///< out_dir, opened once: every read resolves inside the file's container
 
   /// Filled by the hardening check's per-file hook (hence mutable: hooks get a const Context).
   mutable std::mutex stats_mutex;

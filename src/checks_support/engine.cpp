@@ -10,6 +10,7 @@
 
 #include "checks_support/check.hpp"
 #include "checks_support/elf_info.hpp"
+#include "probity/data.hpp"
 #include "probity/hash.hpp"
 #include "probity/inventory.hpp"
 #include "probity/mapped_file.hpp"
@@ -47,18 +48,9 @@ std::vector<const FileRecord*> Context::find(std::string_view suffix) const {
 }
 
 std::optional<std::string> Context::read(const FileRecord& f, std::uint64_t cap) const {
-  if (f.extracted.empty() || root_fd < 0) return std::nullopt;
-  int fd = openat(root_fd, f.extracted.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string s;
-  char buf[65536];
-  while (s.size() < cap) {
-    ssize_t n = ::read(fd, buf, std::min<std::uint64_t>(sizeof buf, cap - s.size()));
-    if (n <= 0) break;
-    s.append(buf, std::size_t(n));
-  }
-  ::close(fd);
-  return s;
+  auto s = files.read(f, cap);
+  if (!s) return std::nullopt;
+  return std::move(*s);
 }
 
 const std::string& Context::location(const FileRecord& f) const {
@@ -138,8 +130,8 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
                                 const CheckOptions& opt, HardeningStats* stats, Facts* facts) {
   using namespace checks;
   Context ctx{tree, out_dir, opt};
-  ctx.data_dir = opt.data_dir.empty() ? std::filesystem::path(PROBITY_DATA_DIR) : opt.data_dir;
-  ctx.root_fd = ::open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ctx.data_dir = opt.data_dir.empty() ? data_dir() : opt.data_dir;
+  if (auto opened = TreeFiles::open(out_dir)) ctx.files = std::move(*opened);
   ctx.locations.reserve(tree.files.size());
   for (const auto& f : tree.files) ctx.locations.push_back(normalised_location(f));
 
@@ -165,11 +157,8 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
     for (std::size_t k; (k = next.fetch_add(1)) < order.size();) {
       const std::size_t i = order[k];
       const FileRecord& f = tree.files[i];
-      if (f.type != EntryType::kFile || f.extracted.empty() || ctx.root_fd < 0) continue;
-      // Written by the confined writer (no symlinked components); O_NOFOLLOW guards the leaf.
-      int fd = openat(ctx.root_fd, f.extracted.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) continue;
-      auto m = MappedFile::from_fd(fd, f.path);  // size from fstat, never from the record
+      if (f.type != EntryType::kFile || f.extracted.empty()) continue;
+      auto m = ctx.files.map(f);  // resolved inside its container; size from fstat
       if (!m) continue;
       Bytes b = m->bytes();
       if (b.size() > kMaxCheckFileBytes) {
@@ -231,7 +220,6 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
     by(x.hardening, [](const HardeningFact& a) { return std::tie(a.location); });
     *facts = std::move(x);
   }
-  if (ctx.root_fd >= 0) ::close(ctx.root_fd);
   states.clear();
   return out;
 }

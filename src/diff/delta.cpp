@@ -12,6 +12,7 @@
 #include "probity/checks.hpp"
 #include "probity/diff.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/tree_files.hpp"
 #include "probity/version.hpp"
 
 namespace probity {
@@ -21,13 +22,11 @@ namespace {
 /// first part; equal content is caught by hash before this).
 constexpr std::uint64_t kMaxSimilarityFileBytes = 64 * kMiB;
 
-/// The ssdeep signature of an extracted file under `root` ("" when unreadable). Opened relative
-/// to the root with O_NOFOLLOW on the leaf; read_report already refused paths with "..".
-std::string fuzzy_of(int root_fd, const FileRecord& f) {
-  if (root_fd < 0 || f.extracted.empty()) return {};
-  int fd = openat(root_fd, f.extracted.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return {};
-  auto m = MappedFile::from_fd(fd, f.path);
+/// The ssdeep signature of an extracted file ("" when unreadable), read through TreeFiles:
+/// resolved inside its container, never a link.
+std::string fuzzy_of(const std::optional<TreeFiles>& files, const FileRecord& f) {
+  if (!files || f.extracted.empty()) return {};
+  auto m = files->map(f);
   if (!m) return {};
   auto b = m->bytes();
   if (b.size() < kMinSimilarityBytes) return {};
@@ -39,17 +38,12 @@ std::string fuzzy_of(int root_fd, const FileRecord& f) {
   return out;
 }
 
-struct RootFd {
-  int fd = -1;
-  explicit RootFd(const std::filesystem::path& p) {
-    if (!p.empty()) fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  }
-  ~RootFd() {
-    if (fd >= 0) ::close(fd);
-  }
-  RootFd(const RootFd&) = delete;
-  RootFd& operator=(const RootFd&) = delete;
-};
+std::optional<TreeFiles> open_tree(const std::filesystem::path& p) {
+  if (p.empty()) return std::nullopt;
+  auto t = TreeFiles::open(p);
+  if (!t) return std::nullopt;
+  return std::move(*t);
+}
 
 /// The last path component ("" for none).
 std::string_view base(std::string_view p) {
@@ -116,8 +110,8 @@ void diff_files(const Report& a, const Report& b, const DiffOptions& opt, Delta&
   }
 
   // Moves by similarity (moved and edited): ssdeep over what is left, when contents are there.
-  RootFd ra(opt.old_root), rb(opt.new_root);
-  d.files.similarity_available = ra.fd >= 0 && rb.fd >= 0;
+  const auto ra = open_tree(opt.old_root), rb = open_tree(opt.new_root);
+  d.files.similarity_available = ra && rb;
   if (d.files.similarity_available) {
     auto candidates = [&](const std::vector<const FileRecord*>& v,
                           const std::set<const FileRecord*>& used) {
@@ -130,8 +124,8 @@ void diff_files(const Report& a, const Report& b, const DiffOptions& opt, Delta&
     auto ro = candidates(removed, used_old), an = candidates(added, used_new);
     if (!ro.empty() && !an.empty()) {
       std::vector<std::string> ho(ro.size()), hn(an.size());
-      for (std::size_t i = 0; i < ro.size(); ++i) ho[i] = fuzzy_of(ra.fd, *ro[i]);
-      for (std::size_t j = 0; j < an.size(); ++j) hn[j] = fuzzy_of(rb.fd, *an[j]);
+      for (std::size_t i = 0; i < ro.size(); ++i) ho[i] = fuzzy_of(ra, *ro[i]);
+      for (std::size_t j = 0; j < an.size(); ++j) hn[j] = fuzzy_of(rb, *an[j]);
       struct Pair {
         int score;
         std::size_t i, j;

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "probity/diff.hpp"
+#include "probity/hash.hpp"
 #include "probity/json.hpp"
 #include "probity/mapped_file.hpp"
 
@@ -176,7 +177,16 @@ void read_files(Reader& r, element root, Report& out) {
         if (!v.is_null() && v.get_bool().get(f.truncated)) r.bad(at, k, "true or false");
       } else if (k == "extracted") {
         std::string_view x;
-        if (!v.get_string().get(x) && confined(x)) f.extracted.assign(x);
+        if (!v.get_string().get(x) && confined(x) && f.extracted.empty()) f.extracted.assign(x);
+      } else if (k == "path_hex" || k == "extracted_hex") {
+        // The raw bytes of a name that is not UTF-8 (the "path" shows it with U+FFFD).
+        std::string_view x;
+        std::optional<std::string> raw;
+        if (v.get_string().get(x) || !(raw = from_hex(x))) return r.bad(at, k, "hex");
+        if (k == "path_hex")
+          f.path = std::move(*raw);
+        else if (confined(*raw))
+          f.extracted = std::move(*raw);
       }
       if (!r.error.empty()) return;
     }
@@ -339,15 +349,19 @@ Result<Report> read_report(const std::filesystem::path& path) {
   auto file = MappedFile::open(path);
   if (!file) return std::unexpected(file.error());
   const std::string name = path.string();
-  if (file->size() > kMaxReportBytes)
-    return fail(
-        "report is larger than kMaxReportBytes (" + std::to_string(kMaxReportBytes) + " bytes)", 0,
-        name);
+  auto bytes = file->bytes();
+  // Size and depth before simdjson: the Reader's walk is shallow, but nothing deeper than
+  // kMaxJsonDepth is ever handed on (the parser is told the same cap, belt and braces).
+  if (auto ok = check_json_bounds({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, name,
+                                  kMaxReportBytes);
+      !ok)
+    return std::unexpected(ok.error());
   // Empty: not JSON (and simdjson would copy from a null pointer: found by fuzz/diff_fuzz.cpp).
   if (file->size() == 0) return fail("not valid JSON: the file is empty", 0, name);
   simdjson::dom::parser parser;
+  if (auto err = parser.allocate(std::max<std::size_t>(bytes.size(), 64), kMaxJsonDepth))
+    return fail(std::string("cannot parse: ") + simdjson::error_message(err), 0, name);
   element root;
-  auto bytes = file->bytes();
   if (auto err = parser
                      .parse(reinterpret_cast<const char*>(bytes.data()), bytes.size(),
                             /*realloc_if_needed=*/true)

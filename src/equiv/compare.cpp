@@ -17,6 +17,7 @@
 #include "core/bytes.hpp"
 #include "probity/equiv.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/tree_files.hpp"
 #include "unpack/fdt_parser.hpp"
 #include "unpack/format.hpp"
 
@@ -83,12 +84,14 @@ std::string hex32(std::uint32_t v) {
 struct Side {
   const ArtifactTree* tree = nullptr;
   fs::path dir;
+  TreeFiles files;  ///< every read of the extracted tree
   std::map<std::pair<std::uint32_t, std::string>, std::vector<const Region*>> regions;
   std::map<std::tuple<std::uint32_t, std::string, std::uint64_t>, const Container*> container_at;
   std::map<std::uint32_t, std::vector<const FileRecord*>> files_in;
   std::map<std::pair<std::uint32_t, std::string>, const FileRecord*> file_at;
 
   Side(const ArtifactTree& t, const std::string& d) : tree(&t), dir(d) {
+    if (auto opened = TreeFiles::open(d)) files = std::move(*opened);
     for (const auto& r : t.regions) regions[{r.container, r.source}].push_back(&r);
     for (auto& [k, v] : regions)
       std::ranges::sort(v, {}, [](const Region* r) { return r->offset; });
@@ -105,7 +108,7 @@ struct Side {
     const auto it = file_at.find({container, source});
     if (it == file_at.end() || it->second->extracted.empty())
       return fail(fmt::format("{} was not extracted", source));
-    return MappedFile::open(dir / it->second->extracted);
+    return files.map(*it->second);
   }
   // True when the blob holds at least one extracted container (not only not-understood bytes).
   bool holds_containers(std::uint32_t container, const std::string& source) const {
@@ -118,7 +121,7 @@ struct Side {
   }
   Result<MappedFile> file(const FileRecord& f) const {
     if (f.extracted.empty()) return fail(fmt::format("{} was not extracted", f.path));
-    return MappedFile::open(dir / f.extracted);
+    return files.map(f);  // resolved inside its container, never a link
   }
 };
 

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "probity/equiv.hpp"
+#include "probity/hash.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity {
@@ -34,7 +35,7 @@ std::optional<tlog::Bytes> payload(std::string_view text, std::size_t body_size)
 }
 
 std::string hex(std::span<const std::uint8_t> b) {
-  return tlog::to_hex(b);
+  return to_hex(b);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "probity/identify.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/tree_files.hpp"
 
 namespace probity {
 namespace {
@@ -35,10 +36,11 @@ struct FileBytes {
   MappedFile mapped;
 };
 
-std::optional<std::span<const std::uint8_t>> read_file(const std::filesystem::path& path,
+std::optional<std::span<const std::uint8_t>> read_file(const TreeFiles& files, const FileRecord& f,
                                                        FileBytes& fb) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return std::nullopt;
+  auto opened = files.open(f);  // resolved inside the container, never a link
+  if (!opened) return std::nullopt;
+  const int fd = *opened;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -46,7 +48,7 @@ std::optional<std::span<const std::uint8_t>> read_file(const std::filesystem::pa
   }
   const auto size = std::uint64_t(st.st_size);
   if (size > kReadBufferBytes) {
-    auto mf = MappedFile::from_fd(fd, path.string());  // takes the descriptor over
+    auto mf = MappedFile::from_fd(fd, f.path);  // takes the descriptor over
     if (!mf) return std::nullopt;
     fb.mapped = std::move(*mf);
     return fb.mapped.bytes();
@@ -83,6 +85,8 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
     }
     work.push_back(i);
   }
+  auto opened = TreeFiles::open(out_dir);
+  const TreeFiles tree_files = opened ? std::move(*opened) : TreeFiles();
   std::vector<std::vector<Hit>> hits(tree.files.size());
   std::vector<char> truncated(tree.files.size(), 0);
   std::atomic<std::size_t> next{0};
@@ -98,7 +102,7 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       const auto name = base_name(f.path);
       auto& out = hits[work[w]];
       out = scanner.scan_name(name);
-      auto content = read_file(out_dir / f.extracted, buffer);
+      auto content = read_file(tree_files, f, buffer);
       if (!content) continue;
       bool cut = false;
       auto found = scanner.scan(*content, name, &cut);

@@ -10,6 +10,7 @@
 
 #include "probity/identify.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/tree_files.hpp"
 
 namespace probity {
 namespace {
@@ -142,6 +143,7 @@ std::vector<Component> package_components(const ArtifactTree& tree,
                                           const std::filesystem::path& out_dir,
                                           const Identifier& identifier) {
   Builder b(identifier);
+  std::optional<TreeFiles> files;  // opened at the first metadata file
   for (const auto& f : tree.files) {
     if (f.type != EntryType::kFile || f.extracted.empty() || f.size > kMaxMetadataBytes) continue;
     const std::string& p = f.path;
@@ -169,7 +171,12 @@ std::vector<Component> package_components(const ArtifactTree& tree,
     else if (p.ends_with("license.manifest"))
       kind = Kind::kYocto;
     if (kind == Kind::kNone) continue;
-    auto mf = MappedFile::open(out_dir / f.extracted);
+    if (!files) {
+      auto opened = TreeFiles::open(out_dir);
+      if (!opened) break;
+      files = std::move(*opened);
+    }
+    auto mf = files->map(f);  // resolved inside the container, never a link
     if (!mf) continue;
     const auto bytes = mf->bytes();
     const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());

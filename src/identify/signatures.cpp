@@ -6,6 +6,8 @@
 #include <cctype>
 #include <set>
 
+#include "core/toml_bounded.hpp"
+#include "probity/data.hpp"
 #include "probity/identify.hpp"
 
 namespace probity {
@@ -81,7 +83,7 @@ Result<Signature> parse_entry(const toml::table& t, const std::string& file) {
 }  // namespace
 
 std::filesystem::path default_signature_dir() {
-  return std::filesystem::path(PROBITY_DATA_DIR) / "signatures";
+  return data_dir() / "signatures";
 }
 
 Result<std::vector<Signature>> load_signatures(const std::filesystem::path& dir) {
@@ -96,16 +98,9 @@ Result<std::vector<Signature>> load_signatures(const std::filesystem::path& dir)
   std::vector<Signature> out;
   std::set<std::string> ids;
   for (const auto& f : files) {
-    toml::table parsed;
-    try {
-      // This toml++ build reports syntax errors by exception; they stop at this boundary.
-      parsed = toml::parse_file(f.string());
-    } catch (const toml::parse_error& err) {
-      return fail(
-          fmt::format("TOML error at line {}: {}", err.source().begin.line, err.description()), 0,
-          f.string());
-    }
-    const auto* products = parsed["product"].as_array();
+    auto parsed = load_toml_bounded(f);
+    if (!parsed) return std::unexpected(parsed.error());
+    const auto* products = (*parsed)["product"].as_array();
     if (!products) return fail("no [[product]] entries", 0, f.string());
     for (const auto& p : *products) {
       const auto* t = p.as_table();

@@ -14,6 +14,7 @@
 
 #include "core/bytes.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/tree_files.hpp"
 
 namespace probity {
 namespace {
@@ -154,8 +155,8 @@ std::optional<ElfFacts> elf_facts(std::span<const std::uint8_t> bytes) {
 }
 
 void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, unsigned threads) {
-  int root = ::open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return;
+  auto files = TreeFiles::open(out_dir);
+  if (!files) return;
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     std::vector<std::uint8_t> head(kHeadBytes);
@@ -166,13 +167,13 @@ void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, unsigne
         f.kind = "data";
         continue;
       }
-      // The extracted tree was written by the confined writer with no symlinked components;
-      // O_NOFOLLOW still guards the last one.
-      int fd = openat(root, f.extracted.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) {
+      // Resolved inside the file's container; a link in its place is refused.
+      auto opened = files->open(f);
+      if (!opened) {
         f.kind = "data";
         continue;
       }
+      const int fd = *opened;
       ssize_t n = pread(fd, head.data(), head.size(), 0);
       Bytes h(head.data(), n > 0 ? std::size_t(n) : 0);
       f.kind = classify(h);
@@ -189,7 +190,6 @@ void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, unsigne
   for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  ::close(root);
 }
 
 }  // namespace probity

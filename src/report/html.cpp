@@ -44,6 +44,11 @@ const vb = document.getElementById("verdict-body");
 if (R.verdict) {
   vb.append(el("span", {class: "verdict " + R.verdict.result, id: "verdict-result"}, R.verdict.result.toUpperCase()),
             " against ", el("b", {}, R.verdict.policy || "policy"));
+  if ((R.verdict.reasons || []).length)
+    table(vb, "reasons", R.verdict.reasons.slice(), [
+      {title: "not seen", get: r => r.code},
+      {title: "what", get: r => r.text},
+      {title: "evidence", get: r => r.evidence}]);
   table(vb, "clauses", (R.verdict.clauses || []).slice(), [
     {title: "clause", get: c => c.id},
     {title: "text", get: c => c.text},

@@ -18,6 +18,7 @@ section{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:0 0 16
 h2{font-size:16px;margin:4px 0 10px}
 .verdict{font-size:18px;font-weight:700;padding:4px 10px;border-radius:4px;display:inline-block}
 .pass{background:#dafbe1;color:#116329}.fail{background:#ffebe9;color:#a40e26}
+.inconclusive{background:#fff8c5;color:#7d4e00}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
 th{cursor:pointer;user-select:none;background:#f6f8fa;position:sticky;top:0}

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "probity/hash.hpp"
 #include "probity/json.hpp"
 
 namespace probity {
@@ -25,6 +26,63 @@ std::string dump_json(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
+bool write_json_streaming(std::ostream& out, const json& doc,
+                          const std::vector<FileRecord>& files) {
+  const std::string text = dump_json(doc);
+  constexpr std::string_view kSlot = "\n  \"files\": []";
+  const auto at = text.find(kSlot);
+  if (at == std::string::npos || files.empty()) {
+    out << text << "\n";
+    return bool(out);
+  }
+  out.write(text.data(), std::streamsize(at + kSlot.size() - 1));
+  std::string indented;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    // As dump_json(doc) would print it: each record two levels deep.
+    const std::string one = dump_json(file_json(files[i]));
+    indented.assign("\n    ");
+    for (char c : one) {
+      indented.push_back(c);
+      if (c == '\n') indented.append("    ");
+    }
+    if (i + 1 < files.size()) indented.push_back(',');
+    out << indented;
+  }
+  out << "\n  " << std::string_view(text).substr(at + kSlot.size() - 1) << "\n";
+  return bool(out);
+}
+
+namespace {
+
+std::span<const std::uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+/// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool is_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = std::uint8_t(s[i]);
+    const std::size_t n = c < 0x80         ? 1
+                          : (c >> 5) == 6  ? 2
+                          : (c >> 4) == 14 ? 3
+                          : (c >> 3) == 30 ? 4
+                                           : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    std::uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto b = std::uint8_t(s[i + k]);
+      if ((b & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (b & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
 json file_json(const FileRecord& f) {
   json j = {{"path", f.path},
             {"container", f.container},
@@ -49,6 +107,11 @@ json file_json(const FileRecord& f) {
     j["elf_type"] = f.elf->type;
   }
   if (!f.extracted.empty()) j["extracted"] = f.extracted;
+  // A name that is not UTF-8 is shown with U+FFFD, so two such names can print alike: the raw
+  // bytes keep them apart (and let a reader open the extracted file).
+  if (!is_utf8(f.path)) j["path_hex"] = to_hex(as_bytes(f.path));
+  if (!f.extracted.empty() && !is_utf8(f.extracted))
+    j["extracted_hex"] = to_hex(as_bytes(f.extracted));
   if (f.truncated) j["truncated"] = true;
   return j;
 }
@@ -71,7 +134,7 @@ json warning_json(const Warning& w) {
           {"offset", w.offset}};
 }
 
-json manifest_json(const ArtifactTree& t) {
+json manifest_json(const ArtifactTree& t, bool with_files) {
   json containers = json::array();
   for (const auto& c : t.containers)
     containers.push_back({{"id", c.id},
@@ -90,10 +153,12 @@ json manifest_json(const ArtifactTree& t) {
               {"offset", r.offset},         {"size", r.size},
               {"understood", r.understood}, {"entropy", std::round(r.entropy * 1000) / 1000}};
     j["format"] = r.format.empty() ? json(nullptr) : json(r.format);
+    if (r.not_looked_into) j["not_looked_into"] = true;
     regions.push_back(std::move(j));
   }
   json files = json::array();
-  for (const auto& f : t.files) files.push_back(file_json(f));
+  if (with_files)
+    for (const auto& f : t.files) files.push_back(file_json(f));
   json warnings = json::array();
   for (const auto& w : t.warnings) warnings.push_back(warning_json(w));
   return {{"schema", "probity-manifest"},
@@ -107,6 +172,8 @@ json manifest_json(const ArtifactTree& t) {
             {"max_ratio", t.limits.max_ratio},
             {"max_depth", t.limits.max_depth},
             {"max_entries", t.limits.max_entries},
+            {"max_record_bytes", t.limits.max_record_bytes},
+            {"max_carve_candidates", t.limits.max_carve_candidates},
             {"format_seconds", t.limits.format_seconds}}},
           {"stats",
            {{"files", t.stats.files},

@@ -55,9 +55,13 @@ json verdict_json(const Verdict& v) {
                        {"result", c.pass ? "pass" : "fail"},
                        {"findings", c.findings},
                        {"vulnerabilities", c.vulnerabilities}});
+  json reasons = json::array();
+  for (const auto& r : v.reasons)
+    reasons.push_back({{"code", r.code}, {"text", r.text}, {"evidence", r.evidence}});
   return {{"policy", v.policy},
           {"policy_digest", v.policy_sha256},
-          {"result", v.pass ? "pass" : "fail"},
+          {"result", v.result},
+          {"reasons", std::move(reasons)},
           {"clauses", std::move(clauses)}};
 }
 
@@ -111,10 +115,11 @@ json facts_json(const Facts& x) {
           {"hardening", std::move(hardening)}};
 }
 
-json report_json(const Report& r) {
+json report_json(const Report& r, bool with_files) {
   const auto& t = r.tree;
   json files = json::array();
-  for (const auto& f : t.files) files.push_back(file_json(f));
+  if (with_files)
+    for (const auto& f : t.files) files.push_back(file_json(f));
   json components = json::array();
   for (const auto& c : r.components) components.push_back(component_json(c));
   json vulns = json::array();

@@ -265,7 +265,7 @@ VerifyReport verify_offline(const std::filesystem::path& image, std::string_view
       add("consistency", true, "no earlier state; this checkpoint becomes the state");
       new_state = bundle->checkpoint;
     } else {
-      auto old_text = read_small_file(*opt.state, kMaxNoteBytes);
+      auto old_text = read_file_capped(*opt.state, kMaxNoteBytes);
       auto old_note = old_text ? parse_note(*old_text) : Result<Note>(fail("unreadable"));
       auto old = old_note ? parse_checkpoint(old_note->text) : Result<Checkpoint>(fail("bad"));
       if (!old || !note_verified_by(*old_note, opt.log_key)) {

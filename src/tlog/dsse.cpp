@@ -1,6 +1,7 @@
 // DSSE v1 envelopes (PAE, signing, verification) and in-toto Statement v1 subjects.
 #include <nlohmann/json.hpp>
 
+#include "probity/json.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::tlog {
@@ -35,9 +36,15 @@ std::string Envelope::serialize() const {
 }
 
 Result<Envelope> parse_envelope(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() > kMaxEntryBytes) return fail("envelope is larger than the cap");
-  auto j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return fail("envelope is not a JSON object");
+  auto parsed = parse_json_bounded({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, {},
+                                   kMaxEntryBytes);
+  if (!parsed) {
+    Error e = parsed.error();
+    e.message = "envelope: " + e.message;
+    return std::unexpected(std::move(e));
+  }
+  auto& j = *parsed;
+  if (!j.is_object()) return fail("envelope is not a JSON object");
   Envelope e;
   if (!j.contains("payloadType") || !j["payloadType"].is_string())
     return fail("envelope has no payloadType string");
@@ -92,9 +99,12 @@ std::size_t dsse_valid_signers(const Envelope& env, std::span<const PublicKey> k
 std::vector<std::string> statement_subject_digests(const Envelope& env) {
   std::vector<std::string> out;
   if (env.payload_type != kInTotoPayloadType || env.payload.size() > kMaxStatementBytes) return out;
-  auto j = nlohmann::json::parse(env.payload.begin(), env.payload.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("subject") || !j["subject"].is_array())
-    return out;
+  auto parsed =
+      parse_json_bounded({reinterpret_cast<const char*>(env.payload.data()), env.payload.size()},
+                         {}, kMaxStatementBytes);
+  if (!parsed) return out;
+  auto& j = *parsed;
+  if (!j.is_object() || !j.contains("subject") || !j["subject"].is_array()) return out;
   for (const auto& s : j["subject"]) {
     if (!s.is_object() || !s.contains("digest") || !s["digest"].is_object()) continue;
     const auto& d = s["digest"];

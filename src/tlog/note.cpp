@@ -193,7 +193,7 @@ Result<PublicKey> parse_public_key(std::string_view text) {
 }
 
 Result<PrivateKey> read_private_key(const std::filesystem::path& path) {
-  auto text = read_small_file(path, 4096);
+  auto text = read_file_capped(path, 4096);
   if (!text) return std::unexpected(text.error());
   auto k = parse_private_key(*text);
   if (!k) return fail(k.error().message, 0, path.string());
@@ -201,7 +201,7 @@ Result<PrivateKey> read_private_key(const std::filesystem::path& path) {
 }
 
 Result<PublicKey> read_public_key(const std::filesystem::path& path) {
-  auto text = read_small_file(path, 4096);
+  auto text = read_file_capped(path, 4096);
   if (!text) return std::unexpected(text.error());
   auto k = parse_public_key(*text);
   if (!k) return fail(k.error().message, 0, path.string());

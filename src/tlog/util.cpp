@@ -92,32 +92,6 @@ std::optional<Bytes> base64_decode(std::string_view s, bool url_ok) {
   return out;
 }
 
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 15];
-  }
-  return out;
-}
-
-Result<std::string> read_small_file(const std::filesystem::path& path, std::size_t cap) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return fail("cannot open file", 0, path.string());
-  std::string data;
-  char buf[65536];
-  while (f) {
-    f.read(buf, sizeof buf);
-    data.append(buf, std::size_t(f.gcount()));
-    if (data.size() > cap)
-      return fail("file is larger than the cap of " + std::to_string(cap) + " bytes", cap,
-                  path.string());
-  }
-  if (f.bad()) return fail("read error", data.size(), path.string());
-  return data;
-}
-
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          bool private_mode) {
   const auto tmp = path.string() + ".tmp";

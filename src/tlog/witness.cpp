@@ -79,7 +79,7 @@ Result<std::string> witness_once(const WitnessOptions& opt) {
 
   std::error_code ec;
   if (std::filesystem::exists(opt.state, ec)) {
-    auto old_text = read_small_file(opt.state, kMaxNoteBytes);
+    auto old_text = read_file_capped(opt.state, kMaxNoteBytes);
     if (!old_text) return std::unexpected(old_text.error());
     auto old_note = parse_note(*old_text);
     if (!old_note) return fail("witness state: " + old_note.error().message);

@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+
+#include "probity/mapped_file.hpp"
+
 namespace probity::unpacker {
 namespace {
 
@@ -27,6 +31,60 @@ EntryType entry_type(mode_t t) {
   }
 }
 
+/// libarchive reads the blob through these callbacks rather than archive_read_open_memory: the
+/// same zero-copy views of the mapping, handed out a chunk at a time, with the pages behind the
+/// reader released (MappedFile::release), so that a 1 GB tar read once does not stay resident.
+struct MemorySource {
+  static constexpr std::uint64_t kChunk = 1 << 20;
+  static constexpr std::uint64_t kKeepBehind = 4 << 20;  ///< a format may look back a little
+  Bytes data;
+  std::uint64_t pos = 0;
+  std::uint64_t released = 0;
+
+  static la_ssize_t read(struct archive*, void* self, const void** buf) {
+    auto* s = static_cast<MemorySource*>(self);
+    if (s->pos >= s->data.size()) return 0;
+    const std::uint64_t n = std::min<std::uint64_t>(kChunk, s->data.size() - s->pos);
+    *buf = s->data.data() + s->pos;
+    s->pos += n;
+    if (s->pos > s->released + kKeepBehind + kChunk) {
+      const std::uint64_t upto = s->pos - kKeepBehind;
+      MappedFile::release(sub(s->data, s->released, upto - s->released));
+      s->released = upto;
+    }
+    return la_ssize_t(n);
+  }
+  static la_int64_t skip(struct archive*, void* self, la_int64_t request) {
+    auto* s = static_cast<MemorySource*>(self);
+    if (request <= 0) return 0;
+    const std::uint64_t n =
+        std::min<std::uint64_t>(std::uint64_t(request), s->data.size() - s->pos);
+    s->pos += n;
+    return la_int64_t(n);
+  }
+  static la_int64_t seek(struct archive*, void* self, la_int64_t offset, int whence) {
+    auto* s = static_cast<MemorySource*>(self);
+    std::int64_t base = whence == SEEK_SET   ? 0
+                        : whence == SEEK_CUR ? std::int64_t(s->pos)
+                                             : std::int64_t(s->data.size());
+    const std::int64_t to = base + offset;
+    if (to < 0 || std::uint64_t(to) > s->data.size()) return ARCHIVE_FATAL;
+    s->pos = std::uint64_t(to);
+    return to;
+  }
+};
+
+/// Writes zeros from `written` up to `to` (a hole of a sparse entry).
+Status fill_zeros(FileOut& f, std::uint64_t& written, std::uint64_t to) {
+  static const std::uint8_t kZeros[65536] = {};
+  while (written < to) {
+    const std::uint64_t n = std::min<std::uint64_t>(sizeof kZeros, to - written);
+    if (auto st = f.write({kZeros, n}); !st) return st;
+    written += n;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableFormat enable,
@@ -39,7 +97,12 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
   } guard{a};
   enable(a);
   archive_read_support_filter_none(a);
-  if (archive_read_open_memory(a, data.data(), data.size()) != ARCHIVE_OK)
+  MemorySource src{data};
+  archive_read_set_read_callback(a, &MemorySource::read);
+  archive_read_set_skip_callback(a, &MemorySource::skip);
+  archive_read_set_seek_callback(a, &MemorySource::seek);
+  archive_read_set_callback_data(a, &src);
+  if (archive_read_open1(a) != ARCHIVE_OK)
     return fail(
         fmt::format("not readable: {}", archive_error_string(a) ? archive_error_string(a) : "?"));
   struct archive_entry* e = nullptr;
@@ -107,18 +170,18 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
         break;
       }
       // Sparse entries: fill holes with zeros (bounded by the file and total caps).
-      static const std::uint8_t kZeros[65536] = {};
-      while (written < std::uint64_t(offset)) {
-        const std::uint64_t n =
-            std::min<std::uint64_t>(sizeof kZeros, std::uint64_t(offset) - written);
-        if (auto st = f->write({kZeros, n}); !st)
-          return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
-        written += n;
-      }
+      if (auto st = fill_zeros(*f, written, std::uint64_t(offset)); !st)
+        return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
       if (auto st = f->write({static_cast<const std::uint8_t*>(buf), size}); !st)
         return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
       written += size;
     }
+    // A sparse file that ends in a hole (or is nothing but holes) has no data block for it: its
+    // size is the entry's, not the bytes read.
+    if (archive_entry_sparse_count(e) > 0 && archive_entry_size_is_set(e) &&
+        archive_entry_size(e) > 0)
+      if (auto st = fill_zeros(*f, written, std::uint64_t(archive_entry_size(e))); !st)
+        return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
     f->close();
   }
   const std::uint64_t consumed = std::uint64_t(std::max<la_int64_t>(archive_filter_bytes(a, 0), 0));

@@ -1,5 +1,7 @@
 #include "unpack/carve.hpp"
 
+#include "probity/mapped_file.hpp"
+
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -52,6 +54,7 @@ class MagicDb {
   const hs_database_t* db() const { return db_; }
   const Pattern& pattern(unsigned id) const { return patterns_[id]; }
   std::uint64_t max_len() const { return max_len_; }
+  std::size_t size() const { return patterns_.size(); }
 
  private:
   hs_database_t* db_ = nullptr;
@@ -69,7 +72,8 @@ struct ScanState {
   std::uint64_t base;
   std::vector<Candidate>* out;
   std::uint64_t cap;
-  bool capped = false;
+  std::vector<std::uint64_t> kept;    ///< per pattern
+  std::vector<CandidateCap> dropped;  ///< per pattern (format null while none dropped)
 };
 
 int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
@@ -78,11 +82,18 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   const Pattern& p = s->db->pattern(id);
   const std::uint64_t end = s->base + to;
   if (end < std::uint64_t(p.len) + p.at) return 0;  // the format would start before the blob
-  s->out->push_back({end - p.len - p.at, p.format, p.rank});
-  if (s->out->size() >= s->cap) {
-    s->capped = true;
-    return 1;  // stop scanning
+  const std::uint64_t start = end - p.len - p.at;
+  if (s->kept[id] >= s->cap) {
+    auto& d = s->dropped[id];
+    if (!d.format) {
+      d.format = p.format;
+      d.first_dropped = start;
+    }
+    ++d.dropped;
+    return 0;  // this magic is flooded; every other magic is still looked for
   }
+  ++s->kept[id];
+  s->out->push_back({start, p.format, p.rank});
   return 0;
 }
 
@@ -111,8 +122,9 @@ std::vector<Candidate> start_candidates(Bytes blob) {
   return out;
 }
 
-std::vector<Candidate> find_candidates(Bytes blob, std::uint64_t cap, bool& capped) {
-  capped = false;
+std::vector<Candidate> find_candidates(Bytes blob, std::uint64_t cap_per_magic,
+                                       std::vector<CandidateCap>& capped) {
+  capped.clear();
   const MagicDb& db = magic_db();
   std::vector<Candidate> out = start_candidates(blob);
   thread_local struct ScratchHolder {
@@ -121,18 +133,23 @@ std::vector<Candidate> find_candidates(Bytes blob, std::uint64_t cap, bool& capp
   } scratch;
   if (hs_alloc_scratch(db.db(), &scratch.s) != HS_SUCCESS)
     throw std::runtime_error("vectorscan: cannot allocate scratch");
-  ScanState st{&db, 0, &out, cap};
-  // hs_scan takes an unsigned length: scan in 1 GiB windows that overlap by the longest magic.
-  constexpr std::uint64_t kWindow = 1ull << 30;
-  for (std::uint64_t base = 0; base < blob.size() && !st.capped;) {
+  ScanState st{&db, 0, &out, cap_per_magic};
+  st.kept.assign(db.size(), 0);
+  st.dropped.assign(db.size(), {});
+  // hs_scan takes an unsigned length: scan in windows that overlap by the longest magic, each
+  // released from the page tables once scanned (a 1 GB blob does not stay resident).
+  constexpr std::uint64_t kWindow = 64ull << 20;
+  for (std::uint64_t base = 0; base < blob.size();) {
     const std::uint64_t len = std::min<std::uint64_t>(kWindow, blob.size() - base);
     st.base = base;
     hs_scan(db.db(), reinterpret_cast<const char*>(blob.data() + base), unsigned(len), 0, scratch.s,
             on_match, &st);
     if (base + len >= blob.size()) break;
+    MappedFile::release(sub(blob, base, len - (db.max_len() - 1)));
     base += len - (db.max_len() - 1);
   }
-  capped = st.capped;
+  for (const auto& d : st.dropped)
+    if (d.format) capped.push_back(d);
   sort_unique(out);
   return out;
 }

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/resolve.hpp"
 #include "probity/limits.hpp"
 
 namespace probity::unpacker {
@@ -143,7 +144,7 @@ Result<int> ConfinedDir::open_parent(const std::string& rel, std::string& leaf, 
   return dir;
 }
 
-Result<int> ConfinedDir::create_file(const std::string& rel, bool executable) {
+Result<int> ConfinedDir::create_file(const std::string& rel, bool executable, bool* replaced) {
   std::string leaf;
   auto dir = open_parent(rel, leaf, true);
   if (!dir) return std::unexpected(dir.error());
@@ -153,8 +154,10 @@ Result<int> ConfinedDir::create_file(const std::string& rel, bool executable) {
     // Last entry wins, as in tar; but only a file or a link is replaced (unlinkat never follows).
     struct stat st {};
     if (fstatat(*dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
-        unlinkat(*dir, leaf.c_str(), 0) == 0)
+        unlinkat(*dir, leaf.c_str(), 0) == 0) {
+      if (replaced) *replaced = true;
       fd = openat(*dir, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    }
   }
   int e = errno;
   ::close(*dir);
@@ -182,7 +185,8 @@ Status ConfinedDir::make_dir(const std::string& rel) {
   return {};
 }
 
-Status ConfinedDir::make_symlink(const std::string& rel, const std::string& target) {
+Status ConfinedDir::make_symlink(const std::string& rel, const std::string& target,
+                                 bool* replaced) {
   std::string leaf;
   auto dir = open_parent(rel, leaf, true);
   if (!dir) return std::unexpected(dir.error());
@@ -190,8 +194,10 @@ Status ConfinedDir::make_symlink(const std::string& rel, const std::string& targ
   if (rc != 0 && errno == EEXIST) {
     struct stat st {};
     if (fstatat(*dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
-        unlinkat(*dir, leaf.c_str(), 0) == 0)
+        unlinkat(*dir, leaf.c_str(), 0) == 0) {
+      if (replaced) *replaced = true;
       rc = symlinkat(target.c_str(), *dir, leaf.c_str());
+    }
   }
   int e = errno;
   ::close(*dir);
@@ -202,7 +208,8 @@ Status ConfinedDir::make_symlink(const std::string& rel, const std::string& targ
   return {};
 }
 
-Status ConfinedDir::make_hardlink(const std::string& rel, const std::string& existing) {
+Status ConfinedDir::make_hardlink(const std::string& rel, const std::string& existing,
+                                  bool* replaced) {
   std::string src_leaf, dst_leaf;
   auto src_dir = open_parent(existing, src_leaf, false);
   if (!src_dir) return fail("hard link source '" + existing + "' not found inside the root");
@@ -216,7 +223,8 @@ Status ConfinedDir::make_hardlink(const std::string& rel, const std::string& exi
     ::close(*src_dir);
     return std::unexpected(dst_dir.error());
   }
-  unlinkat(*dst_dir, dst_leaf.c_str(), 0);  // last entry wins; never a directory (EISDIR)
+  // Last entry wins; never a directory (EISDIR).
+  if (unlinkat(*dst_dir, dst_leaf.c_str(), 0) == 0 && replaced) *replaced = true;
   int rc = linkat(*src_dir, src_leaf.c_str(), *dst_dir, dst_leaf.c_str(), 0);
   int e = errno;
   ::close(*src_dir);
@@ -224,6 +232,44 @@ Status ConfinedDir::make_hardlink(const std::string& rel, const std::string& exi
   if (rc != 0) {
     errno = e;
     return fail(errno_text("cannot create hard link", rel));
+  }
+  return {};
+}
+
+Status ConfinedDir::check_symlink(const std::string& rel, const std::string& target) const {
+  auto parts = split(rel);
+  if (!parts.empty()) parts.pop_back();
+  detail::WalkOptions opt;
+  opt.clamp_at_root = false;  // the host's kernel: `..` at our root leaves it
+  opt.open_final = false;
+  opt.lexical_when_missing = true;
+  const auto r = detail::walk_in_root(fd_, join(parts), target, opt);
+  switch (r.end) {
+    case detail::WalkEnd::kEscapes:
+      return fail("resolved through the links already extracted, the target leaves the root");
+    case detail::WalkEnd::kLoop:
+      return fail("the target's resolution follows more than " + std::to_string(kMaxLinkHops) +
+                  " links (kMaxLinkHops)");
+    case detail::WalkEnd::kError:
+      errno = r.err;
+      return fail(errno_text("cannot resolve the target of", rel));
+    case detail::WalkEnd::kOpened:
+    case detail::WalkEnd::kMissing:
+      break;
+  }
+  return {};
+}
+
+Status ConfinedDir::remove(const std::string& rel) {
+  std::string leaf;
+  auto dir = open_parent(rel, leaf, false);
+  if (!dir) return std::unexpected(dir.error());
+  const int rc = unlinkat(*dir, leaf.c_str(), 0);
+  const int e = errno;
+  ::close(*dir);
+  if (rc != 0) {
+    errno = e;
+    return fail(errno_text("cannot remove", rel));
   }
   return {};
 }

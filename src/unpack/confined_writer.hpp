@@ -45,13 +45,23 @@ class ConfinedDir {
   [[nodiscard]] int fd() const { return fd_; }
 
   /// Creates (or replaces, if a regular file or symlink is there) a regular file; returns a
-  /// write descriptor the caller closes. Parent directories are created.
-  Result<int> create_file(const std::string& rel, bool executable);
+  /// write descriptor the caller closes. Parent directories are created. `replaced` (when given)
+  /// is set when an earlier entry of the same path was replaced.
+  Result<int> create_file(const std::string& rel, bool executable, bool* replaced = nullptr);
   Status make_dir(const std::string& rel);
-  /// `target` must already be confined (see confine_symlink).
-  Status make_symlink(const std::string& rel, const std::string& target);
+  /// `target` must already be confined (see confine_symlink) and resolve inside
+  /// (see check_symlink).
+  Status make_symlink(const std::string& rel, const std::string& target, bool* replaced = nullptr);
   /// Hard link `rel` to the existing regular file `existing` (both relative to this root).
-  Status make_hardlink(const std::string& rel, const std::string& existing);
+  Status make_hardlink(const std::string& rel, const std::string& existing,
+                       bool* replaced = nullptr);
+  /// Whether a symlink at `rel` with `target` resolves inside this root when the host follows it
+  /// physically through the entries already on disk (links in its path included, chains up to
+  /// kMaxLinkHops): the lexical check of confine_symlink cannot see a `..` that climbs out of a
+  /// directory reached through another link. Error: it would escape (or loops).
+  Status check_symlink(const std::string& rel, const std::string& target) const;
+  /// Removes the non-directory entry `rel` (never following a link).
+  Status remove(const std::string& rel);
   /// Opens a regular file below the root for reading, never following a symlink.
   Result<int> open_read(const std::string& rel) const;
 

@@ -15,7 +15,9 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -132,7 +134,10 @@ class Driver {
   void process(Bytes data, const BlobCtx& ctx, Mode mode);
 
  private:
-  void add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to);
+  /// Records [from, to) of the blob as padding (one repeated byte) or not understood;
+  /// `not_looked_into`: a blob not looked into at all (Region::not_looked_into).
+  void add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to,
+               bool not_looked_into = false);
   void recurse(const Format& f, std::uint32_t id, const std::string& dir_name,
                const std::vector<std::size_t>& records, std::uint32_t depth,
                const std::string& self_sha);
@@ -146,18 +151,20 @@ class Driver {
   std::atomic<std::uint32_t> next_id_{1};
 };
 
-void Driver::add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to) {
+void Driver::add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to,
+                     bool not_looked_into) {
   if (to <= from) return;
   Bytes gap = sub(data, from, to - from);
-  const bool uniform =
-      std::all_of(gap.begin(), gap.end(), [&](std::uint8_t c) { return c == gap[0]; });
+  const bool uniform = !not_looked_into && std::all_of(gap.begin(), gap.end(),
+                                                       [&](std::uint8_t c) { return c == gap[0]; });
   Region r{ctx.container,
            ctx.container ? ctx.source : std::string(),
            from,
            to - from,
            uniform ? "padding" : "",
            uniform,
-           uniform ? 0.0 : entropy(gap)};
+           uniform ? 0.0 : entropy(gap),
+           not_looked_into};
   std::lock_guard lock(run_.mu);
   run_.tree.regions.push_back(std::move(r));
 }
@@ -165,9 +172,13 @@ void Driver::add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::ui
 void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
   if (ctx.depth >= opt_.limits.max_depth) {
     run_.warn({"cap-depth",
-               fmt::format("not looked into: nesting deeper than {} (--max-depth)",
-                           opt_.limits.max_depth),
+               fmt::format("not looked into: nesting deeper than {} (--max-depth); its {} bytes "
+                           "count as not understood",
+                           opt_.limits.max_depth, data.size()),
                ctx.container, ctx.source, 0});
+    // What was not looked into was not seen: the whole blob is a not-understood region, which
+    // lowers the coverage of every container above it (and so the image's).
+    add_gap(ctx, data, 0, data.size(), /*not_looked_into=*/true);
     return;
   }
   std::vector<Candidate> cands;
@@ -180,13 +191,16 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
     if (!any) return;     // a plain file: a leaf
     mode = Mode::kCarve;  // something is at offset 0: account for the whole file
   }
-  bool capped = false;
+  std::vector<CandidateCap> capped;
   cands = find_candidates(data, opt_.limits.max_carve_candidates, capped);
-  if (capped)
-    run_.warn({"cap-candidates",
-               fmt::format("more than {} format candidates; the rest of the blob is not carved",
-                           opt_.limits.max_carve_candidates),
-               ctx.container, ctx.source, cands.empty() ? 0 : cands.back().start});
+  for (const auto& c : capped)
+    run_.warn(
+        {"cap-candidates",
+         fmt::format("more than {} candidates for one {} magic: {} from offset 0x{:x} on "
+                     "were not tried (other formats' candidates still were; "
+                     "--max-candidates)",
+                     opt_.limits.max_carve_candidates, c.format->id, c.dropped, c.first_dropped),
+         ctx.container, ctx.source, c.first_dropped});
 
   std::uint64_t pos = 0;
   for (const Candidate& c : cands) {
@@ -224,10 +238,16 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
     } catch (const std::exception& e) {
       r = fail(std::string("internal error: ") + e.what());
     }
-    // A format that failed after a positive probe still spans what its header claims.
+    sink.verify_links();
+    // A format that failed after a positive probe still spans what its header claims (the
+    // container's length), but only what it understood before failing counts as understood and
+    // hides later candidates: a fake header that claims a long span and then fails must not
+    // hide a real filesystem behind it.
     std::uint64_t consumed = r ? *r : std::max(r.error().offset, probe->length);
     if (consumed == 0) consumed = probe->length;
     consumed = std::min<std::uint64_t>(consumed, at.size());
+    const std::uint64_t understood =
+        r ? consumed : std::min<std::uint64_t>(r.error().offset, consumed);
     const bool produced = !sink.records().empty();
     if (!r) {
       run_.warn({r.error().code.empty() ? "format-error" : r.error().code,
@@ -254,20 +274,20 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
       std::lock_guard lock(run_.mu);
       run_.tree.containers.push_back(cont);
     }
-    if (consumed > 0) {
+    if (understood > 0) {
       add_gap(ctx, data, pos, c.start);
       Region reg{ctx.container,
                  ctx.container ? ctx.source : std::string(),
                  c.start,
-                 consumed,
+                 understood,
                  std::string(c.format->id),
                  true,
-                 entropy(sub(at, 0, std::min<std::uint64_t>(consumed, 1 << 20)))};
+                 entropy(sub(at, 0, std::min<std::uint64_t>(understood, 1 << 20)))};
       {
         std::lock_guard lock(run_.mu);
         run_.tree.regions.push_back(std::move(reg));
       }
-      pos = c.start + consumed;
+      pos = c.start + understood;
     }
     if (dir) {
       // A format that re-emits its input (fdt writes the dtb it parsed) would find itself again
@@ -312,6 +332,9 @@ void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_n
 }
 
 }  // namespace
+
+/// The image's understood bytes (see docs/architecture.md, "Coverage").
+std::uint64_t understood_bytes(const ArtifactTree& tree);
 
 /// Gives containers canonical ids: depth-first, siblings by (source path, offset), which is the
 /// order a sequential run would find them in. Renames the extraction directories to match.
@@ -369,6 +392,52 @@ void renumber(ArtifactTree& tree, int extracted_fd) {
             [](const Container& a, const Container& b) { return a.id < b.id; });
 }
 
+std::uint64_t understood_bytes(const ArtifactTree& tree) {
+  // A container's region counts as understood only in the share of its output that was
+  // understood: not-understood bytes found inside (a blob past the depth cap, garbage between
+  // streams) lower every container above them. Deepest containers first.
+  std::map<std::tuple<std::uint32_t, std::string, std::uint64_t>, std::uint32_t> child_at;
+  std::map<std::uint32_t, std::uint64_t> output_bytes;
+  std::map<std::uint32_t, double> share;  // per container id, 0..1
+  for (const auto& c : tree.containers) child_at[{c.parent, c.source, c.offset}] = c.id;
+  for (const auto& f : tree.files)
+    if (f.type == EntryType::kFile) output_bytes[f.container] += f.size;
+  std::map<std::uint32_t, std::vector<const Region*>> regions_in;
+  for (const auto& r : tree.regions) regions_in[r.container].push_back(&r);
+  auto region_understood = [&](const Region& r) -> double {
+    if (!r.understood) return 0;
+    const auto it = child_at.find({r.container, r.source, r.offset});
+    if (it == child_at.end()) return double(r.size);  // padding
+    const auto sh = share.find(it->second);
+    return double(r.size) * (sh == share.end() ? 1.0 : sh->second);
+  };
+  std::vector<const Container*> by_depth;
+  for (const auto& c : tree.containers) by_depth.push_back(&c);
+  std::stable_sort(by_depth.begin(), by_depth.end(),
+                   [](const Container* a, const Container* b) { return a->depth > b->depth; });
+  // A blob in which no format was found is a plain file (a decompressed text, a leaf), as a file
+  // in a filesystem is: it loses nothing. A blob in which something was found loses its gaps;
+  // one the depth cap kept probity out of loses everything.
+  std::set<std::pair<std::uint32_t, std::string>> structured, capped;
+  for (const auto& r : tree.regions)
+    if (r.understood && child_at.contains({r.container, r.source, r.offset}))
+      structured.insert({r.container, r.source});
+  for (const auto& r : tree.regions)
+    if (r.not_looked_into) capped.insert({r.container, r.source});
+  for (const Container* c : by_depth) {
+    double lost = 0;
+    for (const Region* r : regions_in[c->id])
+      if (structured.contains({r->container, r->source}) ||
+          capped.contains({r->container, r->source}))
+        lost += double(r->size) - region_understood(*r);
+    const double total = double(output_bytes[c->id]);
+    share[c->id] = total <= 0 ? (lost > 0 ? 0.0 : 1.0) : std::clamp(1.0 - lost / total, 0.0, 1.0);
+  }
+  double understood = 0;
+  for (const Region* r : regions_in[0]) understood += region_understood(*r);
+  return std::min<std::uint64_t>(std::uint64_t(understood), tree.image.size);
+}
+
 }  // namespace unpacker
 
 Result<ArtifactTree> unpack(const std::filesystem::path& image,
@@ -394,7 +463,17 @@ Result<ArtifactTree> unpack(const std::filesystem::path& image,
   run.tree.image.path = image.string();
   run.tree.image.name = image.filename().string();
   run.tree.image.size = m->size();
-  run.tree.image.sha256 = sha256_hex(m->bytes());
+  {
+    // Hashed a window at a time, each released behind: a large image is not kept resident.
+    Sha256 h;
+    constexpr std::uint64_t kWindow = 64ull << 20;
+    for (std::uint64_t at = 0; at < m->size(); at += kWindow) {
+      const Bytes w = sub(m->bytes(), at, kWindow);
+      h.update(w);
+      MappedFile::release(w);
+    }
+    run.tree.image.sha256 = h.hex();
+  }
 
   if (m->size() == 0)
     run.warn({"empty-input", "the image is empty (0 bytes): nothing to unpack", 0,
@@ -409,24 +488,25 @@ Result<ArtifactTree> unpack(const std::filesystem::path& image,
     pool.wait();
   }
 
+  run.summarise_warnings();
   ArtifactTree tree = std::move(run.tree);
   unpacker::renumber(tree, extracted->fd());
   std::sort(tree.regions.begin(), tree.regions.end(), [](const Region& a, const Region& b) {
     return std::tie(a.container, a.source, a.offset) < std::tie(b.container, b.source, b.offset);
   });
-  // Parallel formats append in completion order: sort so that manifests are reproducible.
-  std::stable_sort(tree.files.begin(), tree.files.end(),
-                   [](const FileRecord& a, const FileRecord& b) {
-                     return std::tie(a.container, a.path) < std::tie(b.container, b.path);
-                   });
+  // Parallel formats append in completion order: sort so that manifests are reproducible. The
+  // format's own entry order breaks ties (duplicate paths), so the order is total and an
+  // in-place sort does (stable_sort's buffer would be one more copy of a million records).
+  std::sort(tree.files.begin(), tree.files.end(), [](const FileRecord& a, const FileRecord& b) {
+    return std::tie(a.container, a.path, a.entry) < std::tie(b.container, b.path, b.entry);
+  });
   std::stable_sort(tree.warnings.begin(), tree.warnings.end(),
                    [](const Warning& a, const Warning& b) {
                      return std::tie(a.container, a.entry, a.offset, a.code) <
                             std::tie(b.container, b.entry, b.offset, b.code);
                    });
   tree.coverage.bytes = tree.image.size;
-  for (const Region& r : tree.regions)
-    if (r.container == 0 && r.understood) tree.coverage.understood += r.size;
+  tree.coverage.understood = unpacker::understood_bytes(tree);
   for (const FileRecord& f : tree.files) {
     if (f.type == EntryType::kFile) ++tree.stats.files;
     ++tree.stats.entries;

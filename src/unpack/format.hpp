@@ -96,6 +96,24 @@ inline std::string safe_file_name(std::string_view raw, std::string_view fallbac
   return out;
 }
 
+/// The path of a directory entry `name` inside the directory at `prefix`. A name no POSIX
+/// filesystem allows ('/' or NUL inside it, "", ".", "..") would create a path other than the one
+/// the image stores (a jffs2 dirent "a/b" is not a subdirectory): it is refused with a
+/// path-escape warning and nullopt, and the caller skips the entry.
+inline std::optional<std::string> child_path(Sink& sink, std::string_view prefix,
+                                             std::string_view name, std::uint64_t offset = 0) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
+      name.find('\0') != std::string_view::npos) {
+    std::string shown(name);
+    for (char& c : shown)
+      if (c == '\0') c = '?';
+    sink.warn("path-escape", "directory entry with '/', NUL or a dot name refused",
+              std::string(prefix) + (prefix.empty() ? "" : "/") + shown, offset);
+    return std::nullopt;
+  }
+  return prefix.empty() ? std::string(name) : std::string(prefix) + "/" + std::string(name);
+}
+
 /// Every registered format, in formats.def order (earlier wins at the same offset).
 const std::vector<const Format*>& all_formats();
 /// The format with this id, or nullptr.

@@ -14,7 +14,23 @@ namespace probity::unpacker {
 
 void RunState::warn(Warning w) {
   std::lock_guard lock(mu);
+  // Repeated warnings are summarised: a million refused entries are one count, not a million
+  // records (kMaxWarningsPerCode; see summarise_warnings).
+  auto& n = warning_counts[{w.container, w.code}];
+  if (++n > kMaxWarningsPerCode) return;
   tree.warnings.push_back(std::move(w));
+}
+
+void RunState::summarise_warnings() {
+  std::lock_guard lock(mu);
+  for (const auto& [key, n] : warning_counts)
+    if (n > kMaxWarningsPerCode)
+      tree.warnings.push_back(
+          {key.second,
+           fmt::format("{} more '{}' warnings in this container are not listed (only the first {} "
+                       "are; kMaxWarningsPerCode)",
+                       n - kMaxWarningsPerCode, key.second, kMaxWarningsPerCode),
+           key.first, "", 0});
 }
 
 Sink::Sink(RunState& run, std::uint32_t container, ConfinedDir* dir, std::string dir_rel,
@@ -25,7 +41,10 @@ Sink::Sink(RunState& run, std::uint32_t container, ConfinedDir* dir, std::string
       dir_rel_(std::move(dir_rel)),
       origin_(std::move(origin)),
       deadline_(std::chrono::steady_clock::now() +
-                std::chrono::seconds(run.limits.format_seconds)) {}
+                std::chrono::seconds(run.limits.format_seconds)) {
+  for (const auto& s : origin_)
+    origin_bytes_ += sizeof(OriginStep) + s.source.capacity() + s.format.capacity();
+}
 
 void Sink::warn(std::string code, std::string message, std::string entry, std::uint64_t offset) {
   run_.warn(Warning{std::move(code), std::move(message), container_, std::move(entry), offset});
@@ -87,6 +106,20 @@ std::optional<std::size_t> Sink::admit(const Entry& e, std::string& rel) {
   if (run_.entries.fetch_add(1) >= run_.limits.max_entries) {
     warn("cap-entries",
          fmt::format("entry refused: more than {} entries (--max-files)", run_.limits.max_entries),
+         e.path);
+    return std::nullopt;
+  }
+  // What the record will take: itself (twice: the vector grows by doubling), its strings past
+  // the small-string buffer, the origin chain, the hash the writer adds, the on-disk index entry
+  // and the allocator's overhead. Bounded by max_record_bytes in all (docs/architecture.md,
+  // "Memory", has the measured peak RSS).
+  const std::uint64_t cost = 2 * sizeof(FileRecord) + 2 * rel.size() + dir_rel_.size() +
+                             e.link.size() + origin_bytes_ + 64 + 64 + 64;
+  if (run_.record_bytes.fetch_add(cost) + cost > run_.limits.max_record_bytes) {
+    warn("cap-memory",
+         fmt::format("entry refused: the records of this run would take more than {} bytes "
+                     "(--max-memory)",
+                     run_.limits.max_record_bytes),
          e.path);
     return std::nullopt;
   }
@@ -162,13 +195,15 @@ Result<FileOut> Sink::open_file(const Entry& e) {
   if (!idx) return fail("entry refused: " + e.path);
   int fd = -1;
   if (dir_) {
-    auto f = dir_->create_file(rel, (e.mode & 0100) != 0);
+    bool replaced = false;
+    auto f = dir_->create_file(rel, (e.mode & 0100) != 0, &replaced);
     if (!f) {
       warn("write-refused", "entry not written: " + f.error().message, e.path);
       std::lock_guard lock(run_.mu);
       run_.tree.files[*idx].extracted.clear();
     } else {
       fd = *f;
+      on_disk(*idx, rel, replaced);
     }
   }
   return FileOut(*this, *idx, fd);
@@ -199,9 +234,17 @@ Status Sink::node(const Entry& e) {
              e.path);
         drop_extracted();
       } else if (dir_) {
-        if (auto st = dir_->make_symlink(rel, *target); !st) {
+        bool replaced = false;
+        if (auto inside = dir_->check_symlink(rel, *target); !inside) {
+          warn("symlink-escape",
+               "symlink recorded, not created: " + inside.error().message + " (-> " + e.link + ")",
+               e.path);
+          drop_extracted();
+        } else if (auto st = dir_->make_symlink(rel, *target, &replaced); !st) {
           warn("write-refused", "symlink not made: " + st.error().message, e.path);
           drop_extracted();
+        } else {
+          on_disk(*idx, rel, replaced);
         }
       }
       break;
@@ -213,9 +256,12 @@ Status Sink::node(const Entry& e) {
              "hard link recorded, not created: source '" + e.link + "' leaves the root", e.path);
         drop_extracted();
       } else if (dir_) {
-        if (auto st = dir_->make_hardlink(rel, src->path); !st) {
+        bool replaced = false;
+        if (auto st = dir_->make_hardlink(rel, src->path, &replaced); !st) {
           warn("hardlink-escape", "hard link recorded, not created: " + st.error().message, e.path);
           drop_extracted();
+        } else {
+          on_disk(*idx, rel, replaced);
         }
       }
       break;
@@ -232,6 +278,69 @@ Status Sink::node(const Entry& e) {
       return fail("Sink::node called for a regular file");
   }
   return {};
+}
+
+void Sink::on_disk(std::size_t record, const std::string& rel, bool replaced) {
+  const std::uint64_t key = std::hash<std::string>{}(rel);
+  std::lock_guard lock(mu_);
+  if (replaced) {
+    // The earlier entry of this path is gone from the disk: its record must not point at what
+    // replaced it (a later link would otherwise be read as the earlier file's content).
+    auto [from, to] = on_disk_.equal_range(key);
+    for (auto it = from; it != to;) {
+      std::string earlier_path;
+      {
+        std::lock_guard tree_lock(run_.mu);
+        auto& earlier = run_.tree.files[it->second];
+        if (earlier.path != rel) {
+          ++it;
+          continue;
+        }
+        earlier.extracted.clear();
+        earlier_path = earlier.path;
+      }
+      it = on_disk_.erase(it);
+      warn("duplicate-entry",
+           "an earlier entry of this path was replaced on disk by a later one; the manifest keeps "
+           "both records, only the last is extracted",
+           earlier_path);
+    }
+  }
+  on_disk_.emplace(key, record);
+}
+
+void Sink::verify_links() {
+  if (!dir_) return;
+  std::vector<std::size_t> links;
+  {
+    std::lock_guard lock(mu_);
+    std::lock_guard tree_lock(run_.mu);
+    for (std::size_t idx : records_) {
+      const auto& r = run_.tree.files[idx];
+      if (r.type == EntryType::kSymlink && !r.extracted.empty()) links.push_back(idx);
+    }
+  }
+  // Links made later can change how an earlier one resolves: check each again on the final tree.
+  for (std::size_t idx : links) {
+    std::string rel, link, path;
+    {
+      std::lock_guard lock(run_.mu);
+      const auto& r = run_.tree.files[idx];
+      rel = r.extracted.substr(dir_rel_.size() + 1);
+      path = r.path;
+      link = r.link;
+    }
+    auto confined = confine_symlink(rel, link);
+    if (!confined) continue;  // never created
+    auto inside = dir_->check_symlink(rel, *confined);
+    if (inside) continue;
+    (void)dir_->remove(rel);
+    warn("symlink-escape",
+         "symlink removed after extraction: " + inside.error().message + " (-> " + link + ")",
+         path);
+    std::lock_guard lock(run_.mu);
+    run_.tree.files[idx].extracted.clear();
+  }
 }
 
 FileOut::FileOut(Sink& sink, std::size_t record, int fd) : sink_(&sink), record_(record), fd_(fd) {}

@@ -5,10 +5,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -29,11 +31,15 @@ struct RunState {
   Progress* progress = nullptr;
   std::atomic<std::uint64_t> total_bytes{0};
   std::atomic<std::uint64_t> entries{0};
+  std::atomic<std::uint64_t> record_bytes{0};  ///< estimated memory of the records (admit)
   std::atomic<bool> total_exhausted{false};
-  std::mutex mu;  ///< guards `tree`
+  std::mutex mu;  ///< guards `tree` and `warning_counts`
   ArtifactTree tree;
+  std::map<std::pair<std::uint32_t, std::string>, std::uint64_t> warning_counts;
 
   void warn(Warning w);
+  /// Adds one warning per (container, code) that was cut at kMaxWarningsPerCode, with the count.
+  void summarise_warnings();
 };
 
 /// An entry as a format reports it (paths raw, straight from the untrusted bytes).
@@ -112,6 +118,9 @@ class Sink {
   [[nodiscard]] std::uint32_t container() const { return container_; }
   /// The next position in this container's entry order, for an entry recorded later.
   std::uint32_t reserve_order();
+  /// After extraction: every symlink made is resolved again through the final tree (a link made
+  /// later can change where an earlier one leads); one that now leaves the root is removed.
+  void verify_links();
 
  private:
   friend class FileOut;
@@ -119,16 +128,22 @@ class Sink {
   std::optional<std::size_t> admit(const Entry& e, std::string& rel);
   Status account(std::size_t record, std::uint64_t add, std::uint64_t file_size);
   void finish(std::size_t record, std::uint64_t size, std::string sha, bool truncated);
+  /// Notes that `record` is on disk at `rel`; when it `replaced` an earlier entry, that entry's
+  /// record loses its `extracted` path (with a duplicate-entry warning).
+  void on_disk(std::size_t record, const std::string& rel, bool replaced);
 
   RunState& run_;
   std::uint32_t container_;
   ConfinedDir* dir_;
   std::string dir_rel_;
   std::vector<OriginStep> origin_;
+  std::uint64_t origin_bytes_ = 0;  ///< what one copy of origin_ takes in a record
   std::chrono::steady_clock::time_point deadline_;
   mutable std::mutex mu_;
   std::vector<std::size_t> records_;
   std::uint32_t next_order_ = 0;  ///< guarded by mu_
+  /// Records on disk, by hash of their path (guarded by mu_).
+  std::unordered_multimap<std::uint64_t, std::size_t> on_disk_;
   std::string description_;
 };
 

@@ -3,15 +3,14 @@
 
 #include <cctype>
 #include <ctime>
-#include <fstream>
 
+#include "probity/data.hpp"
+#include "probity/json.hpp"
+#include "probity/mapped_file.hpp"
 #include "probity/vulndb.hpp"
 
 namespace probity {
 namespace {
-
-// Cap on one EOL data file: they are a few kilobytes.
-constexpr std::uintmax_t kMaxEolFileBytes = 1u << 20;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -40,7 +39,7 @@ std::string today_utc() {
 std::optional<Eol> eol_for(std::string_view product, std::string_view version,
                            std::string_view today, const std::filesystem::path& eol_dir) {
   namespace fs = std::filesystem;
-  const fs::path dir = eol_dir.empty() ? fs::path(PROBITY_DATA_DIR) / "eol" : eol_dir;
+  const fs::path dir = eol_dir.empty() ? data_dir() / "eol" : eol_dir;
   const std::string want = lower(product);
   if (want.empty() || version.empty()) return std::nullopt;
   std::string_view v = version;
@@ -48,10 +47,13 @@ std::optional<Eol> eol_for(std::string_view product, std::string_view version,
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().extension() != ".json") continue;
-    if (entry.file_size(ec) > kMaxEolFileBytes) continue;
-    std::ifstream in(entry.path());
-    const auto doc = nlohmann::json::parse(in, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) continue;
+    // A file over kMaxEolFileBytes or kMaxJsonDepth, or not JSON, is skipped like any other
+    // file that names no product.
+    const auto text = read_file_capped(entry.path(), kMaxEolFileBytes);
+    if (!text) continue;
+    const auto parsed = parse_json_bounded(*text, entry.path().string(), kMaxEolFileBytes);
+    if (!parsed || !parsed->is_object()) continue;
+    const nlohmann::json& doc = *parsed;
     bool named = lower(doc.value("product", "")) == want;
     if (const auto it = doc.find("names"); !named && it != doc.end() && it->is_array())
       for (const auto& n : *it)

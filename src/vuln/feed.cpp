@@ -107,8 +107,8 @@ Result<FeedStats> split_feed(const std::filesystem::path& path,
             item_start = pos;
             item_oversized = false;
           }
-          if (++depth > kMaxVulnJsonDepth)
-            return fail("JSON nested deeper than kMaxVulnJsonDepth", base + pos, path.string());
+          if (++depth > static_cast<int>(kMaxJsonDepth))
+            return fail("JSON nested deeper than kMaxJsonDepth", base + pos, path.string());
           break;
         case '}':
         case ']':

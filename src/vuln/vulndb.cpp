@@ -11,6 +11,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "probity/data.hpp"
 #include "probity/hash.hpp"
 #include "probity/version.hpp"
 #include "probity/vulndb.hpp"
@@ -703,6 +704,11 @@ Result<std::vector<Vulnerability>> VulnDb::match(const VulnQuery& query) {
 
 std::filesystem::path default_vuln_db_path() {
   if (const char* env = std::getenv("PROBITY_DB"); env && *env) return env;
+  // An installed probity (make install) keeps its database with its data.
+  std::error_code ec;
+  if (const auto installed = data_dir() / "vuln.db";
+      std::filesystem::is_regular_file(installed, ec))
+    return installed;
 #ifdef PROBITY_DEFAULT_DB
   return PROBITY_DEFAULT_DB;
 #else

@@ -66,7 +66,7 @@ TEST(ChecksHostile, SymlinkInTheOutputDirectoryIsNotFollowed) {
   const auto outside =
       std::filesystem::temp_directory_path() / ("probity-outside-" + std::to_string(getpid()));
   std::ofstream(outside) << "#!/bin/sh\ntelnetd -l /bin/sh\n";
-  const auto extracted = t.out() / "c1" / "etc/init.d/rcS";
+  const auto extracted = t.out() / "extracted" / "1-squashfs" / "etc/init.d/rcS";
   std::filesystem::remove(extracted);
   std::filesystem::create_symlink(outside, extracted);
   // Even when the record claims a script (no inventory pass), the engine's O_NOFOLLOW open fails.

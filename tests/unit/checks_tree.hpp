@@ -19,12 +19,12 @@ class SyntheticTree {
       : out_(std::filesystem::temp_directory_path() /
              ("probity-synth-" + std::to_string(getpid()) + "-" + name)) {
     std::filesystem::remove_all(out_);
-    std::filesystem::create_directories(out_ / "c1");
+    std::filesystem::create_directories(out_ / "extracted" / "1-squashfs");
   }
   ~SyntheticTree() { std::filesystem::remove_all(out_); }
 
   void add(const std::string& path, const std::string& content, std::uint32_t mode = 0644) {
-    auto p = out_ / "c1" / path;
+    auto p = out_ / "extracted" / "1-squashfs" / path;
     std::filesystem::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << content;
     FileRecord f;
@@ -33,7 +33,7 @@ class SyntheticTree {
     f.origin = {{"image.bin", 0, "squashfs"}};
     f.size = content.size();
     f.mode = mode;
-    f.extracted = "c1/" + path;
+    f.extracted = "extracted/1-squashfs/" + path;  // unpack's layout
     tree_.files.push_back(f);
   }
 

@@ -151,18 +151,20 @@ TEST(Diff, MovedAndEditedFileMatchedBySimilarityWhenContentsAreThere) {
   }
   std::string edited = text;
   edited.replace(edited.find("option_400"), 10, "renamed_40");
-  std::ofstream(dir / "a" / "defaults.conf") << text;
-  std::ofstream(dir / "b" / "factory.conf") << edited;
-  std::ofstream(dir / "b" / "other.conf") << unrelated;
+  // unpack's layout: extracted/<id>-<format>/<path>
+  for (const char* side : {"a", "b"}) fs::create_directories(dir / side / "extracted" / "1-tar");
+  std::ofstream(dir / "a" / "extracted" / "1-tar" / "defaults.conf") << text;
+  std::ofstream(dir / "b" / "extracted" / "1-tar" / "factory.conf") << edited;
+  std::ofstream(dir / "b" / "extracted" / "1-tar" / "other.conf") << unrelated;
   Pair p;
   auto f = file("etc/vendor/defaults.conf", "e1", text.size());
-  f.extracted = "defaults.conf";
+  f.extracted = "extracted/1-tar/defaults.conf";
   p.a.tree.files.push_back(f);
   auto g = file("etc/vendor/factory.conf", "e2", edited.size());
-  g.extracted = "factory.conf";
+  g.extracted = "extracted/1-tar/factory.conf";
   p.b.tree.files.push_back(g);
   auto h = file("etc/vendor/other.conf", "e3", unrelated.size());
-  h.extracted = "other.conf";
+  h.extracted = "extracted/1-tar/other.conf";
   p.b.tree.files.push_back(h);
   // Without contents: hash only, so one removed and two added.
   auto d0 = p.diff();

@@ -93,3 +93,44 @@ TEST(FormatJffs2, TruncatedImagesDoNotCrash) {
 
 }  // namespace
 }  // namespace probity::test
+
+namespace probity::test {
+namespace {
+
+/// jffs2's CRC-32 (the kernel's crc32(0, ...): reflected polynomial, no inversion).
+std::uint32_t jffs2_crc(const std::string& s) {
+  std::uint32_t crc = 0;
+  for (unsigned char c : s) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return crc;
+}
+
+}  // namespace
+
+TEST(FormatJffs2, ADirentNameWithASlashIsRefusedNotASubdirectory) {
+  // Rename the dirent "passwd" to "pa/swd" in place (same length; its name CRC recomputed):
+  // a name with '/' is no POSIX name, and must not create etc/pa/swd.
+  std::string bytes = read_text(fixture("jffs2-le.img"));
+  std::size_t renamed = 0;
+  for (std::size_t off = 0; off + 46 <= bytes.size(); off += 4) {
+    if (bytes.compare(off, 4, std::string("\x85\x19\x01\xe0", 4)) != 0) continue;
+    if (std::uint8_t(bytes[off + 28]) != 6 || bytes.compare(off + 40, 6, "passwd") != 0) continue;
+    bytes.replace(off + 40, 6, "pa/swd");
+    const std::uint32_t crc = jffs2_crc("pa/swd");
+    for (int k = 0; k < 4; ++k) bytes[off + 36 + k] = char((crc >> (8 * k)) & 0xff);
+    ++renamed;
+  }
+  ASSERT_GT(renamed, 0u);
+  TempDir scratch;
+  write_bytes(scratch.path / "slash.jffs2", bytes);
+  auto u = unpack_file(scratch.path / "slash.jffs2");
+  const Container& c = u.only("jffs2");
+  EXPECT_FALSE(u.warnings("path-escape").empty());
+  EXPECT_EQ(u.file(c.id, "etc/pa/swd"), nullptr);
+  EXPECT_EQ(u.file(c.id, "etc/pa"), nullptr);
+  EXPECT_NE(u.file(c.id, "etc/init.d/rcS"), nullptr) << "the other entries are still extracted";
+}
+
+}  // namespace probity::test

@@ -29,7 +29,7 @@ class PackageMetadata : public testing::Test {
     id_ = std::make_unique<Identifier>(std::move(*id));
   }
   void add(const std::string& path, const std::string& content) {
-    const fs::path p = root_ / "x" / path;
+    const fs::path p = root_ / "extracted" / "1-squashfs" / path;
     fs::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << content;
     FileRecord f;
@@ -37,7 +37,7 @@ class PackageMetadata : public testing::Test {
     f.container = 1;
     f.type = EntryType::kFile;
     f.size = content.size();
-    f.extracted = "x/" + path;
+    f.extracted = "extracted/1-squashfs/" + path;  // unpack's layout
     tree_.files.push_back(f);
   }
   const Component* find(const std::vector<Component>& cs, const std::string& name) {

@@ -21,6 +21,32 @@ const ClauseResult& clause(const Verdict& v, const std::string& id) {
   throw std::runtime_error("no clause " + id);
 }
 
+/// A report of an image that was fully seen: a root filesystem, every byte understood, a
+/// database with records.
+Report seen_report() {
+  Report r;
+  r.tree.image = {"fw.bin", "fw.bin", std::string(64, 'a'), 4096};
+  r.tree.coverage = {4096, 4096};
+  r.tree.containers.push_back({1, 0, "", 0, 4096, "squashfs", "", "extracted/1-squashfs", 1, true});
+  for (const char* d : {"etc", "bin"}) {
+    FileRecord f;
+    f.path = d;
+    f.container = 1;
+    f.type = EntryType::kDir;
+    r.tree.files.push_back(f);
+  }
+  r.tree.regions.push_back({0, "", 0, 4096, "squashfs", true, 7.9});
+  r.db_snapshot = "sha256:1";
+  r.db_vulnerabilities = 100;
+  return r;
+}
+
+std::vector<std::string> reason_codes(const Verdict& v) {
+  std::vector<std::string> out;
+  for (const auto& r : v.reasons) out.push_back(r.code);
+  return out;
+}
+
 }  // namespace
 
 TEST(Policy, DefaultPolicyLoads) {
@@ -33,10 +59,11 @@ TEST(Policy, DefaultPolicyLoads) {
 TEST(Policy, CleanReportPasses) {
   auto p = load_policy(default_policy_path());
   ASSERT_TRUE(p);
-  Report r;
+  Report r = seen_report();
   r.findings.push_back(finding("h1", "hardening-no-canary", "hardening", Severity::kLow));
   Verdict v = judge(*p, r);
-  EXPECT_TRUE(v.pass);
+  EXPECT_TRUE(v.pass) << ::testing::PrintToString(reason_codes(v));
+  EXPECT_EQ(v.result, "pass");
   for (const auto& c : v.clauses) EXPECT_TRUE(c.pass) << c.id;
 }
 
@@ -67,7 +94,7 @@ TEST(Policy, FindingsAndCvesBreakTheirClauses) {
 TEST(Policy, EndOfLifeClause) {
   auto p = parse_policy("[[clause]]\nid='eol'\ntext='no EOL'\nno_eol=true\n", "t");
   ASSERT_TRUE(p);
-  Report r;
+  Report r = seen_report();
   Component c;
   c.name = "openssl";
   c.version = "1.0.2k";
@@ -99,7 +126,7 @@ TEST(Policy, RejectsMistakes) {
 TEST(Suppressions, SuppressedFindingsDoNotCountButStayMarked) {
   auto p = load_policy(default_policy_path());
   ASSERT_TRUE(p);
-  Report r;
+  Report r = seen_report();
   r.findings.push_back(finding("k1", "private-key-pem", "private-key", Severity::kHigh));
   Vulnerability v;
   v.id = "CVE-2016-2842";
@@ -203,4 +230,72 @@ TEST(ComponentFindings, TwoVersionsInOneFileKeepDistinctIds) {
 }
 
 }  // namespace
+TEST(Policy, WhatWasNotSeenIsInconclusiveAndFailWins) {
+  auto p = load_policy(default_policy_path());
+  ASSERT_TRUE(p);
+  auto expect_reason = [&](Report r, const std::string& code) {
+    const Verdict v = judge(*p, r);
+    EXPECT_FALSE(v.pass) << code;
+    EXPECT_EQ(v.result, "inconclusive") << code;
+    const auto codes = reason_codes(v);
+    EXPECT_NE(std::find(codes.begin(), codes.end(), code), codes.end())
+        << code << " not in " << ::testing::PrintToString(codes);
+  };
+  Report r = seen_report();
+  r.tree.files.clear();
+  expect_reason(r, "no-root-filesystem");
+  r = seen_report();
+  r.tree.coverage.understood = 3000;
+  expect_reason(r, "coverage");
+  r = seen_report();
+  r.tree.regions = {{0, "", 0, 1024, "squashfs", true, 7.9}, {0, "", 1024, 3072, "", false, 7.99}};
+  r.tree.coverage.understood = 4096;  // (the share alone is not what is tested here)
+  Policy lax = *p;
+  lax.evidence.max_unexplained_bytes = 1024;
+  {
+    const Verdict v = judge(lax, r);
+    EXPECT_EQ(v.result, "inconclusive");
+    EXPECT_EQ(reason_codes(v), std::vector<std::string>{"unexplained-bytes"});
+  }
+  r = seen_report();
+  r.tree.warnings.push_back({"cap-depth", "not looked into", 1, "x", 0});
+  expect_reason(r, "cap");
+  r = seen_report();
+  r.tree.containers[0].complete = false;
+  expect_reason(r, "container-failed");
+  r = seen_report();
+  r.db_vulnerabilities.reset();
+  expect_reason(r, "db-missing");
+  r = seen_report();
+  r.db_vulnerabilities = 0;
+  expect_reason(r, "db-empty");
+  r = seen_report();
+  r.data_missing.push_back("data/credentials/defaults.txt");
+  expect_reason(r, "data-missing");
+  Policy pinned = *p;
+  pinned.evidence.db_snapshot = "sha256:2";
+  EXPECT_EQ(reason_codes(judge(pinned, seen_report())), std::vector<std::string>{"db-mismatch"});
+  Policy fresh = *p;
+  fresh.evidence.max_db_age_days = 30;
+  r = seen_report();
+  r.db_imported_at = "2001-01-01T00:00:00Z";
+  EXPECT_EQ(reason_codes(judge(fresh, r)), std::vector<std::string>{"db-stale"});
+
+  // FAIL wins: a back door in what was read fails, whatever was not read.
+  r = seen_report();
+  r.tree.files.clear();
+  r.findings.push_back(finding("a1", "account-extra-uid0", "account", Severity::kHigh));
+  const Verdict v = judge(*p, r);
+  EXPECT_EQ(v.result, "fail");
+  EXPECT_FALSE(v.reasons.empty()) << "the reasons are still listed";
+}
+
+TEST(Policy, EvidenceTermsAreRangeChecked) {
+  const std::string clause = "\n[[clause]]\nid='a'\ntext='t'\ncategories=['account']\n";
+  EXPECT_TRUE(parse_policy("[evidence]\nmin_coverage = 0.5" + clause, "t"));
+  for (const char* bad : {"min_coverage = 1.01", "min_coverage = -0.1", "min_coverage = nan",
+                          "max_unexplained_bytes = -5", "max_db_age_days = -1", "colour = 1"})
+    EXPECT_FALSE(parse_policy(std::string("[evidence]\n") + bad + clause, "t")) << bad;
+}
+
 }  // namespace probity

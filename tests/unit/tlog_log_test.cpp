@@ -314,7 +314,7 @@ TEST_F(TlogBundle, StateCatchesRollbackAndFork) {
   ASSERT_TRUE(r.ok) << describe(r);
   r = verify_offline(image, new_bundle, opt);  // 14 -> 34 with a consistency proof
   ASSERT_TRUE(r.ok) << describe(r);
-  auto st = parse_checkpoint(parse_note(*read_small_file(*opt.state, 1 << 20))->text);
+  auto st = parse_checkpoint(parse_note(*probity::read_file_capped(*opt.state, 1 << 20))->text);
   EXPECT_EQ(st->size, 34u);
   r = verify_offline(image, old_bundle, opt);  // back to 14: rolled back
   EXPECT_FALSE(r.ok);
@@ -343,6 +343,6 @@ TEST_F(TlogBundle, StateCatchesRollbackAndFork) {
   r = verify_offline(image, fb2->to_string(), opt);
   EXPECT_TRUE(failed(r, "consistency")) << describe(r);
   // The state is unchanged by failed verifications.
-  st = parse_checkpoint(parse_note(*read_small_file(*opt.state, 1 << 20))->text);
+  st = parse_checkpoint(parse_note(*probity::read_file_capped(*opt.state, 1 << 20))->text);
   EXPECT_EQ(st->size, 34u);
 }

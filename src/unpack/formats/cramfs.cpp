@@ -181,11 +181,9 @@ struct Walker {
       }
       std::string name = cstr(im.d, off + kInodeBytes, std::size_t(i->namelen) * 4);
       off += kInodeBytes + std::uint64_t(i->namelen) * 4;
-      if (name.empty() || name == "." || name == "..") {
-        sink.warn("format-error", "empty or dot name in a directory", prefix, off);
-        continue;
-      }
-      const std::string path = prefix.empty() ? name : prefix + "/" + name;
+      const auto child = child_path(sink, prefix, name, off);
+      if (!child) continue;
+      const std::string& path = *child;
       Entry e = entry_of(*i, path);
       switch (i->mode & 0xf000) {
         case 0x4000:

@@ -327,7 +327,9 @@ struct Walker {
         status = st;
         break;
       }
-      const std::string path = prefix.empty() ? c.name : prefix + "/" + c.name;
+      const auto child = child_path(sink, prefix, c.name);
+      if (!child) continue;
+      const std::string& path = *child;
       ext2_inode inode{};
       if (errcode_t rc = read_inode(c.ino, inode, path); rc != 0) {
         sink.warn("format-error", "inode unreadable: " + ext_error(rc), path);

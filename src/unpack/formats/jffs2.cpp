@@ -345,7 +345,9 @@ class Jffs2 {
           status_ = st;
           break;
         }
-        const std::string path = prefix.empty() ? de->name : prefix + "/" + de->name;
+        const auto child = child_path(sink_, prefix, de->name);
+        if (!child) continue;
+        const std::string& path = *child;
         auto ino_it = inodes_.find(de->ino);
         if (ino_it == inodes_.end()) {
           sink_.warn("format-error", fmt::format("directory entry for missing inode {}", de->ino),

@@ -182,11 +182,9 @@ struct Walker {
       if (auto st = sink.check_time(); !st) return st;
     }
     for (auto& [name, ino] : children) {
-      if (name.find('/') != std::string::npos || name == "." || name == "..") {
-        sink.warn("path-escape", "entry name with '/' or a dot name refused", prefix + "/" + name);
-        continue;
-      }
-      const std::string path = prefix.empty() ? name : prefix + "/" + name;
+      const auto child = child_path(sink, prefix, name);
+      if (!child) continue;
+      const std::string& path = *child;
       Entry e = entry_of(*ino, path);
       switch (ino->base.type) {
         case SQFS_INODE_DIR:

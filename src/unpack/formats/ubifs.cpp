@@ -302,7 +302,9 @@ class Ubifs {
         status_ = st;
         return;
       }
-      const std::string path = prefix.empty() ? de->name : prefix + "/" + de->name;
+      const auto child = child_path(sink_, prefix, de->name);
+      if (!child) continue;
+      const std::string& path = *child;
       auto ino = inodes_.find(std::uint32_t(de->inum));
       if (de->inum > 0xffffffffu || ino == inodes_.end()) {
         sink_.warn("format-error", fmt::format("directory entry for missing inode {}", de->inum),
