@@ -40,11 +40,15 @@ Result<std::unique_ptr<tlog::Log>> open_log(const std::string& dir) {
 Command add_log(CLI::App& parent) {
   struct Args {
     std::string dir, key, image, out, listen = "127.0.0.1:0", token_file, url, log_key, state;
-    std::vector<std::string> files;
+    std::vector<std::string> files, states;
     std::vector<std::uint64_t> from_sizes;
     std::optional<std::uint64_t> index, from, to;
     std::size_t min_cosignatures = 0;
-    double rate = 50000;
+    double rate = 50000, address_rate = kServeRequestsPerSecondPerAddress;
+    std::size_t max_connections = kServeMaxConnections,
+                max_pending_connections = kServeMaxPendingConnections,
+                max_connections_per_address = kServeMaxConnectionsPerAddress;
+    unsigned request_timeout_ms = kServeRequestTimeoutMs;
     unsigned checkpoint_ms = 500, interval_ms = 1000, count = 1;
   };
   auto a = std::make_shared<Args>();
@@ -95,6 +99,28 @@ Command add_log(CLI::App& parent) {
   serve->add_option("--token-file", a->token_file, "File holding the bearer token")->required();
   serve->add_option("--rate", a->rate, "Appends admitted per second (token bucket)");
   serve->add_option("--checkpoint-interval-ms", a->checkpoint_ms, "Checkpoint at most this often");
+  serve
+      ->add_option("--rate-per-address", a->address_rate,
+                   "Requests per second each client address may make, any route (0: no limit)")
+      ->capture_default_str();
+  serve->add_option("--max-connections", a->max_connections, "Open client connections at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--max-pending-connections", a->max_pending_connections,
+                   "Connections that have not completed a request yet, at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--max-connections-per-address", a->max_connections_per_address,
+                   "Open connections from one client address at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--request-timeout-ms", a->request_timeout_ms,
+                   "A whole request must arrive within this time (total, however it trickles)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   auto* witness = app->add_subcommand(
       "witness",
@@ -112,8 +138,15 @@ Command add_log(CLI::App& parent) {
 
   auto* check = app->add_subcommand(
       "check",
-      "Recompute every hash and verify every stored checkpoint (crash-consistency check).");
+      "Recompute every hash from the entries and verify the stored checkpoints: at least one\n"
+      "exists, each is signed by the log key and matches the entries at its size.\n"
+      "Exit codes: 0 consistent, 1 problems found (each named), 2 bad usage or unreadable log.");
   check->add_option("--dir", a->dir, "Log directory")->required();
+  check->add_option("--log-key", a->log_key,
+                    "Expected log key (file or vkey); default: the directory's own log.key");
+  check->add_option("--state", a->states,
+                    "A signed checkpoint seen earlier (witness or station state) that the log "
+                    "must still contain (repeatable)");
 
   return {app, [=]() -> int {
             if (init->parsed()) {
@@ -212,11 +245,31 @@ Command add_log(CLI::App& parent) {
               return kExitOk;
             }
             if (check->parsed()) {
-              if (auto s = (*log)->check(); !s) {
-                fmt::print(stderr, "probity log check: INCONSISTENT: {}\n", s.error().to_string());
+              tlog::CheckOptions co;
+              if (!a->log_key.empty()) {
+                auto k = tlog::load_public_key(a->log_key);
+                if (!k) return usage("check", k.error().to_string());
+                co.log_key = *k;
+              }
+              for (const auto& f : a->states) {
+                auto note = read_file_capped(f, tlog::kMaxNoteBytes);
+                if (!note) return usage("check", note.error().to_string());
+                co.trusted.emplace_back("the checkpoint in " + f, *note);
+              }
+              auto r = (*log)->check(co);
+              if (!r) return usage("check", r.error().to_string());
+              if (!r->ok()) {
+                for (const auto& p : r->problems)
+                  fmt::print(stderr, "probity log check: INCONSISTENT: {}\n", p);
                 return kExitFail;
               }
-              fmt::print("log consistent: {} entries\n", *(*log)->size());
+              fmt::print("log consistent: {} entries, {} signed checkpoints, newest at size {}\n",
+                         r->entries, r->checkpoints, r->signed_size.value_or(0));
+              if (r->signed_size.value_or(0) < r->entries)
+                fmt::print(
+                    "note: entries {}..{} are not covered by a signed checkpoint yet "
+                    "(probity log checkpoint signs them)\n",
+                    r->signed_size.value_or(0), r->entries - 1);
               return kExitOk;
             }
             // serve and witness run until SIGTERM/SIGINT: block them in every thread and wait
@@ -242,6 +295,12 @@ Command add_log(CLI::App& parent) {
               opt.rate_per_second = a->rate;
               opt.rate_burst = std::max(1.0, a->rate / 5);
               opt.checkpoint_interval_ms = std::max(10u, a->checkpoint_ms);
+              opt.address_rate_per_second = std::max(0.0, a->address_rate);
+              opt.address_rate_burst = std::max(1.0, a->address_rate * kServeBurstSeconds);
+              opt.max_connections = a->max_connections;
+              opt.max_pending_connections = a->max_pending_connections;
+              opt.max_connections_per_address = a->max_connections_per_address;
+              opt.request_timeout_ms = a->request_timeout_ms;
               tlog::Server server(**log, opt);
               auto port = server.bind();
               if (!port) return usage("serve", port.error().to_string());

@@ -181,6 +181,11 @@ Command add_log_bench(CLI::App& parent) {
               so.rate_per_second = 1e9;
               so.rate_burst = 1e9;
               so.threads = a->http_clients + 4;
+              // One address makes every request: lift the per-address caps.
+              so.address_rate_per_second = 0;
+              so.max_connections_per_address = a->http_clients + 16;
+              so.max_pending_connections =
+                  std::max(so.max_pending_connections, std::size_t(a->http_clients) + 16);
               tlog::Server server(**log, so);
               auto port = server.bind();
               if (!port) return kExitFail;

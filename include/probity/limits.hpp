@@ -1,7 +1,9 @@
 // The named caps that bound every unpacking run (each overridable by a CLI flag; hitting one is
-// recorded as a warning in the manifest, never silent) and every parse of a user-supplied file.
+// recorded as a warning in the manifest, never silent), every parse of a user-supplied file, and
+// what `probity log serve` lets its clients hold (docs/tlog.md, "Slow and hostile clients").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace probity {
@@ -80,5 +82,32 @@ struct Limits {
   std::uint32_t format_seconds = kFormatSeconds;
   std::uint64_t max_carve_candidates = kMaxCarveCandidates;
 };
+
+// ---- probity log serve: what clients may hold (each overridable by a `log serve` flag) ----------
+
+/// Open client connections, all states (--max-connections). At the cap a new connection replaces
+/// the one that has waited longest for its request; when every connection is busy it is refused.
+/// Also kept below the process's open-file limit.
+inline constexpr std::size_t kServeMaxConnections = 1024;
+/// Connections that have not completed a request yet: unauthenticated, possibly silent or
+/// trickling (--max-pending-connections). At the cap the oldest of them is closed.
+inline constexpr std::size_t kServeMaxPendingConnections = 512;
+/// Open connections from one source address (--max-connections-per-address); at the cap that
+/// address's connection waiting longest for a request is closed.
+inline constexpr std::size_t kServeMaxConnectionsPerAddress = 128;
+/// A whole request (line, headers, body) must arrive within this time of its connection opening,
+/// or of its first byte on a kept-alive connection, however the bytes trickle
+/// (--request-timeout-ms). Then the connection is closed.
+inline constexpr std::uint32_t kServeRequestTimeoutMs = 5000;
+/// How long a kept-alive connection may wait for its next request.
+inline constexpr std::uint32_t kServeIdleTimeoutMs = 5000;
+/// How long a client may take to read a whole response.
+inline constexpr std::uint32_t kServeWriteTimeoutMs = 10000;
+/// Request line plus headers; larger is refused with 431.
+inline constexpr std::size_t kServeMaxHeadBytes = 16 * 1024;
+/// Requests per second one source address may make (token bucket; --rate-per-address, 0: no
+/// limit); past it 429. The bucket holds kServeBurstSeconds of requests.
+inline constexpr double kServeRequestsPerSecondPerAddress = 1000;
+inline constexpr double kServeBurstSeconds = 2;
 
 }  // namespace probity

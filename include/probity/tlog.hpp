@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "probity/mapped_file.hpp"
 
 namespace probity::tlog {
@@ -197,6 +198,28 @@ std::vector<std::string> statement_subject_digests(const Envelope& env);
 
 // ---- The log (SQLite, WAL, synchronous=FULL) --------------------------------------------------
 
+/// What `Log::check` compares the log with, beyond its own files.
+struct CheckOptions {
+  /// The log key as the log's users know it (e.g. from the verifier's configuration); without
+  /// it the key in the directory is trusted, so a replaced log.key with re-signed checkpoints
+  /// goes unnoticed.
+  std::optional<PublicKey> log_key;
+  /// Signed checkpoint notes seen earlier (a witness's or a station's state): the log must still
+  /// contain each, so history rewritten below a deleted checkpoint, or rolled back, is caught.
+  std::vector<std::pair<std::string, std::string>> trusted;  ///< (name for messages, note)
+};
+
+/// The outcome of `Log::check`.
+struct CheckReport {
+  std::uint64_t entries = 0;
+  std::size_t checkpoints = 0;  ///< stored checkpoints
+  /// Size of the newest stored checkpoint that is valid; entries past it are not yet covered by
+  /// any signature (normal after a crash between an append and its checkpoint).
+  std::optional<std::uint64_t> signed_size;
+  std::vector<std::string> problems;  ///< empty when the log is consistent (capped)
+  [[nodiscard]] bool ok() const { return problems.empty(); }
+};
+
 /// A durable append-only Merkle log in one directory: log.db (SQLite), log.key, log.pub.
 /// Thread-safe: every call takes an internal lock. Safe across processes (SQLite locking).
 class Log {
@@ -238,9 +261,11 @@ class Log {
   Result<std::optional<std::uint64_t>> find_subject(std::string_view sha256_hex);
   /// tlog-tiles resources for the committed tree (error if out of range).
   Result<Bytes> tile(const TileRef& ref);
-  /// Recomputes every leaf and interior hash and checks each stored checkpoint's root and
-  /// signature: the crash-consistency check.
-  Status check();
+  /// Recomputes every leaf and interior hash from the entries and checks the stored
+  /// checkpoints: at least one exists, each is signed by the log key with the log's origin, and
+  /// each root equals the root recomputed from the entries at its size. An error only when the
+  /// log cannot be read; what is wrong with it is in the report's problems.
+  Result<CheckReport> check(const CheckOptions& opt = {});
 
  private:
   struct Impl;
@@ -302,10 +327,22 @@ struct ServeOptions {
   double rate_per_second = 50000;  ///< appends admitted per second (token bucket)
   double rate_burst = 10000;
   unsigned checkpoint_interval_ms = 500;
-  unsigned threads = 32;
+  unsigned threads = 32;  ///< workers running complete requests
+  // Slow and hostile clients (include/probity/limits.hpp, docs/tlog.md).
+  std::size_t max_connections = kServeMaxConnections;
+  std::size_t max_pending_connections = kServeMaxPendingConnections;
+  std::size_t max_connections_per_address = kServeMaxConnectionsPerAddress;
+  unsigned request_timeout_ms = kServeRequestTimeoutMs;
+  unsigned idle_timeout_ms = kServeIdleTimeoutMs;
+  unsigned write_timeout_ms = kServeWriteTimeoutMs;
+  std::size_t max_head_bytes = kServeMaxHeadBytes;
+  double address_rate_per_second = kServeRequestsPerSecondPerAddress;  ///< 0: no limit
+  double address_rate_burst = kServeRequestsPerSecondPerAddress * kServeBurstSeconds;
 };
 
 /// The HTTP front of a Log: GET checkpoint and tiles; POST add (bearer token) with group commit.
+/// Its own event loop reads each request whole (total deadline, byte caps, per-address caps and
+/// rates) before a worker runs it, so slow clients hold no worker.
 class Server {
  public:
   Server(Log& log, ServeOptions opt);

@@ -4,8 +4,10 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "probity/tlog.hpp"
@@ -29,9 +31,29 @@ constexpr std::uint64_t kMaxLogEntries = std::uint64_t(1) << kLevelShift;
 constexpr std::size_t kMaxCosignaturesPerCheckpoint = 32;
 /// How long a writer waits for another process's lock.
 constexpr int kBusyTimeoutMs = 30000;
+/// Problems `Log::check` lists; more are counted in a last line.
+constexpr std::size_t kMaxCheckProblems = 20;
 
 std::int64_t node_id(unsigned level, std::uint64_t index) {
   return std::int64_t((std::uint64_t(level) << kLevelShift) | index);
+}
+
+bool same_key(const PublicKey& a, const PublicKey& b) {
+  return a.name == b.name && a.type == b.type && a.key == b.key;
+}
+
+/// MTH of the first `size` leaves, from the right edge of the tree: frontier[l] is the complete
+/// subtree at level l for each bit l set in `size` (as Log::append keeps it).
+Hash root_from_frontier(const std::array<Hash, 64>& frontier, std::uint64_t size) {
+  if (size == 0) return empty_root();
+  Hash h{};
+  bool lowest = true;
+  for (unsigned l = 0; l < 64; ++l)
+    if ((size >> l) & 1) {
+      h = lowest ? frontier[l] : node_hash(frontier[l], h);
+      lowest = false;
+    }
+  return h;
 }
 
 struct Stmt {
@@ -466,23 +488,124 @@ Result<Bytes> Log::tile(const TileRef& ref) {
   return out;
 }
 
-Status Log::check() {
+Result<CheckReport> Log::check(const CheckOptions& opt) {
   std::lock_guard lock(impl_->mu);
   auto& I = *impl_;
-  if (auto s = I.exec("BEGIN"); !s) return s;
+  CheckReport r;
+  std::size_t unlisted = 0;
+  auto problem = [&](std::string m) {
+    if (r.problems.size() < kMaxCheckProblems)
+      r.problems.push_back(std::move(m));
+    else
+      ++unlisted;
+  };
+
+  // The key: the one the caller pins, log.key, log.pub and the stored origin must all agree.
+  const PublicKey& key = opt.log_key ? *opt.log_key : I.key.pub;
+  if (opt.log_key && !same_key(*opt.log_key, I.key.pub))
+    problem("log.key is not the expected log key " + opt.log_key->to_string() + " (it holds " +
+            I.key.pub.to_string() + ")");
+  if (auto pub = read_public_key(I.dir / "log.pub"); !pub)
+    problem("log.pub cannot be read: " + pub.error().message);
+  else if (!same_key(*pub, I.key.pub))
+    problem("log.pub (" + pub->to_string() + ") does not match log.key");
+
+  if (auto s = I.exec("BEGIN"); !s) return std::unexpected(s.error());
   struct End {
     Impl& i;
     ~End() { i.exec("COMMIT"); }
   } end{I};
+  {
+    Stmt st;
+    if (auto s = I.prepare(st, "SELECT v FROM meta WHERE k = 'origin'"); !s)
+      return std::unexpected(s.error());
+    const bool row = sqlite3_step(st.s) == SQLITE_ROW;
+    const std::string origin =
+        row ? std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0)),
+                          std::size_t(sqlite3_column_bytes(st.s, 0)))
+            : std::string();
+    if (origin != key.name)
+      problem("log.db records origin '" + origin + "', not the log key's name '" + key.name + "'");
+  }
   auto n = I.size_locked();
   if (!n) return std::unexpected(n.error());
+  r.entries = *n;
+
+  // Every root a signature vouches for: the stored checkpoints and the trusted notes.
+  struct Claim {
+    std::string what;
+    std::uint64_t size = 0;
+    Hash root{};
+    bool stored = false;
+  };
+  std::vector<Claim> claims;
+  auto claim = [&](const std::string& what, std::string_view text, bool stored,
+                   std::optional<std::uint64_t> stored_size) {
+    auto note = parse_note(text);
+    if (!note || !note_verified_by(*note, key)) {
+      problem(what + " is not signed by the log key " + key.key_hint());
+      return;
+    }
+    auto c = parse_checkpoint(note->text);
+    if (!c) {
+      problem(what + " is not a checkpoint: " + c.error().message);
+      return;
+    }
+    if (c->origin != key.name) {
+      problem(what + " has origin '" + c->origin + "', not the log's '" + key.name + "'");
+      return;
+    }
+    if (stored_size && c->size != *stored_size) {
+      problem(what + " is stored under size " + std::to_string(*stored_size) + " but says " +
+              std::to_string(c->size));
+      return;
+    }
+    claims.push_back({what, c->size, c->root, stored});
+  };
+  {
+    Stmt ck;
+    if (auto s = I.prepare(ck, "SELECT size, note FROM checkpoints ORDER BY size"); !s)
+      return std::unexpected(s.error());
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(ck.s)) == SQLITE_ROW) {
+      const auto size = std::uint64_t(sqlite3_column_int64(ck.s, 0));
+      const std::string text(reinterpret_cast<const char*>(sqlite3_column_text(ck.s, 1)),
+                             std::size_t(sqlite3_column_bytes(ck.s, 1)));
+      ++r.checkpoints;
+      claim("checkpoint of size " + std::to_string(size), text, true, size);
+    }
+    // A read that stops early must not pass for a log with fewer checkpoints.
+    if (rc != SQLITE_DONE) return std::unexpected(I.db_error("read checkpoints"));
+  }
+  if (r.checkpoints == 0)
+    problem(
+        "log.db holds no checkpoint: log init signs one and none is ever removed, so they "
+        "were deleted");
+  for (const auto& [name, text] : opt.trusted) claim(name, text, false, std::nullopt);
+
+  // One pass over the entries: every leaf and interior hash, and the root at each claimed size,
+  // from the entry bytes alone (the stored nodes are what is being checked).
+  std::vector<std::uint64_t> sizes;
+  for (const auto& c : claims) sizes.push_back(c.size);
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  std::map<std::uint64_t, Hash> roots;
+  auto want = sizes.begin();
+  if (want != sizes.end() && *want == 0) roots[*want++] = empty_root();
   Stmt st;
-  if (auto s = I.prepare(st, "SELECT idx, data FROM entries ORDER BY idx"); !s) return s;
+  if (auto s = I.prepare(st, "SELECT idx, data FROM entries ORDER BY idx"); !s)
+    return std::unexpected(s.error());
   std::array<Hash, 64> frontier{};
   std::uint64_t expect = 0, nodes = 0;
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
+  bool gap = false;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
     const auto idx = std::uint64_t(sqlite3_column_int64(st.s, 0));
-    if (idx != expect) return fail("entry indices have a gap at " + std::to_string(expect));
+    if (idx != expect) {
+      problem("entry indices have a gap at " + std::to_string(expect));
+      gap = true;
+      break;
+    }
     const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st.s, 1));
     Hash h = leaf_hash({p, std::size_t(sqlite3_column_bytes(st.s, 1))});
     unsigned level = 0;
@@ -490,8 +613,8 @@ Status Log::check() {
     for (;;) {
       auto stored = I.node_locked(level, at);
       if (!stored || *stored != h)
-        return fail("node at level " + std::to_string(level) + " index " + std::to_string(at) +
-                    " does not match the entries");
+        problem("node at level " + std::to_string(level) + " index " + std::to_string(at) +
+                " does not match the entries");
       ++nodes;
       if (!(at & 1)) break;
       h = node_hash(frontier[level], h);
@@ -500,29 +623,36 @@ Status Log::check() {
     }
     frontier[level] = h;
     ++expect;
+    while (want != sizes.end() && *want == expect)
+      roots[*want++] = root_from_frontier(frontier, expect);
   }
+  if (!gap && rc != SQLITE_DONE) return std::unexpected(I.db_error("read entries"));
   Stmt cnt;
-  if (auto s = I.prepare(cnt, "SELECT COUNT(*) FROM nodes"); !s) return s;
-  sqlite3_step(cnt.s);
+  if (auto s = I.prepare(cnt, "SELECT COUNT(*) FROM nodes"); !s) return std::unexpected(s.error());
+  if (sqlite3_step(cnt.s) != SQLITE_ROW) return std::unexpected(I.db_error("count nodes"));
   if (std::uint64_t(sqlite3_column_int64(cnt.s, 0)) != nodes)
-    return fail("log.db holds node hashes for entries that do not exist");
-  Stmt ck;
-  if (auto s = I.prepare(ck, "SELECT size, note FROM checkpoints ORDER BY size"); !s) return s;
-  while (sqlite3_step(ck.s) == SQLITE_ROW) {
-    const auto size = std::uint64_t(sqlite3_column_int64(ck.s, 0));
-    const std::string text(reinterpret_cast<const char*>(sqlite3_column_text(ck.s, 1)),
-                           std::size_t(sqlite3_column_bytes(ck.s, 1)));
-    auto note = parse_note(text);
-    if (!note || !note_verified_by(*note, I.key.pub))
-      return fail("checkpoint of size " + std::to_string(size) + " has no valid log signature");
-    auto c = parse_checkpoint(note->text);
-    if (!c || c->size != size || size > *n)
-      return fail("checkpoint of size " + std::to_string(size) + " is malformed");
-    auto root = tree_root(size, I.locked_getter());
-    if (!root || *root != c->root)
-      return fail("checkpoint of size " + std::to_string(size) + " does not match the tree");
+    problem("log.db holds node hashes for entries that do not exist");
+
+  for (const auto& c : claims) {
+    if (c.size > *n) {
+      problem(c.what + " is beyond the log's " + std::to_string(*n) +
+              " entries: entries were deleted or the log was rolled back");
+      continue;
+    }
+    auto it = roots.find(c.size);
+    if (it == roots.end()) {  // only past a gap
+      problem(c.what + " cannot be checked: the entries before it have a gap");
+      continue;
+    }
+    if (it->second != c.root) {
+      problem(c.what + " does not match the entries (its root differs from the root " +
+              "recomputed at size " + std::to_string(c.size) + "): the history was rewritten");
+      continue;
+    }
+    if (c.stored && (!r.signed_size || c.size > *r.signed_size)) r.signed_size = c.size;
   }
-  return {};
+  if (unlisted) problem("and " + std::to_string(unlisted) + " more problems");
+  return r;
 }
 
 }  // namespace probity::tlog

@@ -1,32 +1,29 @@
-// The log's HTTP front (cpp-httplib, plain HTTP for loopback or behind a TLS proxy): the read
-// side as static C2SP tlog-tiles resources, and an authenticated append with group commit.
-#include <arpa/inet.h>
+// The log's HTTP server (plain HTTP for loopback or behind a TLS proxy): the read side as static
+// C2SP tlog-tiles resources, and an authenticated append with group commit. Connections belong
+// to the front (http_front.cpp), which reads each request whole under its deadlines and caps;
+// cpp-httplib parses and routes the buffered request on a worker.
 #include <httplib.h>
-#include <netinet/in.h>
 #include <openssl/crypto.h>
-#include <sys/socket.h>
 
-#include <atomic>
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 
 #include "probity/hash.hpp"
 #include "probity/tlog.hpp"
+#include "tlog/http_front.hpp"
 
 namespace probity::tlog {
 namespace {
 
 /// Entries committed in one transaction at most: bounds a batch's latency and memory.
 constexpr std::size_t kMaxCommitBatch = 4096;
-/// Pending connections the kernel queues for accept(). Debian's prebuilt cpp-httplib listens
-/// with a backlog of 5, which drops the handshakes of a burst of concurrent clients (their first
-/// request then fails); the listening socket is re-armed with this backlog after bind.
-constexpr int kListenBacklog = 1024;
 /// How long an append waits for its commit before the client is told 503.
 constexpr auto kCommitWait = std::chrono::seconds(60);
 
@@ -35,26 +32,49 @@ struct Pending {
   std::promise<Result<std::uint64_t>> done;
 };
 
-// Linux lets listen() be called again on a listening socket to change its backlog. httplib does
-// not expose its socket, so find the one listening on our port.
-void widen_backlog(int port) {
-  for (int fd = 3; fd < 65536; ++fd) {
-    int accepting = 0;
-    socklen_t len = sizeof accepting;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0) {
-      if (errno == EBADF && fd > 1024) break;
-      continue;
-    }
-    if (!accepting) continue;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int p = -1;
-    if (addr.ss_family == AF_INET) p = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    if (addr.ss_family == AF_INET6) p = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    if (p == port) ::listen(fd, kListenBacklog);
+/// httplib's request parser and router, run on a request the front has already read whole.
+class Router : public httplib::Server {
+ public:
+  /// Parses the request in `s`, runs its route and writes the response to `s`; `close` is set
+  /// when the client asked for the connection to be closed. False when it must be closed.
+  bool serve(httplib::Stream& s, bool& close) { return process_request(s, false, close, nullptr); }
+};
+
+/// One buffered request as httplib's stream: reads come from the request's bytes, writes collect
+/// the response for the front to send.
+class Exchange final : public httplib::Stream {
+ public:
+  explicit Exchange(const http::Request& r) : req_(r) {}
+  bool is_readable() const override { return pos_ < req_.bytes.size(); }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const std::size_t n = std::min(size, req_.bytes.size() - pos_);
+    std::memcpy(ptr, req_.bytes.data() + pos_, n);
+    pos_ += n;
+    return ssize_t(n);
   }
-}
+  ssize_t write(const char* ptr, size_t size) override {
+    out.append(ptr, size);
+    return ssize_t(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = req_.peer_address;
+    port = req_.peer_port;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = req_.local_address;
+    port = req_.local_port;
+  }
+  // No socket: httplib compares it with FD_SETSIZE (its select() limit) and would refuse
+  // requests on descriptors above 1024, which the front does not use select() on.
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+  std::string out;
+
+ private:
+  const http::Request& req_;
+  std::size_t pos_ = 0;
+};
 
 std::string token_digest(std::string_view s) {
   return sha256_hex({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
@@ -65,7 +85,8 @@ std::string token_digest(std::string_view s) {
 struct Server::Impl {
   Log& log;
   ServeOptions opt;
-  httplib::Server http;
+  Router router;
+  http::Front front;
   std::string token_hash;
 
   std::mutex qmu;
@@ -81,7 +102,18 @@ struct Server::Impl {
   double tokens;
   std::chrono::steady_clock::time_point last_refill = std::chrono::steady_clock::now();
 
-  Impl(Log& l, ServeOptions o) : log(l), opt(std::move(o)), tokens(opt.rate_burst) {}
+  Impl(Log& l, ServeOptions o)
+      : log(l),
+        opt(std::move(o)),
+        front(opt, [this](const http::Request& r) { return handle(r); }),
+        tokens(opt.rate_burst) {}
+
+  http::Reply handle(const http::Request& r) {
+    Exchange ex(r);
+    bool close = false;
+    const bool ok = router.serve(ex, close);
+    return {std::move(ex.out), close || !ok};
+  }
 
   bool authorized(const httplib::Request& req) const {
     const std::string h = req.get_header_value("Authorization");
@@ -143,19 +175,12 @@ struct Server::Impl {
   }
 
   void routes() {
-    http.new_task_queue = [n = opt.threads] { return new httplib::ThreadPool(n); };
-    http.set_payload_max_length(opt.max_body);
-    // Small request/response pairs on kept-alive connections otherwise wait out Nagle plus
-    // delayed ACK (~40 ms each).
-    http.set_tcp_nodelay(true);
-    // httplib closes a kept-alive connection after 5 requests by default; a client that sends
-    // its next POST as the server closes gets a read error for an entry it cannot know the fate
-    // of. Keep connections for many requests instead.
-    http.set_keep_alive_max_count(100000);
-    http.set_keep_alive_timeout(30);
-    http.set_read_timeout(10, 0);
-    http.set_write_timeout(10, 0);
-    http.Get("/checkpoint", [this](const httplib::Request&, httplib::Response& res) {
+    router.set_payload_max_length(opt.max_body);
+    // Only what the Keep-Alive response header announces: the front keeps a connection for any
+    // number of requests and closes it after the idle timeout.
+    router.set_keep_alive_max_count(std::numeric_limits<int>::max());
+    router.set_keep_alive_timeout(std::max<time_t>(1, opt.idle_timeout_ms / 1000));
+    router.Get("/checkpoint", [this](const httplib::Request&, httplib::Response& res) {
       auto note = log.latest_checkpoint();
       if (!note) {
         res.status = 404;
@@ -165,7 +190,7 @@ struct Server::Impl {
       res.set_header("Cache-Control", "no-cache");
       res.set_content(*note, "text/plain; charset=utf-8");
     });
-    http.Get(R"(/tile/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    router.Get(R"(/tile/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
       auto ref = parse_tile_path(std::string_view(req.path).substr(1));
       if (!ref) {
         res.status = 404;
@@ -181,7 +206,7 @@ struct Server::Impl {
       res.set_content(reinterpret_cast<const char*>(data->data()), data->size(),
                       "application/octet-stream");
     });
-    http.Post("/add", [this](const httplib::Request& req, httplib::Response& res) {
+    router.Post("/add", [this](const httplib::Request& req, httplib::Response& res) {
       if (!authorized(req)) {
         res.status = 401;
         res.set_header("WWW-Authenticate", "Bearer");
@@ -228,7 +253,7 @@ struct Server::Impl {
       }
       res.set_content(std::to_string(*idx) + "\n", "text/plain");
     });
-    http.Post("/add-cosignature", [this](const httplib::Request& req, httplib::Response& res) {
+    router.Post("/add-cosignature", [this](const httplib::Request& req, httplib::Response& res) {
       if (!authorized(req)) {
         res.status = 401;
         res.set_header("WWW-Authenticate", "Bearer");
@@ -255,22 +280,14 @@ Server::~Server() {
 
 Result<int> Server::bind() {
   if (impl_->opt.token.empty()) return fail("the server needs a non-empty bearer token");
-  int port = impl_->opt.port;
-  if (port == 0) {
-    port = impl_->http.bind_to_any_port(impl_->opt.host);
-    if (port < 0) return fail("cannot bind " + impl_->opt.host);
-  } else if (!impl_->http.bind_to_port(impl_->opt.host, port)) {
-    return fail("cannot bind " + impl_->opt.host + ":" + std::to_string(port));
-  }
-  widen_backlog(port);
-  return port;
+  return impl_->front.bind();
 }
 
 Status Server::run() {
   auto& I = *impl_;
   I.committer = std::thread([&I] { I.commit_loop(); });
   I.checkpointer = std::thread([&I] { I.checkpoint_loop(); });
-  const bool ok = I.http.listen_after_bind();
+  const Status served = I.front.run();
   {
     std::lock_guard lock(I.qmu);
     I.stopping = true;
@@ -285,12 +302,11 @@ Status Server::run() {
   I.checkpointer.join();
   // Everything acknowledged is committed; sign the final size so readers see it.
   if (auto c = I.log.checkpoint(); !c) return std::unexpected(c.error());
-  if (!ok) return fail("HTTP server stopped with an error");
-  return {};
+  return served;
 }
 
 void Server::stop() {
-  impl_->http.stop();
+  impl_->front.stop();
 }
 
 }  // namespace probity::tlog

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,6 +17,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "probity/tlog.hpp"
 
 namespace tlog_test {
 
@@ -67,6 +72,23 @@ inline RunResult run_probity(const std::vector<std::string>& args, const fs::pat
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+/// A DSSE envelope of an in-toto statement signed by `key`; distinct per (client, i).
+inline std::string make_envelope(int client, int i, const probity::tlog::PrivateKey& key) {
+  using namespace probity::tlog;
+  nlohmann::ordered_json st;
+  st["_type"] = kStatementType;
+  st["subject"] = {{{"name", "fw-" + std::to_string(client) + "-" + std::to_string(i)},
+                    {"digest", {{"sha256", std::string(64, char('a' + client))}}}}};
+  st["predicateType"] = kScanPredicateType;
+  st["predicate"] = {{"n", i}};
+  const std::string payload = st.dump();
+  Envelope env;
+  env.payload_type = std::string(kInTotoPayloadType);
+  env.payload.assign(payload.begin(), payload.end());
+  EXPECT_TRUE(dsse_sign(env, key));
+  return env.serialize();
 }
 
 /// `probity log serve` in a child process.

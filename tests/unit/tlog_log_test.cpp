@@ -134,7 +134,11 @@ TEST(TlogLog, AppendProofsTilesAndReopen) {
   ASSERT_TRUE(eb);
   const std::size_t len0 = (std::size_t((*eb)[0]) << 8) | (*eb)[1];
   EXPECT_EQ(Bytes(eb->begin() + 2, eb->begin() + 2 + long(len0)), all[256]);
-  EXPECT_TRUE((*log)->check());
+  {
+    auto audit = (*log)->check();
+    ASSERT_TRUE(audit);
+    EXPECT_TRUE(audit->ok()) << (audit->problems.empty() ? "" : audit->problems.front());
+  }
 
   auto found = (*log)->find_subject(filler_digest(123));
   ASSERT_TRUE(found && *found);
