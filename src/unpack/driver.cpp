@@ -202,17 +202,39 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
                      opt_.limits.max_carve_candidates, c.format->id, c.dropped, c.first_dropped),
          ctx.container, ctx.source, c.first_dropped});
 
+  // Probes are cached per candidate: a checked candidate is probed once, whether it is looked at
+  // as the end of a magic-only candidate's bytes or in its own turn.
+  std::vector<std::optional<std::optional<Probe>>> probed(cands.size());
+  auto probe_at = [&](std::size_t i) -> const std::optional<Probe>& {
+    if (!probed[i]) {
+      std::optional<Probe> p;
+      try {
+        p = cands[i].format->probe(sub(data, cands[i].start));
+      } catch (const std::exception&) {
+        p.reset();
+      }
+      probed[i] = std::move(p);
+    }
+    return *probed[i];
+  };
+  std::size_t next_checked = 0;  // moves forward only: candidates come in offset order
   std::uint64_t pos = 0;
-  for (const Candidate& c : cands) {
+  for (std::size_t ci = 0; ci < cands.size(); ++ci) {
+    const Candidate& c = cands[ci];
     if (c.start < pos) continue;
     if (run_.total_exhausted) break;
     Bytes at = sub(data, c.start);
-    std::optional<Probe> probe;
-    try {
-      probe = c.format->probe(at);
-    } catch (const std::exception&) {
-      probe.reset();
+    if (c.format->strength == Strength::kMagicOnly) {
+      // A magic-only stream ends where the next checked candidate begins: gzip's three bytes
+      // before a squashfs must not decode (or fail) over it and hide it.
+      while (next_checked < cands.size() &&
+             (cands[next_checked].start <= c.start ||
+              cands[next_checked].format->strength != Strength::kChecked ||
+              !probe_at(next_checked)))
+        ++next_checked;
+      if (next_checked < cands.size()) at = sub(data, c.start, cands[next_checked].start - c.start);
     }
+    const std::optional<Probe>& probe = probe_at(ci);
     if (!probe) continue;
 
     const std::uint32_t id = next_id_++;

@@ -30,6 +30,17 @@ enum class Carve {
   kStartOnly,  ///< only at offset 0 of a blob or file (weak magics, e.g. "!<arch>")
 };
 
+/// How much a positive probe says. A checked format's header carries a CRC, a checksum or a
+/// superblock whose fields must agree; a magic-only format (a raw compressed stream: gzip's three
+/// bytes, LZMA's properties byte) is found in random data and decodes garbage for a while. A
+/// magic-only candidate never hides a checked one: the driver ends its bytes where the next
+/// checked candidate that probes positive begins (issue 17: a strong candidate is never dropped
+/// for weak ones).
+enum class Strength {
+  kChecked,
+  kMagicOnly,
+};
+
 /// What the format's output is, which decides how the driver recurses into it.
 enum class Output {
   kStream,  ///< one or a few blobs (decompressed data, kernel payloads): carved again in full
@@ -50,6 +61,7 @@ struct Format {
   std::span<const Magic> magics;
   Carve carve = Carve::kAnyOffset;
   Output output = Output::kTree;
+  Strength strength = Strength::kChecked;
   /// Header validation on `data` (which starts at the format's first byte and runs to the end of
   /// the blob). nullopt: not this format. Must be cheap and must not trust any length.
   std::optional<Probe> (*probe)(Bytes data) = nullptr;

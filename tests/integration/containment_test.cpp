@@ -173,6 +173,30 @@ TEST(Containment, AFloodOfFakeMagicsDoesNotHideAFilesystem) {
   EXPECT_TRUE(key);
 }
 
+TEST(Containment, AStreamThatRunsOnDoesNotHideAFilesystem) {
+  Scratch s("runs-on");
+  const fs::path out = s.path() / "out";
+  RunResult r = run_probity("unpack '" + fixture("hostile/lzma-runs-on.bin").string() +
+                            "' --out '" + out.string() + "' --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto m = read_json(out / "manifest.json");
+  std::uint64_t lzma_end = 0, squashfs_at = 0;
+  bool squashfs = false;
+  for (const auto& c : m["containers"]) {
+    if (c["format"] == "lzma" && c["parent"] == 0)
+      lzma_end = c["offset"].get<std::uint64_t>() + c["length"].get<std::uint64_t>();
+    if (c["format"] == "squashfs") {
+      squashfs = true;
+      squashfs_at = c["offset"].get<std::uint64_t>();
+    }
+  }
+  ASSERT_TRUE(squashfs) << "the LZMA stream without an end marker hid the squashfs after it";
+  EXPECT_LE(lzma_end, squashfs_at);
+  bool key = false;
+  for (const auto& f : m["files"]) key |= f["path"] == "etc/ssl/device.key";
+  EXPECT_TRUE(key);
+}
+
 TEST(Containment, WhatTheDepthCapHidesIsNotUnderstood) {
   Scratch s("nested17");
   const fs::path out = s.path() / "out";

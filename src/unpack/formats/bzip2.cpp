@@ -57,6 +57,7 @@ const Format kFormat_bzip2{.id = "bzip2",
                            .magics = kMagics,
                            .carve = Carve::kAnyOffset,
                            .output = Output::kStream,
+                           .strength = Strength::kMagicOnly,
                            .probe = probe,
                            .extract = extract};
 

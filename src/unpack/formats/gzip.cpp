@@ -97,6 +97,7 @@ const Format kFormat_gzip{.id = "gzip",
                           .magics = kMagics,
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
+                          .strength = Strength::kMagicOnly,
                           .probe = probe,
                           .extract = extract};
 

@@ -87,6 +87,7 @@ const Format kFormat_lz4{.id = "lz4",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kStream,
+                         .strength = Strength::kMagicOnly,
                          .probe = probe,
                          .extract = extract};
 

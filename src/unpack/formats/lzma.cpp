@@ -66,6 +66,7 @@ const Format kFormat_lzma{.id = "lzma",
                           .magics = kMagics,
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
+                          .strength = Strength::kMagicOnly,
                           .probe = probe,
                           .extract = extract};
 

@@ -48,6 +48,7 @@ const Format kFormat_zstd{.id = "zstd",
                           .magics = kMagics,
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
+                          .strength = Strength::kMagicOnly,
                           .probe = probe,
                           .extract = extract};
 
