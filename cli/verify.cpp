@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "probity/json.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::cli {
@@ -72,6 +73,14 @@ Command add_verify(CLI::App& parent) {
         } else if (auto env = tlog::parse_envelope(b->envelope); !env) {
           return usage(fmt::format("{}: the envelope (at byte {} of it): {}", a->bundle,
                                    env.error().offset, env.error().message));
+        } else if (auto st = parse_json_bounded(
+                       {reinterpret_cast<const char*>(env->payload.data()), env->payload.size()},
+                       {}, tlog::kMaxEntryBytes);
+                   !st) {
+          // A signed statement that is not readable JSON (over a cap included) is unreadable
+          // input too: exit 2 naming it, not a failed subject check.
+          return usage(fmt::format("{}: the signed statement (at byte {} of it): {}", a->bundle,
+                                   st.error().offset, st.error().message));
         }
         std::error_code ec;
         if (!std::filesystem::is_regular_file(a->image, ec))

@@ -122,6 +122,10 @@ Result<nlohmann::json> parse_json_bounded(std::string_view text, const std::stri
                                           std::uint64_t max_bytes,
                                           const nlohmann::json::parser_callback_t& keep) {
   if (auto ok = check_json_bounds(text, file, max_bytes); !ok) return std::unexpected(ok.error());
+  // nlohmann's lexer takes a NUL byte for the end of input: "{...}\0anything" would parse as
+  // the object and the bytes after the NUL would go unread. No JSON text holds a raw NUL.
+  if (const auto z = text.find('\0'); z != std::string_view::npos)
+    return fail("not valid JSON: a NUL byte", z, file);
   try {
     // The parser itself is iterative (and, after the check, so much the better for what follows).
     return nlohmann::json::parse(text.begin(), text.end(), keep);

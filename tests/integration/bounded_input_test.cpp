@@ -116,9 +116,45 @@ TEST_F(BoundedInput, VerifyRefusesBundlesAndEnvelopesOverTheirCaps) {
   r = verify(big);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("larger than the cap"), std::string::npos) << r.output;
-  // A readable bundle whose checks fail is still exit 1 (a verification failed).
-  r = verify(bundle_with("bad.bundle", R"({"payload": "", "payloadType": "x", "signatures": []})"));
+  // A readable bundle whose checks fail is still exit 1 (a verification failed): "e30=" is "{}".
+  r = verify(
+      bundle_with("bad.bundle", R"({"payload": "e30=", "payloadType": "x", "signatures": []})"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
+}
+
+TEST_F(BoundedInput, VerifyRefusesUnreadableSignedStatements) {
+  auto envelope = [](const std::string& statement) {
+    return R"({"payloadType": "application/vnd.in-toto+json", "payload": ")" +
+           tlog::base64_encode(
+               {reinterpret_cast<const std::uint8_t*>(statement.data()), statement.size()}) +
+           R"(", "signatures": []})";
+  };
+  // A signed statement nested too deep is unreadable input (exit 2, named), not a failed check.
+  auto r = verify(bundle_with(
+      "deep-statement.bundle",
+      envelope("{\"subject\": " + std::string(100, '[') + std::string(100, ']') + "}")));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("deep-statement.bundle"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("signed statement"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("kMaxJsonDepth"), std::string::npos) << r.output;
+  // Bytes after a NUL are not silently ignored (nlohmann's lexer ends its input at a NUL).
+  r = verify(bundle_with("nul-statement.bundle",
+                         envelope(std::string("{}") + '\0' + "{\"subject\": []}")));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("NUL"), std::string::npos) << r.output;
+  r = verify(bundle_with("nul-envelope.bundle", envelope("{}") + '\0' + "trailing"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("NUL"), std::string::npos) << r.output;
+}
+
+TEST_F(BoundedInput, AttestRefusesAReportWithBytesAfterANul) {
+  const auto report = p("nul-report.json");
+  write(report, std::string(R"({"schema": "probity-report", "schema_version": 1, "files": []})") +
+                    '\0' + "garbage");
+  auto r = attest(report);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("NUL"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(p("fw.env")));
 }
 
 TEST_F(BoundedInput, PolicyNumbersAndAddressesOutOfRangeAreUsageErrors) {
