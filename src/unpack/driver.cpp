@@ -224,16 +224,6 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
     if (c.start < pos) continue;
     if (run_.total_exhausted) break;
     Bytes at = sub(data, c.start);
-    if (c.format->strength == Strength::kMagicOnly) {
-      // A magic-only stream ends where the next checked candidate begins: gzip's three bytes
-      // before a squashfs must not decode (or fail) over it and hide it.
-      while (next_checked < cands.size() &&
-             (cands[next_checked].start <= c.start ||
-              cands[next_checked].format->strength != Strength::kChecked ||
-              !probe_at(next_checked)))
-        ++next_checked;
-      if (next_checked < cands.size()) at = sub(data, c.start, cands[next_checked].start - c.start);
-    }
     const std::optional<Probe>& probe = probe_at(ci);
     if (!probe) continue;
 
@@ -268,8 +258,20 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
     std::uint64_t consumed = r ? *r : std::max(r.error().offset, probe->length);
     if (consumed == 0) consumed = probe->length;
     consumed = std::min<std::uint64_t>(consumed, at.size());
-    const std::uint64_t understood =
-        r ? consumed : std::min<std::uint64_t>(r.error().offset, consumed);
+    std::uint64_t understood = r ? consumed : std::min<std::uint64_t>(r.error().offset, consumed);
+    if (!r && c.format->strength == Strength::kMagicOnly) {
+      // A magic-only stream that failed hides nothing past the first checked candidate in what
+      // it decoded: an LZMA stream without its end marker decodes on into the squashfs behind it
+      // and fails there. (One that decoded to its end keeps its span: a gzip of a tree of .xz
+      // files holds their headers verbatim in stored blocks, and its output is carved.)
+      while (next_checked < cands.size() &&
+             (cands[next_checked].start <= c.start ||
+              cands[next_checked].format->strength != Strength::kChecked ||
+              !probe_at(next_checked)))
+        ++next_checked;
+      if (next_checked < cands.size())
+        understood = std::min(understood, cands[next_checked].start - c.start);
+    }
     const bool produced = !sink.records().empty();
     if (!r) {
       run_.warn({r.error().code.empty() ? "format-error" : r.error().code,

@@ -33,9 +33,9 @@ enum class Carve {
 /// How much a positive probe says. A checked format's header carries a CRC, a checksum or a
 /// superblock whose fields must agree; a magic-only format (a raw compressed stream: gzip's three
 /// bytes, LZMA's properties byte) is found in random data and decodes garbage for a while. A
-/// magic-only candidate never hides a checked one: the driver ends its bytes where the next
-/// checked candidate that probes positive begins (issue 17: a strong candidate is never dropped
-/// for weak ones).
+/// magic-only stream that fails never hides a checked candidate: what it understood ends where
+/// the next checked candidate that probes positive begins (issue 17: a strong candidate is never
+/// dropped for weak ones).
 enum class Strength {
   kChecked,
   kMagicOnly,
