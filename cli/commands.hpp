@@ -9,6 +9,7 @@
 
 #include "probity/artifact.hpp"
 #include "probity/limits.hpp"
+#include "probity/unpack.hpp"
 
 namespace probity::cli {
 
@@ -51,10 +52,14 @@ struct ScanArgs {
 /// The scan options besides IMAGE, --out and --quiet: --db, --signatures, the unpack flags,
 /// --policy, --suppressions, --rules, --geoip.
 void add_scan_flags(CLI::App& app, ScanArgs& args);
-/// The whole scan of args.image into args.out (every output file, and the terminal summary unless
-/// quiet); errors are printed as "probity WHO: ...". Returns kExitOk (policy passed), kExitFail
-/// (policy failed) or kExitUsage.
+/// The whole scan of args.image into args.out through probity::scan (every output file, and the
+/// terminal summary unless quiet); errors are printed as "probity WHO: ...". Returns kExitOk
+/// (policy passed), kExitFail (policy failed), kExitInconclusive or kExitUsage.
 int run_scan(const ScanArgs& args, const char* who);
+
+/// The library's unpack options from the flags; prints "probity WHO: error" and returns nullopt
+/// for a size that does not parse.
+std::optional<UnpackOptions> unpack_options(const char* who, const UnpackFlags& flags);
 
 /// Unpacks IMAGE into OUT and inventories it, with progress on stderr unless quiet. On failure
 /// prints "probity WHO: error" and returns nullopt (the caller exits kExitUsage). `skip_blob`:

@@ -10,70 +10,15 @@
 #include <set>
 
 #include "commands.hpp"
-#include "probity/checks.hpp"
-#include "probity/data.hpp"
-#include "probity/fleet.hpp"
-#include "probity/identify.hpp"
-#include "probity/inventory.hpp"
-#include "probity/json.hpp"
-#include "probity/outputs.hpp"
 #include "probity/policy.hpp"
-#include "probity/unpack.hpp"
-#include "probity/vulndb.hpp"
+#include "probity/scan.hpp"
 
 namespace probity::cli {
 namespace {
 
-/// The matcher over the SQLite database at `db` ("" = $PROBITY_DB or the default database built
-/// with probity). A missing default database means no matching (reported in the summary); a
-/// missing --db file is a usage error (checked by the caller).
-VulnerabilityMatcher open_matcher(const std::string& db) {
-  const auto path = db.empty() ? default_vuln_db_path() : std::filesystem::path(db);
-  if (!std::filesystem::exists(path)) return {};
-  return [path](const std::vector<Component>& components) -> Result<MatchResult> {
-    auto vdb = VulnDb::open(path);
-    if (!vdb) return std::unexpected(vdb.error());
-    // Every CPE found in the image is platform context: a CVE that ANDs a component with a
-    // hardware platform matches only when that platform is present.
-    std::vector<std::string> platform;
-    for (const auto& c : components)
-      if (!c.cpe.empty()) platform.push_back(c.cpe);
-    MatchResult out;
-    for (const auto& c : components) {
-      if (c.version.empty()) continue;
-      auto v = vdb->match(query_for(c, platform));
-      if (!v) return std::unexpected(v.error());
-      out.vulnerabilities.insert(out.vulnerabilities.end(), v->begin(), v->end());
-    }
-    auto status = vdb->status();
-    if (!status) return std::unexpected(status.error());
-    out.db_snapshot = status->snapshot;
-    out.db_vulnerabilities = status->vulnerabilities;
-    for (const auto& s : status->sources)
-      out.db_imported_at = std::max(out.db_imported_at, s.imported_at);
-    return out;
-  };
-}
-
-/// End of life for each component from data/eol (by CPE product, e.g. linux_kernel).
-void add_eol(std::vector<Component>& components) {
-  const std::string today = today_utc();
-  for (auto& c : components) {
-    if (c.version.empty()) continue;
-    std::string product = c.name;
-    if (auto cpe = parse_cpe23(c.cpe)) product = cpe->product;
-    c.eol = eol_for(product, c.version, today);
-  }
-}
-
-bool write_json(const std::filesystem::path& path, const nlohmann::json& j) {
-  std::ofstream f(path);
-  f << dump_json(j) << "\n";
-  return bool(f);
-}
-
-void print_summary(const Report& r, const std::string& out, const Identification& id,
-                   const HardeningStats& hs) {
+void print_summary(const ScanResult& result, const std::string& out) {
+  const Report& r = result.report;
+  const HardeningStats& hs = result.hardening;
   const auto& t = r.tree;
   fmt::print("probity scan: {} ({} bytes, sha256 {})\n", t.image.name, t.image.size,
              t.image.sha256);
@@ -112,8 +57,8 @@ void print_summary(const Report& r, const std::string& out, const Identification
     fmt::print("    {:<8} {:<28} {}\n", to_string(top[i]->severity), top[i]->rule,
                top[i]->path.empty() ? top[i]->message : top[i]->path);
   if (top.size() > 8) fmt::print("    ... {} more critical/high findings\n", top.size() - 8);
-  fmt::print("  {} files, {:.1f} MiB scanned for versions; {} components\n", id.files_scanned,
-             double(id.bytes_scanned) / (1 << 20), r.components.size());
+  fmt::print("  {} files, {:.1f} MiB scanned for versions; {} components\n", result.files_scanned,
+             double(result.bytes_scanned) / (1 << 20), r.components.size());
   // One line per product and version; copies are counted, not repeated.
   std::map<std::pair<std::string, std::string>, int> copies;
   for (const auto& c : r.components) ++copies[{c.name, c.version}];
@@ -188,156 +133,55 @@ void add_scan_flags(CLI::App& app, ScanArgs& args) {
 }
 
 int run_scan(const ScanArgs& args, const char* who) {
-  if (!args.fail_on.empty() && !parse_severity(args.fail_on)) {
-    fmt::print(stderr,
-               "probity {}: --fail-on: expected info, low, medium, high or critical, got '{}'\n",
-               who, args.fail_on);
-    return kExitUsage;
-  }
-  if (!args.db.empty() && !std::filesystem::is_regular_file(args.db)) {
-    fmt::print(stderr, "probity {}: cannot read the database {}\n", who, args.db);
-    return kExitUsage;
-  }
-  // Everything the user gave is checked before the (long) scan starts.
-  auto policy =
-      load_policy(args.policy.empty() ? default_policy_path() : std::filesystem::path(args.policy));
-  if (!policy) {
-    fmt::print(stderr, "probity {}: policy: {}\n", who, policy.error().to_string());
-    return kExitUsage;
-  }
-  std::vector<SuppressionEntry> suppressions;
-  if (!args.suppressions.empty()) {
-    auto s = load_suppressions(args.suppressions);
-    if (!s) {
-      fmt::print(stderr, "probity {}: suppressions: {}\n", who, s.error().to_string());
-      return kExitUsage;
-    }
-    suppressions = std::move(*s);
-  }
-  if (!args.rules.empty()) {
-    if (auto st = validate_rules(args.rules); !st) {
-      fmt::print(stderr, "probity {}: --rules: {}\n", who, st.error().to_string());
+  ScanOptions opt;
+  if (!args.fail_on.empty()) {
+    opt.fail_on = parse_severity(args.fail_on);
+    if (!opt.fail_on) {
+      fmt::print(stderr,
+                 "probity {}: --fail-on: expected info, low, medium, high or critical, got '{}'\n",
+                 who, args.fail_on);
       return kExitUsage;
     }
   }
-  if (!args.geoip.empty() && !std::filesystem::is_regular_file(args.geoip)) {
-    fmt::print(stderr, "probity {}: cannot read the GeoIP database {}\n", who, args.geoip);
+  auto unpack = unpack_options(who, args.flags);
+  if (!unpack) return kExitUsage;
+  opt.unpack = std::move(*unpack);
+  opt.image = args.image;
+  opt.out = args.out;
+  opt.db = args.db;
+  opt.signatures = args.signatures;
+  opt.policy = args.policy;
+  opt.suppressions = args.suppressions;
+  opt.rules = args.rules;
+  opt.geoip = args.geoip;
+  opt.fleet_index = args.fleet_index;
+  // Progress on stderr while unpacking (the stage that takes long), none after.
+  Progress progress;
+  opt.unpack.progress = &progress;
+  std::optional<ProgressPrinter> printer;
+  opt.on_stage = [&](std::string_view stage) {
+    if (stage == "unpack")
+      printer.emplace(who, progress.bytes, progress.files, args.quiet);
+    else
+      printer.reset();
+  };
+  auto result = probity::scan(opt);
+  printer.reset();
+  if (!result) {
+    fmt::print(stderr, "probity {}: {}\n", who, result.error().to_string());
     return kExitUsage;
   }
-  std::optional<FleetIndex> fleet;
-  if (!args.fleet_index.empty()) {
-    auto f = FleetIndex::open(args.fleet_index);
-    if (!f) {
-      fmt::print(stderr, "probity {}: --fleet-index: {}\n", who, f.error().to_string());
-      return kExitUsage;
-    }
-    fleet = std::move(*f);
-  }
-  auto sigs = load_signatures(args.signatures.empty() ? default_signature_dir()
-                                                      : std::filesystem::path(args.signatures));
-  if (!sigs) {
-    fmt::print(stderr, "probity {}: {}\n", who, sigs.error().to_string());
-    return kExitUsage;
-  }
-  auto identifier = Identifier::create(std::move(*sigs));
-  if (!identifier) {
-    fmt::print(stderr, "probity {}: {}\n", who, identifier.error().to_string());
-    return kExitUsage;
-  }
-  auto tree = unpack_and_inventory(who, args.image, args.out, args.flags, args.quiet);
-  if (!tree) return kExitUsage;
-  const std::filesystem::path out(args.out);
-  std::ofstream manifest(out / "manifest.json");
-  if (!write_json_streaming(manifest, manifest_json(*tree, /*with_files=*/false), tree->files) ||
-      !manifest.flush()) {
-    fmt::print(stderr, "probity {}: cannot write {}\n", who, (out / "manifest.json").string());
-    return kExitUsage;
-  }
-  Report report;
-  report.tree = std::move(*tree);
-  IdentifyOptions iopt;
-  iopt.threads = args.flags.threads;
-  auto found = identify(report.tree, out, *identifier, iopt);
-  report.components = found.components;
-  add_eol(report.components);
-  report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
-                              found.warnings.end());
-  if (auto matcher = open_matcher(args.db)) {
-    auto matched = matcher(report.components);
-    if (!matched) {
-      fmt::print(stderr, "probity {}: {}\n", who, matched.error().to_string());
-      return kExitUsage;
-    }
-    // One vulnerability per (id, product, version), however many copies carry it.
-    std::set<std::tuple<std::string, std::string, std::string>> seen;
-    for (auto& v : matched->vulnerabilities)
-      if (seen.insert({v.id, v.component, v.version}).second)
-        report.vulnerabilities.push_back(std::move(v));
-    report.db_snapshot = matched->db_snapshot;
-    report.db_vulnerabilities = matched->db_vulnerabilities;
-    report.db_imported_at = matched->db_imported_at;
-  }
-  CheckOptions copt;
-  copt.rules_dir = args.rules;
-  copt.geoip_db = args.geoip;
-  copt.allowed_domains = policy->allow_domains;
-  copt.allowed_networks = policy->allow_networks;
-  copt.allowed_countries = policy->allow_countries;
-  copt.threads = args.flags.threads;
-  HardeningStats hardening;
-  Facts facts;
-  report.findings = run_checks(report.tree, out, copt, &hardening, &facts);
-  report.facts = std::move(facts);
-  if (fleet) {
-    auto shared = fleet->join(report);
-    if (!shared) {
-      fmt::print(stderr, "probity {}: --fleet-index: {}\n", who, shared.error().to_string());
-      return kExitUsage;
-    }
-    report.findings.insert(report.findings.end(), shared->begin(), shared->end());
-  }
-  auto from_components = component_findings(report);
-  report.findings.insert(report.findings.end(), from_components.begin(), from_components.end());
-  for (const auto& id : apply_suppressions(report, suppressions))
-    report.tree.warnings.push_back(
-        {"suppression-unmatched",
-         "suppression for '" + id + "' matches no finding or vulnerability", 0, id, 0});
-  report.data_missing = missing_data_files(data_dir());
-  report.verdict = judge(*policy, report);
-  if (!args.fail_on.empty()) apply_fail_on(*report.verdict, report, *parse_severity(args.fail_on));
-  std::vector<std::pair<std::string, nlohmann::json>> outputs = {
-      {"report.json", report_json(report)},
-      {"sbom.cdx.json", cyclonedx_json(report)},
-      {"sbom.spdx.json", spdx_json(report)},
-      {"findings.sarif", sarif_json(report)}};
-  if (!suppressions.empty()) outputs.emplace_back("vex.cdx.json", vex_json(report));
-  {
-    std::ofstream html(out / "report.html");
-    html << html_report(outputs.front().second);
-    if (!html) {
-      fmt::print(stderr, "probity {}: cannot write {}\n", who, (out / "report.html").string());
-      return kExitUsage;
-    }
-  }
-  for (const auto& [name, j] : outputs) {
-    if (!write_json(out / name, j)) {
-      fmt::print(stderr, "probity {}: cannot write {}\n", who, (out / name).string());
-      return kExitUsage;
-    }
-  }
-  if (!args.quiet) print_summary(report, args.out, found, hardening);
-  if (report.verdict->result == "inconclusive") {
+  const Report& report = result->report;
+  if (!args.quiet) print_summary(*result, args.out);
+  const int code = verdict_exit_code(*report.verdict);
+  if (code == kExitInconclusive && args.quiet) {
     // Loud even with --quiet: an image not fully seen must never look like a pass.
-    if (args.quiet) {
-      std::string codes;
-      for (const auto& why : report.verdict->reasons)
-        codes += (codes.empty() ? "" : ", ") + why.code;
-      fmt::print(stderr, "probity {}: verdict INCONCLUSIVE, not fully seen: {} (see {})\n", who,
-                 codes, (out / "report.json").string());
-    }
-    return kExitInconclusive;
+    std::string codes;
+    for (const auto& why : report.verdict->reasons) codes += (codes.empty() ? "" : ", ") + why.code;
+    fmt::print(stderr, "probity {}: verdict INCONCLUSIVE, not fully seen: {} (see {})\n", who,
+               codes, (std::filesystem::path(args.out) / "report.json").string());
   }
-  return report.verdict->pass ? kExitOk : kExitFail;
+  return code;
 }
 
 Command add_scan(CLI::App& parent) {
@@ -348,7 +192,8 @@ Command add_scan(CLI::App& parent) {
       "and write DIR/manifest.json, DIR/report.json, DIR/sbom.cdx.json (CycloneDX 1.6) and\n"
       "DIR/sbom.spdx.json (SPDX 2.3), then check for back-door indicators and judge the image\n"
       "against the policy: DIR/findings.sarif (SARIF 2.1.0), DIR/report.html, DIR/vex.cdx.json.\n"
-      "Exit codes: 0 policy passed, 1 policy failed, 2 bad usage or unreadable input.");
+      "Exit codes: 0 policy passed, 1 policy failed, 2 bad usage or unreadable input,\n"
+      "3 inconclusive (the image was not fully seen).");
   app->add_option("IMAGE", args->image, "Firmware image")->required();
   app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");

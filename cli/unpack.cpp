@@ -67,9 +67,7 @@ void add_unpack_flags(CLI::App& app, UnpackFlags& f) {
   app.add_option("--threads", f.threads, "Worker threads (0: all cores)");
 }
 
-std::optional<ArtifactTree> unpack_and_inventory(
-    const char* who, const std::string& image, const std::string& out, const UnpackFlags& f,
-    bool quiet, std::function<bool(const FileRecord& file)> skip_blob) {
+std::optional<UnpackOptions> unpack_options(const char* who, const UnpackFlags& f) {
   UnpackOptions opt;
   try {
     opt.limits.max_total_bytes = parse_size(f.max_total);
@@ -86,6 +84,15 @@ std::optional<ArtifactTree> unpack_and_inventory(
   opt.limits.format_seconds = f.format_timeout;
   opt.deep = f.deep;
   opt.threads = f.threads;
+  return opt;
+}
+
+std::optional<ArtifactTree> unpack_and_inventory(
+    const char* who, const std::string& image, const std::string& out, const UnpackFlags& f,
+    bool quiet, std::function<bool(const FileRecord& file)> skip_blob) {
+  auto parsed = unpack_options(who, f);
+  if (!parsed) return std::nullopt;
+  UnpackOptions opt = std::move(*parsed);
   opt.skip_blob = std::move(skip_blob);
   Progress progress;
   opt.progress = &progress;

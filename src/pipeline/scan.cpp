@@ -1,0 +1,199 @@
+// probity::scan: the pipeline as one library call (include/probity/scan.hpp). Each stage reads
+// the previous stage's types; this file only puts them together.
+#include "probity/scan.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <tuple>
+
+#include "probity/data.hpp"
+#include "probity/fleet.hpp"
+#include "probity/inventory.hpp"
+#include "probity/json.hpp"
+#include "probity/outputs.hpp"
+#include "probity/policy.hpp"
+#include "probity/vulndb.hpp"
+
+namespace probity {
+namespace {
+
+Error with_context(Error e, const std::string& what) {
+  e.message = what + ": " + e.message;
+  return e;
+}
+
+/// The matcher over the SQLite database at `path`, or an empty matcher when there is none.
+VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) return {};
+  return [path](const std::vector<Component>& components) -> Result<MatchResult> {
+    auto vdb = VulnDb::open(path);
+    if (!vdb) return std::unexpected(vdb.error());
+    // Every CPE found in the image is platform context: a CVE that ANDs a component with a
+    // hardware platform matches only when that platform is present.
+    std::vector<std::string> platform;
+    for (const auto& c : components)
+      if (!c.cpe.empty()) platform.push_back(c.cpe);
+    MatchResult out;
+    for (const auto& c : components) {
+      if (c.version.empty()) continue;
+      auto v = vdb->match(query_for(c, platform));
+      if (!v) return std::unexpected(v.error());
+      out.vulnerabilities.insert(out.vulnerabilities.end(), v->begin(), v->end());
+    }
+    auto status = vdb->status();
+    if (!status) return std::unexpected(status.error());
+    out.db_snapshot = status->snapshot;
+    out.db_vulnerabilities = status->vulnerabilities;
+    for (const auto& s : status->sources)
+      out.db_imported_at = std::max(out.db_imported_at, s.imported_at);
+    return out;
+  };
+}
+
+/// End of life for each component from data/eol (by CPE product, e.g. linux_kernel).
+void add_eol(std::vector<Component>& components) {
+  const std::string today = today_utc();
+  for (auto& c : components) {
+    if (c.version.empty()) continue;
+    std::string product = c.name;
+    if (auto cpe = parse_cpe23(c.cpe)) product = cpe->product;
+    c.eol = eol_for(product, c.version, today);
+  }
+}
+
+Status write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f.flush()) return fail("cannot write " + path.string(), 0, path.string());
+  return {};
+}
+
+}  // namespace
+
+int verdict_exit_code(const Verdict& verdict) {
+  if (verdict.result == "inconclusive") return 3;
+  return verdict.pass ? 0 : 1;
+}
+
+Result<ScanResult> scan(const ScanOptions& opt) {
+  auto stage = [&](std::string_view name) {
+    if (opt.on_stage) opt.on_stage(name);
+  };
+  // Everything the caller named is read and checked before the (long) unpacking starts.
+  if (!opt.db.empty() && !std::filesystem::is_regular_file(opt.db))
+    return fail("cannot read the database " + opt.db.string(), 0, opt.db.string());
+  auto policy = load_policy(opt.policy.empty() ? default_policy_path() : opt.policy);
+  if (!policy) return std::unexpected(with_context(policy.error(), "policy"));
+  std::vector<SuppressionEntry> suppressions;
+  if (!opt.suppressions.empty()) {
+    auto s = load_suppressions(opt.suppressions);
+    if (!s) return std::unexpected(with_context(s.error(), "suppressions"));
+    suppressions = std::move(*s);
+  }
+  if (!opt.rules.empty())
+    if (auto st = validate_rules(opt.rules); !st)
+      return std::unexpected(with_context(st.error(), "--rules"));
+  if (!opt.geoip.empty() && !std::filesystem::is_regular_file(opt.geoip))
+    return fail("cannot read the GeoIP database " + opt.geoip.string(), 0, opt.geoip.string());
+  std::optional<FleetIndex> fleet;
+  if (!opt.fleet_index.empty()) {
+    auto f = FleetIndex::open(opt.fleet_index);
+    if (!f) return std::unexpected(with_context(f.error(), "--fleet-index"));
+    fleet = std::move(*f);
+  }
+  auto sigs = load_signatures(opt.signatures.empty() ? default_signature_dir() : opt.signatures);
+  if (!sigs) return std::unexpected(sigs.error());
+  auto identifier = Identifier::create(std::move(*sigs));
+  if (!identifier) return std::unexpected(identifier.error());
+
+  stage("unpack");
+  auto tree = unpack(opt.image, opt.out, opt.unpack);
+  if (!tree) return std::unexpected(tree.error());
+  inventory(*tree, opt.out, opt.unpack.threads);
+  ScanResult result;
+  if (opt.write_outputs) {
+    const auto path = opt.out / "manifest.json";
+    std::ofstream manifest(path);
+    if (!write_json_streaming(manifest, manifest_json(*tree, /*with_files=*/false), tree->files) ||
+        !manifest.flush())
+      return fail("cannot write " + path.string(), 0, path.string());
+    result.written.push_back(path);
+  }
+  Report& report = result.report;
+  report.tree = std::move(*tree);
+
+  stage("identify");
+  IdentifyOptions iopt;
+  iopt.threads = opt.unpack.threads;
+  auto found = identify(report.tree, opt.out, *identifier, iopt);
+  result.files_scanned = found.files_scanned;
+  result.bytes_scanned = found.bytes_scanned;
+  report.components = std::move(found.components);
+  add_eol(report.components);
+  report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
+                              found.warnings.end());
+
+  stage("match");
+  if (auto matcher = open_matcher(opt.db.empty() ? default_vuln_db_path() : opt.db)) {
+    auto matched = matcher(report.components);
+    if (!matched) return std::unexpected(matched.error());
+    // One vulnerability per (id, product, version), however many copies carry it.
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    for (auto& v : matched->vulnerabilities)
+      if (seen.insert({v.id, v.component, v.version}).second)
+        report.vulnerabilities.push_back(std::move(v));
+    report.db_snapshot = matched->db_snapshot;
+    report.db_vulnerabilities = matched->db_vulnerabilities;
+    report.db_imported_at = matched->db_imported_at;
+  }
+
+  stage("check");
+  CheckOptions copt;
+  copt.rules_dir = opt.rules;
+  copt.geoip_db = opt.geoip;
+  copt.allowed_domains = policy->allow_domains;
+  copt.allowed_networks = policy->allow_networks;
+  copt.allowed_countries = policy->allow_countries;
+  copt.threads = opt.unpack.threads;
+  Facts facts;
+  report.findings = run_checks(report.tree, opt.out, copt, &result.hardening, &facts);
+  report.facts = std::move(facts);
+  if (fleet) {
+    auto shared = fleet->join(report);
+    if (!shared) return std::unexpected(with_context(shared.error(), "--fleet-index"));
+    report.findings.insert(report.findings.end(), shared->begin(), shared->end());
+  }
+  auto from_components = component_findings(report);
+  report.findings.insert(report.findings.end(), from_components.begin(), from_components.end());
+
+  stage("judge");
+  result.unmatched_suppressions = apply_suppressions(report, suppressions);
+  for (const auto& id : result.unmatched_suppressions)
+    report.tree.warnings.push_back(
+        {"suppression-unmatched",
+         "suppression for '" + id + "' matches no finding or vulnerability", 0, id, 0});
+  report.data_missing = missing_data_files(data_dir());
+  report.verdict = judge(*policy, report);
+  if (opt.fail_on) apply_fail_on(*report.verdict, report, *opt.fail_on);
+
+  if (!opt.write_outputs) return result;
+  stage("write");
+  std::vector<std::pair<std::string, nlohmann::json>> outputs = {
+      {"report.json", report_json(report)},
+      {"sbom.cdx.json", cyclonedx_json(report)},
+      {"sbom.spdx.json", spdx_json(report)},
+      {"findings.sarif", sarif_json(report)}};
+  if (!suppressions.empty()) outputs.emplace_back("vex.cdx.json", vex_json(report));
+  if (auto st = write_text(opt.out / "report.html", html_report(outputs.front().second)); !st)
+    return std::unexpected(st.error());
+  result.written.push_back(opt.out / "report.html");
+  for (const auto& [name, j] : outputs) {
+    if (auto st = write_text(opt.out / name, dump_json(j) + "\n"); !st)
+      return std::unexpected(st.error());
+    result.written.push_back(opt.out / name);
+  }
+  return result;
+}
+
+}  // namespace probity
