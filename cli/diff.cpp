@@ -21,7 +21,8 @@ struct DiffArgs {
   bool quiet = false;
   int similarity = kMoveSimilarity;
   std::uint64_t max_pairs = kMaxSimilarityPairs;
-  ScanArgs scan;  ///< the scan options used for image inputs
+  std::vector<std::string> fail_on;  ///< gates: new-high, clause-regression
+  ScanArgs scan;                     ///< the scan options used for image inputs
 };
 
 /// One side: a report read from disk, or the image scanned into DIR/<side> and its report read.
@@ -82,6 +83,19 @@ std::optional<Side> load_side(const DiffArgs& args, const std::string& input, co
 
 void print_summary(const Delta& d, const nlohmann::json& j, const std::string& out) {
   fmt::print("probity diff: {} -> {}\n", d.old_image.name, d.new_image.name);
+  // Clause regressions first: what the new image breaks that the old one passed.
+  auto upper = [](std::string s) {
+    for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return s.empty() ? std::string("NONE") : s;
+  };
+  fmt::print("  verdict: {} -> {}\n", upper(d.verdict.old_result), upper(d.verdict.new_result));
+  for (const auto& c : d.verdict.regressions)
+    fmt::print("  CLAUSE REGRESSION {}: {} ({} findings, {} vulnerabilities)\n", c.id, c.text,
+               c.findings.size(), c.vulnerabilities.size());
+  for (const auto& why : d.verdict.old_reasons)
+    fmt::print("  OLD NOT SEEN {}: {}\n", why.code, why.text);
+  for (const auto& why : d.verdict.new_reasons)
+    fmt::print("  NEW NOT SEEN {}: {}\n", why.code, why.text);
   const auto& s = j["summary"];
   for (const auto& [section, counts] : s.items()) {
     std::string line;
@@ -130,7 +144,8 @@ Command add_diff(CLI::App& parent) {
       "DIR/diff.html: files added/removed/changed/moved, components up- and downgraded, CVEs\n"
       "fixed and introduced, findings new/fixed/persisting by stable id, hardening regressions,\n"
       "accounts, boot-time services, endpoints and keys added or removed.\n"
-      "Exit codes: 0 diff written, 2 bad usage or unreadable input.");
+      "Exit codes: 0 diff written, 1 a --fail-on gate tripped, 2 bad usage or unreadable input,\n"
+      "3 a side's verdict is inconclusive (not fully seen).");
   app->add_option("OLD", args->old_input, "Older image or its report.json")->required();
   app->add_option("NEW", args->new_input, "Newer image or its report.json")->required();
   app->add_option("--out,-o", args->out, "Output directory (created)")->required();
@@ -143,6 +158,12 @@ Command add_diff(CLI::App& parent) {
   app->add_option("--max-similarity-pairs", args->max_pairs,
                   "Most file pairs compared by similarity (kMaxSimilarityPairs)")
       ->capture_default_str();
+  app->add_option("--fail-on", args->fail_on,
+                  "CI gates (comma-separated): new-high (exit 1 when NEW adds a high or critical\n"
+                  "finding or vulnerability), clause-regression (exit 1 when NEW fails a policy\n"
+                  "clause OLD passed)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"new-high", "clause-regression"}));
   add_scan_flags(*app, args->scan);
   return {app, [args]() -> int {
             namespace fs = std::filesystem;
@@ -190,6 +211,34 @@ Command add_diff(CLI::App& parent) {
               }
             }
             if (!args->quiet) print_summary(d, j, args->out);
+            // Gates first (a tripped gate is a failure whatever else is true), then whether
+            // both sides were fully seen: a diff against an image not fully read proves nothing.
+            std::vector<std::string> tripped;
+            for (const auto& gate : args->fail_on) {
+              if (gate == "clause-regression" && !d.verdict.regressions.empty())
+                tripped.push_back(
+                    fmt::format("clause-regression ({} clauses)", d.verdict.regressions.size()));
+              if (gate == "new-high") {
+                std::size_t n = 0;
+                for (const auto& f : d.findings.added)
+                  n += !f.suppression && f.severity >= Severity::kHigh;
+                for (const auto& v : d.vulnerabilities.introduced)
+                  n += !v.suppression && (v.severity == "high" || v.severity == "critical");
+                if (n) tripped.push_back(fmt::format("new-high ({} new)", n));
+              }
+            }
+            if (!tripped.empty()) {
+              fmt::print(stderr, "probity diff: FAIL: {}\n", fmt::join(tripped, ", "));
+              return kExitFail;
+            }
+            if (d.verdict.old_result == "inconclusive" || d.verdict.new_result == "inconclusive") {
+              const bool both = d.verdict.old_result == d.verdict.new_result;
+              fmt::print(stderr, "probity diff: INCONCLUSIVE: {} not fully seen\n",
+                         both ? "neither image was"
+                              : (d.verdict.old_result == "inconclusive" ? "the OLD image was"
+                                                                        : "the NEW image was"));
+              return kExitInconclusive;
+            }
             return kExitOk;
           }};
 }

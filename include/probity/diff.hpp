@@ -109,6 +109,13 @@ struct Delta {
   struct {
     std::vector<KeyFact> added, removed;
   } keys;
+  /// The two verdicts: results ("" when a report has none), clauses the new image breaks that
+  /// the old one passed (regressions) and the reverse, and why each side was not fully seen.
+  struct {
+    std::string old_result, new_result;
+    std::vector<ClauseResult> regressions, fixed;
+    std::vector<InconclusiveReason> old_reasons, new_reasons;
+  } verdict;
   std::vector<Warning> warnings;  ///< e.g. a report without facts, the similarity cap reached
 };
 

@@ -351,6 +351,29 @@ void diff_facts(const Facts& a, const Facts& b, Delta& d) {
 
 }  // namespace
 
+/// Clauses by id: a clause the old image passed and the new one fails is a regression.
+static void diff_verdicts(const Report& a, const Report& b, Delta& d) {
+  if (a.verdict) {
+    d.verdict.old_result = a.verdict->result;
+    d.verdict.old_reasons = a.verdict->reasons;
+  }
+  if (b.verdict) {
+    d.verdict.new_result = b.verdict->result;
+    d.verdict.new_reasons = b.verdict->reasons;
+  }
+  if (!a.verdict || !b.verdict) return;
+  std::map<std::string, bool> old_pass;
+  for (const auto& c : a.verdict->clauses) old_pass[c.id] = c.pass;
+  for (const auto& c : b.verdict->clauses) {
+    const auto it = old_pass.find(c.id);
+    // A clause the old policy did not have is not a regression (a stricter policy is not a
+    // worse image); the new verdict's own result still says it fails.
+    if (it == old_pass.end()) continue;
+    if (it->second && !c.pass) d.verdict.regressions.push_back(c);
+    if (!it->second && c.pass) d.verdict.fixed.push_back(c);
+  }
+}
+
 Delta diff_reports(const Report& a, const Report& b, const DiffOptions& opt) {
   Delta d;
   d.old_image = a.tree.image;
@@ -360,6 +383,7 @@ Delta diff_reports(const Report& a, const Report& b, const DiffOptions& opt) {
   diff_components(a, b, d);
   diff_vulnerabilities(a, b, d);
   diff_findings(a, b, d);
+  diff_verdicts(a, b, d);
   if (a.facts && b.facts) {
     diff_hardening(*a.facts, *b.facts, d.files.moved, d);
     diff_facts(*a.facts, *b.facts, d);

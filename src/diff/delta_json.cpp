@@ -115,6 +115,15 @@ json delta_json(const Delta& d) {
     if (!h.gained.empty()) j["gained"] = h.gained;
     return j;
   };
+  auto clause_side = [](const ClauseResult& c) {
+    return json{{"id", c.id},
+                {"text", c.text},
+                {"findings", c.findings},
+                {"vulnerabilities", c.vulnerabilities}};
+  };
+  auto reason_side = [](const InconclusiveReason& r) {
+    return json{{"code", r.code}, {"text", r.text}, {"evidence", r.evidence}};
+  };
   json warnings = json::array();
   for (const auto& w : d.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
   json j = {
@@ -154,11 +163,18 @@ json delta_json(const Delta& d) {
         {"removed", list(d.endpoints.removed, endpoint_side)}}},
       {"keys",
        {{"added", list(d.keys.added, key_side)}, {"removed", list(d.keys.removed, key_side)}}},
+      {"verdict",
+       {{"old", d.verdict.old_result.empty() ? json(nullptr) : json(d.verdict.old_result)},
+        {"new", d.verdict.new_result.empty() ? json(nullptr) : json(d.verdict.new_result)},
+        {"clause_regressions", list(d.verdict.regressions, clause_side)},
+        {"clauses_fixed", list(d.verdict.fixed, clause_side)},
+        {"old_reasons", list(d.verdict.old_reasons, reason_side)},
+        {"new_reasons", list(d.verdict.new_reasons, reason_side)}}},
       {"warnings", std::move(warnings)}};
   // Counts first in the summary so that a reader (or jq) sees the size of each section at once.
   json summary = json::object();
-  for (const auto* section : {"files", "components", "vulnerabilities", "findings", "hardening",
-                              "accounts", "services", "endpoints", "keys"}) {
+  for (const auto* section : {"verdict", "files", "components", "vulnerabilities", "findings",
+                              "hardening", "accounts", "services", "endpoints", "keys"}) {
     json counts = json::object();
     for (const auto& [k, v] : j[section].items())
       if (v.is_array()) counts[k] = v.size();

@@ -1,5 +1,7 @@
-// report.json → Report, for diff (simdjson: a 10k-file report parses in a few milliseconds,
-// nlohmann's DOM takes ten times longer; docs/benchmarks.md, "diff").
+// report.json → Report: every field report_json writes (tests/integration/report_roundtrip_test.cpp
+// checks write → read → write is identical), for diff, attest and fleet workers (simdjson: a
+// 10k-file report parses in a few milliseconds, nlohmann's DOM takes ten times longer;
+// docs/benchmarks.md, "diff").
 #include <simdjson.h>
 
 #include "probity/diff.hpp"
@@ -173,6 +175,18 @@ void read_files(Reader& r, element root, Report& out) {
         r.str_of(v, k, f.link, at);
       } else if (k == "kind") {
         r.str_of(v, k, f.kind, at);
+      } else if (k == "arch") {
+        if (!f.elf) f.elf.emplace();
+        r.str_of(v, k, f.elf->arch, at);
+      } else if (k == "bits") {
+        if (!f.elf) f.elf.emplace();
+        r.num_of(v, k, f.elf->bits, at);
+      } else if (k == "endian") {
+        if (!f.elf) f.elf.emplace();
+        r.str_of(v, k, f.elf->endian, at);
+      } else if (k == "elf_type") {
+        if (!f.elf) f.elf.emplace();
+        r.str_of(v, k, f.elf->type, at);
       } else if (k == "truncated") {
         if (!v.is_null() && v.get_bool().get(f.truncated)) r.bad(at, k, "true or false");
       } else if (k == "extracted") {
@@ -214,9 +228,18 @@ void read_components(Reader& r, element root, Report& out) {
       r.str(x, "path", ev.path, xat);
       r.num(x, "container", ev.container, xat);
       r.num(x, "offset", ev.offset, xat);
+      r.str(x, "excerpt", ev.excerpt, xat);
       r.str(x, "method", ev.method, xat);
       c.evidence.push_back(std::move(ev));
     });
+    element eol;
+    if (!e["eol"].get(eol) && eol.is_object()) {
+      Eol x;
+      r.str(eol, "cycle", x.cycle, at + ".eol");
+      r.str(eol, "date", x.date, at + ".eol");
+      r.boolean(eol, "reached", x.reached, at + ".eol");
+      c.eol = std::move(x);
+    }
     out.components.push_back(std::move(c));
   });
   r.each(root, "vulnerabilities", "", [&](element e, const std::string& at) {
@@ -226,7 +249,10 @@ void read_components(Reader& r, element root, Report& out) {
     r.str(e, "version", v.version, at);
     r.str(e, "severity", v.severity, at);
     r.num(e, "cvss", v.cvss, at);
+    r.str(e, "cvss_vector", v.cvss_vector, at);
     r.str(e, "fixed_in", v.fixed_in, at);
+    r.strings(e, "cwe", v.cwe, at);
+    r.str(e, "description", v.description, at);
     r.str(e, "published", v.published, at);
     element s;
     if (!e["suppression"].get(s) && s.is_object()) v.suppression = suppression(r, s, at);
@@ -259,6 +285,7 @@ void read_findings(Reader& r, element root, Report& out) {
       r.str(ev, "excerpt", f.evidence.excerpt, at + ".evidence");
       r.num(ev, "offset", f.evidence.offset, at + ".evidence");
       r.strings(ev, "related", f.evidence.related, at + ".evidence");
+      r.str(ev, "fingerprint", f.evidence.fingerprint, at + ".evidence");
     }
     element s;
     if (!e["suppression"].get(s) && s.is_object()) f.suppression = suppression(r, s, at);
@@ -330,6 +357,38 @@ void read_facts(Reader& r, element root, Report& out) {
   out.facts = std::move(x);
 }
 
+void read_verdict(Reader& r, element root, Report& out) {
+  element v;
+  if (root["verdict"].get(v) || v.is_null()) return;
+  if (!v.is_object()) return r.bad("", "verdict", "an object");
+  Verdict x;
+  r.str(v, "policy", x.policy, "verdict");
+  r.str(v, "policy_digest", x.policy_sha256, "verdict");
+  r.str(v, "result", x.result, "verdict");
+  if (x.result != "pass" && x.result != "fail" && x.result != "inconclusive")
+    return r.bad("verdict", "result", "pass, fail or inconclusive");
+  x.pass = x.result == "pass";
+  r.each(v, "reasons", "verdict", [&](element e, const std::string& at) {
+    InconclusiveReason why;
+    r.str(e, "code", why.code, at);
+    r.str(e, "text", why.text, at);
+    r.str(e, "evidence", why.evidence, at);
+    x.reasons.push_back(std::move(why));
+  });
+  r.each(v, "clauses", "verdict", [&](element e, const std::string& at) {
+    ClauseResult c;
+    std::string result;
+    r.str(e, "id", c.id, at);
+    r.str(e, "text", c.text, at);
+    r.str(e, "result", result, at);
+    c.pass = result == "pass";
+    r.strings(e, "findings", c.findings, at);
+    r.strings(e, "vulnerabilities", c.vulnerabilities, at);
+    x.clauses.push_back(std::move(c));
+  });
+  out.verdict = std::move(x);
+}
+
 }  // namespace
 
 bool is_report_file(const std::filesystem::path& path) {
@@ -387,6 +446,11 @@ Result<Report> read_report(const std::filesystem::path& path) {
     r.str(image, "sha256", out.tree.image.sha256, "image");
     r.num(image, "size", out.tree.image.size, "image");
   }
+  element coverage;
+  if (!root["coverage"].get(coverage) && coverage.is_object()) {
+    r.num(coverage, "bytes", out.tree.coverage.bytes, "coverage");
+    r.num(coverage, "understood", out.tree.coverage.understood, "coverage");
+  }
   array files;
   if (root["files"].get_array().get(files))
     return fail("not a probity report (no \"files\" array)", 0, name);
@@ -394,12 +458,16 @@ Result<Report> read_report(const std::filesystem::path& path) {
   if (r.error.empty()) read_components(r, root, out);
   if (r.error.empty()) read_findings(r, root, out);
   if (r.error.empty()) read_facts(r, root, out);
+  if (r.error.empty()) read_verdict(r, root, out);
   if (r.error.empty()) r.str(root, "db_snapshot", out.db_snapshot, "");
   if (r.error.empty())
     r.each(root, "warnings", "", [&](element e, const std::string& at) {
       Warning w;
       r.str(e, "code", w.code, at);
       r.str(e, "message", w.message, at);
+      r.num(e, "container", w.container, at);
+      r.str(e, "entry", w.entry, at);
+      r.num(e, "offset", w.offset, at);
       out.tree.warnings.push_back(std::move(w));
     });
   if (!r.error.empty()) return fail(r.error, 0, name);

@@ -75,6 +75,14 @@ void expect_release_changes(const nlohmann::json& d) {
   EXPECT_TRUE(any_of(d["files"]["changed"], [](const auto& c) {
     return c["path"] == "etc/passwd" && c["changes"][0] == "content";
   }));
+  // The policy clauses the new image breaks and the old one passed.
+  EXPECT_TRUE(any_of(d["verdict"]["clause_regressions"],
+                     [](const auto& c) { return c["id"] == "no-extra-root"; }))
+      << d["verdict"].dump();
+  EXPECT_TRUE(any_of(d["verdict"]["clause_regressions"], [](const auto& c) {
+    return c["id"] == "no-unauthenticated-remote-access";
+  })) << d["verdict"].dump();
+  EXPECT_EQ(d["verdict"]["new"], "fail");
   // Findings that persist keep their ids (busybox, dropbear, lighttpd are the same bytes).
   EXPECT_GT(d["findings"]["persisting"].size(), 10u);
   EXPECT_TRUE(d["warnings"].empty()) << d["warnings"].dump();
@@ -112,6 +120,24 @@ TEST(DiffCli, ReleasePairFromImagesAndFromReports) {
     (*j)["new"].erase("path");
   }
   EXPECT_EQ(from_images, from_reports);
+
+  // CI gates: the new image adds high findings and breaks two clauses the old one passed.
+  const std::string old_report = (out / "old" / "report.json").string();
+  const std::string new_report = (out / "new" / "report.json").string();
+  r = run_probity("diff '" + old_report + "' '" + new_report + "' --out '" +
+                  (s.path() / "gate").string() + "' --quiet --fail-on new-high,clause-regression");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("clause-regression (2 clauses)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("new-high"), std::string::npos) << r.output;
+  // The same gates the other way round: going back fixes the clauses and adds nothing high.
+  r = run_probity("diff '" + new_report + "' '" + old_report + "' --out '" +
+                  (s.path() / "back").string() + "' --quiet --fail-on clause-regression");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_json(s.path() / "back" / "diff.json")["verdict"]["clauses_fixed"].size(), 2u);
+  // Without gates a diff of two judged images is exit 0, and a gate that is not known is usage.
+  r = run_probity("diff '" + old_report + "' '" + new_report + "' --out '" +
+                  (s.path() / "bad").string() + "' --quiet --fail-on everything");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
 TEST(DiffCli, BadInputsAreUsageErrors) {
