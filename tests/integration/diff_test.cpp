@@ -76,9 +76,9 @@ void expect_release_changes(const nlohmann::json& d) {
     return c["path"] == "etc/passwd" && c["changes"][0] == "content";
   }));
   // The policy clauses the new image breaks and the old one passed.
-  EXPECT_TRUE(any_of(d["verdict"]["clause_regressions"],
-                     [](const auto& c) { return c["id"] == "no-extra-root"; }))
-      << d["verdict"].dump();
+  EXPECT_TRUE(any_of(d["verdict"]["clause_regressions"], [](const auto& c) {
+    return c["id"] == "no-extra-root";
+  })) << d["verdict"].dump();
   EXPECT_TRUE(any_of(d["verdict"]["clause_regressions"], [](const auto& c) {
     return c["id"] == "no-unauthenticated-remote-access";
   })) << d["verdict"].dump();

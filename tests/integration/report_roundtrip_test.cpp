@@ -12,8 +12,8 @@ namespace probity::testing {
 namespace fs = std::filesystem;
 
 TEST(ReportRoundTrip, WriteReadWriteIsIdentical) {
-  for (const char* image : {"checks/planted.sqfs", "hostile/nested-17.gz",
-                            "hostile/chain-link.tar"}) {
+  for (const char* image :
+       {"checks/planted.sqfs", "hostile/nested-17.gz", "hostile/chain-link.tar"}) {
     SCOPED_TRACE(image);
     Scratch s(std::string("roundtrip-") + fs::path(image).stem().string());
     ScanOptions opt;
