@@ -1,6 +1,8 @@
 // probity attest IMAGE --report REPORT.json --key KEY [--key KEY...] --out FILE
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -30,8 +32,8 @@ const nlohmann::json* first_of(const nlohmann::json& j, std::initializer_list<co
 bool wanted(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
   if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
   const auto& k = parsed.get_ref<const std::string&>();
-  return k == "verdict" || k == "policy" || k == "policy_digest" || k == "db_snapshot" ||
-         k == "vuln_db" || k == "database";
+  return k == "image" || k == "verdict" || k == "policy" || k == "policy_digest" ||
+         k == "db_snapshot" || k == "vuln_db" || k == "database";
 }
 
 nlohmann::json verdict_summary(const nlohmann::json& v) {
@@ -48,14 +50,16 @@ nlohmann::json verdict_summary(const nlohmann::json& v) {
 Command add_attest(CLI::App& parent) {
   struct Args {
     std::string image, report, out, countersign;
-    std::vector<std::string> keys;
+    std::vector<std::string> keys, allow;
   };
   auto args = std::make_shared<Args>();
   CLI::App* app = parent.add_subcommand(
       "attest",
       "Sign an in-toto Statement v1 about IMAGE (predicate " +
           std::string(tlog::kScanPredicateType) +
-          ") in a DSSE envelope.\nExit codes: 0 written, 2 bad usage or unreadable input.");
+          ") in a DSSE envelope.\nThe report must be IMAGE's (its image sha256) and its verdict a "
+          "pass\n(or named by --allow-verdict).\nExit codes: 0 written, 2 bad usage, unreadable "
+          "input or a refused report.");
   app->add_option("IMAGE", args->image, "Firmware image (the statement's subject)");
   app->add_option("--report", args->report, "report.json from probity scan");
   app->add_option("--countersign", args->countersign,
@@ -64,6 +68,10 @@ Command add_attest(CLI::App& parent) {
   app->add_option("--key", args->keys, "Approver private key (repeat for several approvers)")
       ->required();
   app->add_option("--out", args->out, "Envelope file to write")->required();
+  app->add_option("--allow-verdict", args->allow,
+                  "Also attest a report whose verdict is this (fail, inconclusive; repeatable):\n"
+                  "the statement says so, and verify refuses it unless --accept-verdict")
+      ->check(CLI::IsMember({"fail", "inconclusive"}));
   return {app, [args]() -> int {
             auto usage = [](const std::string& m) {
               fmt::print(stderr, "probity attest: {}\n", m);
@@ -101,6 +109,31 @@ Command add_attest(CLI::App& parent) {
             if (!parsed) return usage(parsed.error().to_string());
             const nlohmann::json& report = *parsed;
             if (!report.is_object()) return usage(args->report + ": not a JSON object");
+            // Bound to what was judged: the report must be this image's, and its verdict a pass
+            // unless the caller names the verdict it means to attest.
+            const auto* image_sha = first_of(report, {"/image/sha256"});
+            if (!image_sha || !image_sha->is_string())
+              return usage(args->report +
+                           ": names no image sha256 (/image/sha256): not a report "
+                           "of probity scan, or not of this image");
+            if (image_sha->get<std::string>() != *digest)
+              return usage(fmt::format(
+                  "{} is the report of another image (sha256 {}), not of {} (sha256 {})",
+                  args->report, image_sha->get<std::string>(), args->image, *digest));
+            const auto* result = first_of(report, {"/verdict/result"});
+            if (!result || !result->is_string())
+              return usage(args->report + ": has no verdict (/verdict/result)");
+            const std::string verdict_result = result->get<std::string>();
+            if (verdict_result != "pass" && verdict_result != "fail" &&
+                verdict_result != "inconclusive")
+              return usage(args->report + ": /verdict/result is '" + verdict_result +
+                           "', not pass, fail or inconclusive");
+            if (verdict_result != "pass" && std::find(args->allow.begin(), args->allow.end(),
+                                                      verdict_result) == args->allow.end())
+              return usage(fmt::format(
+                  "the verdict of {} is {}: refusing to attest it (give --allow-verdict {} to "
+                  "attest it anyway; verify will then refuse it unless --accept-verdict {})",
+                  args->report, verdict_result, verdict_result, verdict_result));
             const auto report_digest = sha256_hex(
                 {reinterpret_cast<const std::uint8_t*>(report_text->data()), report_text->size()});
 
@@ -111,8 +144,10 @@ Command add_attest(CLI::App& parent) {
             pred["verdict"] = verdict ? verdict_summary(*verdict) : nlohmann::json(nullptr);
             const auto* policy = first_of(report, {"/policy/sha256", "/policy/digest",
                                                    "/policy_digest", "/verdict/policy_digest"});
+            const auto* policy_name = first_of(report, {"/policy/name", "/verdict/policy"});
             pred["policy"] = policy ? nlohmann::json{{"digest", {{"sha256", *policy}}}}
                                     : nlohmann::json(nullptr);
+            if (policy && policy_name) pred["policy"]["name"] = *policy_name;
             const auto sbom_path =
                 std::filesystem::path(args->report).parent_path() / "sbom.cdx.json";
             std::error_code ec;

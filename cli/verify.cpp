@@ -14,7 +14,7 @@ namespace probity::cli {
 Command add_verify(CLI::App& parent) {
   struct Args {
     std::string image, bundle, log_key, state;
-    std::vector<std::string> approvers, witnesses;
+    std::vector<std::string> approvers, witnesses, accept;
     std::size_t approver_threshold = 1, witness_threshold = 0;
     bool json = false;
   };
@@ -35,6 +35,10 @@ Command add_verify(CLI::App& parent) {
   app->add_option("--witness-threshold", a->witness_threshold, "Cosignatures required");
   app->add_option("--state", a->state, "Last checkpoint seen (read, then updated on success)");
   app->add_flag("--json", a->json, "Print the checks as JSON");
+  app->add_option("--accept-verdict", a->accept,
+                  "Also install an image whose attested verdict is this (fail, inconclusive;\n"
+                  "repeatable). Without it only a pass is installed")
+      ->check(CLI::IsMember({"fail", "inconclusive"}));
   return {
       app, [a]() -> int {
         auto usage = [](const std::string& m) {
@@ -62,6 +66,7 @@ Command add_verify(CLI::App& parent) {
         opt.approver_threshold = a->approver_threshold;
         opt.witness_threshold = a->witness_threshold;
         if (!a->state.empty()) opt.state = a->state;
+        for (const auto& v : a->accept) opt.accept_verdicts.push_back(v);
         auto text = read_file_capped(a->bundle, tlog::kMaxBundleBytes);
         if (!text) return usage(text.error().to_string());
         // A bundle or envelope that does not parse (over a cap included) is unreadable input,

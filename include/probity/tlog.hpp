@@ -195,6 +195,9 @@ Status dsse_sign(Envelope& env, const PrivateKey& key);
 std::size_t dsse_valid_signers(const Envelope& env, std::span<const PublicKey> keys);
 /// The sha256 digests of the statement's subjects (empty if the payload is not a Statement).
 std::vector<std::string> statement_subject_digests(const Envelope& env);
+/// The verdict the statement's predicate carries ("pass", "fail", "inconclusive"), or nullopt
+/// when it carries none (an attestation made before verdicts were bound, or not a Statement).
+std::optional<std::string> statement_verdict(const Envelope& env);
 
 // ---- The log (SQLite, WAL, synchronous=FULL) --------------------------------------------------
 
@@ -299,6 +302,9 @@ struct VerifyOptions {
   std::vector<PublicKey> witness_keys;
   std::size_t witness_threshold = 0;
   std::optional<std::filesystem::path> state;  ///< last checkpoint seen (read, then updated)
+  /// Attested verdicts a station installs (verify --accept-verdict adds to "pass"): a failed or
+  /// inconclusive image that was attested and logged anyway is refused unless named here.
+  std::vector<std::string> accept_verdicts = {"pass"};
 };
 
 struct VerifyCheck {

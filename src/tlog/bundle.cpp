@@ -193,6 +193,20 @@ VerifyReport verify_offline(const std::filesystem::path& image, std::string_view
                   (subjects.empty() ? " (no in-toto subjects)" : " (subject " + subjects[0] + ")"));
   }
 
+  // 1b. What was judged: the verdict the approvers signed must be one this station installs.
+  {
+    const auto verdict = statement_verdict(*env);
+    const bool accepted =
+        verdict && std::find(opt.accept_verdicts.begin(), opt.accept_verdicts.end(), *verdict) !=
+                       opt.accept_verdicts.end();
+    add("verdict", accepted,
+        !verdict   ? "the attestation carries no verdict (predicate.verdict.result)"
+        : accepted ? "attested verdict: " + *verdict +
+                         (*verdict == "pass" ? "" : " (accepted by --accept-verdict)")
+                   : "attested verdict: " + *verdict + ", not installed unless --accept-verdict " +
+                         *verdict + " is given");
+  }
+
   // 2. t of n approvers signed the envelope.
   const std::size_t signers = dsse_valid_signers(*env, opt.approver_keys);
   const std::size_t need = std::max<std::size_t>(1, opt.approver_threshold);

@@ -114,4 +114,16 @@ std::vector<std::string> statement_subject_digests(const Envelope& env) {
   return out;
 }
 
+std::optional<std::string> statement_verdict(const Envelope& env) {
+  if (env.payload_type != kInTotoPayloadType || env.payload.size() > kMaxStatementBytes)
+    return std::nullopt;
+  auto parsed =
+      parse_json_bounded({reinterpret_cast<const char*>(env.payload.data()), env.payload.size()},
+                         {}, kMaxStatementBytes);
+  if (!parsed || !parsed->is_object()) return std::nullopt;
+  const nlohmann::json::json_pointer at("/predicate/verdict/result");
+  if (!parsed->contains(at) || !parsed->at(at).is_string()) return std::nullopt;
+  return parsed->at(at).get<std::string>();
+}
+
 }  // namespace probity::tlog

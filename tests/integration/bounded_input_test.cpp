@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli_support.hpp"
+#include "probity/hash.hpp"
 #include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
@@ -24,10 +25,11 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
-/// A report.json that is fine but for a verdict nested `depth` deep.
-std::string deep_report(std::size_t depth) {
-  return R"({"schema": "probity-report", "schema_version": 1, "files": [], "verdict": )" +
-         std::string(depth, '[') + std::string(depth, ']') + "}";
+/// A report.json of `image` that is fine but for a verdict detail nested `depth` deep.
+std::string deep_report(std::size_t depth, const fs::path& image) {
+  return R"({"schema": "probity-report", "schema_version": 1, "files": [], "image": {"sha256": ")" +
+         *sha256_file(image) + R"("}, "verdict": {"result": "pass", "detail": )" +
+         std::string(depth, '[') + std::string(depth, ']') + "}}";
 }
 
 class BoundedInput : public ::testing::Test {
@@ -64,20 +66,20 @@ class BoundedInput : public ::testing::Test {
 
 TEST_F(BoundedInput, ReportNested100000DeepIsRefusedNotACrash) {
   const auto report = p("report.json");
-  write(report, deep_report(100'000));
+  write(report, deep_report(100'000, p("fw.bin")));
   auto r = attest(report);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(report.string()), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("kMaxJsonDepth"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("/verdict/0/0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/verdict/detail/0/0"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(p("fw.env")));
   r = diff(report, report);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(report.string()), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("kMaxJsonDepth"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("/verdict/0/0"), std::string::npos) << r.output;
-  // At the cap itself the report is read (the verdict is then 63 levels under the top).
-  write(report, deep_report(kMaxJsonDepth - 1));
+  EXPECT_NE(r.output.find("/verdict/detail/0/0"), std::string::npos) << r.output;
+  // At the cap itself the report is read (the detail is then 64 levels under the top).
+  write(report, deep_report(kMaxJsonDepth - 2, p("fw.bin")));
   r = attest(report);
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
@@ -201,7 +203,12 @@ TEST_F(BoundedInput, RealReportAndDefaultPolicyStillLoad) {
   ASSERT_NE(r.exit_code, 2) << r.output;
   const auto report = p("scan") / "report.json";
   ASSERT_TRUE(fs::exists(report));
+  // Its verdict is inconclusive (4 KiB of 'F'): attested only when that is named.
   r = attest(report);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--allow-verdict inconclusive"), std::string::npos) << r.output;
+  r = run_probity("attest " + q(p("fw.bin")) + " --report " + q(report) + " --key " +
+                  q(p("alice.key")) + " --out " + q(p("fw.env")) + " --allow-verdict inconclusive");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = diff(report, report);
   // 4 KiB of 'F' is not a firmware anyone could read: both sides are inconclusive (exit 3), and

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "probity/hash.hpp"
 #include "probity/tlog.hpp"
 #include "tlog_proc.hpp"
 
@@ -36,9 +37,14 @@ TEST_F(TlogCli, ReleaseFlowAndFlashTimeVerify) {
   }
   write("fw.bin", std::string(4096, 'F') + "release 1");
   write("fw2.bin", std::string(4096, 'F') + "release 2");
-  write(
-      "report.json",
-      R"({"verdict":{"result":"pass","failed":0},"policy":{"sha256":"ab12"},"db_snapshot":"2026-11-01"})");
+  // A report is bound to its image: attest checks /image/sha256 against the image it signs.
+  auto report_for = [&](const std::string& image, const std::string& result) {
+    return R"({"image":{"sha256":")" + *probity::sha256_file(p(image)) +
+           R"("},"verdict":{"result":")" + result +
+           R"(","failed":0},"policy":{"sha256":"ab12","name":"default"},"db_snapshot":"2026-11-01"})";
+  };
+  write("report.json", report_for("fw.bin", "pass"));
+  write("report2.json", report_for("fw2.bin", "pass"));
   write("sbom.cdx.json", R"({"bomFormat":"CycloneDX"})");
 
   auto r = run({"attest", p("fw.bin"), "--report", p("report.json"), "--key", p("alice.key"),
@@ -58,7 +64,7 @@ TEST_F(TlogCli, ReleaseFlowAndFlashTimeVerify) {
   EXPECT_EQ(st["predicate"]["db_snapshot"], "2026-11-01");
   EXPECT_EQ(st["predicate"]["sbom"]["digest"]["sha256"].get<std::string>().size(), 64u);
   // Approvers may sign one after another: bob countersigns alice's envelope of fw2.
-  ASSERT_EQ(run({"attest", p("fw2.bin"), "--report", p("report.json"), "--key", p("alice.key"),
+  ASSERT_EQ(run({"attest", p("fw2.bin"), "--report", p("report2.json"), "--key", p("alice.key"),
                  "--out", p("fw2.alice.env")})
                 .code,
             0);
@@ -151,4 +157,62 @@ TEST_F(TlogCli, ReleaseFlowAndFlashTimeVerify) {
   EXPECT_EQ(run({"log", "append", "--dir", p("L"), p("junk.env")}).code, 2);
   r = run({"log", "checkpoint", "--dir", p("L")});
   EXPECT_NE(r.out.find("\n2\n"), std::string::npos) << r.out;
+}
+
+// Attestations bound to what was judged (issue 11): another image's report is refused; a failed
+// or inconclusive verdict is attested only when named, and a station refuses to install it
+// unless it names it too.
+TEST_F(TlogCli, AttestationsAreBoundToTheImageAndItsVerdict) {
+  for (const char* name : {"log", "alice"})
+    ASSERT_EQ(run({"key", "generate", "--name", name, "--out", p(name)}).code, 0);
+  write("fw.bin", std::string(4096, 'F') + "release 1");
+  write("other.bin", std::string(4096, 'F') + "release 2");
+  auto report = [&](const std::string& image, const std::string& result) {
+    return R"({"image":{"sha256":")" + *probity::sha256_file(p(image)) +
+           R"("},"verdict":{"result":")" + result + R"("},"policy":{"sha256":"ab12"}})";
+  };
+  auto attest = [&](const std::string& image, const std::string& rep,
+                    std::vector<std::string> extra = {}) {
+    std::vector<std::string> a{"attest", p(image),       "--report", p(rep),
+                               "--key",  p("alice.key"), "--out",    p(image + ".env")};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run(a);
+  };
+  // Another image's report.
+  write("other.json", report("other.bin", "pass"));
+  auto r = attest("fw.bin", "other.json");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("report of another image"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(p("fw.bin.env")));
+  // A report without an image digest or a verdict.
+  write("bare.json", R"({"verdict":{"result":"pass"}})");
+  EXPECT_EQ(attest("fw.bin", "bare.json").code, 2);
+  write("noverdict.json",
+        R"({"image":{"sha256":")" + *probity::sha256_file(p("fw.bin")) + R"("}})");
+  EXPECT_EQ(attest("fw.bin", "noverdict.json").code, 2);
+  // A failed verdict: refused unless named, and then the statement says fail.
+  write("fail.json", report("fw.bin", "fail"));
+  r = attest("fw.bin", "fail.json");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--allow-verdict fail"), std::string::npos) << r.err;
+  EXPECT_EQ(attest("fw.bin", "fail.json", {"--allow-verdict", "inconclusive"}).code, 2);
+  r = attest("fw.bin", "fail.json", {"--allow-verdict", "fail"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Logged anyway: the flashing station refuses it unless it accepts a failed image.
+  ASSERT_EQ(run({"log", "init", "--dir", p("L"), "--key", p("log.key")}).code, 0);
+  ASSERT_EQ(run({"log", "append", "--dir", p("L"), p("fw.bin.env")}).code, 0);
+  ASSERT_EQ(run({"log", "bundle", "--dir", p("L"), p("fw.bin"), "--out", p("fw.bundle")}).code, 0);
+  const std::vector<std::string> verify{"verify",         p("fw.bin"),   "--bundle",
+                                        p("fw.bundle"),   "--log-key",   p("log.pub"),
+                                        "--approver-key", p("alice.pub")};
+  r = run(verify);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAIL verdict: attested verdict: fail"), std::string::npos) << r.out;
+  auto accept = verify;
+  accept.insert(accept.end(), {"--accept-verdict", "inconclusive"});
+  EXPECT_EQ(run(accept).code, 1);
+  accept.insert(accept.end(), {"--accept-verdict", "fail"});
+  r = run(accept);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("accepted by --accept-verdict"), std::string::npos) << r.out;
 }

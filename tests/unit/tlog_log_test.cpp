@@ -30,12 +30,12 @@ struct TempDir {
 };
 
 Bytes envelope_for(std::string_view sha256, const std::vector<const PrivateKey*>& keys,
-                   const std::string& name = "fw.bin") {
+                   const std::string& name = "fw.bin", const std::string& verdict = "pass") {
   nlohmann::ordered_json st;
   st["_type"] = kStatementType;
   st["subject"] = {{{"name", name}, {"digest", {{"sha256", sha256}}}}};
   st["predicateType"] = kScanPredicateType;
-  st["predicate"] = {{"verdict", "pass"}};
+  st["predicate"] = {{"verdict", {{"result", verdict}}}};
   const std::string payload = st.dump();
   Envelope env;
   env.payload_type = std::string(kInTotoPayloadType);
@@ -290,6 +290,22 @@ TEST_F(TlogBundle, EachFailureNamesItsCheck) {
     o.witness_threshold = 2;
     const auto r = verify_offline(image, text, o);
     EXPECT_TRUE(failed(r, "witnesses")) << describe(r);
+  }
+  {  // An attested failure, logged anyway: refused unless the station accepts that verdict.
+    auto failed_env = envelope_for(digest, {&a1, &a2}, "fw.bin", "fail");
+    ASSERT_TRUE(log->append(std::vector<Bytes>{failed_env}));
+    cosign_latest(w1);
+    auto fb = make_bundle(*log, digest, 1, {});
+    ASSERT_TRUE(fb);
+    // The bundle is for the newest entry with this subject: the failed one.
+    ASSERT_EQ(fb->envelope, failed_env);
+    auto r = verify_offline(image, fb->to_string(), opt);
+    EXPECT_TRUE(failed(r, "verdict")) << describe(r);
+    EXPECT_FALSE(failed(r, "approvers"));
+    auto o = opt;
+    o.accept_verdicts.push_back("fail");
+    r = verify_offline(image, fb->to_string(), o);
+    EXPECT_TRUE(r.ok) << describe(r);
   }
   {  // Garbage bundle.
     const auto r = verify_offline(image, "probity.dev/bundle/v1\nenvelope !!\n\n", opt);
