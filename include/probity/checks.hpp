@@ -71,6 +71,10 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
 Status validate_rules(const std::filesystem::path& rules_dir,
                       const std::filesystem::path& data_dir = {});
 
+/// Opens `geoip_db` as a MaxMind DB (libmaxminddb), so that a `--geoip` file that is not one is
+/// refused up front (exit 2) rather than leaving every endpoint's country unknown.
+Status validate_geoip(const std::filesystem::path& geoip_db);
+
 /// Ids of the registered checks, in registry order.
 std::vector<std::string> check_ids();
 

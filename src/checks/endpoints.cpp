@@ -277,3 +277,16 @@ const Check kCheck_endpoints{.id = "endpoints",
                              .on_tree = on_tree};
 
 }  // namespace probity::checks
+
+namespace probity {
+
+Status validate_geoip(const std::filesystem::path& geoip_db) {
+  MMDB_s mmdb;
+  const int rc = MMDB_open(geoip_db.c_str(), MMDB_MODE_MMAP, &mmdb);
+  if (rc != MMDB_SUCCESS)
+    return fail(std::string("not a MaxMind DB: ") + MMDB_strerror(rc), 0, geoip_db.string());
+  MMDB_close(&mmdb);
+  return {};
+}
+
+}  // namespace probity

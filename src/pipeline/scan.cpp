@@ -94,8 +94,12 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   if (!opt.rules.empty())
     if (auto st = validate_rules(opt.rules); !st)
       return std::unexpected(with_context(st.error(), "--rules"));
-  if (!opt.geoip.empty() && !std::filesystem::is_regular_file(opt.geoip))
-    return fail("cannot read the GeoIP database " + opt.geoip.string(), 0, opt.geoip.string());
+  if (!opt.geoip.empty()) {
+    if (!std::filesystem::is_regular_file(opt.geoip))
+      return fail("cannot read the GeoIP database " + opt.geoip.string(), 0, opt.geoip.string());
+    if (auto st = validate_geoip(opt.geoip); !st)
+      return std::unexpected(with_context(st.error(), "--geoip"));
+  }
   std::optional<FleetIndex> fleet;
   if (!opt.fleet_index.empty()) {
     auto f = FleetIndex::open(opt.fleet_index);

@@ -196,4 +196,19 @@ TEST(Inconclusive, EvidenceTermsAreValidated) {
   }
 }
 
+TEST(Inconclusive, AGeoipFileThatIsNotAMaxMindDbIsRefused) {
+  Scratch s("inc-geoip");
+  std::ofstream(s.path() / "fake.mmdb") << "not a MaxMind database\n";
+  auto r = scan(fixture("checks/clean.sqfs"), s.path() / "o",
+                "--geoip '" + (s.path() / "fake.mmdb").string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("fake.mmdb"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("MaxMind"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(s.path() / "o")) << "refused before unpacking";
+  // The fixture's real MaxMind-format database is accepted.
+  r = scan(fixture("checks/clean.sqfs"), s.path() / "o2",
+           "--geoip '" + fixture("checks/geo.mmdb").string() + "'");
+  EXPECT_NE(r.exit_code, 2) << r.output;
+}
+
 }  // namespace probity::testing
