@@ -1,8 +1,8 @@
 // Archive variants the public format vectors showed probity mishandling (issue 10, item 7;
 // tests/fixtures/make-archive-variants.py): a sparse tar member ending in a hole, a cpio crc
 // archive with a changed payload, a zip whose "version needed" carries the host byte, an
-// old-binary cpio after 128 bytes of garbage. Expected members (names, sizes, sha256) come from
-// the fixture script's expected.json.
+// old-binary cpio after 128 bytes of garbage, a tar header checksum with leading spaces.
+// Expected members (names, sizes, sha256) come from the fixture script's expected.json.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -83,6 +83,11 @@ TEST_F(ArchiveVariants, ZipWithHostByteInVersionNeededIsRead) {
   Scratch s("variants-zip");
   const auto m = unpack(s, "zip-host-version.zip");
   expect_members(m, "zip-host-version.zip");
+}
+
+TEST_F(ArchiveVariants, TarChecksumWithLeadingSpacesIsAccepted) {
+  Scratch s("variants-tar-space");
+  expect_members(unpack(s, "tar-space-chksum.tar"), "tar-space-chksum.tar");
 }
 
 TEST_F(ArchiveVariants, OldBinaryCpioIsCarvedAtAnOffset) {
