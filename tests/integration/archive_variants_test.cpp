@@ -28,12 +28,18 @@ nlohmann::json unpack(const Scratch& s, const std::string& name) {
   return read_json(out / "manifest.json");
 }
 
-/// Every expected member is in the manifest with its size and sha256.
+/// Every expected member is in the manifest with its size and sha256 (a hard link: its
+/// target's, in the same container).
 void expect_members(const nlohmann::json& m, const std::string& name) {
-  for (const auto& want : expected()[name]["members"]) {
-    const nlohmann::json* got = nullptr;
+  auto record = [&](const nlohmann::json& path) -> const nlohmann::json* {
     for (const auto& f : m["files"])
-      if (f["type"] == "file" && f["path"] == want["name"]) got = &f;
+      if (f["path"] == path) return &f;
+    return nullptr;
+  };
+  for (const auto& want : expected()[name]["members"]) {
+    const nlohmann::json* got = record(want["name"]);
+    if (got && (*got)["type"] == "hardlink") got = record((*got)["link"]);
+    if (got && (*got)["type"] != "file") got = nullptr;
     ASSERT_NE(got, nullptr) << name << ": " << want["name"] << " missing from " << m["files"];
     EXPECT_EQ((*got)["size"], want["size"]) << name << ": " << want["name"];
     EXPECT_EQ((*got)["sha256"], want["sha256"]) << name << ": " << want["name"];
@@ -83,6 +89,18 @@ TEST_F(ArchiveVariants, ZipWithHostByteInVersionNeededIsRead) {
   Scratch s("variants-zip");
   const auto m = unpack(s, "zip-host-version.zip");
   expect_members(m, "zip-host-version.zip");
+}
+
+TEST_F(ArchiveVariants, NewcHardLinksAllHaveTheData) {
+  Scratch s("variants-newc-links");
+  const auto m = unpack(s, "hardlinks.newc.cpio");
+  expect_members(m, "hardlinks.newc.cpio");
+  // And on disk: every name holds the bytes.
+  for (const auto& f : m["files"]) {
+    if (f["type"] == "dir") continue;
+    const fs::path p = s.path() / "out" / f["extracted"].get<std::string>();
+    EXPECT_TRUE(fs::is_regular_file(p)) << p;
+  }
 }
 
 TEST_F(ArchiveVariants, TarChecksumWithLeadingSpacesIsAccepted) {
