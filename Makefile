@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 5
 DEMO_IMAGE ?= $(BUILD)/demo/sysupgrade.bin
 DEMO_OUT ?= $(BUILD)/demo/out
 
-.PHONY: all deps configure build test unit npm-deps fixtures fuzz-build fuzz fuzz-long demo bench format format-check clean install
+.PHONY: all deps configure build test unit npm-deps fixtures fuzz-build fuzz fuzz-long demo bench vectors format format-check clean install
 
 all: build
 
@@ -68,6 +68,12 @@ bench: deps build
 	bash bench/vulndb-import.sh
 	bash bench/tlog.sh
 	bash bench/equiv.sh
+	@$(MAKE) --no-print-directory vectors
+
+# probity unpack on the public format vectors of ../shared/vectors/formats (skips when absent):
+# bench/results/vectors.md, per family. Not part of `make test` (minutes).
+vectors: build
+	python3 bench/vectors.py --probity $(BUILD)/probity
 
 # PREFIX/bin/probity finds its data in PREFIX/share/probity (or $$PROBITY_DATA_DIR), the
 # default vulnerability database included.

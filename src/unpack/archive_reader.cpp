@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <map>
+#include <vector>
 
 #include "probity/mapped_file.hpp"
 
@@ -85,6 +87,77 @@ Status fill_zeros(FileOut& f, std::uint64_t& written, std::uint64_t to) {
   return {};
 }
 
+/// newc and crc cpio store a hard-linked file's data with the last name of its link set, and
+/// libarchive hands the earlier names over first, as empty regular files (then the later ones
+/// as hard links to the first). Those names are held back until the data comes, then recorded
+/// as links to the name that has it; a set whose data never comes (empty files) is recorded at
+/// the end: the first name an empty file, the others links to it.
+class CpioLinkSets {
+ public:
+  /// True when `e` was held back or recorded here (the caller skips it).
+  bool take(struct archive_entry* e, Entry& out, Sink& sink) {
+    if (archive_entry_nlink(e) < 2 || archive_entry_filetype(e) != AE_IFREG) return false;
+    const char* hl = archive_entry_hardlink(e);
+    const bool empty = archive_entry_size(e) <= 0;
+    if (!hl) {
+      if (!empty) return false;
+      sets_[out.path].held.push_back(out);
+      return true;
+    }
+    auto it = sets_.find(hl);
+    if (it == sets_.end()) return false;
+    if (!it->second.data.empty()) {  // a name after the data: a link to the name that has it
+      out.type = EntryType::kHardlink;
+      out.link = it->second.data;
+      (void)sink.node(out);
+      return true;
+    }
+    if (empty) {
+      it->second.held.push_back(out);
+      return true;
+    }
+    data_set_ = &it->second;  // the caller writes this one's data, then calls written()
+    data_path_ = out.path;
+    return false;
+  }
+  /// The entry take() let through was written at `path`: the names held for it link to it.
+  void written(const std::string& path, Sink& sink) {
+    if (!data_set_ || path != data_path_) return;  // not the entry take() let through
+    data_set_->data = path;
+    link_held(*data_set_, path, sink);
+    data_set_ = nullptr;
+  }
+  /// The archive ended (or failed): record every set that got no data.
+  void flush(Sink& sink) {
+    for (auto& [first, set] : sets_) {
+      if (set.held.empty()) continue;
+      Entry head = set.held.front();
+      set.held.erase(set.held.begin());
+      head.type = EntryType::kFile;
+      (void)sink.file(head, {});
+      link_held(set, head.path, sink);
+    }
+    sets_.clear();
+  }
+
+ private:
+  struct Set {
+    std::vector<Entry> held;
+    std::string data;  ///< the name the data was written at
+  };
+  static void link_held(Set& set, const std::string& to, Sink& sink) {
+    for (Entry& h : set.held) {
+      h.type = EntryType::kHardlink;
+      h.link = to;
+      (void)sink.node(h);
+    }
+    set.held.clear();
+  }
+  std::map<std::string, Set> sets_;  ///< by the set's first name (libarchive's link source)
+  Set* data_set_ = nullptr;
+  std::string data_path_;
+};
+
 }  // namespace
 
 Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableFormat enable,
@@ -107,6 +180,12 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
         fmt::format("not readable: {}", archive_error_string(a) ? archive_error_string(a) : "?"));
   struct archive_entry* e = nullptr;
   std::uint64_t entries = 0;
+  CpioLinkSets cpio_links;
+  struct Flush {
+    CpioLinkSets& links;
+    Sink& sink;
+    ~Flush() { links.flush(sink); }
+  } flush{cpio_links, sink};
   for (;;) {
     if (auto st = sink.check_time(); !st)
       return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
@@ -133,6 +212,10 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
     out.uid = std::uint32_t(archive_entry_uid(e));
     out.gid = std::uint32_t(archive_entry_gid(e));
     out.mtime = archive_entry_mtime(e);
+    const int format = archive_format(a);
+    if ((format == ARCHIVE_FORMAT_CPIO_SVR4_NOCRC || format == ARCHIVE_FORMAT_CPIO_SVR4_CRC) &&
+        cpio_links.take(e, out, sink))
+      continue;
     if (const char* hl = archive_entry_hardlink(e); hl && archive_entry_size(e) <= 0) {
       out.type = EntryType::kHardlink;
       out.link = hl;
@@ -183,6 +266,7 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
       if (auto st = fill_zeros(*f, written, std::uint64_t(archive_entry_size(e))); !st)
         return fail_at(st.error(), std::uint64_t(archive_filter_bytes(a, 0)));
     f->close();
+    cpio_links.written(out.path, sink);
   }
   const std::uint64_t consumed = std::uint64_t(std::max<la_int64_t>(archive_filter_bytes(a, 0), 0));
   return span_hint ? span_hint : consumed;

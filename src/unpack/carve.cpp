@@ -17,6 +17,7 @@ struct Pattern {
   std::uint32_t rank;
   std::uint32_t at;
   std::uint32_t len;
+  bool weak;  ///< probed before it counts (Magic::weak)
 };
 
 /// The compiled literal database, built once per process.
@@ -31,9 +32,8 @@ class MagicDb {
       const Format* f = formats[rank];
       if (f->carve != Carve::kAnyOffset) continue;
       for (const Magic& m : f->magics) {
-        if (m.start_only) continue;
         ids.push_back(static_cast<unsigned>(patterns_.size()));
-        patterns_.push_back({f, rank, m.at, static_cast<std::uint32_t>(m.bytes.size())});
+        patterns_.push_back({f, rank, m.at, static_cast<std::uint32_t>(m.bytes.size()), m.weak});
         exprs.push_back(m.bytes.data());
         lens.push_back(m.bytes.size());
         flags.push_back(0);
@@ -69,6 +69,7 @@ const MagicDb& magic_db() {
 
 struct ScanState {
   const MagicDb* db;
+  Bytes blob;
   std::uint64_t base;
   std::vector<Candidate>* out;
   std::uint64_t cap;
@@ -83,6 +84,8 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   const std::uint64_t end = s->base + to;
   if (end < std::uint64_t(p.len) + p.at) return 0;  // the format would start before the blob
   const std::uint64_t start = end - p.len - p.at;
+  if (p.weak && (start == 0 || !p.format->probe || !p.format->probe(sub(s->blob, start))))
+    return 0;  // offset 0 is start_candidates' (probed by the driver); elsewhere, probe first
   if (s->kept[id] >= s->cap) {
     auto& d = s->dropped[id];
     if (!d.format) {
@@ -133,7 +136,7 @@ std::vector<Candidate> find_candidates(Bytes blob, std::uint64_t cap_per_magic,
   } scratch;
   if (hs_alloc_scratch(db.db(), &scratch.s) != HS_SUCCESS)
     throw std::runtime_error("vectorscan: cannot allocate scratch");
-  ScanState st{&db, 0, &out, cap_per_magic};
+  ScanState st{&db, blob, 0, &out, cap_per_magic};
   st.kept.assign(db.size(), 0);
   st.dropped.assign(db.size(), {});
   // hs_scan takes an unsigned length: scan in windows that overlap by the longest magic, each

@@ -20,8 +20,10 @@ namespace probity::unpacker {
 struct Magic {
   std::string_view bytes;
   std::uint32_t at = 0;
-  /// Too weak to carve (e.g. binary cpio's two bytes): only tried at offset 0 of a blob.
-  bool start_only = false;
+  /// Too weak to carve on its own (binary cpio's two bytes): a hit away from offset 0 is a
+  /// candidate only where the format's probe accepts the bytes, so random data (a hit every
+  /// 64 KiB) neither floods the candidate cap nor reaches extraction.
+  bool weak = false;
 };
 
 /// Where a format may be found.

@@ -16,9 +16,13 @@ std::optional<Probe> probe(Bytes d) {
   // The header checksum: sum of the 512 header bytes with the checksum field read as spaces.
   std::uint32_t sum = 0;
   for (std::size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : d[i];
+  // Octal, ended by NUL or space; Perl's Archive::Tar and old GNU tar pad it with leading
+  // spaces (" 11123\0 ").
   std::uint32_t stored = 0;
   bool digits = false;
-  for (std::size_t i = 148; i < 156 && d[i] && d[i] != ' '; ++i) {
+  std::size_t i = 148;
+  while (i < 156 && d[i] == ' ') ++i;
+  for (; i < 156 && d[i] && d[i] != ' '; ++i) {
     if (d[i] < '0' || d[i] > '7') return std::nullopt;
     stored = stored * 8 + (d[i] - '0');
     digits = true;

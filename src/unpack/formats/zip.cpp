@@ -26,7 +26,9 @@ std::uint64_t zip_span(Bytes d) {
 
 std::optional<Probe> probe(Bytes d) {
   if (d.size() < 30 || !starts_with(d, "PK\x03\x04")) return std::nullopt;
-  const auto version = *read_le<std::uint16_t>(d, 4);
+  // "Version needed to extract": the low byte is the spec version (2.0 = 20 ... 6.3 = 63); the
+  // high byte is the host system (0 MS-DOS, 3 Unix, ...), which some writers set here too.
+  const auto version = *read_le<std::uint16_t>(d, 4) & 0xff;
   const auto name_len = *read_le<std::uint16_t>(d, 26);
   if (version > 100 || name_len == 0 || name_len > 4096) return std::nullopt;
   return Probe{0, "zip"};
