@@ -45,6 +45,11 @@ inline constexpr std::uint32_t kMaxLinkHops = 40;
 /// flag: each yields at most 8 KiB, decoded under at most 71 LZMA property sets).
 inline constexpr std::uint32_t kSquashfsTrialBlocks = 3;
 
+/// Decompressed metadata (inode, directory, fragment and id tables) of one big-endian squashfs 4.0
+/// image, byte-swapped into a little-endian copy for libsquashfs (no flag: AVM images hold well
+/// under 1 MiB; this bounds what a hostile table of tiny blocks can expand to).
+inline constexpr std::uint64_t kSquashfsBeMetadataBytes = 64 * kMiB;
+
 /// Warnings of one code listed per container; the rest are counted in one summary warning (no
 /// flag: bounds the manifest and the unpacker's memory when a hostile archive repeats an error).
 inline constexpr std::uint64_t kMaxWarningsPerCode = 1000;

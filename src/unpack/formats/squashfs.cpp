@@ -30,12 +30,14 @@
 #include <fmt/format.h>
 
 #include "unpack/format.hpp"
+#include "unpack/squashfs_be.hpp"
 #include "unpack/squashfs_blocks.hpp"
 
 namespace probity::unpacker {
 namespace {
 
-constexpr Magic kMagics[] = {{"hsqs", 0}};
+// "sqsh": AVM's big-endian 4.0 images (squashfs_legacy takes "sqsh" with versions 1-3).
+constexpr Magic kMagics[] = {{"hsqs", 0}, {"sqsh", 0}};
 /// Directory nesting depth inside one squashfs.
 constexpr std::uint32_t kMaxDirDepth = 256;
 /// Threads decompressing file data.
@@ -43,30 +45,53 @@ constexpr unsigned kMaxThreads = 8;
 /// Consecutive files a thread takes at a time.
 constexpr std::size_t kJobRun = 16;
 
-/// A read-only sqfs_file_t over bytes in memory (bounds-checked).
+/// A read-only sqfs_file_t over bytes in memory (bounds-checked): `data`, its first bytes
+/// replaced by `head` and followed by `tail` (a big-endian image's little-endian superblock and
+/// tables; both empty otherwise).
 struct MemFile {
   sqfs_file_t base;
-  Bytes data;
+  Bytes data, head, tail;
 };
 
 int mem_read_at(sqfs_file_t* f, sqfs_u64 off, void* buf, size_t size) {
   auto* m = reinterpret_cast<MemFile*>(f);
-  if (off > m->data.size() || m->data.size() - off < size) return SQFS_ERROR_OUT_OF_BOUNDS;
-  std::memcpy(buf, m->data.data() + off, size);
+  const std::uint64_t total = m->data.size() + m->tail.size();
+  if (off > total || total - off < size) return SQFS_ERROR_OUT_OF_BOUNDS;
+  auto* out = static_cast<std::uint8_t*>(buf);
+  while (size > 0) {
+    const std::uint8_t* src = nullptr;
+    std::uint64_t n = 0;
+    if (off < m->head.size()) {
+      src = m->head.data() + off;
+      n = m->head.size() - off;
+    } else if (off < m->data.size()) {
+      src = m->data.data() + off;
+      n = m->data.size() - off;
+    } else {
+      src = m->tail.data() + (off - m->data.size());
+      n = m->tail.size() - (off - m->data.size());
+    }
+    n = std::min<std::uint64_t>(n, size);
+    std::memcpy(out, src, n);
+    out += n;
+    off += n;
+    size -= n;
+  }
   return 0;
 }
 int mem_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) {
   return SQFS_ERROR_IO;
 }
 sqfs_u64 mem_get_size(const sqfs_file_t* f) {
-  return reinterpret_cast<const MemFile*>(f)->data.size();
+  const auto* m = reinterpret_cast<const MemFile*>(f);
+  return m->data.size() + m->tail.size();
 }
 int mem_truncate(sqfs_file_t*, sqfs_u64) {
   return SQFS_ERROR_IO;
 }
 void mem_destroy(sqfs_object_t*) {}  // owned by the extract call
 
-MemFile make_file(Bytes d) {
+MemFile make_file(Bytes d, Bytes head = {}, Bytes tail = {}) {
   MemFile m{};
   m.base.base.destroy = mem_destroy;
   m.base.base.copy = nullptr;
@@ -75,6 +100,8 @@ MemFile make_file(Bytes d) {
   m.base.get_size = mem_get_size;
   m.base.truncate = mem_truncate;
   m.data = d;
+  m.head = head.size() <= d.size() ? head : Bytes{};
+  m.tail = tail;
   return m;
 }
 
@@ -95,29 +122,24 @@ const char* compressor_name(int id) {
   return n ? n : "unknown";
 }
 
-Result<sqfs_super_t> read_super(Bytes d) {
-  if (d.size() < 96) return fail("squashfs superblock truncated", 0);
-  MemFile f = make_file(d);
-  sqfs_super_t super{};
-  if (int rc = sqfs_super_read(&super, &f.base); rc != 0)
-    return fail(fmt::format("bad squashfs superblock (libsquashfs error {})", rc), 0);
-  return super;
-}
-
 std::optional<Probe> probe(Bytes d) {
-  if (!starts_with(d, "hsqs") || d.size() < 96) return std::nullopt;
-  const auto major = *read_le<std::uint16_t>(d, 28);
-  const auto minor = *read_le<std::uint16_t>(d, 30);
-  if (major != 4 || minor != 0) return std::nullopt;
-  const auto bytes_used = *read_le<std::uint64_t>(d, 40);
-  const auto comp = *read_le<std::uint16_t>(d, 20);
-  const auto block_log = *read_le<std::uint16_t>(d, 22);
-  const auto block_size = *read_le<std::uint32_t>(d, 12);
+  const bool big = sqfs::is_be_squashfs4(d);
+  if (!big && (!starts_with(d, "hsqs") || d.size() < 96)) return std::nullopt;
+  auto u16 = [&](std::uint64_t o) {
+    return big ? *read_be<std::uint16_t>(d, o) : *read_le<std::uint16_t>(d, o);
+  };
+  auto u32 = [&](std::uint64_t o) {
+    return big ? *read_be<std::uint32_t>(d, o) : *read_le<std::uint32_t>(d, o);
+  };
+  if (u16(28) != 4 || u16(30) != 0) return std::nullopt;
+  const auto bytes_used = big ? *read_be<std::uint64_t>(d, 40) : *read_le<std::uint64_t>(d, 40);
+  const auto comp = u16(20), block_log = u16(22);
+  const auto block_size = u32(12);
   if (bytes_used < 96 || block_log < 12 || block_log > 20 || block_size != (1u << block_log))
     return std::nullopt;
   return Probe{std::min<std::uint64_t>(bytes_used, d.size()),
-               fmt::format("squashfs 4.0, {}, {} KiB blocks, {} inodes", compressor_name(comp),
-                           block_size / 1024, *read_le<std::uint32_t>(d, 4))};
+               fmt::format("squashfs 4.0{}, {}, {} KiB blocks, {} inodes", big ? " big-endian" : "",
+                           compressor_name(comp), block_size / 1024, u32(4))};
 }
 
 struct FileJob {
@@ -478,9 +500,10 @@ std::string compression_text(const sqfs_super_t& super, const Variant& v) {
 }
 
 /// Decompresses the jobs [i, jobs.size()) taken one by one from `next`, writing through the sink.
-void extract_files(Bytes d, const sqfs_super_t& super, Variant& variant, std::vector<FileJob>& jobs,
-                   std::atomic<std::size_t>& next, Sink& sink, std::atomic<bool>& stop) {
-  MemFile f = make_file(d);
+void extract_files(const MemFile& image, const sqfs_super_t& super, Variant& variant,
+                   std::vector<FileJob>& jobs, std::atomic<std::size_t>& next, Sink& sink,
+                   std::atomic<bool>& stop) {
+  MemFile f = image;
   auto cmp = make_compressor(super, &f.base, variant);
   if (!cmp) return;
   SqfsPtr<sqfs_compressor_t> cmp_guard{*cmp};
@@ -529,18 +552,62 @@ void extract_files(Bytes d, const sqfs_super_t& super, Variant& variant, std::ve
     }
 }
 
+/// A big-endian image's tables, byte-swapped into a little-endian copy (squashfs_be.hpp). The
+/// metadata is decoded with the compressor the image names; its options, big-endian too, are
+/// ignored (none is needed to decode).
+Result<sqfs::LeTables> swap_big_endian(Bytes fs, Variant& v, Sink& sink) {
+  sqfs_super_t fake{};
+  fake.compression_id = *read_be<std::uint16_t>(fs, 20);
+  fake.block_size = *read_be<std::uint32_t>(fs, 12);
+  v.kind = fake.compression_id == SQFS_COMP_LZO    ? Variant::kLzo
+           : fake.compression_id == SQFS_COMP_LZMA ? Variant::kVendorLzma
+                                                   : Variant::kLibrary;
+  v.ignore_options = *read_be<std::uint16_t>(fs, 24) & SQFS_FLAG_COMPRESSOR_OPTIONS;
+  auto cmp = make_compressor(fake, nullptr, v);
+  if (!cmp) return std::unexpected(cmp.error());
+  SqfsPtr<sqfs_compressor_t> guard{*cmp};
+  auto decode = [&](Bytes in, std::size_t max, std::vector<std::uint8_t>& out) {
+    out.resize(max);
+    const sqfs_s32 n =
+        (*cmp)->do_block(*cmp, in.data(), sqfs_u32(in.size()), out.data(), sqfs_u32(max));
+    out.resize(n > 0 ? std::size_t(n) : 0);
+    return n > 0;
+  };
+  auto le = sqfs::swap_to_le(fs, decode, kSquashfsBeMetadataBytes);
+  if (le)
+    for (const auto& what : le->dropped)
+      sink.warn("format-warning",
+                fmt::format("big-endian squashfs: {} not carried into the little-endian copy (not "
+                            "read)",
+                            what));
+  return le;
+}
+
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
-  auto super = read_super(d);
-  if (!super) return std::unexpected(super.error());
-  if (super->bytes_used > d.size())
+  if (d.size() < 96) return fail("squashfs superblock truncated", 0);
+  const bool big = sqfs::is_be_squashfs4(d);
+  const std::uint64_t claimed =
+      big ? *read_be<std::uint64_t>(d, 40) : *read_le<std::uint64_t>(d, 40);
+  if (claimed > d.size())
     sink.warn("format-error",
-              fmt::format("squashfs claims {} bytes but only {} remain: truncated image",
-                          super->bytes_used, d.size()));
-  const std::uint64_t span = std::min<std::uint64_t>(super->bytes_used, d.size());
+              fmt::format("squashfs claims {} bytes but only {} remain: truncated image", claimed,
+                          d.size()));
+  const std::uint64_t span = std::min<std::uint64_t>(claimed, d.size());
   Bytes fs = sub(d, 0, span);
-  MemFile f = make_file(fs);
   Variant variant;
-  choose_variant(fs, *super, &f.base, sink, variant);
+  sqfs::LeTables le;
+  if (big) {
+    auto swapped = swap_big_endian(fs, variant, sink);
+    if (!swapped) return std::unexpected(swapped.error());
+    le = std::move(*swapped);
+  }
+  const MemFile image = make_file(fs, Bytes(le.super.data(), big ? le.super.size() : 0), le.tables);
+  MemFile f = image;
+  sqfs_super_t super_v{};
+  if (int rc = sqfs_super_read(&super_v, &f.base); rc != 0)
+    return fail(fmt::format("bad squashfs superblock (libsquashfs error {})", rc), 0);
+  const sqfs_super_t* super = &super_v;
+  if (!big) choose_variant(fs, *super, &f.base, sink, variant);
   auto cmp = make_compressor(*super, &f.base, variant);
   if (!cmp) return std::unexpected(cmp.error());
   SqfsPtr<sqfs_compressor_t> cmp_guard{*cmp};
@@ -563,12 +630,12 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < n && jobs.size() > 16; ++t)
-    threads.emplace_back([&] { extract_files(fs, *super, variant, jobs, next, sink, stop); });
-  extract_files(fs, *super, variant, jobs, next, sink, stop);
+    threads.emplace_back([&] { extract_files(image, *super, variant, jobs, next, sink, stop); });
+  extract_files(image, *super, variant, jobs, next, sink, stop);
   for (auto& t : threads) t.join();
-  sink.describe(fmt::format("squashfs 4.0, {}, {} KiB blocks, {} inodes, {} bytes",
-                            compression_text(*super, variant), super->block_size / 1024,
-                            super->inode_count, super->bytes_used));
+  sink.describe(fmt::format("squashfs 4.0{}, {}, {} KiB blocks, {} inodes, {} bytes",
+                            big ? " big-endian" : "", compression_text(*super, variant),
+                            super->block_size / 1024, super->inode_count, span));
   if (sink.exhausted()) return fail_code("cap-total", "total cap hit (--max-total)", span);
   return span;
 }
