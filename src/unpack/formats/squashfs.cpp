@@ -431,11 +431,13 @@ void choose_variant(Bytes fs, const sqfs_super_t& super, sqfs_file_t* file, Sink
     return;
   }
   if (super.compression_id == SQFS_COMP_XZ && has_options) {
-    auto cmp = make_library(super, file, true);
-    if (cmp) {
+    if (auto cmp = make_library(super, file, true)) {
       sqfs_destroy(*cmp);
       return;
     }
+    auto plain = make_library(super, file, false);
+    if (!plain) return;  // no xz decoder at all, whatever the options: extract says so
+    sqfs_destroy(*plain);
     v.ignore_options = true;
     sink.warn("format-warning",
               fmt::format("xz compressor options ignored ({}): libsquashfs refuses them; blocks "
