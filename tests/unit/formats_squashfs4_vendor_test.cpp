@@ -102,6 +102,19 @@ TEST(Squashfs4VendorHostile, HeaderClaiming16MiBIsRefused) {
   EXPECT_TRUE(u.files_of(u.only("squashfs").id).empty());
 }
 
+TEST(Squashfs4VendorHostile, BigEndianUnknownInodeTypeIsAnError) {
+  auto u = unpack_file(vendor("hostile4-be-badinode.img"));
+  ASSERT_EQ(u.containers("squashfs").size(), 1u);
+  EXPECT_TRUE(any_warning(u, "format-error", "unknown type 30583"));
+  EXPECT_TRUE(u.files_of(u.only("squashfs").id).empty());
+}
+
+TEST(Squashfs4VendorHostile, BigEndianMetadataBombStopsAtTheCap) {
+  auto u = unpack_file(vendor("hostile4-be-metabomb.img"));
+  ASSERT_EQ(u.containers("squashfs").size(), 1u);
+  EXPECT_TRUE(any_warning(u, "cap-memory", std::to_string(kSquashfsBeMetadataBytes) + " bytes"));
+}
+
 TEST(Squashfs4VendorHostile, TruncatedImagesWarn) {
   TempDir scratch;
   for (const char* name : {"sqfs4-lzma-props.img", "sqfs4-xz-badopts.img", "sqfs4-be-xz.img"}) {
