@@ -608,6 +608,22 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   sqfs_super_t super_v{};
   if (int rc = sqfs_super_read(&super_v, &f.base); rc != 0)
     return fail(fmt::format("bad squashfs superblock (libsquashfs error {})", rc), 0);
+  // libsquashfs sizes the fragment table from the count before reading any of it: a count whose
+  // index (one 64-bit offset per 8 KiB of entries) does not even fit in the image is refused.
+  if (super_v.fragment_entry_count > 0 && !(super_v.flags & SQFS_FLAG_NO_FRAGMENTS)) {
+    const std::uint64_t index_bytes =
+        8 * ((std::uint64_t(super_v.fragment_entry_count) * 16 + SQFS_META_BLOCK_SIZE - 1) /
+             SQFS_META_BLOCK_SIZE);
+    const std::uint64_t size = mem_get_size(&f.base);
+    if (super_v.fragment_table_start > size || size - super_v.fragment_table_start < index_bytes) {
+      sink.warn("format-error",
+                fmt::format("fragment table claims {} entries, more than the image can index; "
+                            "tails of files will be missing",
+                            super_v.fragment_entry_count),
+                {}, 16);
+      super_v.flags |= SQFS_FLAG_NO_FRAGMENTS;
+    }
+  }
   const sqfs_super_t* super = &super_v;
   if (!big) choose_variant(fs, *super, &f.base, sink, variant);
   auto cmp = make_compressor(*super, &f.base, variant);
