@@ -70,6 +70,8 @@ PY
 python3 "$here/../tests/fixtures/make-squashfs-legacy.py" "$c/squashfs_legacy" --seeds
 # The lead's formats (libraries behind them, our glue in front): tiny archives and streams.
 mksquashfs t "$c/squashfs/gzip.sqfs" -quiet -noappend -all-root -comp gzip -nopad >/dev/null
+# SquashFS 4.0 vendor variants (LZMA id 2 with 5-/13-byte or no headers, refused options).
+python3 "$here/../tests/fixtures/make-squashfs4-vendor.py" "$c/squashfs" --seeds
 tar --format=ustar -b1 -cf "$c/tar/seed.tar" -C t d l
 (cd t && find d l | cpio -o -H newc --quiet > "$c/cpio/seed.cpio")
 (cd t && zip -q -X -r "$c/zip/seed.zip" d l -y)

@@ -40,6 +40,16 @@ inline constexpr std::uint64_t kMaxLinkBytes = 4096;
 /// no flag: a longer chain is a loop or an attack).
 inline constexpr std::uint32_t kMaxLinkHops = 40;
 
+/// Metadata blocks of a squashfs 4.0 LZMA image looked at to choose its block encoding
+/// (libsquashfs's 13-byte lzma-alone or a vendor variant); the first compressed one decides (no
+/// flag: each yields at most 8 KiB, decoded under at most 71 LZMA property sets).
+inline constexpr std::uint32_t kSquashfsTrialBlocks = 3;
+
+/// Decompressed metadata (inode, directory, fragment and id tables) of one big-endian squashfs 4.0
+/// image, byte-swapped into a little-endian copy for libsquashfs (no flag: AVM images hold well
+/// under 1 MiB; this bounds what a hostile table of tiny blocks can expand to).
+inline constexpr std::uint64_t kSquashfsBeMetadataBytes = 64 * kMiB;
+
 /// Warnings of one code listed per container; the rest are counted in one summary warning (no
 /// flag: bounds the manifest and the unpacker's memory when a hostile archive repeats an error).
 inline constexpr std::uint64_t kMaxWarningsPerCode = 1000;

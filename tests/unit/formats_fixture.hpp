@@ -6,10 +6,12 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -104,6 +106,83 @@ struct Unpacked {
     return v.empty() ? kNone : *v.front();
   }
 };
+
+/// A fixture generated into PROBITY_FIXTURES_DIR/`dir` by tests/fixtures/`script`; fails the
+/// test (with a hint) when it was not generated.
+inline std::filesystem::path generated(const char* dir, const char* script,
+                                       const std::string& name) {
+  auto p = std::filesystem::path(PROBITY_FIXTURES_DIR) / dir / name;
+  EXPECT_TRUE(std::filesystem::exists(p))
+      << p << " missing: run `make fixtures` (tests/fixtures/" << script << ")";
+  return p;
+}
+
+/// A gtest parameter name from a fixture's file name: "sqfs3-le-lzma.img" -> "sqfs3_le_lzma".
+inline std::string file_case_name(std::string n) {
+  n = n.substr(0, n.find('.'));
+  for (char& ch : n)
+    if (ch == '-') ch = '_';
+  return n;
+}
+
+/// The public vectors of other projects: ../shared/vectors/formats (or $PROBITY_SHARED_VECTORS);
+/// empty when absent (the vector tests then skip).
+inline std::filesystem::path shared_vectors_dir() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("PROBITY_SHARED_VECTORS"); env && *env) return env;
+  // The source tree's parent (a clone) or grandparent (a worktree under wt/) holds shared/.
+  for (fs::path p = fs::path(PROBITY_SOURCE_DIR); !p.empty() && p != p.root_path();
+       p = p.parent_path()) {
+    const auto cand = p.parent_path() / "shared" / "vectors" / "formats";
+    if (fs::exists(cand / "MANIFEST.tsv")) return cand;
+  }
+  return {};
+}
+
+/// One row of MANIFEST.tsv (local_path, ..., expected, family, kind).
+struct VectorRow {
+  std::string path, expected, family, kind;
+};
+
+/// The rows of `dir`/MANIFEST.tsv whose family is one of `families`.
+inline std::vector<VectorRow> vector_rows(const std::filesystem::path& dir,
+                                          const std::set<std::string>& families) {
+  std::vector<VectorRow> rows;
+  std::ifstream in(dir / "MANIFEST.tsv");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> col;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, '\t');) col.push_back(c);
+    if (col.size() >= 9 && families.contains(col[7]))
+      rows.push_back({col[0], col[6], col[7], col[8]});
+  }
+  return rows;
+}
+
+/// fact_extractor's squashFS test images hold three files whose contents it ships in
+/// expected/get_files_test/ of the vectors folder `dir`: what differs in container `cid`, as
+/// messages (none: all as expected).
+inline std::vector<std::string> fact_extractor_problems(const Unpacked& u, std::uint32_t cid,
+                                                        const std::filesystem::path& dir) {
+  std::vector<std::string> problems;
+  const auto ref = dir / "fact_extractor" / "expected" / "get_files_test";
+  int regular = 0;
+  for (const auto* r : u.files_of(cid)) regular += r->type == EntryType::kFile;
+  if (regular != 3) problems.push_back(std::to_string(regular) + " regular files");
+  for (const char* rel : {"testfile1", "testfile2", "generic folder/test file 3_.txt"}) {
+    const FileRecord* r = u.file(cid, rel);
+    if (!r) {
+      problems.push_back(std::string("missing ") + rel);
+      continue;
+    }
+    if (r->truncated) problems.push_back(std::string("truncated ") + rel);
+    if (std::filesystem::exists(ref / rel) && r->sha256 != file_sha(ref / rel))
+      problems.push_back(std::string("content differs: ") + rel);
+  }
+  return problems;
+}
 
 /// What a filesystem keeps of the source tree (cramfs drops mtimes and cuts gids to 8 bits...).
 struct TreeCheck {

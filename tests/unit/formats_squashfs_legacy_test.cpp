@@ -3,14 +3,11 @@
 // tree), its hostile variants, and the public vectors of ../shared/vectors/formats when present.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
+#include "format_flips.hpp"
 #include "formats_fixture.hpp"
 #include "unpack/format.hpp"
-#include "unpack/sink.hpp"
 
 namespace probity::test {
 namespace {
@@ -18,10 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path legacy(const std::string& name) {
-  auto p = fs::path(PROBITY_FIXTURES_DIR) / "squashfs-legacy" / name;
-  EXPECT_TRUE(fs::exists(p))
-      << p << " missing: run `make fixtures` (tests/fixtures/make-squashfs-legacy.py)";
-  return p;
+  return generated("squashfs-legacy", "make-squashfs-legacy.py", name);
 }
 
 struct Case {
@@ -65,13 +59,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"sqfs2-be.img", "squashfs 2.1 big-endian, zlib"},
                       Case{"sqfs1-le.img", "squashfs 1.0 little-endian, zlib"},
                       Case{"sqfs1-be.img", "squashfs 1.0 big-endian, zlib"}),
-    [](const auto& info) {
-      std::string n = info.param.file;
-      n = n.substr(0, n.find('.'));
-      for (char& ch : n)
-        if (ch == '-') ch = '_';
-      return n;
-    });
+    [](const auto& info) { return file_case_name(info.param.file); });
 
 TEST(SquashfsLegacyDispatch, VersionDecidesTheFormat) {
   const unpacker::Format* legacy_fmt = unpacker::find_format("squashfs_legacy");
@@ -158,77 +146,23 @@ TEST(SquashfsLegacyHostile, TruncatedImagesWarn) {
 /// Corrupted copies straight through the format (probe, then extract into a dry-run sink):
 /// every one must end, with or without an error.
 TEST(SquashfsLegacyHostile, ByteFlipsNeverCrash) {
-  const unpacker::Format* f = unpacker::find_format("squashfs_legacy");
-  ASSERT_NE(f, nullptr);
-  std::uint32_t x = 2463534242u;
-  auto next = [&] {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return x;
-  };
-  int probed = 0;
+  std::vector<fs::path> images;
   for (const char* name : {"sqfs3-le.img", "sqfs3-be-lzma-props.img", "sqfs2-be.img",
-                           "sqfs1-le.img", "sqfs3-le-lzma-raw.img"}) {
-    const std::string orig = read_text(legacy(name));
-    for (int round = 0; round < 150; ++round) {
-      std::string img = orig;
-      const int flips = 1 + int(next() % 8);
-      for (int k = 0; k < flips; ++k) img[next() % 12000 % img.size()] ^= char(1u << (next() % 8));
-      const Bytes b(reinterpret_cast<const std::uint8_t*>(img.data()), img.size());
-      if (!f->probe(b)) continue;
-      ++probed;
-      Limits lim;
-      lim.max_total_bytes = 64 * kMiB;
-      unpacker::RunState run(lim);
-      unpacker::Sink sink(run, 1, nullptr, "extracted/1-test", {});
-      (void)f->extract(b, sink);
-    }
-  }
-  EXPECT_GT(probed, 100);
+                           "sqfs1-le.img", "sqfs3-le-lzma-raw.img"})
+    images.push_back(legacy(name));
+  EXPECT_GT(byte_flips_through("squashfs_legacy", images, 150, 12000), 100);
 }
 
 // --- the public vectors of other projects (../shared/vectors/formats), when present ------------
-
-fs::path vectors_dir() {
-  if (const char* env = std::getenv("PROBITY_SHARED_VECTORS"); env && *env) return env;
-  // The source tree's parent (a clone) or grandparent (a worktree under wt/) holds shared/.
-  for (fs::path p = fs::path(PROBITY_SOURCE_DIR); !p.empty() && p != p.root_path();
-       p = p.parent_path()) {
-    const auto cand = p.parent_path() / "shared" / "vectors" / "formats";
-    if (fs::exists(cand / "MANIFEST.tsv")) return cand;
-  }
-  return {};
-}
 
 std::string fmt_count(const char* what, int n) {
   return std::to_string(n) + " " + what;
 }
 
-struct VectorRow {
-  std::string path, expected, family, kind;
-};
-
-std::vector<VectorRow> squashfs_legacy_rows(const fs::path& dir) {
-  std::vector<VectorRow> rows;
-  std::ifstream in(dir / "MANIFEST.tsv");
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> col;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, '\t');) col.push_back(c);
-    if (col.size() < 9) continue;
-    if (col[7] == "squashfs v1" || col[7] == "squashfs v2" || col[7] == "squashfs v3")
-      rows.push_back({col[0], col[6], col[7], col[8]});
-  }
-  return rows;
-}
-
 TEST(SquashfsLegacyVectors, SharedVectorsUnpack) {
-  const fs::path dir = vectors_dir();
+  const fs::path dir = shared_vectors_dir();
   if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
-  const auto rows = squashfs_legacy_rows(dir);
+  const auto rows = vector_rows(dir, {"squashfs v1", "squashfs v2", "squashfs v3"});
   ASSERT_FALSE(rows.empty());
   int passed = 0, present = 0;
   for (const auto& row : rows) {
@@ -246,19 +180,7 @@ TEST(SquashfsLegacyVectors, SharedVectorsUnpack) {
       const Container& c = *cs.front();
       need(c.offset == 0, "container not at offset 0");
       if (row.path.starts_with("fact_extractor/")) {
-        // 3 files with the reference contents fact_extractor ships.
-        const fs::path ref = dir / "fact_extractor" / "expected" / "get_files_test";
-        int regular = 0;
-        for (const auto* r : u.files_of(c.id)) regular += r->type == EntryType::kFile;
-        need(regular == 3, fmt_count("regular files", regular));
-        for (const char* rel : {"testfile1", "testfile2", "generic folder/test file 3_.txt"}) {
-          const FileRecord* r = u.file(c.id, rel);
-          need(r != nullptr, std::string("missing ") + rel);
-          if (!r) continue;
-          need(!r->truncated, std::string("truncated ") + rel);
-          if (fs::exists(ref / rel))
-            need(r->sha256 == file_sha(ref / rel), std::string("content differs: ") + rel);
-        }
+        for (auto& p : fact_extractor_problems(u, c.id, dir)) problems.push_back(std::move(p));
       } else if (row.path.starts_with("binwalk/")) {
         // "exactly one squashfs_v2 at offset 0, extraction success".
         need(cs.size() == 1, "more than one container");

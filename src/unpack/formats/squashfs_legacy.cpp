@@ -7,9 +7,6 @@
 // big-endian ones), 8 KiB metadata blocks behind a 2-byte header (bit 15: stored), directory
 // headers and entries, data block lists (bit 24: stored; 1.x: 16-bit entries, bit 15) and, from
 // 2.x on, the fragment table. Every read is bounds-checked; every directory is walked once.
-#include <lzma.h>
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <map>
@@ -20,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "unpack/format.hpp"
+#include "unpack/squashfs_blocks.hpp"
 
 namespace probity::unpacker {
 namespace {
@@ -188,139 +186,9 @@ std::optional<Probe> probe(Bytes d) {
                            s->block_size / 1024, s->inodes)};
 }
 
-/// How a compressed block is stored. Decided per block (vendors mixed them), first match wins.
-enum class Codec { kNone, kZlib, kLzmaAlone, kLzmaProps, kLzmaRaw };
-
-const char* codec_name(Codec c) {
-  switch (c) {
-    case Codec::kZlib:
-      return "zlib";
-    case Codec::kLzmaAlone:
-      return "lzma (13-byte header)";
-    case Codec::kLzmaProps:
-      return "lzma (5-byte properties, no size)";
-    case Codec::kLzmaRaw:
-      return "lzma (no header)";
-    default:
-      return "none";
-  }
-}
-
-/// zlib and raw-LZMA decoding into a bounded buffer.
-class Decoder {
- public:
-  Decoder() = default;
-  Decoder(const Decoder&) = delete;
-  Decoder& operator=(const Decoder&) = delete;
-  ~Decoder() {
-    if (zinit_) inflateEnd(&z_);
-    lzma_end(&lz_);
-  }
-
-  /// Properties byte (lc/lp/pb) for LZMA blocks stored with no header at all.
-  std::uint8_t raw_props = 0x5d;
-  /// The first codec that decoded a block, and every codec that did (for the description).
-  Codec seen = Codec::kNone;
-  std::set<Codec> used;
-
-  /// Decodes `in` into `out` (resized to what came out). `exact`: the block must produce
-  /// exactly `max` bytes (data blocks); otherwise at most `max` (metadata, fragments).
-  bool decode(Bytes in, std::size_t max, bool exact, std::vector<std::uint8_t>& out) {
-    if (in.size() < 2) return false;
-    // The encoding the image used first is tried first: a header-less LZMA block whose sixth
-    // byte happens to be 0 must not be read as one with a 5-byte header.
-    if (seen != Codec::kNone && attempt(seen, in, max, exact, out)) return note(seen);
-    for (Codec c : {Codec::kZlib, Codec::kLzmaAlone, Codec::kLzmaProps, Codec::kLzmaRaw})
-      if (c != seen && attempt(c, in, max, exact, out)) return note(c);
-    return false;
-  }
-
- private:
-  /// Decodes `in` as stored with codec `c`, when its header fits that codec.
-  bool attempt(Codec c, Bytes in, std::size_t max, bool exact, std::vector<std::uint8_t>& out) {
-    switch (c) {
-      case Codec::kZlib:
-        return (in[0] & 0x0f) == 8 && (in[0] >> 4) <= 7 && ((in[0] << 8) | in[1]) % 31 == 0 &&
-               inflate_block(in, max, exact, out);
-      case Codec::kLzmaAlone: {
-        if (in[0] >= 225 || in.size() <= 13 || in[13] != 0) return false;
-        std::uint64_t size = 0;
-        for (int i = 0; i < 8; ++i) size |= std::uint64_t(in[5 + i]) << (8 * i);
-        return (size == UINT64_MAX || size <= max) &&
-               lzma_block(in.subspan(13), in[0], max, exact, out);
-      }
-      case Codec::kLzmaProps:
-        return in[0] < 225 && in.size() > 5 && in[5] == 0 &&
-               lzma_block(in.subspan(5), in[0], max, exact, out);
-      case Codec::kLzmaRaw:
-        return in[0] == 0 && lzma_block(in, raw_props, max, exact, out);
-      default:
-        return false;
-    }
-  }
-
-  bool note(Codec c) {
-    if (seen == Codec::kNone) seen = c;
-    used.insert(c);
-    return true;
-  }
-
-  bool inflate_block(Bytes in, std::size_t max, bool exact, std::vector<std::uint8_t>& out) {
-    if (!zinit_) {
-      if (inflateInit(&z_) != Z_OK) return false;
-      zinit_ = true;
-    } else if (inflateReset(&z_) != Z_OK) {
-      return false;
-    }
-    out.resize(max);
-    z_.next_in = const_cast<Bytef*>(in.data());
-    z_.avail_in = uInt(in.size());
-    z_.next_out = out.data();
-    z_.avail_out = uInt(max);
-    const int rc = inflate(&z_, Z_FINISH);
-    const std::size_t got = max - z_.avail_out;
-    out.resize(got);
-    if (rc != Z_STREAM_END) return false;
-    return !exact || got == max;
-  }
-
-  bool lzma_block(Bytes in, std::uint8_t props, std::size_t max, bool exact,
-                  std::vector<std::uint8_t>& out) {
-    lzma_options_lzma opt{};
-    const std::uint32_t lc = props % 9, lp = (props / 9) % 5, pb = props / 45;
-    if (props >= 225 || lc + lp > 4) return false;
-    opt.lc = lc;
-    opt.lp = lp;
-    opt.pb = pb;
-    // Every block starts a fresh stream, so no match reaches further back than the block.
-    opt.dict_size = std::max<std::uint32_t>(LZMA_DICT_SIZE_MIN, std::uint32_t(max));
-    lzma_filter filters[2] = {{LZMA_FILTER_LZMA1, &opt}, {LZMA_VLI_UNKNOWN, nullptr}};
-    if (lzma_raw_decoder(&lz_, filters) != LZMA_OK) return false;
-    out.resize(max);
-    lz_.next_in = in.data();
-    lz_.avail_in = in.size();
-    lz_.next_out = out.data();
-    lz_.avail_out = max;
-    lzma_ret rc = LZMA_OK;
-    while (lz_.avail_out > 0) {
-      const std::size_t before_in = lz_.avail_in, before_out = lz_.avail_out;
-      rc = lzma_code(&lz_, LZMA_FINISH);
-      if (rc != LZMA_OK) break;
-      if (lz_.avail_in == before_in && lz_.avail_out == before_out) break;
-    }
-    const std::size_t got = max - lz_.avail_out;
-    out.resize(got);
-    if (rc != LZMA_OK && rc != LZMA_STREAM_END && rc != LZMA_BUF_ERROR) return false;
-    if (exact) return got == max;
-    // Without a known size the stream must have been read to (nearly) its end: the range
-    // coder's final flush leaves at most a few bytes the decoder has no symbol for.
-    return got > 0 && lz_.avail_in <= 8;
-  }
-
-  z_stream z_{};
-  bool zinit_ = false;
-  lzma_stream lz_ = LZMA_STREAM_INIT;
-};
+using sqfs::Codec;
+using sqfs::codec_name;
+using Decoder = sqfs::BlockDecoder;
 
 /// A position in a metadata table: the absolute offset of a block header and an offset into
 /// the block's decompressed bytes (which may run into the following blocks).
@@ -833,19 +701,6 @@ class Walker {
   std::vector<std::uint8_t> frag_;
 };
 
-/// Properties tried for LZMA blocks with no header: the LZMA SDK default first, then every
-/// other lc/lp/pb liblzma accepts (lc + lp <= 4).
-std::vector<std::uint8_t> raw_props_order() {
-  std::vector<std::uint8_t> v{0x5d};
-  for (std::uint32_t pb = 0; pb <= 4; ++pb)
-    for (std::uint32_t lp = 0; lp <= 4; ++lp)
-      for (std::uint32_t lc = 0; lc + lp <= 4; ++lc) {
-        const auto p = std::uint8_t((pb * 5 + lp) * 9 + lc);
-        if (p != 0x5d) v.push_back(p);
-      }
-  return v;
-}
-
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   auto s = parse_super(d);
   if (!s) return fail("bad squashfs 1.x-3.x superblock", 0);
@@ -865,7 +720,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   // under which it reads as a directory win.
   std::optional<Inode> root;
   w.quiet = true;
-  for (std::uint8_t props : raw_props_order()) {
+  for (std::uint8_t props : sqfs::raw_props_order()) {
     im.drop_cache();
     im.decoder().raw_props = props;
     im.decoder().seen = Codec::kNone;
