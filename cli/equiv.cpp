@@ -1,6 +1,8 @@
 // probity equiv SHIPPED REBUILT --out DIR [--quiet] [--diffoscope-json FILE] [--slsa FILE]
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -127,7 +129,8 @@ Command add_equiv(CLI::App& parent) {
       "equiv",
       "Is REBUILT the same image as SHIPPED? Compares what the images hold, masking only the "
       "named normalisations of docs/equiv.md, and writes DIR/equiv.json and DIR/equiv.html.\n"
-      "Exit codes: 0 identical or equivalent, 1 different, 2 bad usage or unreadable input.");
+      "Exit codes: 0 identical or equivalent, 1 different, 2 bad usage or unreadable input,\n"
+      "3 inconclusive (a cap left content of either image unextracted: not proven equivalent).");
   app->add_option("SHIPPED", args->shipped, "The image as shipped")->required();
   app->add_option("REBUILT", args->rebuilt, "The image rebuilt from source")->required();
   app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
@@ -187,6 +190,7 @@ Command add_equiv(CLI::App& parent) {
         }
         const auto start = std::chrono::steady_clock::now();
         Equivalence e;
+        std::vector<std::string> unseen;  ///< "side: cap-code", when a cap hid content
         if (a->sha256 == b->sha256 && a->size == b->size) {
           e = identical_images(*a, *b);  // same bytes: nothing to unpack
         } else {
@@ -209,6 +213,19 @@ Command add_equiv(CLI::App& parent) {
               !write_file(out / "rebuilt" / "manifest.json", dump_json(manifest_json(*tb)) + "\n"))
             return kExitUsage;
           e = compare_images(*ta, (out / "shipped").string(), *tb, (out / "rebuilt").string(), opt);
+          // An equivalence is a claim about every byte: a cap that left content unextracted on
+          // either side leaves it unproven (inconclusive), never equivalent. A difference found
+          // in what was seen stays a difference.
+          const std::pair<const char*, const ArtifactTree*> sides[] = {{"shipped", &*ta},
+                                                                       {"rebuilt", &*tb}};
+          for (const auto& [side, tree] : sides)
+            for (const auto& w : tree->warnings)
+              if (w.code.starts_with("cap-")) unseen.push_back(fmt::format("{}: {}", side, w.code));
+          std::sort(unseen.begin(), unseen.end());
+          unseen.erase(std::unique(unseen.begin(), unseen.end()), unseen.end());
+          if (e.verdict != EquivVerdict::kDifferent && !unseen.empty())
+            e.warnings.push_back("not fully seen, so equivalence is unproven (inconclusive): " +
+                                 fmt::format("{}", fmt::join(unseen, ", ")));
         }
         e.elapsed_ms = std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - start)
@@ -222,7 +239,13 @@ Command add_equiv(CLI::App& parent) {
         if (!args->slsa.empty() && !write_file(args->slsa, dump_json(equiv_slsa_vsa(e)) + "\n"))
           return kExitUsage;
         if (!args->quiet) print_summary(e, args->out);
-        return e.verdict == EquivVerdict::kDifferent ? kExitFail : kExitOk;
+        if (e.verdict == EquivVerdict::kDifferent) return kExitFail;
+        if (!unseen.empty()) {
+          fmt::print(stderr, "probity equiv: INCONCLUSIVE: {} (see {}/equiv.json)\n",
+                     e.warnings.back(), args->out);
+          return kExitInconclusive;
+        }
+        return kExitOk;
       }};
 }
 

@@ -102,6 +102,23 @@ TEST(EquivCli, RebuildWithOtherTimesCompressionAndBuildIdsIsEquivalent) {
     }
 }
 
+// An equivalence is a claim about every byte: a cap that left content unextracted makes it
+// inconclusive (exit 3), never equivalent (issue 11).
+TEST(EquivCli, ACapThatHidContentMakesEquivalenceInconclusive) {
+  if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
+  for (const char* cap : {"--max-files 20", "--max-depth 2"}) {
+    SCOPED_TRACE(cap);
+    Scratch s("equiv-cap");
+    const auto r = equiv(s, "a.bin", "b.bin", std::string("-q ") + cap);
+    EXPECT_EQ(r.run.exit_code, 3) << r.run.output << r.json.dump(2);
+    EXPECT_NE(r.run.output.find("INCONCLUSIVE"), std::string::npos) << r.run.output;
+    bool said = false;
+    for (const auto& w : r.json["warnings"])
+      said |= w.get<std::string>().find("equivalence is unproven") != std::string::npos;
+    EXPECT_TRUE(said) << r.json["warnings"].dump(2);
+  }
+}
+
 TEST(EquivCli, OneChangedByteNamesFileSectionAndSymbol) {
   if (!have_fixtures()) GTEST_SKIP() << "run tests/fixtures/make-equiv-pair.sh";
   const auto expected = read_json(eq("c.expected.json"));
