@@ -35,18 +35,18 @@ void print_summary(const ScanResult& result, const std::string& out) {
       fmt::print("    NOT SEEN {}: {}{}\n", why.code, why.text,
                  why.evidence.empty() ? "" : " [" + why.evidence + "]");
   }
-  std::size_t roots = 0;
-  for (const auto& c : t.containers)
-    roots += std::ranges::any_of(t.files, [&](const FileRecord& f) {
-      return f.container == c.id && f.type == EntryType::kDir && f.path == "etc";
-    });
+  const auto roots = find_root_filesystems(t);
+  const auto encrypted = find_encrypted_regions(t);
   std::uint64_t dense = 0;  // not understood and high-entropy: encrypted-looking
-  for (const auto& reg : t.regions)
-    if (!reg.understood && reg.entropy >= 7.0) dense += reg.size;
+  for (const auto& e : encrypted) dense += e.region->size;
+  std::string root_list;
+  for (const auto& rf : roots)
+    root_list += fmt::format("{}#{} {}", root_list.empty() ? ": " : ", ", rf.container, rf.format);
   fmt::print(
-      "  coverage: {:.1f}% of the image understood; {} containers, {} with an etc/ (root "
-      "filesystems); {} bytes not understood at high entropy\n",
-      t.coverage.share() * 100, t.containers.size(), roots, dense);
+      "  coverage: {:.1f}% of the image understood; {} containers; {} root filesystems{}; {} "
+      "encrypted-looking regions ({} bytes)\n",
+      t.coverage.share() * 100, t.containers.size(), roots.size(), root_list, encrypted.size(),
+      dense);
   // The worst findings first, with their paths.
   std::vector<const Finding*> top;
   for (const auto& f : r.findings)

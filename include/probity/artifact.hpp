@@ -124,4 +124,26 @@ struct ArtifactTree {
 /// "file", "dir", "symlink", ...
 const char* to_string(EntryType t);
 
+/// A tree that looks like an operating system's root: `etc/` with `bin/`, `sbin/`, `usr/` or
+/// `lib/` beside it, or an `init` at its top (an initramfs).
+struct RootFilesystem {
+  std::uint32_t container = 0;
+  std::string format;                ///< the container's format (squashfs, cpio, ...)
+  std::vector<std::string> markers;  ///< what made it one: "etc", "bin", "init", ...
+};
+std::vector<RootFilesystem> find_root_filesystems(const ArtifactTree& tree);
+
+/// Not-understood regions at or above this entropy (bits per byte) look encrypted (or compressed
+/// by something no format decoded): nothing probity can read, and never understood.
+inline constexpr double kEncryptedEntropy = 7.0;
+/// Smaller regions are not called encrypted: their entropy says little (at most log2(size)).
+inline constexpr std::uint64_t kMinEncryptedBytes = 4096;
+
+/// A not-understood region that looks encrypted, and the container whose output held it.
+struct EncryptedRegion {
+  const Region* region = nullptr;
+  std::string claimed_by;  ///< format of the region's container ("" for the image itself)
+};
+std::vector<EncryptedRegion> find_encrypted_regions(const ArtifactTree& tree);
+
 }  // namespace probity

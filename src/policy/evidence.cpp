@@ -11,26 +11,10 @@
 namespace probity {
 namespace {
 
-/// Not-understood regions at or above this entropy (bits per byte) look encrypted or compressed
-/// by something no format decoded; below it they are data probity could have read (text,
-/// tables, code) and count only against min_coverage.
-constexpr double kUnexplainedEntropy = 7.0;
-
-/// A container that holds an operating system's root: a directory `etc` and one of `bin`, `sbin`,
-/// `usr` or `lib` at its top level.
-std::set<std::uint32_t> root_filesystems(const ArtifactTree& t) {
-  std::map<std::uint32_t, int> seen;  // bit 1: etc, bit 2: bin/sbin/usr/lib
-  for (const auto& f : t.files) {
-    if (f.type != EntryType::kDir && f.type != EntryType::kSymlink) continue;
-    if (f.path == "etc") seen[f.container] |= 1;
-    if (f.path == "bin" || f.path == "sbin" || f.path == "usr" || f.path == "lib")
-      seen[f.container] |= 2;
-  }
-  std::set<std::uint32_t> out;
-  for (const auto& [c, bits] : seen)
-    if (bits == 3) out.insert(c);
-  return out;
-}
+/// Not-understood regions at or above kEncryptedEntropy (artifact.hpp) look encrypted or
+/// compressed by something no format decoded; below it they are data probity could have read
+/// (text, tables, code) and count only against min_coverage.
+constexpr double kUnexplainedEntropy = kEncryptedEntropy;
 
 /// Days from an ISO 8601 UTC date-time ("2026-11-23T05:50:00Z") to now; nullopt if unreadable.
 std::optional<double> age_days(const std::string& iso) {
@@ -75,10 +59,10 @@ Status parse_evidence(const toml::table& e, EvidencePolicy& out, const std::stri
 std::vector<InconclusiveReason> inconclusive_reasons(const EvidencePolicy& ev, const Report& r) {
   std::vector<InconclusiveReason> out;
   const ArtifactTree& t = r.tree;
-  if (ev.require_root_filesystem && root_filesystems(t).empty())
+  if (ev.require_root_filesystem && find_root_filesystems(t).empty())
     out.push_back({"no-root-filesystem",
                    "no root filesystem was found (no container holds etc/ and bin/, sbin/, usr/ "
-                   "or lib/): the software the device runs was not seen",
+                   "or lib/, or an init): the software the device runs was not seen",
                    fmt::format("{} containers, {} files", t.containers.size(), t.stats.files)});
   if (t.coverage.bytes > 0 && t.coverage.share() < ev.min_coverage)
     out.push_back({"coverage",

@@ -161,6 +161,18 @@ json manifest_json(const ArtifactTree& t, bool with_files) {
     for (const auto& f : t.files) files.push_back(file_json(f));
   json warnings = json::array();
   for (const auto& w : t.warnings) warnings.push_back(warning_json(w));
+  json roots = json::array();
+  for (const auto& rf : find_root_filesystems(t))
+    roots.push_back({{"container", rf.container}, {"format", rf.format}, {"markers", rf.markers}});
+  json encrypted = json::array();
+  for (const auto& e : find_encrypted_regions(t))
+    encrypted.push_back(
+        {{"container", e.region->container},
+         {"source", e.region->source},
+         {"offset", e.region->offset},
+         {"size", e.region->size},
+         {"entropy", std::round(e.region->entropy * 1000) / 1000},
+         {"claimed_by", e.claimed_by.empty() ? json(nullptr) : json(e.claimed_by)}});
   return {{"schema", "probity-manifest"},
           {"schema_version", kManifestSchemaVersion},
           {"tool", {{"name", "probity"}, {"version", PROBITY_VERSION}}},
@@ -182,6 +194,8 @@ json manifest_json(const ArtifactTree& t, bool with_files) {
             {"elapsed_ms", t.stats.elapsed_ms}}},
           {"containers", std::move(containers)},
           {"regions", std::move(regions)},
+          {"root_filesystems", std::move(roots)},
+          {"encrypted", std::move(encrypted)},
           {"files", std::move(files)},
           {"warnings", std::move(warnings)}};
 }

@@ -62,6 +62,13 @@ TEST(Inconclusive, RandomBytesLikeEncryptedFirmware) {
   EXPECT_TRUE(r.reasons.contains("coverage"));
   EXPECT_TRUE(r.reasons.contains("unexplained-bytes"));
   EXPECT_NE(r.output.find("INCONCLUSIVE"), std::string::npos) << "said first, loudly";
+  // The manifest says so too: no root filesystem, the megabyte an encrypted-looking region.
+  const auto m = read_json(s.path() / "o" / "manifest.json");
+  EXPECT_TRUE(m["root_filesystems"].empty()) << m["root_filesystems"].dump();
+  ASSERT_EQ(m["encrypted"].size(), 1u) << m["encrypted"].dump();
+  EXPECT_EQ(m["encrypted"][0]["size"], 1 << 20);
+  EXPECT_GE(m["encrypted"][0]["entropy"].get<double>(), 7.9);
+  EXPECT_TRUE(m["encrypted"][0]["claimed_by"].is_null());
 }
 
 TEST(Inconclusive, EmptyFile) {
@@ -165,6 +172,10 @@ TEST(Inconclusive, ACleanReadableImagePassesAPolicyItMeets) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.result, "pass");
   EXPECT_TRUE(r.reasons.empty());
+  const auto m = read_json(s.path() / "o" / "manifest.json");
+  ASSERT_EQ(m["root_filesystems"].size(), 1u) << m["root_filesystems"].dump();
+  EXPECT_EQ(m["root_filesystems"][0]["format"], "squashfs");
+  EXPECT_TRUE(m["encrypted"].empty()) << m["encrypted"].dump();
 }
 
 TEST(Inconclusive, FailOnIsACiGate) {
