@@ -32,6 +32,13 @@ inline constexpr std::uint32_t kFormatSeconds = 120;
 /// Candidate offsets kept per magic in one carved blob (--max-candidates); more means a flood of
 /// fake magics. Per magic, so that a flood of one never crowds out another format.
 inline constexpr std::uint64_t kMaxCarveCandidates = 20'000;
+/// Directory nesting a filesystem reader follows (ext, squashfs 1–4, ubifs, cramfs, jffs2). No
+/// flag: deeper than any real tree, and kMaxPathBytes bounds a path anyway; deeper directories
+/// are skipped with a warning.
+inline constexpr std::uint32_t kMaxDirDepth = 256;
+/// Entries one directory may list in a filesystem reader (ext, squashfs 1–3). No flag: a real
+/// directory holds far fewer, and kMaxEntries bounds the run.
+inline constexpr std::uint32_t kMaxDirEntries = 200'000;
 /// Longest path accepted from an archive entry.
 inline constexpr std::uint64_t kMaxPathBytes = 4096;
 /// Longest symlink target recorded.

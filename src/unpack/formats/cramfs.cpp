@@ -19,7 +19,6 @@ constexpr std::uint32_t kSuperBytes = 76;
 constexpr std::uint32_t kInodeBytes = 12;
 constexpr std::uint32_t kPage = 4096;
 /// Directory nesting depth inside one image.
-constexpr std::uint32_t kMaxDirDepth = 128;
 constexpr std::uint32_t kFlagFsidV2 = 1, kFlagHoles = 0x100, kFlagShiftedRoot = 0x400,
                         kFlagExtBlockPointers = 0x800;
 constexpr std::uint32_t kBlkUncompressed = 1u << 31, kBlkDirect = 1u << 30;

@@ -25,10 +25,8 @@ namespace {
 constexpr Magic kMagics[] = {{"\x53\xef", 1080}};
 constexpr std::uint32_t kSuper = 1024;
 /// Directory nesting depth inside one filesystem.
-constexpr std::uint32_t kMaxDirDepth = 256;
 /// Entries read from one directory before the rest is refused (a hostile directory can claim
 /// millions of entries in a few blocks' worth of hash tree).
-constexpr std::size_t kMaxDirEntries = 200'000;
 constexpr std::size_t kReadChunk = 256 * 1024;
 
 // --- an io_manager over bytes in memory ------------------------------------------------------

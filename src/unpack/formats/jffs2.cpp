@@ -34,7 +34,6 @@ constexpr std::uint64_t kMaxNodes = 4'000'000;
 /// of this filesystem; what follows may be another format).
 constexpr std::uint64_t kMaxGarbage = 4096;
 /// Directory nesting depth.
-constexpr std::uint32_t kMaxDirDepth = 256;
 
 enum Compr : std::uint8_t { kNone = 0, kZero = 1, kRtime = 2, kZlib = 6, kLzo = 7, kLzma = 8 };
 

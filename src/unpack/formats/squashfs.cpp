@@ -39,7 +39,6 @@ namespace {
 // "sqsh": AVM's big-endian 4.0 images (squashfs_legacy takes "sqsh" with versions 1-3).
 constexpr Magic kMagics[] = {{"hsqs", 0}, {"sqsh", 0}};
 /// Directory nesting depth inside one squashfs.
-constexpr std::uint32_t kMaxDirDepth = 256;
 /// Threads decompressing file data.
 constexpr unsigned kMaxThreads = 8;
 /// Consecutive files a thread takes at a time.

@@ -31,9 +31,7 @@ constexpr std::array<std::string_view, 7> kMagicNames = {"hsqs", "sqsh", "shsq",
 
 constexpr std::uint32_t kMetaSize = 8192;
 /// Directory nesting depth inside one image.
-constexpr std::uint32_t kMaxDirDepth = 256;
 /// Entries in one directory (1.x-3.x directories hold at most 2^27 bytes of listing).
-constexpr std::uint32_t kMaxDirEntries = 200'000;
 /// Decompressed metadata blocks kept in memory at once (the cache is dropped when it is full).
 constexpr std::uint64_t kMaxMetaCache = 64 * kMiB;
 /// Largest data block accepted (3.x allows 1 MiB; 1.x 32 KiB, 2.x 64 KiB).

@@ -31,7 +31,6 @@ constexpr std::uint32_t kFlagAuth = 1u << 4;  ///< authenticated index: branches
 constexpr std::uint32_t kMaxLevels = 64;
 constexpr std::uint64_t kMaxIndexNodes = 4'000'000;
 /// Directory nesting depth.
-constexpr std::uint32_t kMaxDirDepth = 256;
 /// LEB sizes accepted.
 constexpr std::uint32_t kMinLeb = 4096, kMaxLeb = 8 * kMiB;
 
