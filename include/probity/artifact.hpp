@@ -134,8 +134,10 @@ struct RootFilesystem {
 std::vector<RootFilesystem> find_root_filesystems(const ArtifactTree& tree);
 
 /// Not-understood regions at or above this entropy (bits per byte) look encrypted (or compressed
-/// by something no format decoded): nothing probity can read, and never understood.
-inline constexpr double kEncryptedEntropy = 7.0;
+/// by something no format decoded): nothing probity can read, and never understood. Compressed
+/// and encrypted data measure 7.9-8.0 in 64 KiB windows; ARM kernel code and tables 7.1-7.3
+/// (the demo image's kernel), so 7.5 keeps code out and ciphertext in.
+inline constexpr double kEncryptedEntropy = 7.5;
 /// Smaller regions are not called encrypted: their entropy says little (at most log2(size)).
 inline constexpr std::uint64_t kMinEncryptedBytes = 4096;
 

@@ -151,22 +151,47 @@ class Driver {
   std::atomic<std::uint32_t> next_id_{1};
 };
 
+/// Gaps longer than this are split into dense (>= kEncryptedEntropy) and other runs of windows.
+constexpr std::uint64_t kEntropyWindow = 64 * 1024;
+
 void Driver::add_gap(const BlobCtx& ctx, Bytes data, std::uint64_t from, std::uint64_t to,
                      bool not_looked_into) {
   if (to <= from) return;
   Bytes gap = sub(data, from, to - from);
   const bool uniform = !not_looked_into && std::all_of(gap.begin(), gap.end(),
                                                        [&](std::uint8_t c) { return c == gap[0]; });
-  Region r{ctx.container,
-           ctx.container ? ctx.source : std::string(),
-           from,
-           to - from,
-           uniform ? "padding" : "",
-           uniform,
-           uniform ? 0.0 : entropy(gap),
-           not_looked_into};
-  std::lock_guard lock(run_.mu);
-  run_.tree.regions.push_back(std::move(r));
+  auto push = [&](std::uint64_t at, std::uint64_t size, double h) {
+    Region r{ctx.container,
+             ctx.container ? ctx.source : std::string(),
+             at,
+             size,
+             uniform ? "padding" : "",
+             uniform,
+             h,
+             not_looked_into};
+    std::lock_guard lock(run_.mu);
+    run_.tree.regions.push_back(std::move(r));
+  };
+  if (uniform || not_looked_into || gap.size() <= kEntropyWindow) {
+    push(from, to - from, uniform ? 0.0 : entropy(gap));
+    return;
+  }
+  // Split by density, a window at a time: an encrypted megabyte between zeros is its own
+  // dense region, not averaged away into a gap that looks like plain data.
+  std::uint64_t run_from = from;
+  bool run_dense = false;
+  for (std::uint64_t at = from; at < to; at += kEntropyWindow) {
+    const std::uint64_t n = std::min<std::uint64_t>(kEntropyWindow, to - at);
+    const bool dense = n >= kMinEncryptedBytes && entropy(sub(data, at, n)) >= kEncryptedEntropy;
+    if (at == from) {
+      run_dense = dense;
+    } else if (dense != run_dense) {
+      push(run_from, at - run_from, entropy(sub(data, run_from, at - run_from)));
+      run_from = at;
+      run_dense = dense;
+    }
+  }
+  push(run_from, to - run_from, entropy(sub(data, run_from, to - run_from)));
 }
 
 void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
@@ -440,8 +465,12 @@ std::uint64_t understood_bytes(const ArtifactTree& tree) {
   std::stable_sort(by_depth.begin(), by_depth.end(),
                    [](const Container* a, const Container* b) { return a->depth > b->depth; });
   // A blob in which no format was found is a plain file (a decompressed text, a leaf), as a file
-  // in a filesystem is: it loses nothing. A blob in which something was found loses its gaps;
-  // one the depth cap kept probity out of loses everything.
+  // in a filesystem is: it loses nothing. A blob in which something was found (a decompressed
+  // kernel holding an initramfs) loses its dense gaps (entropy >= kEncryptedEntropy: encrypted or
+  // compressed by something no format decoded) and what its failed containers did not
+  // understand; its other gaps are bytes of an extracted file that every check reads, as the
+  // kernel's code is. One the depth cap kept probity out of loses everything. (The image itself
+  // is stricter: its gaps are in no extracted file, so every one of them counts.)
   std::set<std::pair<std::uint32_t, std::string>> structured, capped;
   for (const auto& r : tree.regions)
     if (r.understood && child_at.contains({r.container, r.source, r.offset}))
@@ -450,10 +479,16 @@ std::uint64_t understood_bytes(const ArtifactTree& tree) {
     if (r.not_looked_into) capped.insert({r.container, r.source});
   for (const Container* c : by_depth) {
     double lost = 0;
-    for (const Region* r : regions_in[c->id])
-      if (structured.contains({r->container, r->source}) ||
-          capped.contains({r->container, r->source}))
+    for (const Region* r : regions_in[c->id]) {
+      if (capped.contains({r->container, r->source})) {
         lost += double(r->size) - region_understood(*r);
+      } else if (structured.contains({r->container, r->source})) {
+        const bool plain_gap = !r->understood && !r->not_looked_into &&
+                               r->entropy < kEncryptedEntropy &&
+                               !child_at.contains({r->container, r->source, r->offset});
+        if (!plain_gap) lost += double(r->size) - region_understood(*r);
+      }
+    }
     const double total = double(output_bytes[c->id]);
     share[c->id] = total <= 0 ? (lost > 0 ? 0.0 : 1.0) : std::clamp(1.0 - lost / total, 0.0, 1.0);
   }

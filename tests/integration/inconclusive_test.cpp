@@ -222,4 +222,38 @@ TEST(Inconclusive, AGeoipFileThatIsNotAMaxMindDbIsRefused) {
   EXPECT_NE(r.exit_code, 2) << r.output;
 }
 
+// Coverage inside an extracted blob (a decompressed kernel holding a filesystem): its plain gaps
+// are bytes of an extracted file that every check reads, so they count; a dense gap (encrypted
+// or compressed by nothing probity decodes) does not, and is listed with what claimed it.
+TEST(Inconclusive, PlainGapsInsideAStreamCountDenseOnesDoNot) {
+  Scratch s("inc-gaps");
+  std::ifstream in(fixture("checks/clean.sqfs"), std::ios::binary);
+  const std::string sq((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string code;  // text-like bytes: low entropy, no format
+  for (int i = 0; code.size() < (256u << 10); ++i) code += "mov r" + std::to_string(i % 13) + "\n";
+  std::mt19937_64 rng(7);
+  std::string dense(256u << 10, '\0');
+  for (auto& c : dense) c = char(rng());
+  std::ofstream(s.path() / "plain.bin", std::ios::binary) << code << sq << code;
+  std::ofstream(s.path() / "dense.bin", std::ios::binary) << code << sq << dense;
+  for (const char* n : {"plain", "dense"})
+    ASSERT_EQ(run_status("gzip -9 -n '" + (s.path() / (std::string(n) + ".bin")).string() + "'"),
+              0);
+  for (const char* n : {"plain", "dense"})
+    ASSERT_EQ(run_probity("unpack '" + (s.path() / (std::string(n) + ".bin.gz")).string() +
+                          "' --quiet --out '" + (s.path() / n).string() + "'")
+                  .exit_code,
+              0);
+  const auto plain = read_json(s.path() / "plain" / "manifest.json");
+  EXPECT_EQ(plain["coverage"]["understood"], plain["coverage"]["bytes"]) << plain["regions"].dump();
+  EXPECT_TRUE(plain["encrypted"].empty());
+  const auto dense_m = read_json(s.path() / "dense" / "manifest.json");
+  EXPECT_LT(dense_m["coverage"]["understood"].get<std::uint64_t>(),
+            dense_m["coverage"]["bytes"].get<std::uint64_t>())
+      << dense_m["regions"].dump();
+  ASSERT_EQ(dense_m["encrypted"].size(), 1u) << dense_m["encrypted"].dump();
+  EXPECT_EQ(dense_m["encrypted"][0]["claimed_by"], "gzip");
+  EXPECT_EQ(dense_m["encrypted"][0]["size"], 256u << 10);
+}
+
 }  // namespace probity::testing
