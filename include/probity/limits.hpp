@@ -47,6 +47,10 @@ inline constexpr std::uint64_t kMaxLinkBytes = 4096;
 /// no flag: a longer chain is a loop or an attack).
 inline constexpr std::uint32_t kMaxLinkHops = 40;
 
+/// Largest dictionary an lzma-alone header may declare for the probe to accept it (no flag: xz -9
+/// and LZMA SDK -d26 use 64 MiB; it stays under the decoder memory cap, kMaxDecoderMemory).
+inline constexpr std::uint64_t kMaxLzmaDictBytes = 128 * kMiB;
+
 /// Metadata blocks of a squashfs 4.0 LZMA image looked at to choose its block encoding
 /// (libsquashfs's 13-byte lzma-alone or a vendor variant); the first compressed one decides (no
 /// flag: each yields at most 8 KiB, decoded under at most 71 LZMA property sets).

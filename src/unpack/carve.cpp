@@ -18,6 +18,10 @@ struct Pattern {
   std::uint32_t at;
   std::uint32_t len;
   bool weak;  ///< probed before it counts (Magic::weak)
+  /// Leading NUL bytes of the magic left out of the vectorscan literal (its literal API takes a
+  /// literal that starts with NUL for an empty one) and checked on each match; `at` and `len`
+  /// describe the literal that is searched.
+  std::string_view nuls;
 };
 
 /// The compiled literal database, built once per process.
@@ -32,10 +36,14 @@ class MagicDb {
       const Format* f = formats[rank];
       if (f->carve != Carve::kAnyOffset) continue;
       for (const Magic& m : f->magics) {
+        const std::size_t skip = std::min(m.bytes.find_first_not_of('\0'), m.bytes.size() - 1);
+        const std::string_view lit = m.bytes.substr(skip);
         ids.push_back(static_cast<unsigned>(patterns_.size()));
-        patterns_.push_back({f, rank, m.at, static_cast<std::uint32_t>(m.bytes.size()), m.weak});
-        exprs.push_back(m.bytes.data());
-        lens.push_back(m.bytes.size());
+        patterns_.push_back({f, rank, static_cast<std::uint32_t>(m.at + skip),
+                             static_cast<std::uint32_t>(lit.size()), m.weak,
+                             m.bytes.substr(0, skip)});
+        exprs.push_back(lit.data());
+        lens.push_back(lit.size());
         flags.push_back(0);
         max_len_ = std::max<std::uint64_t>(max_len_, m.bytes.size());
       }
@@ -84,6 +92,7 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   const std::uint64_t end = s->base + to;
   if (end < std::uint64_t(p.len) + p.at) return 0;  // the format would start before the blob
   const std::uint64_t start = end - p.len - p.at;
+  if (!p.nuls.empty() && !starts_with(s->blob, p.nuls, p.at - p.nuls.size() + start)) return 0;
   if (p.weak && (start == 0 || !p.format->probe || !p.format->probe(sub(s->blob, start))))
     return 0;  // offset 0 is start_candidates' (probed by the driver); elsewhere, probe first
   if (s->kept[id] >= s->cap) {
