@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "probity/diff.hpp"
 #include "probity/json.hpp"
+#include "probity/policy.hpp"
 
 namespace probity::cli {
 namespace {
@@ -222,8 +223,11 @@ Command add_diff(CLI::App& parent) {
                 std::size_t n = 0;
                 for (const auto& f : d.findings.added)
                   n += !f.suppression && f.severity >= Severity::kHigh;
-                for (const auto& v : d.vulnerabilities.introduced)
-                  n += !v.suppression && (v.severity == "high" || v.severity == "critical");
+                // Ranked as scan --fail-on ranks them (apply_fail_on): parse_severity.
+                for (const auto& v : d.vulnerabilities.introduced) {
+                  const auto s = parse_severity(v.severity);
+                  n += !v.suppression && s && *s >= Severity::kHigh;
+                }
                 if (n) tripped.push_back(fmt::format("new-high ({} new)", n));
               }
             }

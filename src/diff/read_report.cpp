@@ -140,6 +140,8 @@ void read_files(Reader& r, element root, Report& out) {
     if (e.get_object().get(o)) return r.bad("", at, "an object");
     FileRecord f;
     std::string mode;
+    // ELF facts (arch, bits, endian, elf_type) are written only for ELF files.
+    auto elf = [&f]() -> ElfFacts& { return f.elf ? *f.elf : f.elf.emplace(); };
     for (auto field : o) {
       const std::string_view k = field.key;
       element v = field.value;
@@ -176,17 +178,13 @@ void read_files(Reader& r, element root, Report& out) {
       } else if (k == "kind") {
         r.str_of(v, k, f.kind, at);
       } else if (k == "arch") {
-        if (!f.elf) f.elf.emplace();
-        r.str_of(v, k, f.elf->arch, at);
+        r.str_of(v, k, elf().arch, at);
       } else if (k == "bits") {
-        if (!f.elf) f.elf.emplace();
-        r.num_of(v, k, f.elf->bits, at);
+        r.num_of(v, k, elf().bits, at);
       } else if (k == "endian") {
-        if (!f.elf) f.elf.emplace();
-        r.str_of(v, k, f.elf->endian, at);
+        r.str_of(v, k, elf().endian, at);
       } else if (k == "elf_type") {
-        if (!f.elf) f.elf.emplace();
-        r.str_of(v, k, f.elf->type, at);
+        r.str_of(v, k, elf().type, at);
       } else if (k == "truncated") {
         if (!v.is_null() && v.get_bool().get(f.truncated)) r.bad(at, k, "true or false");
       } else if (k == "extracted") {

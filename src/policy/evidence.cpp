@@ -11,11 +11,6 @@
 namespace probity {
 namespace {
 
-/// Not-understood regions at or above kEncryptedEntropy (artifact.hpp) look encrypted or
-/// compressed by something no format decoded; below it they are data probity could have read
-/// (text, tables, code) and count only against min_coverage.
-constexpr double kUnexplainedEntropy = kEncryptedEntropy;
-
 /// Days from an ISO 8601 UTC date-time ("2026-11-23T05:50:00Z") to now; nullopt if unreadable.
 std::optional<double> age_days(const std::string& iso) {
   std::tm tm{};
@@ -75,7 +70,7 @@ std::vector<InconclusiveReason> inconclusive_reasons(const EvidencePolicy& ev, c
   std::uint64_t unexplained = 0;
   const Region* largest = nullptr;
   for (const auto& reg : t.regions)
-    if (!reg.understood && reg.entropy >= kUnexplainedEntropy) {
+    if (!reg.understood && reg.entropy >= kEncryptedEntropy) {
       unexplained += reg.size;
       if (!largest || reg.size > largest->size) largest = &reg;
     }
