@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "probity/inventory.hpp"
 #include "probity/json.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/unpack.hpp"
 
 namespace probity::cli {
@@ -98,9 +99,11 @@ std::optional<ArtifactTree> unpack_and_inventory(
   opt.progress = &progress;
   Result<ArtifactTree> tree = fail("not run");
   {
+    TaskPool pool(f.threads);  // one pool for unpack and inventory: --threads bounds both
+    opt.pool = &pool;
     ProgressPrinter printer(who, progress.bytes, progress.files, quiet);
     tree = unpack(image, out, opt);
-    if (tree) inventory(*tree, out, f.threads);
+    if (tree) inventory(*tree, out, pool);
   }
   if (!tree) {
     fmt::print(stderr, "probity {}: {}\n", who, tree.error().to_string());

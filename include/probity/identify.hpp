@@ -20,6 +20,8 @@
 
 namespace probity {
 
+class TaskPool;
+
 /// Caps on what identification reads from untrusted files.
 inline constexpr std::uint64_t kMaxScanFileBytes = 512ull << 20;  ///< larger files are skipped
 inline constexpr std::size_t kMaxMatchesPerFile = 20000;         ///< stop a file's scan beyond this
@@ -125,7 +127,8 @@ std::string make_purl(const Signature& s, const std::string& version);
 std::string make_cpe(const Signature& s, const std::string& version);
 
 struct IdentifyOptions {
-  unsigned threads = 0;  ///< worker threads (0: all cores)
+  unsigned threads = 0;      ///< worker threads (0: all cores); ignored when `pool` is set
+  TaskPool* pool = nullptr;  ///< the run's task pool (null: a pool of `threads` for this call)
   bool package_metadata = true;
 };
 

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <thread>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,6 +14,7 @@
 
 #include "probity/identify.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/tree_files.hpp"
 
 namespace probity {
@@ -91,9 +92,8 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
   std::vector<char> truncated(tree.files.size(), 0);
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> bytes{0}, files{0};
-  unsigned n =
-      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  n = unsigned(std::min<std::size_t>(n, std::max<std::size_t>(1, work.size())));
+  std::optional<TaskPool> own;
+  TaskPool& pool = options.pool ? *options.pool : own.emplace(options.threads);
   auto worker = [&] {
     Identifier::Scanner scanner(identifier);
     FileBytes buffer;
@@ -113,10 +113,9 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       ++files;
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  // One worker loop per thread of the pool (fewer for few files); late loops find no work.
+  pool.for_each(std::min<std::size_t>(pool.concurrency(), std::max<std::size_t>(1, work.size())),
+                [&](unsigned, std::size_t) { worker(); });
   result.bytes_scanned = bytes;
   result.files_scanned = files;
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -13,6 +14,7 @@
 #include "probity/json.hpp"
 #include "probity/outputs.hpp"
 #include "probity/policy.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/vulndb.hpp"
 
 namespace probity {
@@ -111,10 +113,17 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   auto identifier = Identifier::create(std::move(*sigs));
   if (!identifier) return std::unexpected(identifier.error());
 
+  // One task pool for the whole run: --threads bounds unpack (squashfs included), inventory,
+  // identify and the checks together.
+  std::optional<TaskPool> own_pool;
+  TaskPool& pool = opt.unpack.pool ? *opt.unpack.pool : own_pool.emplace(opt.unpack.threads);
+  UnpackOptions uopt = opt.unpack;
+  uopt.pool = &pool;
+
   stage("unpack");
-  auto tree = unpack(opt.image, opt.out, opt.unpack);
+  auto tree = unpack(opt.image, opt.out, uopt);
   if (!tree) return std::unexpected(tree.error());
-  inventory(*tree, opt.out, opt.unpack.threads);
+  inventory(*tree, opt.out, pool);
   ScanResult result;
   if (opt.write_outputs) {
     const auto path = opt.out / "manifest.json";
@@ -129,7 +138,7 @@ Result<ScanResult> scan(const ScanOptions& opt) {
 
   stage("identify");
   IdentifyOptions iopt;
-  iopt.threads = opt.unpack.threads;
+  iopt.pool = &pool;
   auto found = identify(report.tree, opt.out, *identifier, iopt);
   result.files_scanned = found.files_scanned;
   result.bytes_scanned = found.bytes_scanned;
@@ -159,7 +168,7 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   copt.allowed_domains = policy->allow_domains;
   copt.allowed_networks = policy->allow_networks;
   copt.allowed_countries = policy->allow_countries;
-  copt.threads = opt.unpack.threads;
+  copt.pool = &pool;
   Facts facts;
   report.findings = run_checks(report.tree, opt.out, copt, &result.hardening, &facts);
   report.facts = std::move(facts);

@@ -6,15 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -23,6 +22,7 @@
 
 #include "probity/hash.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/unpack.hpp"
 #include "unpack/carve.hpp"
 #include "unpack/confined_writer.hpp"
@@ -72,64 +72,10 @@ struct BlobCtx {
 
 enum class Mode { kCarve, kStartOnly };
 
-/// Runs recursion tasks on a few threads: independent containers (a kernel and a root
-/// filesystem) unpack at the same time. Tasks may submit tasks; none waits on another.
-class TaskPool {
- public:
-  explicit TaskPool(unsigned threads) {
-    for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { loop(); });
-  }
-  ~TaskPool() {
-    wait();
-    {
-      std::lock_guard lock(mu_);
-      closing_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-  void submit(std::function<void()> task) {
-    {
-      std::lock_guard lock(mu_);
-      ++pending_;
-      queue_.push_back(std::move(task));
-    }
-    cv_.notify_one();
-  }
-  /// Blocks until every task (including tasks submitted by tasks) has finished.
-  void wait() {
-    std::unique_lock lock(mu_);
-    idle_.wait(lock, [this] { return pending_ == 0; });
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      std::function<void()> task;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        task = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      task();
-      std::lock_guard lock(mu_);
-      if (--pending_ == 0) idle_.notify_all();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_, idle_;
-  std::deque<std::function<void()>> queue_;
-  std::size_t pending_ = 0;
-  bool closing_ = false;
-  std::vector<std::thread> workers_;
-};
-
 class Driver {
  public:
-  Driver(RunState& run, ConfinedDir& extracted, const UnpackOptions& opt, TaskPool& pool)
-      : run_(run), extracted_(extracted), opt_(opt), pool_(pool) {}
+  Driver(RunState& run, ConfinedDir& extracted, const UnpackOptions& opt, TaskGroup& tasks)
+      : run_(run), extracted_(extracted), opt_(opt), tasks_(tasks) {}
 
   void process(Bytes data, const BlobCtx& ctx, Mode mode);
 
@@ -145,7 +91,9 @@ class Driver {
   RunState& run_;
   ConfinedDir& extracted_;
   const UnpackOptions& opt_;
-  TaskPool& pool_;
+  /// Every container found becomes a task of the run's pool (independent containers, a kernel
+  /// and a root filesystem, unpack at the same time).
+  TaskGroup& tasks_;
   /// Ids are handed out as containers are found (in any order across threads); unpack()
   /// renumbers them canonically at the end.
   std::atomic<std::uint32_t> next_id_{1};
@@ -349,8 +297,8 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
         for (std::size_t idx : records) same_size |= run_.tree.files[idx].size == consumed;
       }
       std::string self_sha = same_size ? sha256_hex(sub(at, 0, consumed)) : std::string();
-      pool_.submit([this, f = c.format, id, dir_name, records = std::move(records),
-                    depth = ctx.depth + 1, self_sha = std::move(self_sha)] {
+      tasks_.submit([this, f = c.format, id, dir_name, records = std::move(records),
+                     depth = ctx.depth + 1, self_sha = std::move(self_sha)] {
         recurse(*f, id, dir_name, records, depth, self_sha);
       });
     }
@@ -538,13 +486,15 @@ Result<ArtifactTree> unpack(const std::filesystem::path& image,
     run.warn({"empty-input", "the image is empty (0 bytes): nothing to unpack", 0,
               run.tree.image.name, 0});
   {
-    const unsigned threads =
-        options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-    unpacker::TaskPool pool(threads);
-    unpacker::Driver driver(run, *extracted, options, pool);
+    // The caller's pool bounds everything (--threads); without one, a pool for this run.
+    std::optional<TaskPool> own;
+    TaskPool& pool = options.pool ? *options.pool : own.emplace(options.threads);
+    run.pool = &pool;
+    TaskGroup tasks(pool);
+    unpacker::Driver driver(run, *extracted, options, tasks);
     unpacker::BlobCtx top{0, run.tree.image.name, {}, 0};
     driver.process(m->bytes(), top, unpacker::Mode::kCarve);
-    pool.wait();
+    tasks.wait();
   }
 
   run.summarise_warnings();

@@ -20,6 +20,10 @@
 #include "probity/limits.hpp"
 #include "probity/unpack.hpp"
 
+namespace probity {
+class TaskPool;
+}
+
 namespace probity::unpacker {
 
 class ConfinedDir;
@@ -29,6 +33,8 @@ struct RunState {
   explicit RunState(const Limits& l, Progress* p = nullptr) : limits(l), progress(p) {}
   Limits limits;
   Progress* progress = nullptr;
+  /// The run's pool: formats that extract in parallel (squashfs) take their threads from it.
+  TaskPool* pool = nullptr;
   std::atomic<std::uint64_t> total_bytes{0};
   std::atomic<std::uint64_t> entries{0};
   std::atomic<std::uint64_t> record_bytes{0};  ///< estimated memory of the records (admit)
@@ -107,6 +113,8 @@ class Sink {
   [[nodiscard]] const Limits& limits() const { return run_.limits; }
   /// True once the total-bytes cap is hit: nothing more will be written in this run.
   [[nodiscard]] bool exhausted() const { return run_.total_exhausted; }
+  /// The run's task pool (null only for a Sink outside an unpack run, as in the fuzz targets).
+  [[nodiscard]] TaskPool* pool() const { return run_.pool; }
   /// Time cap for this format instance.
   [[nodiscard]] Status check_time() const;
   /// Ratio cap for a decompressor that read `in` bytes and produced `out`.
