@@ -65,7 +65,7 @@ const vb = document.getElementById("verdict-body");
 const refList = c => {
   const span = el("span");
   (c.findings || []).forEach(id => span.append(link("finding", id), " "));
-  (c.vulnerabilities || []).forEach(id => span.append(link("cve", id), " "));
+  (c.vulnerabilities || []).forEach(id => span.append(id.startsWith("EOL:") ? link("component", id.slice(4), id) : link("cve", id), " "));
   return span;
 };
 if (R.verdict) {

@@ -40,6 +40,10 @@ await checkPage("report.html", html, png, async (page, check) => {
         check(await page.locator(`#clauses a[href="#finding-${id}"]`).count() === 1 &&
               await page.locator(`[id="finding-${id}"]`).count() === 1, `clause ${c.id} links to finding ${id}`);
   }
+  // Every link on the page lands on an element (no dangling anchor).
+  const dangling = await page.evaluate(() => [...document.querySelectorAll('a[href^="#"]')]
+    .map(a => a.getAttribute("href").slice(1)).filter(id => id && !document.getElementById(id)));
+  check(dangling.length === 0, "links without a target: " + dangling.slice(0, 5).join(", "));
   // Every finding id and CVE is an anchor.
   for (const f of (data.findings || []).slice(0, 50))
     check(await page.locator(`[id="finding-${f.id}"]`).count() === 1, `finding ${f.id} has an anchor`);
