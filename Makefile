@@ -83,6 +83,11 @@ install: build
 	install -m 0755 $(BUILD)/probity $(DESTDIR)$(PREFIX)/bin/probity
 	cp -r data/credentials data/eol data/policy data/rules data/signatures $(DESTDIR)$(PREFIX)/share/probity/
 	install -m 0644 $(BUILD)/data/vuln.db $(DESTDIR)$(PREFIX)/share/probity/vuln.db
+	install -D -m 0644 $(BUILD)/share/man/man1/probity.1 $(DESTDIR)$(PREFIX)/share/man/man1/probity.1
+	install -D -m 0644 $(BUILD)/share/bash-completion/completions/probity \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/probity
+	install -D -m 0644 $(BUILD)/share/zsh/site-functions/_probity \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_probity
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -25,6 +25,8 @@ TOOL_PKGS=(
   # squashfs through squashfs-tools, ELF through binutils; binutils-multiarch lets its objdump
   # disassemble the armhf binaries, as diffoscope recommends)
   diffoscope-minimal binutils binutils-multiarch
+  # the generated shell completions are checked in the shells they are for (bash is there)
+  zsh man-db
   # SBOM validation (tests/validators: npm ci of @cyclonedx/cyclonedx-library and ajv); npm ships
   # with nodejs from NodeSource and is Debian's separate package `npm` otherwise
   nodejs

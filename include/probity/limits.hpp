@@ -131,4 +131,12 @@ inline constexpr std::size_t kServeMaxHeadBytes = 16 * 1024;
 inline constexpr double kServeRequestsPerSecondPerAddress = 1000;
 inline constexpr double kServeBurstSeconds = 2;
 
+/// report.html's evidence view: findings given a file view (strings and a hexdump around the
+/// evidence offset, the container chain), and the bytes shown around each offset.
+inline constexpr std::size_t kMaxHtmlEvidenceViews = 2000;
+inline constexpr std::uint64_t kHtmlHexdumpBytes = 256;
+inline constexpr std::uint64_t kHtmlStringsWindow = 2048;
+/// Image-map regions drawn in report.html (the rest are counted).
+inline constexpr std::size_t kMaxHtmlRegions = 5000;
+
 }  // namespace probity

@@ -197,8 +197,19 @@ Result<ScanResult> scan(const ScanOptions& opt) {
       {"sbom.cdx.json", cyclonedx_json(report)},
       {"sbom.spdx.json", spdx_json(report)},
       {"findings.sarif", sarif_json(report)}};
-  if (!suppressions.empty()) outputs.emplace_back("vex.cdx.json", vex_json(report));
-  if (auto st = write_text(opt.out / "report.html", html_report(outputs.front().second)); !st)
+  if (!suppressions.empty()) {
+    // The VEX refers into the SBOM by bom-link, and the SBOM names the VEX.
+    auto& sbom = outputs[1].second;
+    auto vex = vex_json(report, sbom["serialNumber"].get<std::string>());
+    sbom["externalReferences"] = nlohmann::json::array(
+        {{{"type", "exploitability-statement"},
+          {"url", "urn:cdx:" + vex["serialNumber"].get<std::string>().substr(9) + "/1"},
+          {"comment", "vex.cdx.json"}}});
+    outputs.emplace_back("vex.cdx.json", std::move(vex));
+  }
+  if (auto st = write_text(opt.out / "report.html",
+                           html_report(outputs.front().second, html_extras(report, opt.out)));
+      !st)
     return std::unexpected(st.error());
   result.written.push_back(opt.out / "report.html");
   for (const auto& [name, j] : outputs) {
