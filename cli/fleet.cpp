@@ -300,8 +300,10 @@ int run_slurm(const FleetArgs& a, const std::string& job, std::size_t n) {
   std::string cmd;
   for (const auto& s : task_argv(a, job, 0)) {
     if (!cmd.empty()) cmd += ' ';
-    cmd += s == "0" && cmd.ends_with("--index ") ? "\"$SLURM_ARRAY_TASK_ID\"" : sh_quote(s);
+    cmd += sh_quote(s);
   }
+  // task_argv's index 0 becomes the array task's own index.
+  cmd.replace(cmd.find("'--index' '0'"), 13, "'--index' \"$SLURM_ARRAY_TASK_ID\"");
   script += fmt::format(
       "i=0\nwhile [ $i -le {} ]; do\n  {} && exit 0\n  i=$((i+1))\ndone\nexit 1\n", a.retries, cmd);
   const fs::path path = dir / "job.sbatch";
