@@ -128,6 +128,10 @@ Result<std::unique_ptr<Backend>> open_postgresql(const std::string& url) {
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
     for (char& ch : m)
       if (ch == '\n' || ch == '\t') ch = ' ';
+    // libpq quotes the URL it could not parse: never with its password.
+    const std::string shown = redact_url(url);
+    for (auto at = m.find(url); !url.empty() && at != std::string::npos; at = m.find(url))
+      m.replace(at, url.size(), shown);
     return fail("cannot connect to the store: " + m +
                     " (check the URL: postgresql://USER@HOST:PORT/DATABASE, and that the server "
                     "runs)",
