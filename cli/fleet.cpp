@@ -340,8 +340,8 @@ int run_slurm(const FleetArgs& a, const std::string& job, std::size_t n) {
 int print_status(const FleetArgs& a, FleetStore& store, const std::string& job);
 
 int run_submit(const FleetArgs& a) {
-  if (a.engine != "local" && a.engine != "slurm") {
-    fmt::print(stderr, "probity fleet submit: --engine must be slurm or local\n");
+  if (a.engine != "local" && a.engine != "slurm" && a.engine != "none") {
+    fmt::print(stderr, "probity fleet submit: --engine must be slurm, local or none\n");
     return kExitUsage;
   }
   std::string missing;
@@ -377,7 +377,16 @@ int run_submit(const FleetArgs& a) {
     return kExitUsage;
   }
   if (auto st = store->add_tasks(job, todo); !st) return error("submit", st.error());
-  if (!a.quiet) fmt::print("job {}\n", job);
+  if (!a.quiet || a.engine == "none") fmt::print("job {}\n", job);
+  if (a.engine == "none") {
+    // Registered only: another engine runs `probity fleet task --job JOB --index 0..N-1`
+    // (deploy/k8s/fleet-job.yaml).
+    fmt::print(
+        "{} tasks registered (indexes 0 to {}); run them as `probity fleet task --store "
+        "STORE --job {} --index I --out DIR`\n",
+        todo.size(), todo.size() - 1, job);
+    return kExitOk;
+  }
   FleetArgs b = a;
   b.out = fs::absolute(a.out).string();
   const int rc =
@@ -614,8 +623,11 @@ Command add_fleet(CLI::App& parent) {
       "in the store are skipped.");
   submit->add_option("IMAGE", a->paths, "Images or directories of images")->required();
   store_opt(submit);
-  submit->add_option("--engine", a->engine, "slurm (one sbatch --array job) or local")
-      ->check(CLI::IsMember({"slurm", "local"}));
+  submit
+      ->add_option("--engine", a->engine,
+                   "slurm (one sbatch --array job), local (worker processes) or none (only "
+                   "register the tasks, e.g. for the Kubernetes Indexed Job in deploy/)")
+      ->check(CLI::IsMember({"slurm", "local", "none"}));
   submit->add_option("--out", a->out,
                      "Directory for the scan outputs and logs (shared with the "
                      "cluster's nodes for slurm)");

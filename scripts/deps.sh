@@ -25,6 +25,7 @@ TOOL_PKGS=(
   # fleet: the integration tests and bench/fleet.sh run a real PostgreSQL and a one-node Slurm
   # (scripts/test-services.sh)
   postgresql slurm-wlm munge
+  python3-yaml  # tests/deploy/check_k8s_job.py parses deploy/k8s/fleet-job.yaml
   # equiv cross-check and benchmark: Debian's diffoscope (minimal: no GUI/Java/... comparators;
   # squashfs through squashfs-tools, ELF through binutils; binutils-multiarch lets its objdump
   # disassemble the armhf binaries, as diffoscope recommends)
