@@ -30,8 +30,11 @@ fixtures: build
 npm-deps:
 	@bash tests/browser/install.sh
 
+# The fleet tests run against a real PostgreSQL and a one-node Slurm (scripts/test-services.sh,
+# ~5 s to start); they are stopped again whatever ctest's result.
 unit: build fixtures npm-deps
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@eval "$$(bash scripts/test-services.sh start)" && cd $(BUILD) && ctest --output-on-failure -j $(JOBS); \
+	  rc=$$?; bash scripts/test-services.sh stop; exit $$rc
 
 fuzz-build:
 	CC=clang-16 CXX=clang++-16 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -216,8 +216,9 @@ Command add_scan(CLI::App& parent) {
                   "CI gate: also fail (exit 1) when any finding or vulnerability is at or above\n"
                   "this severity (info, low, medium, high, critical)");
   app->add_option("--fleet-index", args->fleet_index,
-                  "Key index kept across scans (SQLite; created if absent): a key also found in\n"
-                  "another image scanned with the same index is a fleet-wide-key finding");
+                  "Fleet store kept across scans (SQLite file, created if absent, or\n"
+                  "postgresql://...; docs/fleet.md): a key also found in another image scanned\n"
+                  "with or ingested into the same store is a fleet-wide-key finding");
   return {app, [args]() -> int { return run_scan(*args, "scan"); }};
 }
 

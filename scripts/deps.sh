@@ -9,6 +9,7 @@ BUILD_PKGS=(
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev zlib1g-dev
   libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev libsimdjson-dev
+  libpq-dev  # the fleet store on PostgreSQL (docs/fleet.md)
 )
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
@@ -21,6 +22,10 @@ TOOL_PKGS=(
   chromium
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
+  # fleet: the integration tests and bench/fleet.sh run a real PostgreSQL and a one-node Slurm
+  # (scripts/test-services.sh)
+  postgresql slurm-wlm munge
+  python3-yaml  # tests/deploy/check_k8s_job.py parses deploy/k8s/fleet-job.yaml
   # equiv cross-check and benchmark: Debian's diffoscope (minimal: no GUI/Java/... comparators;
   # squashfs through squashfs-tools, ELF through binutils; binutils-multiarch lets its objdump
   # disassemble the armhf binaries, as diffoscope recommends)

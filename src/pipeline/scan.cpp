@@ -31,18 +31,10 @@ VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
   return [path](const std::vector<Component>& components) -> Result<MatchResult> {
     auto vdb = VulnDb::open(path);
     if (!vdb) return std::unexpected(vdb.error());
-    // Every CPE found in the image is platform context: a CVE that ANDs a component with a
-    // hardware platform matches only when that platform is present.
-    std::vector<std::string> platform;
-    for (const auto& c : components)
-      if (!c.cpe.empty()) platform.push_back(c.cpe);
     MatchResult out;
-    for (const auto& c : components) {
-      if (c.version.empty()) continue;
-      auto v = vdb->match(query_for(c, platform));
-      if (!v) return std::unexpected(v.error());
-      out.vulnerabilities.insert(out.vulnerabilities.end(), v->begin(), v->end());
-    }
+    auto v = match_components(*vdb, components);
+    if (!v) return std::unexpected(v.error());
+    out.vulnerabilities = std::move(*v);
     auto status = vdb->status();
     if (!status) return std::unexpected(status.error());
     out.db_snapshot = status->snapshot;
@@ -151,11 +143,7 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   if (auto matcher = open_matcher(opt.db.empty() ? default_vuln_db_path() : opt.db)) {
     auto matched = matcher(report.components);
     if (!matched) return std::unexpected(matched.error());
-    // One vulnerability per (id, product, version), however many copies carry it.
-    std::set<std::tuple<std::string, std::string, std::string>> seen;
-    for (auto& v : matched->vulnerabilities)
-      if (seen.insert({v.id, v.component, v.version}).second)
-        report.vulnerabilities.push_back(std::move(v));
+    report.vulnerabilities = std::move(matched->vulnerabilities);
     report.db_snapshot = matched->db_snapshot;
     report.db_vulnerabilities = matched->db_vulnerabilities;
     report.db_imported_at = matched->db_imported_at;
