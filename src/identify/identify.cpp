@@ -66,10 +66,19 @@ std::optional<std::span<const std::uint8_t>> read_file(const TreeFiles& files, c
 
 }  // namespace
 
+double combined_confidence(const std::vector<Evidence>& evidence) {
+  std::map<std::string, double> best;  // per kind: two copies of one string are one method
+  for (const auto& e : evidence) best[e.kind] = std::max(best[e.kind], e.confidence);
+  double doubt = 1.0;
+  for (const auto& [kind, c] : best) doubt *= 1.0 - std::clamp(c, 0.0, 1.0);
+  return 1.0 - doubt;
+}
+
 Identification identify(const ArtifactTree& tree, const std::filesystem::path& out_dir,
                         const Identifier& identifier, const IdentifyOptions& options) {
   Identification result;
-  if (options.package_metadata) result.components = package_components(tree, out_dir, identifier);
+  if (options.package_metadata)
+    result.components = package_components(tree, out_dir, identifier, options.plain_directory);
 
   std::vector<std::size_t> work;
   for (std::size_t i = 0; i < tree.files.size(); ++i) {
@@ -85,7 +94,8 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
     }
     work.push_back(i);
   }
-  auto opened = TreeFiles::open(out_dir);
+  auto opened =
+      options.plain_directory ? TreeFiles::open_directory(out_dir) : TreeFiles::open(out_dir);
   const TreeFiles tree_files = opened ? std::move(*opened) : TreeFiles();
   std::vector<std::vector<Hit>> hits(tree.files.size());
   std::vector<char> truncated(tree.files.size(), 0);
@@ -140,9 +150,18 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
     for (const auto& h : hits[i]) per_file.emplace(std::pair{h.signature, h.version}, &h);
     for (const auto& [key, h] : per_file) {
       const auto& s = sigs[h->signature];
-      Evidence ev{f.path, f.container, h->offset, h->excerpt,
-                  h->offset == 0 && h->excerpt == base_name(f.path) ? "filename:" + s.id
-                                                                    : "signature:" + s.id};
+      const bool by_name = h->offset == 0 && h->length == 0 && h->excerpt == base_name(f.path);
+      Evidence ev{f.path,
+                  f.container,
+                  h->offset,
+                  h->excerpt,
+                  by_name ? "filename:" + s.id : "signature:" + s.id,
+                  by_name     ? "filename"
+                  : h->hinted ? "hinted-version-string"
+                              : "version-string",
+                  by_name     ? kConfidenceFilename
+                  : h->hinted ? kConfidenceHintedVersionString
+                              : kConfidenceVersionString};
       if (auto d = declared.find({s.id, h->version}); d != declared.end()) {
         result.components[d->second].evidence.push_back(std::move(ev));
         continue;
@@ -153,6 +172,7 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       c.vendor = s.vendor;
       c.purl = make_purl(s, h->version);
       c.cpe = make_cpe(s, h->version);
+      c.cpe_aliases = make_cpe_aliases(s, h->version);
       c.source = "signature";
       c.evidence.push_back(std::move(ev));
       found.push_back(std::move(c));

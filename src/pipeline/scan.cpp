@@ -37,9 +37,17 @@ VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
     MatchResult out;
     for (const auto& c : components) {
       if (c.version.empty()) continue;
-      auto v = vdb->match(query_for(c, platform));
-      if (!v) return std::unexpected(v.error());
-      out.vulnerabilities.insert(out.vulnerabilities.end(), v->begin(), v->end());
+      // The product under its own CPE and under every alias NVD files it under (curl is also
+      // haxx:libcurl); a CVE listed under two of them is reported once.
+      std::set<std::string> ids;
+      Component named = c;
+      for (std::size_t a = 0; a <= c.cpe_aliases.size(); ++a) {
+        if (a > 0) named.cpe = c.cpe_aliases[a - 1];
+        auto v = vdb->match(query_for(named, platform));
+        if (!v) return std::unexpected(v.error());
+        for (auto& vuln : *v)
+          if (ids.insert(vuln.id).second) out.vulnerabilities.push_back(std::move(vuln));
+      }
     }
     auto status = vdb->status();
     if (!status) return std::unexpected(status.error());
