@@ -145,25 +145,31 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
                                              "(kMaxMatchesPerFile)",
                                              kMaxMatchesPerFile),
                                  f.container, f.path, 0});
-    // One component per (product, version) in this file; the first offset is its evidence.
-    std::map<std::pair<std::size_t, std::string>, const Hit*> per_file;
-    for (const auto& h : hits[i]) per_file.emplace(std::pair{h.signature, h.version}, &h);
-    for (const auto& [key, h] : per_file) {
+    // One component per (product, version) in this file; its first hit is its first evidence.
+    // A file's name and its bytes can both say so (libz.so.1.2.13 and "deflate 1.2.13"): each is
+    // evidence of the one component, so its confidence combines both methods.
+    std::map<std::pair<std::size_t, std::string>, std::vector<const Hit*>> per_file;
+    for (const auto& h : hits[i]) per_file[std::pair{h.signature, h.version}].push_back(&h);
+    for (const auto& [key, file_hits] : per_file) {
+      const Hit* h = file_hits.front();
       const auto& s = sigs[h->signature];
-      const bool by_name = h->offset == 0 && h->length == 0 && h->excerpt == base_name(f.path);
-      Evidence ev{f.path,
-                  f.container,
-                  h->offset,
-                  h->excerpt,
-                  by_name ? "filename:" + s.id : "signature:" + s.id,
-                  by_name     ? "filename"
-                  : h->hinted ? "hinted-version-string"
-                              : "version-string",
-                  by_name     ? kConfidenceFilename
-                  : h->hinted ? kConfidenceHintedVersionString
-                              : kConfidenceVersionString};
+      const auto evidence_of = [&](const Hit& x) {
+        const bool by_name = x.offset == 0 && x.length == 0 && x.excerpt == base_name(f.path);
+        return Evidence{f.path,
+                        f.container,
+                        x.offset,
+                        x.excerpt,
+                        by_name ? "filename:" + s.id : "signature:" + s.id,
+                        by_name    ? "filename"
+                        : x.hinted ? "hinted-version-string"
+                                   : "version-string",
+                        by_name    ? kConfidenceFilename
+                        : x.hinted ? kConfidenceHintedVersionString
+                                   : kConfidenceVersionString};
+      };
       if (auto d = declared.find({s.id, h->version}); d != declared.end()) {
-        result.components[d->second].evidence.push_back(std::move(ev));
+        for (const Hit* x : file_hits)
+          result.components[d->second].evidence.push_back(evidence_of(*x));
         continue;
       }
       Component c;
@@ -174,7 +180,7 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       c.cpe = make_cpe(s, h->version);
       c.cpe_aliases = make_cpe_aliases(s, h->version);
       c.source = "signature";
-      c.evidence.push_back(std::move(ev));
+      for (const Hit* x : file_hits) c.evidence.push_back(evidence_of(*x));
       found.push_back(std::move(c));
     }
   }
