@@ -19,7 +19,16 @@ struct Evidence {
   std::uint64_t offset = 0;
   std::string excerpt;  ///< the matched bytes or line, printable
   std::string method;   ///< "signature:<product>", "opkg-status", "dpkg-status", "os-release", ...
+  /// How the claim was read (docs/signatures.md): package-metadata, version-string (a signature
+  /// anywhere), hinted-version-string (a generic pattern, trusted by the file name), filename (a
+  /// version in a library's file name) or inferred. "" in reports from before this field.
+  std::string kind;
+  double confidence = 0.0;  ///< 0..1, what this one piece of evidence is worth alone
 };
+
+/// Confidence of a component from all its evidence: independent methods reinforce each other
+/// (1 - product of (1 - c) over the best confidence of each kind), never above 1.
+double combined_confidence(const std::vector<Evidence>& evidence);
 
 /// End of life of a component's release line.
 struct Eol {
@@ -35,7 +44,9 @@ struct Component {
   std::string vendor;   ///< CPE vendor, e.g. "openssl"
   std::string purl;     ///< e.g. "pkg:generic/openssl@1.1.1w"
   std::string cpe;      ///< CPE 2.3 formatted string
-  std::string source;   ///< "signature" or the package database it came from
+  std::vector<std::string>
+      cpe_aliases;     ///< the same product under NVD's other vendor:product names
+  std::string source;  ///< "signature" or the package database it came from
   std::vector<Evidence> evidence;
   std::optional<Eol> eol;
 };

@@ -2,6 +2,7 @@
 // their official schemas by the test suite (tests/validators/).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <ctime>
@@ -182,22 +183,30 @@ json cyclonedx_json(const Report& r, const std::string& serial, const std::strin
       comp["hashes"] = json::array({{{"alg", "SHA-256"}, {"content", h}}});
     json occurrences = json::array();
     json methods = json::array();
-    std::map<std::string, bool> seen_methods;
+    std::map<std::string, std::size_t> seen_methods;  // technique -> index in methods
     for (const auto& e : c.evidence) {
       occurrences.push_back({{"location", e.path},
                              {"offset", e.offset},
                              {"additionalContext", e.excerpt.empty() ? e.method : e.excerpt}});
       const auto tq = technique(e);
-      if (!seen_methods[tq]) {
-        seen_methods[tq] = true;
-        methods.push_back({{"technique", tq},
-                           {"confidence", tq == "manifest-analysis" ? 1.0 : 0.9},
-                           {"value", e.method}});
+      // Reports from before evidence kinds carry no confidence: the old fixed values.
+      const double conf = e.kind.empty() ? (tq == "manifest-analysis" ? 1.0 : 0.9) : e.confidence;
+      if (auto it = seen_methods.find(tq); it != seen_methods.end()) {
+        auto& m = methods[it->second];
+        if (conf > m["confidence"].get<double>()) m["confidence"] = conf;
+        continue;
       }
+      seen_methods.emplace(tq, methods.size());
+      methods.push_back({{"technique", tq},
+                         {"confidence", conf},
+                         {"value", e.kind.empty() ? e.method : e.kind + " " + e.method}});
     }
+    double identity = 0.9;
+    if (std::ranges::all_of(c.evidence, [](const Evidence& e) { return !e.kind.empty(); }))
+      identity = combined_confidence(c.evidence);
     comp["evidence"] = {
         {"identity",
-         json::array({{{"field", "version"}, {"confidence", 0.9}, {"methods", methods}}})},
+         json::array({{{"field", "version"}, {"confidence", identity}, {"methods", methods}}})},
         {"occurrences", occurrences}};
     comp["properties"] = json::array({{{"name", "probity:source"}, {"value", c.source}}});
     depends.push_back(ref);
