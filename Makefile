@@ -33,8 +33,9 @@ npm-deps:
 # The fleet tests run against a real PostgreSQL and a one-node Slurm (scripts/test-services.sh,
 # ~5 s to start); they are stopped again whatever ctest's result.
 unit: build fixtures npm-deps
-	@eval "$$(bash scripts/test-services.sh start)" && cd $(BUILD) && ctest --output-on-failure -j $(JOBS); \
-	  rc=$$?; bash scripts/test-services.sh stop; exit $$rc
+	@env=$$(bash scripts/test-services.sh start) || { echo "make unit: scripts/test-services.sh start failed" >&2; exit 2; }; \
+	  eval "$$env"; cd $(BUILD) && ctest --output-on-failure -j $(JOBS); \
+	  rc=$$?; cd $(CURDIR) && bash scripts/test-services.sh stop; exit $$rc
 
 fuzz-build:
 	CC=clang-16 CXX=clang++-16 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

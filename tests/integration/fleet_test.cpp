@@ -6,9 +6,13 @@
 // unit target does it) and skip without PROBITY_TEST_STORE and SLURM_CONF.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -372,6 +376,68 @@ TEST_F(Fleet, LocalEngineScansTwentyImagesIntoSqlite) {
   r = fleet("status --json --store " + q(store_));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(nlohmann::json::parse(r.output)["done"], 20);
+}
+
+/// Pids of `probity fleet task` processes working for `store`.
+std::vector<pid_t> task_pids(const std::string& store) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(std::string("fleet\0task\0--store\0", 19) + store) != std::string::npos)
+      out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// A task killed mid-run (SIGKILL: no chance to report) is a failed task with a clear error, and
+// its image is in the store completely or not at all; the other tasks are unaffected.
+TEST_F(Fleet, KilledTaskFailsCleanlyAndStoresNothingHalf) {
+  const auto images = make_images(scratch_->path() / "images", 3);
+  const auto out = scratch_->path() / "out";
+  const std::string cmd = std::string(PROBITY_BINARY) + " fleet submit " +
+                          q(scratch_->path() / "images") + " --engine local --workers 1 " +
+                          "--retries 0 --store " + q(store_) + " --out " + q(out) + " 2>&1";
+  FILE* submit = popen(cmd.c_str(), "r");
+  ASSERT_TRUE(submit);
+  bool killed = false;
+  for (int i = 0; i < 3000 && !killed; ++i) {  // up to 30 s for the first task to start
+    for (pid_t pid : task_pids(store_)) killed = ::kill(pid, SIGKILL) == 0 || killed;
+    if (!killed) usleep(10000);
+  }
+  std::string output;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, submit)) output += buf;
+  pclose(submit);
+  ASSERT_TRUE(killed) << output;
+  EXPECT_NE(output.find("killed by signal 9"), std::string::npos) << output;
+  EXPECT_NE(output.find("2 done"), std::string::npos) << output;
+  auto db = open_backend(store_);
+  ASSERT_TRUE(db);
+  auto tasks = db->query("SELECT job, task, state FROM tasks ORDER BY task", {});
+  ASSERT_TRUE(tasks);
+  ASSERT_EQ(tasks->size(), 3u);
+  EXPECT_EQ(*(*tasks)[0][2], "failed");
+  for (const auto& t : *tasks) {
+    const fs::path report = out / *t[0] / *t[1] / "report.json";
+    auto sha = sha256_file(images[std::stoul(*t[1])]);
+    ASSERT_TRUE(sha);
+    const auto stored = rows(*db, "SELECT id FROM images WHERE sha256 = $1", *sha);
+    if (*t[2] == "done" || !stored.empty()) {
+      ASSERT_TRUE(fs::exists(report)) << "stored, so its scan finished";
+      expect_rows_match(*db, report);  // all of it
+    }
+  }
+  // Nothing of an image that is not stored: every row belongs to a stored image.
+  for (const char* table : {"components", "findings", "judgements", "containers"}) {
+    auto orphans = db->query(std::string("SELECT COUNT(*) FROM ") + table +
+                                 " WHERE image_id NOT IN (SELECT id FROM images)",
+                             {});
+    ASSERT_TRUE(orphans);
+    EXPECT_EQ(*orphans->front()[0], "0") << table;
+  }
 }
 
 TEST_F(Fleet, SlurmScansTwentyImagesIntoPostgres) {
