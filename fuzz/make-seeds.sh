@@ -10,6 +10,10 @@ c="$here/corpus"
 mkdir -p "$c"/{uimage,fit,trx,fdt,cramfs,jffs2,ubi,squashfs,tar,cpio,zip,sevenzip,ar,gzip,xz,lzma,bzip2,zstd,lz4}
 export SOURCE_DATE_EPOCH=1700000000
 
+# The vendor headers' target (fuzz/vendor_fuzz.cpp): tiny images from the fixture generator.
+rm -rf "$c/vendor"
+python3 "$here/../tests/fixtures/make-vendor-headers.py" --seeds "$c/vendor"
+
 printf 'hello kernel\n' > k.bin
 mkimage -q -A arm -O linux -T kernel -C none -a 0x8000 -e 0x8000 -n seed -d k.bin "$c/uimage/kernel.uimg" >/dev/null
 printf 'a\n' > a.bin && printf 'bb\n' > b.bin

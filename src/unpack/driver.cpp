@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -70,7 +71,28 @@ struct BlobCtx {
   std::uint32_t depth = 0;
 };
 
-enum class Mode { kCarve, kStartOnly };
+/// kCarveIfFound: a file of a tree whose name says it is a firmware image (nested_image_name):
+/// carved in full when a format probes positive anywhere in it, else left a plain file.
+enum class Mode { kCarve, kStartOnly, kCarveIfFound };
+
+/// Files of a tree (an archive or filesystem) at least this large whose names end in one of
+/// these extensions are carved in full without --deep (issue 10: a vendor .zip holding the .img).
+/// Smaller ones (calibration data, tiny blobs) are only probed at offset 0.
+constexpr std::uint64_t kNestedImageMinBytes = 64 * 1024;
+constexpr std::string_view kNestedImageExtensions[] = {".img", ".bin", ".chk", ".trx", ".ubi"};
+
+bool nested_image_name(std::string_view path) {
+  const auto slash = path.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  for (std::string_view ext : kNestedImageExtensions) {
+    if (name.size() <= ext.size()) continue;
+    const std::string_view tail = name.substr(name.size() - ext.size());
+    if (std::equal(tail.begin(), tail.end(), ext.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      return true;
+  }
+  return false;
+}
 
 class Driver {
  public:
@@ -190,6 +212,12 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
     }
     return *probed[i];
   };
+  if (mode == Mode::kCarveIfFound) {
+    bool found = false;
+    for (std::size_t i = 0; i < cands.size() && !found; ++i)
+      found = cands[i].format->output != Output::kLeaf && probe_at(i).has_value();
+    if (!found) return;  // nothing inside: a plain file, as start-only would leave it
+  }
   std::size_t next_checked = 0;  // moves forward only: candidates come in offset order
   std::uint64_t pos = 0;
   for (std::size_t ci = 0; ci < cands.size(); ++ci) {
@@ -271,6 +299,14 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
       std::lock_guard lock(run_.mu);
       run_.tree.containers.push_back(cont);
     }
+    // Bytes the format's header says are encrypted: never understood, reported as encrypted.
+    const auto enc = sink.encrypted_span();
+    std::uint64_t enc_from = 0, enc_size = 0;
+    if (enc && enc->first < consumed) {
+      enc_from = enc->first;
+      enc_size = std::min<std::uint64_t>(enc->second, consumed - enc->first);
+      understood = std::min(understood, enc_from);
+    }
     if (understood > 0) {
       add_gap(ctx, data, pos, c.start);
       Region reg{ctx.container,
@@ -285,6 +321,22 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
         run_.tree.regions.push_back(std::move(reg));
       }
       pos = c.start + understood;
+    }
+    if (enc_size > 0 && c.start + enc_from >= pos) {
+      add_gap(ctx, data, pos, c.start + enc_from);
+      Region reg{ctx.container,
+                 ctx.container ? ctx.source : std::string(),
+                 c.start + enc_from,
+                 enc_size,
+                 std::string(c.format->id),
+                 false,
+                 entropy(sub(at, enc_from, std::min<std::uint64_t>(enc_size, 1 << 20)))};
+      reg.encrypted = true;
+      {
+        std::lock_guard lock(run_.mu);
+        run_.tree.regions.push_back(std::move(reg));
+      }
+      pos = c.start + enc_from + enc_size;
     }
     if (dir) {
       // A format that re-emits its input (fdt writes the dtb it parsed) would find itself again
@@ -324,7 +376,9 @@ void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_n
     auto m = MappedFile::from_fd(*fd, rec.path);
     if (!m) continue;
     BlobCtx child{id, rec.path, rec.origin, depth};
-    process(m->bytes(), child, mode);
+    const bool image_named =
+        mode == Mode::kStartOnly && rec.size >= kNestedImageMinBytes && nested_image_name(rec.path);
+    process(m->bytes(), child, image_named ? Mode::kCarveIfFound : mode);
   }
 }
 
@@ -431,7 +485,7 @@ std::uint64_t understood_bytes(const ArtifactTree& tree) {
       if (capped.contains({r->container, r->source})) {
         lost += double(r->size) - region_understood(*r);
       } else if (structured.contains({r->container, r->source})) {
-        const bool plain_gap = !r->understood && !r->not_looked_into &&
+        const bool plain_gap = !r->understood && !r->not_looked_into && !r->encrypted &&
                                r->entropy < kEncryptedEntropy &&
                                !child_at.contains({r->container, r->source, r->offset});
         if (!plain_gap) lost += double(r->size) - region_understood(*r);

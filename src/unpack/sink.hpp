@@ -109,6 +109,12 @@ class Sink {
             std::uint64_t offset = 0);
   /// Sets the container's description (compressor, name from the header, ...).
   void describe(std::string description);
+  /// Marks `size` bytes at `offset` of the format's input as encrypted because its header says
+  /// so (a D-Link `encrpted_img`): the driver records them as a not-understood region claimed by
+  /// this format, whatever their size or entropy. One span per container (the last one wins).
+  void encrypted(std::uint64_t offset, std::uint64_t size);
+  /// The span set by encrypted(), if any: {offset, size}.
+  [[nodiscard]] std::optional<std::pair<std::uint64_t, std::uint64_t>> encrypted_span() const;
 
   [[nodiscard]] const Limits& limits() const { return run_.limits; }
   /// True once the total-bytes cap is hit: nothing more will be written in this run.
@@ -153,6 +159,7 @@ class Sink {
   /// Records on disk, by hash of their path (guarded by mu_).
   std::unordered_multimap<std::uint64_t, std::size_t> on_disk_;
   std::string description_;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> encrypted_;  ///< guarded by mu_
 };
 
 }  // namespace probity::unpacker
