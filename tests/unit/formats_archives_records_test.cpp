@@ -5,6 +5,8 @@
 // ../shared/vectors/formats is present.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "formats_fixture.hpp"
 
 namespace probity::test {
@@ -166,6 +168,16 @@ TEST(FormatRar, PublicVectorsRar4AndRar5) {
     for (const FileRecord* r : u.files_of(c.id)) regular += r->type == EntryType::kFile;
     EXPECT_GT(regular, 0u) << p;
   }
+}
+
+TEST(FormatXar, TwoTypesInOneFileAreRefusedBeforeLibarchiveLoops) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto u = unpack_file(fs_fixture("xar-doublelink.xar"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  const Container& c = u.only("xar");
+  EXPECT_FALSE(c.complete);
+  ASSERT_FALSE(u.warnings("format-error").empty());
+  EXPECT_NE(u.warnings("format-error")[0]->message.find("<type>"), std::string::npos);
 }
 
 TEST(FormatXar, PublicVector) {
