@@ -16,6 +16,9 @@ TOOL_PKGS=(
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
   lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
   util-linux  # mkfs.cramfs (bookworm ships it in util-linux, not util-linux-extra)
+  # issue 10 formats: ISO 9660, cab, lha, lzip, compress, romfs, FAT, Android images, hex records
+  genisoimage gcab jlha-utils lzip ncompress genromfs dosfstools mtools
+  android-sdk-libsparse-utils mkbootimg srecord
   # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross openssl openssh-client libmaxmind-db-writer-perl
   # report.html is checked in Debian's headless Chromium (driven by npm's playwright-core)
