@@ -167,10 +167,15 @@ int run_scan(const ScanArgs& args, const char* who) {
     else
       printer.reset();
   };
+  std::error_code ec;
+  const bool out_existed = std::filesystem::exists(args.out, ec);
   if (!prepare_out_dir(who, args.out, args.force)) return kExitUsage;
   auto result = probity::scan(opt);
   printer.reset();
   if (!result) {
+    // A refused input (policy, rules, GeoIP...) leaves no trace: the directory made for this run
+    // goes again when nothing was written into it (remove() never removes a non-empty one).
+    if (!out_existed) std::filesystem::remove(args.out, ec);
     fmt::print(stderr, "probity {}: {}\n", who, result.error().to_string());
     return kExitUsage;
   }

@@ -44,11 +44,12 @@ struct Component {
   std::string vendor;   ///< CPE vendor, e.g. "openssl"
   std::string purl;     ///< e.g. "pkg:generic/openssl@1.1.1w"
   std::string cpe;      ///< CPE 2.3 formatted string
-  std::vector<std::string>
-      cpe_aliases;     ///< the same product under NVD's other vendor:product names
   std::string source;  ///< "signature" or the package database it came from
   std::vector<Evidence> evidence;
   std::optional<Eol> eol;
+  /// The same product under NVD's other vendor:product names (last, so that positional
+  /// initialisers of the fields above keep working).
+  std::vector<std::string> cpe_aliases;
 };
 
 /// A reviewer's decision on a finding or vulnerability (CycloneDX VEX states/justifications).

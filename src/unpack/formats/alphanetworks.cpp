@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "checks_support/keys.hpp"
+#include "probity/base64.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -52,7 +52,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
     const auto end = line == std::string_view::npos ? line : block.find(kBase64End, line);
     auto bytes = end == std::string_view::npos
                      ? std::nullopt
-                     : checks::base64_decode(block.substr(line + 1, end - line - 1));
+                     : base64_decode(block.substr(line + 1, end - line - 1), Base64Mode::kLenient);
     if (!bytes) {
       sink.warn("format-error", "ddPack block is not a complete base64 block: not decoded", {}, dd);
     } else {
