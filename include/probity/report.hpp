@@ -44,7 +44,7 @@ struct Component {
   std::string vendor;   ///< CPE vendor, e.g. "openssl"
   std::string purl;     ///< e.g. "pkg:generic/openssl@1.1.1w"
   std::string cpe;      ///< CPE 2.3 formatted string
-  std::string source;  ///< "signature" or the package database it came from
+  std::string source;   ///< "signature" or the package database it came from
   std::vector<Evidence> evidence;
   std::optional<Eol> eol;
   /// The same product under NVD's other vendor:product names (last, so that positional
