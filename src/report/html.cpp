@@ -17,6 +17,7 @@ const std::string kHead = std::string(R"HTML(<!doctype html>
 )HTML" + std::string(html::kStyle) + R"HTML(</style></head><body>
 <header><h1 id="title">probity report</h1><div class="sub" id="subtitle"></div></header>
 <main>
+<section id="fix-first-section"><h2>Fix first</h2><div id="fix-first"></div></section>
 <section id="summary"><h2>Summary</h2><div class="grid" id="stats"></div></section>
 <section id="verdict"><h2>Verdict</h2><div id="verdict-body"></div></section>
 <section id="severity"><h2>Findings by severity</h2><div id="chart"></div></section>
@@ -32,7 +33,7 @@ const std::string kTail = std::string(R"HTML(</script>
 const R = JSON.parse(document.getElementById("report-data").textContent);
 )HTML" + std::string(html::kHelpers) + R"HTML(const img = R.image || {};
 document.getElementById("title").textContent = "probity report: " + (img.name || img.path || "image");
-document.getElementById("subtitle").textContent = "sha256 " + (img.sha256 || "?") + " · " + (img.size || 0) + " bytes" + (R.db_snapshot ? " · vulnerability DB " + R.db_snapshot : "");
+document.getElementById("subtitle").textContent = "sha256 " + (img.sha256 || "?") + " · " + (img.size || 0) + " bytes" + (R.db_snapshot ? " · vulnerability DB " + R.db_snapshot : "") + (R.db_snapshot_date ? " of " + R.db_snapshot_date + (R.db_age_days != null ? " (" + R.db_age_days + " days old)" : "") : "");
 const findings = R.findings || [], comps = R.components || [], vulns = R.vulnerabilities || [];
 const files = R.files || [];
 const stats = document.getElementById("stats");
@@ -87,7 +88,21 @@ table(document.getElementById("components"), "components-table", comps.slice(), 
 table(document.getElementById("vulns"), "vulns-table", vulns.slice().sort((a, b) => (b.cvss || 0) - (a.cvss || 0)), [
   {title: "id", get: v => v.id}, {title: "component", get: v => v.component + " " + v.version},
   {title: "severity", get: v => v.severity || "", render: v => sevBadge(v.severity || "info")},
-  {title: "cvss", get: v => v.cvss || 0}, {title: "fixed in", get: v => v.fixed_in || ""}]);
+  {title: "cvss", get: v => v.cvss || 0}, {title: "fixed in", get: v => v.fixed_in || ""},
+  {title: "KEV", get: v => v.kev ? v.kev.date_added : ""},
+  {title: "EPSS", get: v => v.epss ? v.epss.score : -1, render: v => v.epss ? v.epss.score.toFixed(3) : ""},
+  {title: "reachability", get: v => v.reachability ? v.reachability.state : "",
+   render: v => el("span", {title: v.reachability ? v.reachability.chain.join("\n") : ""}, v.reachability ? v.reachability.state : "")},
+  {title: "status", get: v => v.status || "", render: v => el("span", {title: v.status_evidence || ""}, v.status || "")}]);
+const ff = R.fix_first || [];
+if (ff.length) {
+  const byKey = new Map(vulns.map(v => [v.id + " " + v.component + " " + v.version, v]));
+  table(document.getElementById("fix-first"), "fix-first-table", ff.slice(), [
+    {title: "#", get: f => ff.indexOf(f) + 1},
+    {title: "id", get: f => f.id}, {title: "component", get: f => f.component + " " + f.version},
+    {title: "why", get: f => f.reason},
+    {title: "chain", get: f => { const v = byKey.get(f.id + " " + f.component + " " + f.version); return v && v.reachability ? v.reachability.chain.join(" → ") : ""; }}]);
+} else document.getElementById("fix-first").append("Nothing exposed to the network or in CISA's KEV catalogue.");
 </script></body></html>
 )HTML");
 
