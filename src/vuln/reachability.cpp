@@ -314,8 +314,8 @@ std::vector<FixFirst> fix_first(const std::vector<Vulnerability>& vulns) {
       why.push_back(fmt::format("in KEV since {} (due {})", v.kev->date_added,
                                 v.kev->due_date.empty() ? "-" : v.kev->due_date));
     if (v.epss)
-      why.push_back(fmt::format("EPSS {:.3f} ({:.0f}th percentile)", v.epss->score,
-                                v.epss->percentile * 100));
+      why.push_back(
+          fmt::format("EPSS {:.3f} (percentile {:.2f})", v.epss->score, v.epss->percentile));
     if (v.cvss > 0) why.push_back(fmt::format("CVSS {:.1f}", v.cvss));
     for (const auto& w : why) f.reason += (f.reason.empty() ? "" : ", ") + w;
     out.push_back(std::move(f));
