@@ -30,8 +30,12 @@ fixtures: build
 npm-deps:
 	@bash tests/browser/install.sh
 
+# The fleet tests run against a real PostgreSQL and a one-node Slurm (scripts/test-services.sh,
+# ~5 s to start); they are stopped again whatever ctest's result.
 unit: build fixtures npm-deps
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@env=$$(bash scripts/test-services.sh start) || { echo "make unit: scripts/test-services.sh start failed" >&2; exit 2; }; \
+	  eval "$$env"; cd $(BUILD) && ctest --output-on-failure -j $(JOBS); \
+	  rc=$$?; cd $(CURDIR) && bash scripts/test-services.sh stop; exit $$rc
 
 fuzz-build:
 	CC=clang-16 CXX=clang++-16 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -83,6 +87,11 @@ install: build
 	install -m 0755 $(BUILD)/probity $(DESTDIR)$(PREFIX)/bin/probity
 	cp -r data/credentials data/eol data/policy data/rules data/signatures $(DESTDIR)$(PREFIX)/share/probity/
 	install -m 0644 $(BUILD)/data/vuln.db $(DESTDIR)$(PREFIX)/share/probity/vuln.db
+	install -D -m 0644 $(BUILD)/share/man/man1/probity.1 $(DESTDIR)$(PREFIX)/share/man/man1/probity.1
+	install -D -m 0644 $(BUILD)/share/bash-completion/completions/probity \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/probity
+	install -D -m 0644 $(BUILD)/share/zsh/site-functions/_probity \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_probity
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -192,7 +192,13 @@ def reference(row, path: Path, vdir: Path, work: Path, timeout):
         reference_tool(row, path)[0] == "7z" and stream_tool(path) is not None
     if wrapped and (e := reference_by_expected(row, vdir)) and "files" in e[1]:
         return e
-    return reference_by_tool(row, path, work, timeout) or reference_by_expected(row, vdir)
+    ref = reference_by_tool(row, path, work, timeout)
+    # The manifest names files a tool adds that are not the archive's (7z lists a xar's table of
+    # contents as "[TOC].xml"): "(ignore NAME)" in the `expected` column.
+    ignored = set(re.findall(r"\(ignore ([^)]+)\)", row["expected"]))
+    if ref and ignored:
+        ref = (ref[0], [f for f in ref[1] if not set(Path(f[0]).parts) & ignored])
+    return ref or reference_by_expected(row, vdir)
 
 
 # --- probity ----------------------------------------------------------------------------------

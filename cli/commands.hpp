@@ -3,9 +3,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "probity/artifact.hpp"
 #include "probity/limits.hpp"
@@ -47,6 +50,8 @@ struct ScanArgs {
   std::string fleet_index;  ///< scan --fleet-index ("" = none)
   std::string fail_on;      ///< scan --fail-on SEVERITY ("" = no gate)
   bool quiet = false;
+  bool force = false;            ///< --force: replace an earlier output in --out
+  std::string format = "table";  ///< --format: what goes to stdout
   UnpackFlags flags;
 };
 /// The scan options besides IMAGE, --out and --quiet: --db, --signatures, the unpack flags,
@@ -67,6 +72,35 @@ std::optional<UnpackOptions> unpack_options(const char* who, const UnpackFlags& 
 std::optional<ArtifactTree> unpack_and_inventory(
     const char* who, const std::string& image, const std::string& out, const UnpackFlags& flags,
     bool quiet, std::function<bool(const FileRecord& file)> skip_blob = {});
+
+/// The one rule for output directories (unpack, scan, diff, equiv): DIR is created when absent;
+/// an existing non-directory or non-empty directory is refused, unless `force` and it holds an
+/// earlier probity output (manifest.json, report.json, diff.json or equiv.json at its top), which
+/// is then emptied. Prints "probity WHO: ..." and returns false when refused.
+bool prepare_out_dir(const char* who, const std::string& out, bool force);
+/// --out,-o DIR (required) and --force, with the rule above in their help.
+void add_out_flags(CLI::App& app, std::string& out, bool& force);
+/// --format NAME, one of `allowed` (json, sarif, cyclonedx, spdx, table; default: `format`'s
+/// value): what the subcommand prints on stdout.
+void add_format_flag(CLI::App& app, std::string& format, const std::vector<std::string>& allowed);
+/// Copies the file at `path` to stdout (what --format prints: the same bytes as the file).
+bool print_file(const char* who, const std::filesystem::path& path);
+
+/// Levenshtein distance (the typo metric for "did you mean").
+std::size_t edit_distance(std::string_view a, std::string_view b);
+/// The candidate nearest `word` when close enough to be a typo of it (or that `word` prefixes),
+/// else "".
+std::string closest(std::string_view word, const std::vector<std::string>& candidates);
+/// After a parse error: prints "probity [SUB]: unknown subcommand 'X'; did you mean 'Y'?" or
+/// "unknown flag" likewise and returns true; false when the error is of another kind.
+bool explain_parse_error(CLI::App& top, int argc, char** argv);
+
+/// Version, commit, build date and the default database's snapshot, one per line.
+std::string version_text();
+/// Writes the man page (roff), bash or zsh completion for the whole command tree of `top`.
+std::string generate_man(const CLI::App& top);
+std::string generate_bash_completion(const CLI::App& top);
+std::string generate_zsh_completion(const CLI::App& top);
 
 /// Parses "4G", "512M", "64K" or a plain byte count.
 std::uint64_t parse_size(const std::string& text);

@@ -19,7 +19,8 @@ namespace {
 
 struct DiffArgs {
   std::string old_input, new_input, out;
-  bool quiet = false;
+  bool quiet = false, force = false;
+  std::string format = "table";  ///< --format: json prints diff.json, table the summary
   int similarity = kMoveSimilarity;
   std::uint64_t max_pairs = kMaxSimilarityPairs;
   std::vector<std::string> fail_on;  ///< gates: new-high, clause-regression
@@ -82,56 +83,57 @@ std::optional<Side> load_side(const DiffArgs& args, const std::string& input, co
   return s;
 }
 
-void print_summary(const Delta& d, const nlohmann::json& j, const std::string& out) {
-  fmt::print("probity diff: {} -> {}\n", d.old_image.name, d.new_image.name);
+void print_summary(std::FILE* to, const Delta& d, const nlohmann::json& j, const std::string& out) {
+  fmt::print(to, "probity diff: {} -> {}\n", d.old_image.name, d.new_image.name);
   // Clause regressions first: what the new image breaks that the old one passed.
   auto upper = [](std::string s) {
     for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
     return s.empty() ? std::string("NONE") : s;
   };
-  fmt::print("  verdict: {} -> {}\n", upper(d.verdict.old_result), upper(d.verdict.new_result));
+  fmt::print(to, "  verdict: {} -> {}\n", upper(d.verdict.old_result), upper(d.verdict.new_result));
   for (const auto& c : d.verdict.regressions)
-    fmt::print("  CLAUSE REGRESSION {}: {} ({} findings, {} vulnerabilities)\n", c.id, c.text,
+    fmt::print(to, "  CLAUSE REGRESSION {}: {} ({} findings, {} vulnerabilities)\n", c.id, c.text,
                c.findings.size(), c.vulnerabilities.size());
   for (const auto& why : d.verdict.old_reasons)
-    fmt::print("  OLD NOT SEEN {}: {}\n", why.code, why.text);
+    fmt::print(to, "  OLD NOT SEEN {}: {}\n", why.code, why.text);
   for (const auto& why : d.verdict.new_reasons)
-    fmt::print("  NEW NOT SEEN {}: {}\n", why.code, why.text);
+    fmt::print(to, "  NEW NOT SEEN {}: {}\n", why.code, why.text);
   const auto& s = j["summary"];
   for (const auto& [section, counts] : s.items()) {
     std::string line;
     for (const auto& [k, v] : counts.items())
       if (v.get<std::size_t>() > 0)
         line += fmt::format("{}{} {}", line.empty() ? "" : ", ", v.get<std::size_t>(), k);
-    fmt::print("  {:<16} {}\n", section, line.empty() ? "no change" : line);
+    fmt::print(to, "  {:<16} {}\n", section, line.empty() ? "no change" : line);
   }
   // What a reviewer must look at first.
   for (const auto& f : d.findings.added)
     if (f.severity >= Severity::kHigh && !f.suppression)
-      fmt::print("  NEW {:<8} {} {} ({})\n", to_string(f.severity), f.rule, f.path, f.message);
+      fmt::print(to, "  NEW {:<8} {} {} ({})\n", to_string(f.severity), f.rule, f.path, f.message);
   for (const auto& a : d.accounts.added)
-    fmt::print("  ACCOUNT added  {} uid {} shell {}{}\n", a.name, a.uid, a.shell,
+    fmt::print(to, "  ACCOUNT added  {} uid {} shell {}{}\n", a.name, a.uid, a.shell,
                a.uid == 0 ? "  <-- uid 0" : "");
   for (const auto& c : d.accounts.changed)
-    if (c.to.uid == 0 && c.from.uid != 0) fmt::print("  ACCOUNT {} now has uid 0\n", c.to.name);
+    if (c.to.uid == 0 && c.from.uid != 0) fmt::print(to, "  ACCOUNT {} now has uid 0\n", c.to.name);
   for (const auto& a : d.accounts.removed)
-    fmt::print("  ACCOUNT removed {} uid {}\n", a.name, a.uid);
+    fmt::print(to, "  ACCOUNT removed {} uid {}\n", a.name, a.uid);
   for (const auto& sv : d.services.added)
-    fmt::print("  SERVICE added  {} ({}, {})\n", sv.name, sv.how, sv.path);
+    fmt::print(to, "  SERVICE added  {} ({}, {})\n", sv.name, sv.how, sv.path);
   for (const auto& sv : d.services.removed)
-    fmt::print("  SERVICE removed {} ({}, {})\n", sv.name, sv.how, sv.path);
+    fmt::print(to, "  SERVICE removed {} ({}, {})\n", sv.name, sv.how, sv.path);
   for (const auto& k : d.keys.added)
-    fmt::print("  KEY added  {} {} {} {} ({})\n", k.role, k.type, k.bits, k.fingerprint, k.path);
+    fmt::print(to, "  KEY added  {} {} {} {} ({})\n", k.role, k.type, k.bits, k.fingerprint,
+               k.path);
   for (const auto& c : d.components.changed)
-    fmt::print("  {} {} {} -> {}\n", c.direction == "downgrade" ? "DOWNGRADE" : "upgrade  ", c.name,
-               c.from, c.to);
+    fmt::print(to, "  {} {} {} -> {}\n", c.direction == "downgrade" ? "DOWNGRADE" : "upgrade  ",
+               c.name, c.from, c.to);
   for (const auto& v : d.vulnerabilities.introduced)
-    fmt::print("  CVE introduced {} {} {} ({})\n", v.id, v.component, v.version,
+    fmt::print(to, "  CVE introduced {} {} {} ({})\n", v.id, v.component, v.version,
                v.severity.empty() ? "?" : v.severity);
   for (const auto& h : d.hardening.regressions)
-    fmt::print("  HARDENING {} lost {}\n", h.path, fmt::join(h.lost, ", "));
-  for (const auto& w : d.warnings) fmt::print("  warning: {}\n", w.message);
-  fmt::print("  outputs: {0}/diff.json {0}/diff.html\n", out);
+    fmt::print(to, "  HARDENING {} lost {}\n", h.path, fmt::join(h.lost, ", "));
+  for (const auto& w : d.warnings) fmt::print(to, "  warning: {}\n", w.message);
+  fmt::print(to, "  outputs: {0}/diff.json {0}/diff.html\n", out);
 }
 
 }  // namespace
@@ -149,15 +151,16 @@ Command add_diff(CLI::App& parent) {
       "3 a side's verdict is inconclusive (not fully seen).");
   app->add_option("OLD", args->old_input, "Older image or its report.json")->required();
   app->add_option("NEW", args->new_input, "Newer image or its report.json")->required();
-  app->add_option("--out,-o", args->out, "Output directory (created)")->required();
+  add_out_flags(*app, args->out, args->force);
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
+  add_format_flag(*app, args->format, {"table", "json"});
   app->add_option("--similarity", args->similarity,
                   "Smallest ssdeep score (0-100) for a removed and an added file to be one moved "
                   "file")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   app->add_option("--max-similarity-pairs", args->max_pairs,
-                  "Most file pairs compared by similarity (kMaxSimilarityPairs)")
+                  "Most file pairs compared by similarity")
       ->capture_default_str();
   app->add_option("--fail-on", args->fail_on,
                   "CI gates (comma-separated): new-high (exit 1 when NEW adds a high or critical\n"
@@ -168,12 +171,7 @@ Command add_diff(CLI::App& parent) {
   add_scan_flags(*app, args->scan);
   return {app, [args]() -> int {
             namespace fs = std::filesystem;
-            std::error_code ec;
-            fs::create_directories(args->out, ec);
-            if (ec) {
-              fmt::print(stderr, "probity diff: cannot create {}: {}\n", args->out, ec.message());
-              return kExitUsage;
-            }
+            if (!prepare_out_dir("diff", args->out, args->force)) return kExitUsage;
             // Two reports are read at once (parsing is most of a report-to-report diff); images
             // are scanned one after the other (each scan uses every core).
             std::optional<Side> old_side, new_side;
@@ -211,7 +209,9 @@ Command add_diff(CLI::App& parent) {
                 return kExitUsage;
               }
             }
-            if (!args->quiet) print_summary(d, j, args->out);
+            const bool table = args->format == "table";
+            if (!args->quiet) print_summary(table ? stdout : stderr, d, j, args->out);
+            if (!table && !print_file("diff", out / "diff.json")) return kExitUsage;
             // Gates first (a tripped gate is a failure whatever else is true), then whether
             // both sides were fully seen: a diff against an image not fully read proves nothing.
             std::vector<std::string> tripped;

@@ -26,7 +26,8 @@ namespace fs = std::filesystem;
 struct EquivArgs {
   std::string shipped, rebuilt, out, diffoscope_json, slsa;
   std::vector<std::string> vendor_keys;
-  bool quiet = false;
+  bool quiet = false, force = false;
+  std::string format = "table";  ///< --format: json prints equiv.json, table the summary
   std::size_t max_differences = kMaxEquivDifferences;
   std::string max_text = "1M";
   UnpackFlags flags;
@@ -103,22 +104,23 @@ class SharedBlobs {
   bool done_[2] = {false, false};
 };
 
-void print_summary(const Equivalence& e, const std::string& out) {
-  fmt::print("probity equiv: {} vs {}: {}\n", e.shipped.name, e.rebuilt.name, to_string(e.verdict));
+void print_summary(std::FILE* to, const Equivalence& e, const std::string& out) {
+  fmt::print(to, "probity equiv: {} vs {}: {}\n", e.shipped.name, e.rebuilt.name,
+             to_string(e.verdict));
   std::uint64_t masked = 0;
   for (const auto& n : e.normalisations) masked += n.bytes;
   if (!e.normalisations.empty())
-    fmt::print("  {} normalisation(s), {} bytes masked\n", e.normalisations.size(), masked);
+    fmt::print(to, "  {} normalisation(s), {} bytes masked\n", e.normalisations.size(), masked);
   std::size_t shown = 0;
   for (const auto& d : e.differences) {
     if (++shown > 20) {
-      fmt::print("  ... {} more (see {}/equiv.json)\n", e.differences_total - 20, out);
+      fmt::print(to, "  ... {} more (see {}/equiv.json)\n", e.differences_total - 20, out);
       break;
     }
-    fmt::print("  {} [{}] {}\n", d.path, d.kind, d.explanation);
+    fmt::print(to, "  {} [{}] {}\n", d.path, d.kind, d.explanation);
   }
-  for (const auto& w : e.warnings) fmt::print("  warning: {}\n", w);
-  fmt::print("  report: {}/equiv.json, {}/equiv.html\n", out, out);
+  for (const auto& w : e.warnings) fmt::print(to, "  warning: {}\n", w);
+  fmt::print(to, "  report: {}/equiv.json, {}/equiv.html\n", out, out);
 }
 
 }  // namespace
@@ -133,8 +135,9 @@ Command add_equiv(CLI::App& parent) {
       "3 inconclusive (a cap left content of either image unextracted: not proven equivalent).");
   app->add_option("SHIPPED", args->shipped, "The image as shipped")->required();
   app->add_option("REBUILT", args->rebuilt, "The image rebuilt from source")->required();
-  app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
+  add_out_flags(*app, args->out, args->force);
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
+  add_format_flag(*app, args->format, {"table", "json"});
   app->add_option("--diffoscope-json", args->diffoscope_json,
                   "Also write the differences in diffoscope's JSON format to FILE");
   app->add_option("--slsa", args->slsa,
@@ -170,17 +173,8 @@ Command add_equiv(CLI::App& parent) {
         const auto a = image_info(args->shipped);
         const auto b = image_info(args->rebuilt);
         if (!a || !b) return kExitUsage;
-        std::error_code ec;
         const fs::path out(args->out);
-        if (fs::exists(out, ec) && !fs::is_empty(out, ec)) {
-          fmt::print(stderr, "probity equiv: {}: output directory is not empty\n", args->out);
-          return kExitUsage;
-        }
-        fs::create_directories(out, ec);
-        if (ec) {
-          fmt::print(stderr, "probity equiv: {}: {}\n", args->out, ec.message());
-          return kExitUsage;
-        }
+        if (!prepare_out_dir("equiv", args->out, args->force)) return kExitUsage;
         opt.max_differences = args->max_differences;
         try {
           opt.max_text_bytes = parse_size(args->max_text);
@@ -238,7 +232,9 @@ Command add_equiv(CLI::App& parent) {
           return kExitUsage;
         if (!args->slsa.empty() && !write_file(args->slsa, dump_json(equiv_slsa_vsa(e)) + "\n"))
           return kExitUsage;
-        if (!args->quiet) print_summary(e, args->out);
+        const bool table = args->format == "table";
+        if (!args->quiet) print_summary(table ? stdout : stderr, e, args->out);
+        if (!table && !print_file("equiv", out / "equiv.json")) return kExitUsage;
         if (e.verdict == EquivVerdict::kDifferent) return kExitFail;
         if (!unseen.empty()) {
           fmt::print(stderr, "probity equiv: INCONCLUSIVE: {} (see {}/equiv.json)\n",

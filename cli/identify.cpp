@@ -75,7 +75,8 @@ Command add_identify(CLI::App& parent) {
               tree.files.push_back(std::move(f));
             }
             const auto t2 = Clock::now();
-            auto found = identify(tree, root, *identifier, {.threads = args->threads});
+            auto found = identify(tree, root, *identifier,
+                                  {.threads = args->threads, .plain_directory = true});
             const auto t3 = Clock::now();
             const double compile_s = std::chrono::duration<double>(t1 - t0).count();
             const double scan_s = std::chrono::duration<double>(t3 - t2).count();

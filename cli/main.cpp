@@ -7,6 +7,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -85,17 +87,53 @@ int main(int argc, char** argv) {
   using namespace probity::cli;
   CLI::App app{
       "probity: test network-equipment firmware for back doors, offline.\n\n"
-      "Exit codes: 0 done (or verdict pass), 1 verdict fail, 2 bad usage or unreadable input."};
-  app.set_version_flag("--version", std::string("probity ") + PROBITY_VERSION);
+      "Exit codes: 0 done (or verdict pass), 1 verdict fail, 2 bad usage or unreadable input,\n"
+      "3 inconclusive (an image was not fully seen)."};
+  app.name("probity");
+  // Every option's default shows in --help (flags and empty strings show none).
+  app.option_defaults()->always_capture_default();
+  app.set_version_flag("-V,--version", std::function<std::string()>(version_text),
+                       "Print the version, commit, build date and default database snapshot");
   app.require_subcommand(1);
+  // Build-time generation of the man page and completions (cmake); hidden from --help.
+  std::string generate, generate_out;
+  app.add_option("--generate", generate)->group("")->check(CLI::IsMember({"man", "bash", "zsh"}));
+  app.add_option("--generate-out", generate_out)->group("");
   std::vector<Command> commands = {
 #define PROBITY_COMMAND(name) add_##name(app),
 #include "commands.def"
 #undef PROBITY_COMMAND
   };
+  if (argc >= 2 && std::string_view(argv[1]) == "--generate") {
+    try {
+      app.require_subcommand(0);
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    }
+    const std::string text = generate == "man"    ? generate_man(app)
+                             : generate == "bash" ? generate_bash_completion(app)
+                                                  : generate_zsh_completion(app);
+    if (generate_out.empty()) {
+      fmt::print("{}", text);
+      return kExitOk;
+    }
+    std::ofstream f(generate_out, std::ios::binary);
+    f << text;
+    f.close();
+    if (!f) {
+      fmt::print(stderr, "probity: cannot write {}\n", generate_out);
+      return kExitUsage;
+    }
+    return kExitOk;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // Help and version are "errors" with exit code 0; a usage error names the closest match
+    // when it is an unknown subcommand or flag.
+    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    if (explain_parse_error(app, argc, argv)) return kExitUsage;
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }

@@ -16,23 +16,23 @@
 namespace probity::cli {
 namespace {
 
-void print_summary(const ScanResult& result, const std::string& out) {
+void print_summary(std::FILE* to, const ScanResult& result, const std::string& out) {
   const Report& r = result.report;
   const HardeningStats& hs = result.hardening;
   const auto& t = r.tree;
-  fmt::print("probity scan: {} ({} bytes, sha256 {})\n", t.image.name, t.image.size,
+  fmt::print(to, "probity scan: {} ({} bytes, sha256 {})\n", t.image.name, t.image.size,
              t.image.sha256);
   // Say it first: the verdict and why, then what was seen, then the rest.
   if (r.verdict) {
     std::string result = r.verdict->result;
     for (char& c : result) c = char(std::toupper(static_cast<unsigned char>(c)));
-    fmt::print("  verdict: {} against \"{}\"\n", result, r.verdict->policy);
+    fmt::print(to, "  verdict: {} against \"{}\"\n", result, r.verdict->policy);
     for (const auto& c : r.verdict->clauses)
       if (!c.pass)
-        fmt::print("    FAIL {}: {} ({} findings, {} vulnerabilities)\n", c.id, c.text,
+        fmt::print(to, "    FAIL {}: {} ({} findings, {} vulnerabilities)\n", c.id, c.text,
                    c.findings.size(), c.vulnerabilities.size());
     for (const auto& why : r.verdict->reasons)
-      fmt::print("    NOT SEEN {}: {}{}\n", why.code, why.text,
+      fmt::print(to, "    NOT SEEN {}: {}{}\n", why.code, why.text,
                  why.evidence.empty() ? "" : " [" + why.evidence + "]");
   }
   const auto roots = find_root_filesystems(t);
@@ -43,6 +43,7 @@ void print_summary(const ScanResult& result, const std::string& out) {
   for (const auto& rf : roots)
     root_list += fmt::format("{}#{} {}", root_list.empty() ? ": " : ", ", rf.container, rf.format);
   fmt::print(
+      to,
       "  coverage: {:.1f}% of the image understood; {} containers; {} root filesystems{}; {} "
       "encrypted-looking regions ({} bytes)\n",
       t.coverage.share() * 100, t.containers.size(), roots.size(), root_list, encrypted.size(),
@@ -54,16 +55,16 @@ void print_summary(const ScanResult& result, const std::string& out) {
   std::stable_sort(top.begin(), top.end(),
                    [](const Finding* a, const Finding* b) { return a->severity > b->severity; });
   for (std::size_t i = 0; i < top.size() && i < 8; ++i)
-    fmt::print("    {:<8} {:<28} {}\n", to_string(top[i]->severity), top[i]->rule,
+    fmt::print(to, "    {:<8} {:<28} {}\n", to_string(top[i]->severity), top[i]->rule,
                top[i]->path.empty() ? top[i]->message : top[i]->path);
-  if (top.size() > 8) fmt::print("    ... {} more critical/high findings\n", top.size() - 8);
-  fmt::print("  {} files, {:.1f} MiB scanned for versions; {} components\n", result.files_scanned,
-             double(result.bytes_scanned) / (1 << 20), r.components.size());
+  if (top.size() > 8) fmt::print(to, "    ... {} more critical/high findings\n", top.size() - 8);
+  fmt::print(to, "  {} files, {:.1f} MiB scanned for versions; {} components\n",
+             result.files_scanned, double(result.bytes_scanned) / (1 << 20), r.components.size());
   // One line per product and version; copies are counted, not repeated.
   std::map<std::pair<std::string, std::string>, int> copies;
   for (const auto& c : r.components) ++copies[{c.name, c.version}];
   for (const auto& [key, n] : copies)
-    fmt::print("    {:<20} {}{}\n", key.first, key.second.empty() ? "?" : key.second,
+    fmt::print(to, "    {:<20} {}{}\n", key.first, key.second.empty() ? "?" : key.second,
                n > 1 ? fmt::format("  ({} copies)", n) : "");
   std::map<std::string, int> sev;
   for (const auto& v : r.vulnerabilities) ++sev[v.severity];
@@ -71,7 +72,7 @@ void print_summary(const ScanResult& result, const std::string& out) {
   for (const auto& [k, n] : sev) s += fmt::format("{}{} {}", s.empty() ? " (" : ", ", n, k);
   if (!s.empty()) s += ")";
   fmt::print(
-      "  vulnerabilities: {}{}{}\n", r.vulnerabilities.size(), s,
+      to, "  vulnerabilities: {}{}{}\n", r.vulnerabilities.size(), s,
       r.db_snapshot.empty() ? " [no vulnerability database]" : " [db " + r.db_snapshot + "]");
   if (!t.warnings.empty()) {
     std::map<std::string, int> codes;
@@ -80,7 +81,7 @@ void print_summary(const ScanResult& result, const std::string& out) {
     for (const auto& [code, n] : codes)
       named += fmt::format("{}{}{}", named.empty() ? "" : ", ", code,
                            n > 1 ? fmt::format(" x{}", n) : "");
-    fmt::print("  warnings: {} (report.json lists each)\n", named);
+    fmt::print(to, "  warnings: {} (report.json lists each)\n", named);
   }
   // Findings by category and severity.
   static constexpr Severity kOrder[] = {Severity::kCritical, Severity::kHigh, Severity::kMedium,
@@ -94,26 +95,27 @@ void print_summary(const ScanResult& result, const std::string& out) {
     }
     ++by_cat[f.category][f.severity];
   }
-  fmt::print("  findings: {}{}\n", r.findings.size() - suppressed,
+  fmt::print(to, "  findings: {}{}\n", r.findings.size() - suppressed,
              suppressed ? fmt::format(" (+{} suppressed)", suppressed) : "");
   for (const auto& [cat, sevs] : by_cat) {
     std::string line;
     for (Severity s : kOrder)
       if (auto it = sevs.find(s); it != sevs.end())
         line += fmt::format("{}{} {}", line.empty() ? "" : ", ", it->second, to_string(s));
-    fmt::print("    {:<22} {}\n", cat, line);
+    fmt::print(to, "    {:<22} {}\n", cat, line);
   }
   if (hs.binaries)
-    fmt::print(
-        "  hardening: {} ELF binaries; NX {:.0f}%, PIE {:.0f}% of executables, full RELRO "
-        "{:.0f}%, canary {:.0f}%, FORTIFY {:.0f}%\n",
-        hs.binaries, 100.0 * hs.nx / hs.binaries,
-        hs.executables ? 100.0 * hs.pie / hs.executables : 0.0, 100.0 * hs.relro_full / hs.binaries,
-        100.0 * hs.canary / hs.binaries, 100.0 * hs.fortify / hs.binaries);
-  fmt::print(
-      "  outputs: {0}/report.json {0}/report.html {0}/findings.sarif {0}/sbom.cdx.json "
-      "{0}/sbom.spdx.json\n",
-      out);
+    fmt::print(to,
+               "  hardening: {} ELF binaries; NX {:.0f}%, PIE {:.0f}% of executables, full RELRO "
+               "{:.0f}%, canary {:.0f}%, FORTIFY {:.0f}%\n",
+               hs.binaries, 100.0 * hs.nx / hs.binaries,
+               hs.executables ? 100.0 * hs.pie / hs.executables : 0.0,
+               100.0 * hs.relro_full / hs.binaries, 100.0 * hs.canary / hs.binaries,
+               100.0 * hs.fortify / hs.binaries);
+  fmt::print(to,
+             "  outputs: {0}/report.json {0}/report.html {0}/findings.sarif {0}/sbom.cdx.json "
+             "{0}/sbom.spdx.json\n",
+             out);
 }
 
 }  // namespace
@@ -165,14 +167,30 @@ int run_scan(const ScanArgs& args, const char* who) {
     else
       printer.reset();
   };
+  std::error_code ec;
+  const bool out_existed = std::filesystem::exists(args.out, ec);
+  if (!prepare_out_dir(who, args.out, args.force)) return kExitUsage;
   auto result = probity::scan(opt);
   printer.reset();
   if (!result) {
+    // A refused input (policy, rules, GeoIP...) leaves no trace: the directory made for this run
+    // goes again when nothing was written into it (remove() never removes a non-empty one).
+    if (!out_existed) std::filesystem::remove(args.out, ec);
     fmt::print(stderr, "probity {}: {}\n", who, result.error().to_string());
     return kExitUsage;
   }
   const Report& report = result->report;
-  if (!args.quiet) print_summary(*result, args.out);
+  // --format: the file of that format goes to stdout, the summary to stderr.
+  const bool table = args.format == "table";
+  if (!args.quiet) print_summary(table ? stdout : stderr, *result, args.out);
+  if (!table) {
+    static const std::map<std::string, std::string> kFiles = {{"json", "report.json"},
+                                                              {"sarif", "findings.sarif"},
+                                                              {"cyclonedx", "sbom.cdx.json"},
+                                                              {"spdx", "sbom.spdx.json"}};
+    if (!print_file(who, std::filesystem::path(args.out) / kFiles.at(args.format)))
+      return kExitUsage;
+  }
   const int code = verdict_exit_code(*report.verdict);
   if (code == kExitInconclusive && args.quiet) {
     // Loud even with --quiet: an image not fully seen must never look like a pass.
@@ -195,15 +213,17 @@ Command add_scan(CLI::App& parent) {
       "Exit codes: 0 policy passed, 1 policy failed, 2 bad usage or unreadable input,\n"
       "3 inconclusive (the image was not fully seen).");
   app->add_option("IMAGE", args->image, "Firmware image")->required();
-  app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
+  add_out_flags(*app, args->out, args->force);
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
+  add_format_flag(*app, args->format, {"table", "json", "sarif", "cyclonedx", "spdx"});
   add_scan_flags(*app, *args);
   app->add_option("--fail-on", args->fail_on,
                   "CI gate: also fail (exit 1) when any finding or vulnerability is at or above\n"
                   "this severity (info, low, medium, high, critical)");
   app->add_option("--fleet-index", args->fleet_index,
-                  "Key index kept across scans (SQLite; created if absent): a key also found in\n"
-                  "another image scanned with the same index is a fleet-wide-key finding");
+                  "Fleet store kept across scans (SQLite file, created if absent, or\n"
+                  "postgresql://...; docs/fleet.md): a key also found in another image scanned\n"
+                  "with or ingested into the same store is a fleet-wide-key finding");
   return {app, [args]() -> int { return run_scan(*args, "scan"); }};
 }
 

@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "probity/inventory.hpp"
 #include "probity/json.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/unpack.hpp"
 
 namespace probity::cli {
@@ -17,7 +18,7 @@ namespace {
 
 struct UnpackArgs {
   std::string image, out;
-  bool quiet = false, json = false;
+  bool quiet = false, json = false, force = false;
   UnpackFlags flags;
 };
 
@@ -98,9 +99,11 @@ std::optional<ArtifactTree> unpack_and_inventory(
   opt.progress = &progress;
   Result<ArtifactTree> tree = fail("not run");
   {
+    TaskPool pool(f.threads);  // one pool for unpack and inventory: --threads bounds both
+    opt.pool = &pool;
     ProgressPrinter printer(who, progress.bytes, progress.files, quiet);
     tree = unpack(image, out, opt);
-    if (tree) inventory(*tree, out, f.threads);
+    if (tree) inventory(*tree, out, pool);
   }
   if (!tree) {
     fmt::print(stderr, "probity {}: {}\n", who, tree.error().to_string());
@@ -116,11 +119,12 @@ Command add_unpack(CLI::App& parent) {
       "Unpack IMAGE safely and recursively into DIR and write DIR/manifest.json.\n"
       "Exit codes: 0 done (warnings allowed), 2 bad usage or unreadable input.");
   app->add_option("IMAGE", args->image, "Firmware image")->required();
-  app->add_option("--out,-o", args->out, "Output directory (created; must be empty)")->required();
+  add_out_flags(*app, args->out, args->force);
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
   app->add_flag("--json", args->json, "Also print the manifest to stdout");
   add_unpack_flags(*app, args->flags);
   return {app, [args]() -> int {
+            if (!prepare_out_dir("unpack", args->out, args->force)) return kExitUsage;
             auto tree =
                 unpack_and_inventory("unpack", args->image, args->out, args->flags, args->quiet);
             if (!tree) return kExitUsage;

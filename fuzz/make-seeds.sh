@@ -10,6 +10,10 @@ c="$here/corpus"
 mkdir -p "$c"/{uimage,fit,trx,fdt,cramfs,jffs2,ubi,squashfs,tar,cpio,zip,sevenzip,ar,gzip,xz,lzma,bzip2,zstd,lz4}
 export SOURCE_DATE_EPOCH=1700000000
 
+# The vendor headers' target (fuzz/vendor_fuzz.cpp): tiny images from the fixture generator.
+rm -rf "$c/vendor"
+python3 "$here/../tests/fixtures/make-vendor-headers.py" --seeds "$c/vendor"
+
 printf 'hello kernel\n' > k.bin
 mkimage -q -A arm -O linux -T kernel -C none -a 0x8000 -e 0x8000 -n seed -d k.bin "$c/uimage/kernel.uimg" >/dev/null
 printf 'a\n' > a.bin && printf 'bb\n' > b.bin
@@ -99,4 +103,29 @@ def fw(img, sig):
     return img + sig + struct.pack('>4sIB3xI', b'FWx0', crc, 0, len(sig) + 16)
 pair('fwtool', fw(b'\xff' * 64 + b'\xde\xad\xc0\xde', b'sig one'), fw(b'\xff' * 64 + b'\xde\xad\xc0\xde', b'sig two!'))
 EOF
+# Issue 10 formats (items 5 and 6): tiny images of one short file from the Debian tools, yaffs2
+# from the documented layout.
+mkdir -p "$c"/{iso9660,cab,lha,lzip,lzop,compress,ihex,srec,tekhex,romfs,yaffs2,fat,android_sparse,android_boot}
+mkdir -p i10/d && printf 'seed\n' > i10/d/f && ln -sf f i10/d/l
+genisoimage -quiet -R -J -o i10.iso i10 && head -c 49152 i10.iso > "$c/iso9660/seed.iso"
+(cd i10 && gcab -c -z "$c/cab/seed.cab" d/f)
+(cd i10 && lha -aq "$c/lha/seed.lzh" d/f >/dev/null)
+lzip -c s.txt > "$c/lzip/seed.lz"
+lzop -c s.txt > "$c/lzop/seed.lzo"
+compress -c s.txt > "$c/compress/seed.Z"
+srec_cat s.txt -binary -offset 0x100 -o "$c/ihex/seed.hex" -intel
+srec_cat s.txt -binary -offset 0x100 -o "$c/srec/seed.srec" -motorola
+srec_cat s.txt -binary -offset 0x100 -o "$c/tekhex/seed.tek" -tektronix
+srec_cat s.txt -binary -offset 0x100 -o "$c/tekhex/seed.xtek" -tektronix-extended
+genromfs -f "$c/romfs/seed.romfs" -d i10 -V seed
+python3 - "$here/../tests/fixtures/make-yaffs2.py" "$c/yaffs2/seed.yaffs2" <<'PY'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("mky", sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+o = {"name": "f", "parent": 1, "mode": 0o100644, "mtime": 0, "type": 1, "data": b"seed\n", "id": 257}
+img = m.chunk(512, 16, 0, "<", m.header(o, "<"), 0x1000, 257, 0, 0xFFFF) + m.chunk(512, 16, 0, "<", b"seed\n", 0x1000, 257, 1, 5)
+open(sys.argv[2], "wb").write(img)
+PY
+mkfs.fat -C -F 12 "$c/fat/seed.img" 64 >/dev/null && MTOOLS_SKIP_CHECK=1 mcopy -i "$c/fat/seed.img" i10/d/f ::/f
+head -c 8192 /dev/zero > z.raw && printf 'seed' | dd of=z.raw conv=notrunc status=none && img2simg z.raw "$c/android_sparse/seed.simg"
+mkbootimg --kernel s.txt --ramdisk s.txt --header_version 0 --pagesize 2048 -o "$c/android_boot/seed.img"
 du -sh "$c"

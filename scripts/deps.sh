@@ -10,22 +10,32 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev zlib1g-dev
   libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev libsimdjson-dev
   libyaml-cpp-dev  # endoflife.date product files (YAML front matter) in `probity db import`
+  libpq-dev  # the fleet store on PostgreSQL (docs/fleet.md)
 )
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
   lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
   util-linux  # mkfs.cramfs (bookworm ships it in util-linux, not util-linux-extra)
+  # issue 10 formats: ISO 9660, cab, lha, lzip, compress, romfs, FAT, Android images, hex records
+  genisoimage gcab jlha-utils lzip ncompress genromfs dosfstools mtools
+  android-sdk-libsparse-utils mkbootimg srecord
   # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross openssl openssh-client libmaxmind-db-writer-perl
   # report.html is checked in Debian's headless Chromium (driven by npm's playwright-core)
   chromium
   # benchmarks: the peer tools, timed in the same run
   binwalk hyperfine time checksec yara
+  # fleet: the integration tests and bench/fleet.sh run a real PostgreSQL and a one-node Slurm
+  # (scripts/test-services.sh)
+  postgresql slurm-wlm munge
+  python3-yaml  # tests/deploy/check_k8s_job.py parses deploy/k8s/fleet-job.yaml
   # equiv cross-check and benchmark: Debian's diffoscope (minimal: no GUI/Java/... comparators;
   # squashfs through squashfs-tools, ELF through binutils; binutils-multiarch lets its objdump
   # disassemble the armhf binaries, as diffoscope recommends)
   diffoscope-minimal binutils binutils-multiarch
+  # the generated shell completions are checked in the shells they are for (bash is there)
+  zsh man-db
   # SBOM validation (tests/validators: npm ci of @cyclonedx/cyclonedx-library and ajv); npm ships
   # with nodejs from NodeSource and is Debian's separate package `npm` otherwise
   nodejs

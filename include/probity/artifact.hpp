@@ -51,6 +51,9 @@ struct Region {
   /// Not looked into at all (past the depth cap): never counts as understood, even where a blob
   /// in which no format was found would count as a plain file.
   bool not_looked_into = false;
+  /// Encrypted, as the header of `format` says (a D-Link `encrpted_img`): never understood, and
+  /// reported as encrypted whatever its size or entropy.
+  bool encrypted = false;
 };
 
 enum class EntryType { kFile, kDir, kSymlink, kHardlink, kCharDev, kBlockDev, kFifo, kSocket };
@@ -141,10 +144,13 @@ inline constexpr double kEncryptedEntropy = 7.5;
 /// Smaller regions are not called encrypted: their entropy says little (at most log2(size)).
 inline constexpr std::uint64_t kMinEncryptedBytes = 4096;
 
-/// A not-understood region that looks encrypted, and the container whose output held it.
+/// A not-understood region that looks encrypted (or whose format's header says it is), and the
+/// format that claimed it.
 struct EncryptedRegion {
   const Region* region = nullptr;
-  std::string claimed_by;  ///< format of the region's container ("" for the image itself)
+  /// The format whose header says the bytes are encrypted (Region::encrypted), else the format
+  /// of the region's container ("" for the image itself).
+  std::string claimed_by;
 };
 std::vector<EncryptedRegion> find_encrypted_regions(const ArtifactTree& tree);
 

@@ -15,6 +15,8 @@
 
 namespace probity {
 
+class TaskPool;
+
 /// Largest file the checks read (bytes past this are not looked at; a warning finding says so).
 inline constexpr std::uint64_t kMaxCheckFileBytes = 256 * kMiB;
 /// Largest text file (passwd, shadow, init scripts, configs) parsed line by line.
@@ -34,8 +36,10 @@ struct CheckOptions {
   /// (ISO 3166 alpha-2) are flagged.
   std::filesystem::path geoip_db;
   std::vector<std::string> allowed_countries;
-  /// Worker threads (0: all cores).
+  /// Worker threads (0: all cores); ignored when `pool` is set.
   unsigned threads = 0;
+  /// The run's task pool (null: a pool of `threads` for this call).
+  TaskPool* pool = nullptr;
 };
 
 /// Image-level hardening statistics (as in Finite State's 2019 firmware study).

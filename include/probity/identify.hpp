@@ -20,12 +20,15 @@
 
 namespace probity {
 
+class TaskPool;
+
 /// Caps on what identification reads from untrusted files.
 inline constexpr std::uint64_t kMaxScanFileBytes = 512ull << 20;  ///< larger files are skipped
 inline constexpr std::size_t kMaxMatchesPerFile = 20000;         ///< stop a file's scan beyond this
 inline constexpr std::size_t kMaxMatchSpan = 256;                ///< longest matched span examined
 inline constexpr std::uint64_t kMaxMetadataBytes = 16ull << 20;  ///< package databases read
 inline constexpr std::size_t kMaxVersionLength = 64;
+inline constexpr std::uint64_t kMaxAliasFileBytes = 4ull << 20;  ///< signatures/cpe-aliases.tsv
 
 /// One real version string and the version it must yield (a signature's test case).
 struct SignatureTest {
@@ -62,6 +65,13 @@ struct Signature {
   std::vector<SignatureTest> tests;
   std::vector<std::string> negatives;  ///< strings that must not yield this product
   std::string source;                  ///< the .toml file it was read from
+  /// Every other CPE vendor:product NVD files this product under (curl: haxx:libcurl ...), from
+  /// cpe-aliases.tsv next to the .toml files; the vulnerability match asks for each of them.
+  std::vector<std::pair<std::string, std::string>> cpe_aliases;
+  /// NVD CVEs (2002-2018) listed as vulnerable under the product's own and alias pairs.
+  std::uint64_t nvd_cves = 0;
+  /// Why no pair of this product is in NVD's vulnerable data, when none is (`cpe_reason`).
+  std::string cpe_reason;
 };
 
 /// Reads every *.toml under `dir` (sorted), checking ids are unique and fields are present.
@@ -77,7 +87,14 @@ struct Hit {
   std::uint64_t offset = 0;
   std::uint64_t length = 0;  ///< bytes the match spans from `offset`
   std::string excerpt;       ///< the matched bytes, printable
+  bool hinted = false;       ///< a generic pattern that counted because of the file name
 };
+
+/// Confidence of each kind of evidence alone (docs/signatures.md, "Evidence and confidence").
+inline constexpr double kConfidencePackageMetadata = 1.0;
+inline constexpr double kConfidenceVersionString = 0.9;
+inline constexpr double kConfidenceHintedVersionString = 0.8;
+inline constexpr double kConfidenceFilename = 0.7;
 
 /// Every version pattern of every signature compiled into one vectorscan database (plus a small
 /// one for file names). Immutable after creation; scan from many threads with one Scanner each.
@@ -123,10 +140,16 @@ class Identifier {
 /// purl and CPE 2.3 of a signature's product at a version.
 std::string make_purl(const Signature& s, const std::string& version);
 std::string make_cpe(const Signature& s, const std::string& version);
+/// The CPE 2.3 strings of the signature's alias pairs at a version (for Component::cpe_aliases).
+std::vector<std::string> make_cpe_aliases(const Signature& s, const std::string& version);
 
 struct IdentifyOptions {
-  unsigned threads = 0;  ///< worker threads (0: all cores)
+  unsigned threads = 0;      ///< worker threads (0: all cores); ignored when `pool` is set
+  TaskPool* pool = nullptr;  ///< the run's task pool (null: a pool of `threads` for this call)
   bool package_metadata = true;
+  /// `out_dir` is the unpacked tree itself (`probity identify DIR`), records' `extracted` paths
+  /// are inside it; otherwise it is unpack's output directory (it holds `extracted/`).
+  bool plain_directory = false;
 };
 
 /// What identification found, and what it could not look at.
@@ -147,7 +170,8 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
 /// files, etc/openwrt_release, etc/os-release, Buildroot and Yocto manifests).
 std::vector<Component> package_components(const ArtifactTree& tree,
                                           const std::filesystem::path& out_dir,
-                                          const Identifier& identifier);
+                                          const Identifier& identifier,
+                                          bool plain_directory = false);
 
 /// The vulnerability matcher `scan` calls: components in, known vulnerabilities out, plus the
 /// database snapshot id. The vulnerability database module provides one (wired in by the CLI).

@@ -68,6 +68,15 @@ nlohmann::json verdict_json(const Verdict& verdict);
 /// `serial` is a UUID ("" makes a random one); `timestamp` ISO 8601 UTC ("" means now).
 nlohmann::json cyclonedx_json(const Report& report, const std::string& serial = {},
                               const std::string& timestamp = {});
+/// A random RFC 4122 version 4 UUID (BOM serial numbers, SPDX namespaces).
+std::string random_uuid();
+/// The CycloneDX bom-ref of each of `report.components` (same order): "name@version", with
+/// "#2", "#3" for further copies. The VEX and the SBOM use the same refs.
+std::vector<std::string> cyclonedx_component_refs(const Report& report);
+/// CycloneDX component type: operating-system (CPE part o), device (part h), firmware (boot
+/// loaders), application (found in a program), else library.
+std::string cyclonedx_component_type(const Report& report, const Component& component);
+
 /// The SBOM of a scan as SPDX 2.3 JSON (documentNamespace unique per document unless `serial`
 /// is given; DESCRIBES the image package, which CONTAINS every component).
 nlohmann::json spdx_json(const Report& report, const std::string& serial = {},

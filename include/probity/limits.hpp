@@ -61,6 +61,23 @@ inline constexpr std::uint32_t kSquashfsTrialBlocks = 3;
 /// under 1 MiB; this bounds what a hostile table of tiny blocks can expand to).
 inline constexpr std::uint64_t kSquashfsBeMetadataBytes = 64 * kMiB;
 
+// Hand-written readers of issue 10 item 5 and 6 (lzop, hex records, romfs, Android sparse and
+// boot images, yaffs2, FAT). No flags: each bounds what one hostile header can make the reader
+// allocate or walk; the run's caps (kMaxFileBytes, kMaxEntries, ...) bound the rest.
+
+/// Largest lzop block (lzop itself writes at most 256 KiB and refuses more than 64 MiB).
+inline constexpr std::uint64_t kMaxLzopBlockBytes = 64 * kMiB;
+/// Span from the lowest to the highest address of an Intel HEX / S-record / Tektronix image
+/// (the binary is built in memory; a microcontroller image is kilobytes to a few MiB).
+inline constexpr std::uint64_t kMaxHexImageBytes = 64 * kMiB;
+/// Longest text line read as one hex record (a record holds at most 255 data bytes: 520 chars).
+inline constexpr std::uint64_t kMaxHexLineBytes = 1024;
+/// Largest block size an Android sparse header may declare (libsparse writes 4 KiB).
+inline constexpr std::uint64_t kMaxSparseBlockBytes = 1 * kMiB;
+/// Largest xar table of contents inflated to check it before libarchive reads it (a TOC lists
+/// names and attributes: a few KiB per thousand files).
+inline constexpr std::uint64_t kMaxXarTocBytes = 64 * kMiB;
+
 /// Warnings of one code listed per container; the rest are counted in one summary warning (no
 /// flag: bounds the manifest and the unpacker's memory when a hostile archive repeats an error).
 inline constexpr std::uint64_t kMaxWarningsPerCode = 1000;
@@ -130,5 +147,13 @@ inline constexpr std::size_t kServeMaxHeadBytes = 16 * 1024;
 /// limit); past it 429. The bucket holds kServeBurstSeconds of requests.
 inline constexpr double kServeRequestsPerSecondPerAddress = 1000;
 inline constexpr double kServeBurstSeconds = 2;
+
+/// report.html's evidence view: findings given a file view (strings and a hexdump around the
+/// evidence offset, the container chain), and the bytes shown around each offset.
+inline constexpr std::size_t kMaxHtmlEvidenceViews = 2000;
+inline constexpr std::uint64_t kHtmlHexdumpBytes = 256;
+inline constexpr std::uint64_t kHtmlStringsWindow = 2048;
+/// Image-map regions drawn in report.html (the rest are counted).
+inline constexpr std::size_t kMaxHtmlRegions = 5000;
 
 }  // namespace probity

@@ -19,7 +19,16 @@ struct Evidence {
   std::uint64_t offset = 0;
   std::string excerpt;  ///< the matched bytes or line, printable
   std::string method;   ///< "signature:<product>", "opkg-status", "dpkg-status", "os-release", ...
+  /// How the claim was read (docs/signatures.md): package-metadata, version-string (a signature
+  /// anywhere), hinted-version-string (a generic pattern, trusted by the file name), filename (a
+  /// version in a library's file name) or inferred. "" in reports from before this field.
+  std::string kind;
+  double confidence = 0.0;  ///< 0..1, what this one piece of evidence is worth alone
 };
+
+/// Confidence of a component from all its evidence: independent methods reinforce each other
+/// (1 - product of (1 - c) over the best confidence of each kind), never above 1.
+double combined_confidence(const std::vector<Evidence>& evidence);
 
 /// End of life of a component's release line.
 struct Eol {
@@ -42,6 +51,9 @@ struct Component {
   /// banner such as "Debian GLIBC 2.36-9+deb12u14"): backported fixes are judged against it.
   std::string distro_version;
   std::string distro;  ///< whose package version that is: debian, ubuntu, openwrt, ... ("" none)
+  /// The same product under NVD's other vendor:product names (last, so that positional
+  /// initialisers of the fields above keep working).
+  std::vector<std::string> cpe_aliases;
 };
 
 /// A reviewer's decision on a finding or vulnerability (CycloneDX VEX states/justifications).

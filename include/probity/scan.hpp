@@ -32,8 +32,9 @@ struct ScanOptions {
   std::filesystem::path suppressions;  ///< reviewers' decisions (TOML); empty: none
   std::filesystem::path rules;         ///< extra YARA rules directory; empty: none
   std::filesystem::path geoip;         ///< MaxMind-format database; empty: none
-  std::filesystem::path fleet_index;   ///< key index shared across scans; empty: none
-  std::optional<Severity> fail_on;     ///< also fail at or above this severity
+  std::filesystem::path
+      fleet_index;                  ///< fleet store (file or URL) shared across scans; empty: none
+  std::optional<Severity> fail_on;  ///< also fail at or above this severity
   /// Write manifest.json, report.json, report.html, sbom.cdx.json, sbom.spdx.json,
   /// findings.sarif (and vex.cdx.json with suppressions) into `out`.
   bool write_outputs = true;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "probity/base64.hpp"
 #include "probity/error.hpp"
 #include "probity/limits.hpp"
 #include "probity/mapped_file.hpp"
@@ -36,12 +37,16 @@ inline constexpr std::size_t kMaxBundleBytes = 8 << 20;
 /// How many consistency proofs (from earlier checkpoint sizes) a bundle carries at most.
 inline constexpr std::size_t kMaxBundleConsistencyProofs = 64;
 
-// ---- base64 (RFC 4648 section 4, padded) ----------------------------------------------------
+// ---- base64 (RFC 4648 section 4, padded): the one in probity/base64.hpp --------------------
 
-std::string base64_encode(std::span<const std::uint8_t> bytes);
+inline std::string base64_encode(std::span<const std::uint8_t> bytes) {
+  return probity::base64_encode(bytes);
+}
 /// Strict decoder: standard alphabet, padding required, no whitespace. Also accepts the URL-safe
 /// alphabet when `url_ok` (DSSE allows either).
-std::optional<Bytes> base64_decode(std::string_view text, bool url_ok = false);
+inline std::optional<Bytes> base64_decode(std::string_view text, bool url_ok = false) {
+  return probity::base64_decode(text, url_ok ? Base64Mode::kUrlOk : Base64Mode::kStrict);
+}
 
 // ---- Merkle tree (RFC 6962 / RFC 9162) ------------------------------------------------------
 

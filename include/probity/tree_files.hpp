@@ -38,6 +38,9 @@ class TreeFiles {
  public:
   /// `out_dir` is unpack's output directory (it holds `extracted/`).
   static Result<TreeFiles> open(const std::filesystem::path& out_dir);
+  /// A directory someone else unpacked (`probity identify DIR`): it is the one container root,
+  /// and a record's `extracted` is a path inside it.
+  static Result<TreeFiles> open_directory(const std::filesystem::path& root);
   TreeFiles() = default;
   TreeFiles(TreeFiles&& o) noexcept;
   TreeFiles& operator=(TreeFiles&& o) noexcept;
@@ -58,10 +61,11 @@ class TreeFiles {
   [[nodiscard]] bool valid() const { return fd_ >= 0; }
 
  private:
-  explicit TreeFiles(int fd) : fd_(fd) {}
+  explicit TreeFiles(int fd, bool plain = false) : fd_(fd), plain_(plain) {}
   /// A descriptor (O_PATH) for the root of the container extracted at `container_dir`.
   [[nodiscard]] Result<int> open_root(std::string_view container_dir) const;
   int fd_ = -1;
+  bool plain_ = false;  ///< opened by open_directory()
 };
 
 }  // namespace probity

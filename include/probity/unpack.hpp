@@ -14,6 +14,8 @@
 
 namespace probity {
 
+class TaskPool;
+
 /// Live counters for progress reporting (read from another thread).
 struct Progress {
   std::atomic<std::uint64_t> bytes{0};
@@ -24,8 +26,11 @@ struct UnpackOptions {
   Limits limits;
   /// Carve every extracted file at every offset, not only the outputs of streams (slow, noisy).
   bool deep = false;
-  /// Worker threads for parallel formats and inventory (0: all cores).
+  /// Worker threads for parallel formats and inventory (0: all cores); ignored when `pool` is set.
   unsigned threads = 0;
+  /// The run's task pool (probity::scan passes its own so that one --threads bounds every
+  /// stage); null: unpack makes a pool of `threads` for itself.
+  TaskPool* pool = nullptr;
   Progress* progress = nullptr;
   /// When set and true for an extracted file, the file is recorded but not looked into.
   /// `probity equiv` uses it so that a blob both images hold byte for byte (a kernel) is not

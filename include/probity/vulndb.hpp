@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -152,6 +153,18 @@ class VulnDb {
   explicit VulnDb(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// Previous answers of match_components by query, shared across images (a fleet re-judge meets
+/// the same component versions again and again).
+using MatchCache = std::map<std::string, std::vector<Vulnerability>>;
+
+/// The match stage of a scan: every vulnerability of each versioned component, with every CPE
+/// of `components` as platform context (a CVE that ANDs a component with a hardware platform
+/// matches only when that platform is present); one per (id, component, version). `cache`, when
+/// given, remembers answers by query.
+Result<std::vector<Vulnerability>> match_components(VulnDb& db,
+                                                    const std::vector<Component>& components,
+                                                    MatchCache* cache = nullptr);
 
 /// The database `probity scan` and `probity db` use without --db: $PROBITY_DB when set, else the
 /// one built with probity (build/data/vuln.db).

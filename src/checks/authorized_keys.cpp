@@ -3,6 +3,7 @@
 #include "checks_support/check.hpp"
 #include "checks_support/keys.hpp"
 #include "checks_support/text.hpp"
+#include "probity/base64.hpp"
 
 namespace probity::checks {
 namespace {
@@ -25,7 +26,7 @@ void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
     for (std::size_t i = 0; i + 1 < w.size(); ++i) {
       if (!(w[i].starts_with("ssh-") || w[i].starts_with("ecdsa-") || w[i].starts_with("sk-")))
         continue;
-      auto blob = base64_decode(w[i + 1]);
+      auto blob = base64_decode(w[i + 1], Base64Mode::kLenient);
       if (!blob) continue;
       auto info = ssh_blob_info(*blob);
       if (!info) continue;

@@ -106,6 +106,51 @@ bool plausible_host(std::string_view h) {
   return sld.find_first_not_of("0123456789") != std::string_view::npos;
 }
 
+/// A dotted quad that is an ASN.1 object identifier, not an address: crypto libraries' OID
+/// tables hold identified-organization(1.3) and joint-iso-itu-t ds(2.5), country(2.16) and
+/// international-organizations(2.23) arcs (1.3.101.112 is Ed25519, 2.5.4.3 commonName, 2.5.29.17
+/// subjectAltName). 1.2.x.x is left alone: its OIDs (1.2.840...) never fit a dotted quad, and
+/// 1.2.3.4 is an address people write.
+bool looks_like_oid(std::string_view v) {
+  return v.starts_with("1.3.") || v.starts_with("2.5.") || v.starts_with("2.16.") ||
+         v.starts_with("2.23.");
+}
+
+/// A dotted quad that is a version number: preceded by a version word ("version 2.6.36.4",
+/// "ver. 1.0.0.1", "Release 3.4.1.2", "firmware 1.0.3.12") on the same line, or glued to a name
+/// ("pkg-1.2.3.4").
+bool looks_like_version(std::string_view text, std::size_t from) {
+  // Glued to a name: "pkg-1.2.3.4", "lib_1.2.3.4" (a letter before the dash; "ip=1.2.3.4" and
+  // the range "10.0.0.1-10.0.0.9" are addresses).
+  const char before = from > 0 ? text[from - 1] : ' ';
+  const char name = from > 1 ? text[from - 2] : ' ';
+  const bool letter = (name >= 'a' && name <= 'z') || (name >= 'A' && name <= 'Z');
+  if ((before == '-' || before == '_' || before == '~') && letter) return true;
+  const std::size_t start = from > 24 ? from - 24 : 0;
+  std::string head = lower(text.substr(start, from - start));
+  if (auto nl = head.find_last_of(std::string_view("\n\r\0", 3)); nl != std::string::npos)
+    head = head.substr(nl + 1);
+  while (!head.empty() && (head.back() == ' ' || head.back() == ':' || head.back() == '.' ||
+                           head.back() == '\t' || head.back() == '"' || head.back() == '\''))
+    head.pop_back();
+  for (std::string_view w :
+       {"version", "ver", "release", "firmware", "build", "revision", "rev", "fw", "sw", "hw"})
+    if (head.ends_with(w) && (head.size() == w.size() || !alnum(head[head.size() - w.size() - 1])))
+      return true;
+  return false;
+}
+
+/// Extensions of scripts and files that are also top-level domains: "tsget.pl", "Makefile.in",
+/// "foo.info" are file names, not hosts, when the name has only one label before the "TLD".
+bool looks_like_file_name(std::string_view host) {
+  const auto dot = host.rfind('.');
+  if (dot == std::string_view::npos || host.find('.') != dot) return false;  // a.b.pl is a host
+  const std::string_view ext = host.substr(dot + 1);
+  for (std::string_view e : {"pl", "in", "info", "sh", "py", "so", "md", "am", "ac", "mk"})
+    if (ext == e) return true;
+  return false;
+}
+
 std::string country_of(const State& st, const IpAddr& ip, std::string_view text) {
   if (!st.geoip) return "";
   int gai = 0, mmerr = 0;
@@ -192,6 +237,7 @@ void on_file(const Context& ctx, void* state, const FileView& f, Emitter& em) {
     } else if (s.kind == kIpv4) {
       if (before == '.' || after == '.' || before == 'v' || before == 'V' || alnum(before))
         continue;
+      if (looks_like_oid(v) || looks_like_version(text, s.from)) continue;
       ip = parse_ip(v);
       if (!ip) continue;
       kind_name = "ipv4";
@@ -212,7 +258,7 @@ void on_file(const Context& ctx, void* state, const FileView& f, Emitter& em) {
     } else {
       if (before == '@' || before == '.' || before == '-' || before == '/' || before == '_')
         continue;
-      if (!plausible_host(host)) continue;
+      if (!plausible_host(host) || looks_like_file_name(host)) continue;
       kind_name = "host";
     }
     if (seen.contains(kind_name + ":" + v)) continue;

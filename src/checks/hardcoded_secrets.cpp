@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 
+#include <fstream>
 #include <set>
+#include <sstream>
+#include <tuple>
 
 #include "checks_support/check.hpp"
 #include "checks_support/literals.hpp"
@@ -108,12 +111,41 @@ bool is_shell_script(std::string_view text) {
   return false;
 }
 
-std::shared_ptr<void> prepare(Context&) {
-  return std::make_shared<Literals>(std::vector<std::string>(kKeys.begin(), kKeys.end()),
-                                    /*single=*/false);
+/// Sample values stock configuration files ship with (data/credentials/stock-config-samples.txt):
+/// {file name, key, value}.
+using Sample = std::tuple<std::string, std::string, std::string>;
+/// Entries read from the samples file (it is a short reviewed list).
+constexpr std::size_t kMaxSamples = 10'000;
+
+struct State {
+  Literals literals{std::vector<std::string>(kKeys.begin(), kKeys.end()), /*single=*/false};
+  std::set<Sample> samples;
+};
+
+std::shared_ptr<void> prepare(Context& ctx) {
+  auto st = std::make_shared<State>();
+  std::ifstream in(ctx.data_dir / "credentials" / "stock-config-samples.txt");
+  std::string line;
+  while (st->samples.size() < kMaxSamples && std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string file, key, value;
+    if (!(words >> file >> key >> value) || file.starts_with("#")) continue;
+    st->samples.insert({file, lower(key), value});
+  }
+  return st;
+}
+
+/// Whether `key = value` in the file is the stock file's own sample value.
+bool stock_sample(const State& st, const FileView& f, const std::string& key,
+                  const std::string& value) {
+  const std::string path = f.path();
+  const auto slash = path.rfind('/');
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return st.samples.contains({name, lower(key), value});
 }
 
 void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
+  const auto& st = *static_cast<const State*>(state);
   std::size_t n = 0;
   if (f.is_text()) {
     if (f.bytes().size() > kMaxConfigBytes) return;
@@ -124,6 +156,7 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
       auto t = trim(line);
       if (t.empty() || t[0] == '#' || t.starts_with("//") || t.starts_with(";")) return;
       if (auto kv = key_value(t, false, code)) {
+        if (stock_sample(st, f, kv->first, kv->second)) return;
         ++n;
         em.add("hardcoded-secret", kCat, Severity::kMedium, f.rec(), f.location(),
                "hard-coded " + kv->first + " with a literal value", kv->first + "=" + kv->second,
@@ -133,7 +166,7 @@ void on_file(const Context&, void* state, const FileView& f, Emitter& em) {
   } else if (f.is_elf()) {
     // One vectorscan pass for the key words; only the strings around a hit are parsed.
     std::set<std::uint64_t> done;
-    static_cast<const Literals*>(state)->scan(f.bytes(), [&](unsigned, std::uint64_t end) {
+    st.literals.scan(f.bytes(), [&](unsigned, std::uint64_t end) {
       std::uint64_t off = 0;
       auto s = string_around(f.bytes(), end - 1, &off);
       if (s.size() < kMinStringLength || !done.insert(off).second) return true;

@@ -10,6 +10,7 @@
 #include "checks_support/keys.hpp"
 #include "checks_support/pem.hpp"
 #include "checks_support/text.hpp"
+#include "probity/base64.hpp"
 #include "probity/hash.hpp"
 
 namespace probity::checks {
@@ -72,7 +73,7 @@ void openssh(const Context& ctx, const FileView& f, Emitter& em, std::string_vie
   auto body_start = block.find('\n');
   auto body_end = block.rfind("-----END");
   if (body_start == block.npos || body_end == block.npos || body_end < body_start) return;
-  auto raw = base64_decode(block.substr(body_start, body_end - body_start));
+  auto raw = base64_decode(block.substr(body_start, body_end - body_start), Base64Mode::kLenient);
   if (!raw) return;
   Bytes b(*raw);
   constexpr std::string_view kMagic{"openssh-key-v1\0", 15};
@@ -107,7 +108,7 @@ std::size_t body_bytes(std::string_view block) {
     if (line.find(':') != std::string_view::npos) continue;
     b64 += trim(line);
   }
-  auto d = base64_decode(b64);
+  auto d = base64_decode(b64, Base64Mode::kLenient);
   return d ? d->size() : 0;
 }
 

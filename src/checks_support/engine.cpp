@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
+#include <optional>
 #include <tuple>
 
 #include "checks_support/check.hpp"
@@ -14,6 +14,7 @@
 #include "probity/hash.hpp"
 #include "probity/inventory.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/task_pool.hpp"
 
 namespace probity {
 namespace checks {
@@ -140,7 +141,9 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
   for (std::size_t c = 0; c < all.size(); ++c)
     if (all[c]->prepare) states[c] = all[c]->prepare(ctx);
 
-  const unsigned n = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::optional<TaskPool> own;
+  TaskPool& pool = opt.pool ? *opt.pool : own.emplace(opt.threads);
+  const unsigned n = pool.concurrency();
   std::vector<Emitter> emitters(n);
   // Largest files first so that one big binary does not leave the other workers idle at the end
   // (the recorded size only orders the work; reads use the real size from fstat).
@@ -152,7 +155,7 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
     return tree.files[a].size > tree.files[b].size;
   });
   std::atomic<std::size_t> next{0};
-  auto work = [&](unsigned t) {
+  auto work = [&](unsigned, std::size_t t) {
     Emitter& em = emitters[t];
     for (std::size_t k; (k = next.fetch_add(1)) < order.size();) {
       const std::size_t i = order[k];
@@ -175,10 +178,9 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
         if (all[c]->on_file) all[c]->on_file(ctx, states[c].get(), view, em);
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& t : pool) t.join();
+  // One worker loop (and emitter) per thread of the pool; a loop that starts late finds the
+  // files taken.
+  pool.for_each(n, work);
 
   Emitter tree_em;
   for (std::size_t c = 0; c < all.size(); ++c)

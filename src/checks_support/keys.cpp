@@ -2,68 +2,10 @@
 
 #include <openssl/sha.h>
 
+#include "probity/base64.hpp"
 #include "probity/hash.hpp"
 
 namespace probity::checks {
-
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view s) {
-  std::vector<std::uint8_t> out;
-  out.reserve(s.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+')
-      v = 62;
-    else if (c == '/')
-      v = 63;
-    else if (c == '=')
-      break;
-    else if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-      continue;
-    else
-      return std::nullopt;
-    acc = (acc << 6) | std::uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(std::uint8_t(acc >> bits));
-    }
-  }
-  return out;
-}
-
-std::string base64_encode(Bytes b, bool pad) {
-  static constexpr char kT[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string o;
-  std::size_t i = 0;
-  for (; i + 2 < b.size(); i += 3) {
-    std::uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-    o += kT[v >> 18];
-    o += kT[(v >> 12) & 63];
-    o += kT[(v >> 6) & 63];
-    o += kT[v & 63];
-  }
-  if (i + 1 == b.size()) {
-    std::uint32_t v = b[i] << 16;
-    o += kT[v >> 18];
-    o += kT[(v >> 12) & 63];
-    if (pad) o += "==";
-  } else if (i + 2 == b.size()) {
-    std::uint32_t v = (b[i] << 16) | (b[i + 1] << 8);
-    o += kT[v >> 18];
-    o += kT[(v >> 12) & 63];
-    o += kT[(v >> 6) & 63];
-    if (pad) o += "=";
-  }
-  return o;
-}
 
 std::optional<Bytes> ssh_string(Bytes b, std::size_t& off) {
   auto n = read_be<std::uint32_t>(b, off);

@@ -1,4 +1,5 @@
-// Key helpers shared by the key checks (internal): base64, SSH public-key blobs, fingerprints.
+// Key helpers shared by the key checks (internal): SSH public-key blobs, fingerprints (base64 is
+// probity/base64.hpp, lenient mode).
 #pragma once
 
 #include <cstdint>
@@ -10,10 +11,6 @@
 #include "core/bytes.hpp"
 
 namespace probity::checks {
-
-/// Standard base64 (whitespace ignored, padding optional); nullopt on a bad character.
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view s);
-std::string base64_encode(Bytes b, bool pad = true);
 
 /// Facts of an SSH public-key blob (RFC 4253 wire format).
 struct SshKeyInfo {

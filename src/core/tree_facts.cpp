@@ -41,7 +41,9 @@ std::vector<EncryptedRegion> find_encrypted_regions(const ArtifactTree& t) {
   for (const auto& c : t.containers) format[c.id] = c.format;
   std::vector<EncryptedRegion> out;
   for (const auto& r : t.regions)
-    if (!r.understood && r.entropy >= kEncryptedEntropy && r.size >= kMinEncryptedBytes)
+    if (r.encrypted)
+      out.push_back({&r, r.format});
+    else if (!r.understood && r.entropy >= kEncryptedEntropy && r.size >= kMinEncryptedBytes)
       out.push_back({&r, r.container ? format[r.container] : std::string()});
   return out;
 }

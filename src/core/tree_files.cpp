@@ -196,11 +196,20 @@ Result<TreeFiles> TreeFiles::open(const std::filesystem::path& out_dir) {
   return TreeFiles(fd);
 }
 
-TreeFiles::TreeFiles(TreeFiles&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+Result<TreeFiles> TreeFiles::open_directory(const std::filesystem::path& root) {
+  const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(std::string("cannot open the directory: ") + std::strerror(errno), 0,
+                root.string());
+  return TreeFiles(fd, true);
+}
+
+TreeFiles::TreeFiles(TreeFiles&& o) noexcept : fd_(std::exchange(o.fd_, -1)), plain_(o.plain_) {}
 TreeFiles& TreeFiles::operator=(TreeFiles&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(o.fd_, -1);
+    plain_ = o.plain_;
   }
   return *this;
 }
@@ -228,6 +237,10 @@ Result<int> TreeFiles::open_root(std::string_view container_dir) const {
 }
 
 Result<int> TreeFiles::open_path(std::string_view container_dir, std::string_view path) const {
+  if (plain_) {
+    if (fd_ < 0) return fail("no directory");
+    return open_in_root(fd_, path);
+  }
   auto root = open_root(container_dir);
   if (!root) return root;
   auto fd = open_in_root(*root, path);
@@ -236,16 +249,22 @@ Result<int> TreeFiles::open_path(std::string_view container_dir, std::string_vie
 }
 
 Result<int> TreeFiles::open(const FileRecord& f) const {
-  // extracted = "extracted/<id>-<format>/<path inside the container>"
-  const auto first = f.extracted.find('/');
-  const auto second = first == std::string::npos ? first : f.extracted.find('/', first + 1);
-  if (second == std::string::npos) return fail("not extracted inside a container", 0, f.path);
-  auto root = open_root(std::string_view(f.extracted).substr(0, second));
-  if (!root) return fail(root.error().message, 0, f.path);
   ResolveOptions opt;
   opt.follow_last = false;
-  auto fd = open_in_root(*root, std::string_view(f.extracted).substr(second + 1), opt);
-  ::close(*root);
+  Result<int> fd = fail("no directory");
+  if (plain_) {
+    if (fd_ < 0) return fail("no directory", 0, f.path);
+    fd = open_in_root(fd_, f.extracted, opt);
+  } else {
+    // extracted = "extracted/<id>-<format>/<path inside the container>"
+    const auto first = f.extracted.find('/');
+    const auto second = first == std::string::npos ? first : f.extracted.find('/', first + 1);
+    if (second == std::string::npos) return fail("not extracted inside a container", 0, f.path);
+    auto root = open_root(std::string_view(f.extracted).substr(0, second));
+    if (!root) return fail(root.error().message, 0, f.path);
+    fd = open_in_root(*root, std::string_view(f.extracted).substr(second + 1), opt);
+    ::close(*root);
+  }
   if (!fd) {
     Error err = fd.error();
     err.file = f.path;

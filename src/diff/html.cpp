@@ -17,8 +17,11 @@ const std::string kHead = std::string(R"HTML(<!doctype html>
 </style></head><body>
 <header><h1 id="title">probity diff</h1><div class="sub" id="subtitle"></div></header>
 <main>
+<section id="verdict-section"><h2>Verdict and clause regressions</h2><div id="verdict"></div></section>
 <section id="summary"><h2>Summary</h2><div id="warnings"></div><div class="grid" id="stats"></div></section>
-<section id="findings-section"><h2>Findings</h2><div id="findings"></div></section>
+<section id="findings-new-section"><h2>New findings</h2><div id="findings-new"></div></section>
+<section id="findings-fixed-section"><h2>Fixed findings</h2><div id="findings-fixed"></div></section>
+<section id="findings-persisting-section"><h2>Persisting findings</h2><div id="findings-persisting"></div></section>
 <section id="accounts-section"><h2>Accounts</h2><div id="accounts"></div></section>
 <section id="services-section"><h2>Boot-time services</h2><div id="services"></div></section>
 <section id="components-section"><h2>Components</h2><div id="components"></div></section>
@@ -52,14 +55,39 @@ const stats = document.getElementById("stats");
 // Rows of several lists in one table, each tagged with its change ("new", "fixed", ...).
 const tagged = (sec, keys) => keys.flatMap(k => D(sec, k).map(x => Object.assign({change: k}, x)));
 const code = s => el("code", {}, s == null ? "" : String(s));
-table(document.getElementById("findings"), "findings-table",
-  tagged("findings", ["new", "fixed", "persisting"]).sort((a, b) => SEV.indexOf(a.severity) - SEV.indexOf(b.severity)), [
-  {title: "change", get: f => f.change},
+// Verdict first: the two results, then the clauses the new image breaks that the old passed.
+(() => {
+  const v = R.verdict || {}, host = document.getElementById("verdict");
+  const badge = r => el("span", {class: "verdict " + (r || "none")}, (r || "none").toUpperCase());
+  host.append(badge(v.old), " \u2192 ", badge(v.new));
+  const regressions = v.clause_regressions || [], fixed = v.clauses_fixed || [];
+  host.append(el("h3", {}, regressions.length + " clause regression" + (regressions.length === 1 ? "" : "s")));
+  if (regressions.length)
+    table(host, "clause-regressions", regressions.slice(), [
+      {title: "clause", get: c => c.id}, {title: "text", get: c => c.text},
+      {title: "breaking findings / CVEs", get: c => (c.findings || []).concat(c.vulnerabilities || []).join(" "),
+       render: c => { const s = el("span"); (c.findings || []).forEach(id => s.append(el("a", {href: "#finding-" + id}, id), " "));
+                      (c.vulnerabilities || []).forEach(id => s.append(el("code", {}, id), " ")); return s; }}]);
+  if (fixed.length) {
+    host.append(el("h3", {}, fixed.length + " clause(s) the new image fixes"));
+    table(host, "clauses-fixed", fixed.slice(), [{title: "clause", get: c => c.id}, {title: "text", get: c => c.text}]);
+  }
+  for (const [side, list] of [["old", v.old_reasons || []], ["new", v.new_reasons || []]])
+    for (const r of list) host.append(el("div", {class: "warn"}, side + " image not fully seen: " + r.code + ": " + r.text));
+})();
+// New, fixed and persisting findings in their own tables, worst first.
+const findingCols = [
   {title: "severity", get: f => SEV.length - SEV.indexOf(f.severity), render: f => sevBadge(f.severity)},
   {title: "category", get: f => f.category}, {title: "rule", get: f => f.rule},
   {title: "path", get: f => f.path, render: f => code(f.path)},
   {title: "message", get: f => f.message + (f.suppression ? " [suppressed: " + f.suppression.state + "]" : "")},
-  {title: "id", get: f => f.id, render: f => code(f.id)}]);
+  {title: "id", get: f => f.id, render: f => el("a", {id: "finding-" + f.id, href: "#finding-" + f.id}, f.id)}];
+for (const k of ["new", "fixed", "persisting"]) {
+  const rows = D("findings", k).slice().sort((a, b) => SEV.indexOf(a.severity) - SEV.indexOf(b.severity));
+  const host = document.getElementById("findings-" + k);
+  if (!rows.length) host.append("none");
+  else table(host, "findings-" + k + "-table", rows, findingCols);
+}
 table(document.getElementById("accounts"), "accounts-table",
   tagged("accounts", ["added", "removed"]).concat(D("accounts", "changed").map(c => Object.assign({change: "changed: " + c.changes.join(", ")}, c.to))), [
   {title: "change", get: a => a.change}, {title: "name", get: a => a.name},

@@ -220,6 +220,7 @@ void read_components(Reader& r, element root, Report& out) {
     r.str(e, "vendor", c.vendor, at);
     r.str(e, "purl", c.purl, at);
     r.str(e, "cpe", c.cpe, at);
+    r.strings(e, "cpe_aliases", c.cpe_aliases, at);
     r.str(e, "source", c.source, at);
     r.str(e, "distro", c.distro, at);
     r.str(e, "distro_version", c.distro_version, at);
@@ -230,6 +231,8 @@ void read_components(Reader& r, element root, Report& out) {
       r.num(x, "offset", ev.offset, xat);
       r.str(x, "excerpt", ev.excerpt, xat);
       r.str(x, "method", ev.method, xat);
+      r.str(x, "kind", ev.kind, xat);
+      r.num(x, "confidence", ev.confidence, xat);
       c.evidence.push_back(std::move(ev));
     });
     element eol;

@@ -349,7 +349,7 @@ std::vector<Hit> Identifier::Scanner::scan(std::span<const std::uint8_t> bytes,
     if (text.empty() || text.size() > kMaxVersionLength) continue;
     if (!seen.insert({ref.signature, text}).second) continue;
     hits.push_back({ref.signature, text, r.from, r.to - r.from,
-                    printable(bytes.subspan(r.from, r.to - r.from))});
+                    printable(bytes.subspan(r.from, r.to - r.from)), ref.hinted});
   }
   // In one file, a version that another hit of the same product refines is the same release
   // named less precisely (sshd has both "OpenSSH_9.2" and "OpenSSH_9.2p1"): keep the precise one.

@@ -7,7 +7,7 @@
 #include <cctype>
 #include <map>
 #include <mutex>
-#include <thread>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +15,7 @@
 
 #include "probity/identify.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/tree_files.hpp"
 
 namespace probity {
@@ -90,10 +91,19 @@ void distro_from_banner(Component& c, std::string_view excerpt) {
 
 }  // namespace
 
+double combined_confidence(const std::vector<Evidence>& evidence) {
+  std::map<std::string, double> best;  // per kind: two copies of one string are one method
+  for (const auto& e : evidence) best[e.kind] = std::max(best[e.kind], e.confidence);
+  double doubt = 1.0;
+  for (const auto& [kind, c] : best) doubt *= 1.0 - std::clamp(c, 0.0, 1.0);
+  return 1.0 - doubt;
+}
+
 Identification identify(const ArtifactTree& tree, const std::filesystem::path& out_dir,
                         const Identifier& identifier, const IdentifyOptions& options) {
   Identification result;
-  if (options.package_metadata) result.components = package_components(tree, out_dir, identifier);
+  if (options.package_metadata)
+    result.components = package_components(tree, out_dir, identifier, options.plain_directory);
 
   std::vector<std::size_t> work;
   for (std::size_t i = 0; i < tree.files.size(); ++i) {
@@ -109,15 +119,15 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
     }
     work.push_back(i);
   }
-  auto opened = TreeFiles::open(out_dir);
+  auto opened =
+      options.plain_directory ? TreeFiles::open_directory(out_dir) : TreeFiles::open(out_dir);
   const TreeFiles tree_files = opened ? std::move(*opened) : TreeFiles();
   std::vector<std::vector<Hit>> hits(tree.files.size());
   std::vector<char> truncated(tree.files.size(), 0);
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> bytes{0}, files{0};
-  unsigned n =
-      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  n = unsigned(std::min<std::size_t>(n, std::max<std::size_t>(1, work.size())));
+  std::optional<TaskPool> own;
+  TaskPool& pool = options.pool ? *options.pool : own.emplace(options.threads);
   auto worker = [&] {
     Identifier::Scanner scanner(identifier);
     FileBytes buffer;
@@ -137,10 +147,9 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       ++files;
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  // One worker loop per thread of the pool (fewer for few files); late loops find no work.
+  pool.for_each(std::min<std::size_t>(pool.concurrency(), std::max<std::size_t>(1, work.size())),
+                [&](unsigned, std::size_t) { worker(); });
   result.bytes_scanned = bytes;
   result.files_scanned = files;
 
@@ -159,16 +168,31 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
                                              "(kMaxMatchesPerFile)",
                                              kMaxMatchesPerFile),
                                  f.container, f.path, 0});
-    // One component per (product, version) in this file; the first offset is its evidence.
-    std::map<std::pair<std::size_t, std::string>, const Hit*> per_file;
-    for (const auto& h : hits[i]) per_file.emplace(std::pair{h.signature, h.version}, &h);
-    for (const auto& [key, h] : per_file) {
+    // One component per (product, version) in this file; its first hit is its first evidence.
+    // A file's name and its bytes can both say so (libz.so.1.2.13 and "deflate 1.2.13"): each is
+    // evidence of the one component, so its confidence combines both methods.
+    std::map<std::pair<std::size_t, std::string>, std::vector<const Hit*>> per_file;
+    for (const auto& h : hits[i]) per_file[std::pair{h.signature, h.version}].push_back(&h);
+    for (const auto& [key, file_hits] : per_file) {
+      const Hit* h = file_hits.front();
       const auto& s = sigs[h->signature];
-      Evidence ev{f.path, f.container, h->offset, h->excerpt,
-                  h->offset == 0 && h->excerpt == base_name(f.path) ? "filename:" + s.id
-                                                                    : "signature:" + s.id};
+      const auto evidence_of = [&](const Hit& x) {
+        const bool by_name = x.offset == 0 && x.length == 0 && x.excerpt == base_name(f.path);
+        return Evidence{f.path,
+                        f.container,
+                        x.offset,
+                        x.excerpt,
+                        by_name ? "filename:" + s.id : "signature:" + s.id,
+                        by_name    ? "filename"
+                        : x.hinted ? "hinted-version-string"
+                                   : "version-string",
+                        by_name    ? kConfidenceFilename
+                        : x.hinted ? kConfidenceHintedVersionString
+                                   : kConfidenceVersionString};
+      };
       if (auto d = declared.find({s.id, h->version}); d != declared.end()) {
-        result.components[d->second].evidence.push_back(std::move(ev));
+        for (const Hit* x : file_hits)
+          result.components[d->second].evidence.push_back(evidence_of(*x));
         continue;
       }
       Component c;
@@ -177,9 +201,12 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       c.vendor = s.vendor;
       c.purl = make_purl(s, h->version);
       c.cpe = make_cpe(s, h->version);
+      c.cpe_aliases = make_cpe_aliases(s, h->version);
       c.source = "signature";
-      distro_from_banner(c, ev.excerpt);
-      c.evidence.push_back(std::move(ev));
+      for (const Hit* x : file_hits) {
+        c.evidence.push_back(evidence_of(*x));
+        if (c.distro.empty()) distro_from_banner(c, x->excerpt);
+      }
       found.push_back(std::move(c));
     }
   }

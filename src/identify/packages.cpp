@@ -116,6 +116,7 @@ struct Builder {
       c.vendor = s.vendor;
       c.purl = make_purl(s, c.version);
       c.cpe = make_cpe(s, c.version);
+      c.cpe_aliases = make_cpe_aliases(s, c.version);
     } else {
       // A package no signature knows: named as packaged, no CPE (a guess would mis-match CVEs).
       c.name = package;
@@ -123,8 +124,8 @@ struct Builder {
       generic.purl = fmt::format("pkg:{}/{}", purl_type, package);
       c.purl = make_purl(generic, c.version);
     }
-    c.evidence.push_back(
-        {f.path, f.container, offset, fmt::format("{} {}", package, raw_version), method});
+    c.evidence.push_back({f.path, f.container, offset, fmt::format("{} {}", package, raw_version),
+                          method, "package-metadata", kConfidencePackageMetadata});
     // Several packages of one product (libssl3 and openssl) are one component of that source.
     for (auto& e : out)
       if (e.name == c.name && e.version == c.version && e.source == c.source) {
@@ -144,7 +145,7 @@ bool path_is(const std::string& p, std::string_view want) {
 
 std::vector<Component> package_components(const ArtifactTree& tree,
                                           const std::filesystem::path& out_dir,
-                                          const Identifier& identifier) {
+                                          const Identifier& identifier, bool plain_directory) {
   Builder b(identifier);
   std::optional<TreeFiles> files;  // opened at the first metadata file
   for (const auto& f : tree.files) {
@@ -175,7 +176,7 @@ std::vector<Component> package_components(const ArtifactTree& tree,
       kind = Kind::kYocto;
     if (kind == Kind::kNone) continue;
     if (!files) {
-      auto opened = TreeFiles::open(out_dir);
+      auto opened = plain_directory ? TreeFiles::open_directory(out_dir) : TreeFiles::open(out_dir);
       if (!opened) break;
       files = std::move(*opened);
     }

@@ -4,6 +4,9 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <fstream>
+#include <map>
 #include <set>
 
 #include "core/toml_bounded.hpp"
@@ -44,6 +47,7 @@ Result<Signature> parse_entry(const toml::table& t, const std::string& file) {
   for (auto& r : string_list(t, "hinted_versions")) s.versions.push_back({std::move(r), true});
   s.filenames = string_list(t, "filenames");
   s.negatives = string_list(t, "negatives");
+  s.cpe_reason = t["cpe_reason"].value_or(std::string{});
   if (const auto* m = t["version_map"].as_table())
     for (const auto& [k, v] : *m)
       if (auto val = v.value<std::string>()) s.version_map[std::string(k.str())] = *val;
@@ -80,6 +84,49 @@ Result<Signature> parse_entry(const toml::table& t, const std::string& file) {
   return s;
 }
 
+/// Reads `file` (id, vendor, product, nvd_cves; tab-separated; '#' comments; a header line
+/// starting with "id") into the signatures: each pair other than a signature's own becomes an
+/// alias, and the counts are summed. A row naming no signature is an error (stale data).
+Status load_aliases(const std::filesystem::path& file, std::vector<Signature>& sigs) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return fail(fmt::format("cannot read: {}", ec.message()), 0, file.string());
+  if (size > kMaxAliasFileBytes)
+    return fail(fmt::format("{} bytes is over the {} byte cap (kMaxAliasFileBytes)", size,
+                            kMaxAliasFileBytes),
+                0, file.string());
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail("cannot open", 0, file.string());
+  std::map<std::string, std::size_t, std::less<>> by_id;
+  for (std::size_t i = 0; i < sigs.size(); ++i) by_id.emplace(sigs[i].id, i);
+  std::string line;
+  std::uint64_t offset = 0;
+  while (std::getline(in, line)) {
+    const std::uint64_t at = offset;
+    offset += line.size() + 1;
+    if (line.empty() || line.starts_with('#') || line.starts_with("id\t")) continue;
+    std::vector<std::string_view> f;
+    for (std::string_view rest = line;;) {
+      const auto tab = rest.find('\t');
+      f.push_back(rest.substr(0, tab));
+      if (tab == std::string_view::npos) break;
+      rest.remove_prefix(tab + 1);
+    }
+    std::uint64_t cves = 0;
+    if (f.size() != 4 || f[1].empty() || f[2].empty() ||
+        std::from_chars(f[3].data(), f[3].data() + f[3].size(), cves).ec != std::errc{})
+      return fail("expected: id, vendor, product, nvd_cves (tab-separated)", at, file.string());
+    const auto it = by_id.find(f[0]);
+    if (it == by_id.end())
+      return fail(fmt::format("alias of an unknown signature '{}'", f[0]), at, file.string());
+    auto& sig = sigs[it->second];
+    sig.nvd_cves += cves;
+    if (f[1] == sig.vendor && f[2] == sig.product) continue;
+    sig.cpe_aliases.emplace_back(std::string(f[1]), std::string(f[2]));
+  }
+  return {};
+}
+
 }  // namespace
 
 std::filesystem::path default_signature_dir() {
@@ -113,6 +160,8 @@ Result<std::vector<Signature>> load_signatures(const std::filesystem::path& dir)
     }
   }
   if (out.empty()) return fail("no signatures found", 0, dir.string());
+  if (const auto aliases = dir / "cpe-aliases.tsv"; std::filesystem::exists(aliases, ec))
+    if (auto st = load_aliases(aliases, out); !st) return std::unexpected(st.error());
   return out;
 }
 
@@ -125,6 +174,18 @@ std::string make_purl(const Signature& s, const std::string& version) {
       v += fmt::format("%{:02X}", c);
   }
   return version.empty() ? s.purl : fmt::format("{}@{}", s.purl, v);
+}
+
+std::vector<std::string> make_cpe_aliases(const Signature& s, const std::string& version) {
+  std::vector<std::string> out;
+  for (const auto& [vendor, product] : s.cpe_aliases) {
+    Signature alias;
+    alias.part = s.part;
+    alias.vendor = vendor;
+    alias.product = product;
+    out.push_back(make_cpe(alias, version));
+  }
+  return out;
 }
 
 std::string make_cpe(const Signature& s, const std::string& version) {

@@ -9,11 +9,11 @@
 #include <atomic>
 #include <cstring>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "core/bytes.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/tree_files.hpp"
 
 namespace probity {
@@ -154,7 +154,7 @@ std::optional<ElfFacts> elf_facts(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, unsigned threads) {
+void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, TaskPool& pool) {
   auto files = TreeFiles::open(out_dir);
   if (!files) return;
   std::atomic<std::size_t> next{0};
@@ -185,11 +185,13 @@ void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, unsigne
       }
     }
   };
-  const unsigned n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  // One worker loop per thread of the pool; a loop that starts late finds the files taken.
+  pool.for_each(pool.concurrency(), [&](unsigned, std::size_t) { work(); });
+}
+
+void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, unsigned threads) {
+  TaskPool pool(threads);
+  inventory(tree, out_dir, pool);
 }
 
 }  // namespace probity

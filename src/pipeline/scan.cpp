@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -15,6 +16,7 @@
 #include "probity/json.hpp"
 #include "probity/outputs.hpp"
 #include "probity/policy.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/triage.hpp"
 #include "probity/vulndb.hpp"
 
@@ -32,18 +34,10 @@ VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
   return [path](const std::vector<Component>& components) -> Result<MatchResult> {
     auto vdb = VulnDb::open(path);
     if (!vdb) return std::unexpected(vdb.error());
-    // Every CPE found in the image is platform context: a CVE that ANDs a component with a
-    // hardware platform matches only when that platform is present.
-    std::vector<std::string> platform;
-    for (const auto& c : components)
-      if (!c.cpe.empty()) platform.push_back(c.cpe);
     MatchResult out;
-    for (const auto& c : components) {
-      if (c.version.empty()) continue;
-      auto v = vdb->match(query_for(c, platform));
-      if (!v) return std::unexpected(v.error());
-      out.vulnerabilities.insert(out.vulnerabilities.end(), v->begin(), v->end());
-    }
+    auto v = match_components(*vdb, components);
+    if (!v) return std::unexpected(v.error());
+    out.vulnerabilities = std::move(*v);
     auto status = vdb->brief_status();  // the stored snapshot id: no full recount per scan
     if (!status) return std::unexpected(status.error());
     out.db_snapshot = status->snapshot;
@@ -144,10 +138,17 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   auto identifier = Identifier::create(std::move(*sigs));
   if (!identifier) return std::unexpected(identifier.error());
 
+  // One task pool for the whole run: --threads bounds unpack (squashfs included), inventory,
+  // identify and the checks together.
+  std::optional<TaskPool> own_pool;
+  TaskPool& pool = opt.unpack.pool ? *opt.unpack.pool : own_pool.emplace(opt.unpack.threads);
+  UnpackOptions uopt = opt.unpack;
+  uopt.pool = &pool;
+
   stage("unpack");
-  auto tree = unpack(opt.image, opt.out, opt.unpack);
+  auto tree = unpack(opt.image, opt.out, uopt);
   if (!tree) return std::unexpected(tree.error());
-  inventory(*tree, opt.out, opt.unpack.threads);
+  inventory(*tree, opt.out, pool);
   ScanResult result;
   if (opt.write_outputs) {
     const auto path = opt.out / "manifest.json";
@@ -162,7 +163,7 @@ Result<ScanResult> scan(const ScanOptions& opt) {
 
   stage("identify");
   IdentifyOptions iopt;
-  iopt.threads = opt.unpack.threads;
+  iopt.pool = &pool;
   auto found = identify(report.tree, opt.out, *identifier, iopt);
   result.files_scanned = found.files_scanned;
   result.bytes_scanned = found.bytes_scanned;
@@ -176,11 +177,7 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   if (auto matcher = open_matcher(db_path)) {
     auto matched = matcher(report.components);
     if (!matched) return std::unexpected(matched.error());
-    // One vulnerability per (id, product, version), however many copies carry it.
-    std::set<std::tuple<std::string, std::string, std::string>> seen;
-    for (auto& v : matched->vulnerabilities)
-      if (seen.insert({v.id, v.component, v.version}).second)
-        report.vulnerabilities.push_back(std::move(v));
+    report.vulnerabilities = std::move(matched->vulnerabilities);
     report.db_snapshot = matched->db_snapshot;
     report.db_vulnerabilities = matched->db_vulnerabilities;
     report.db_imported_at = matched->db_imported_at;
@@ -195,7 +192,7 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   copt.allowed_domains = policy->allow_domains;
   copt.allowed_networks = policy->allow_networks;
   copt.allowed_countries = policy->allow_countries;
-  copt.threads = opt.unpack.threads;
+  copt.pool = &pool;
   Facts facts;
   report.findings = run_checks(report.tree, opt.out, copt, &result.hardening, &facts);
   report.facts = std::move(facts);
@@ -226,8 +223,19 @@ Result<ScanResult> scan(const ScanOptions& opt) {
       {"sbom.cdx.json", cyclonedx_json(report)},
       {"sbom.spdx.json", spdx_json(report)},
       {"findings.sarif", sarif_json(report)}};
-  if (!suppressions.empty()) outputs.emplace_back("vex.cdx.json", vex_json(report));
-  if (auto st = write_text(opt.out / "report.html", html_report(outputs.front().second)); !st)
+  if (!suppressions.empty()) {
+    // The VEX refers into the SBOM by bom-link, and the SBOM names the VEX.
+    auto& sbom = outputs[1].second;
+    auto vex = vex_json(report, sbom["serialNumber"].get<std::string>());
+    sbom["externalReferences"] = nlohmann::json::array(
+        {{{"type", "exploitability-statement"},
+          {"url", "urn:cdx:" + vex["serialNumber"].get<std::string>().substr(9) + "/1"},
+          {"comment", "vex.cdx.json"}}});
+    outputs.emplace_back("vex.cdx.json", std::move(vex));
+  }
+  if (auto st = write_text(opt.out / "report.html",
+                           html_report(outputs.front().second, html_extras(report, opt.out)));
+      !st)
     return std::unexpected(st.error());
   result.written.push_back(opt.out / "report.html");
   for (const auto& [name, j] : outputs) {

@@ -31,6 +31,11 @@ td code,pre{font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:bre
 input.search{display:block;width:320px;padding:4px 8px;margin:0 0 8px;border:1px solid #d0d7de;border-radius:4px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:8px}
 .stat{border:1px solid #eaeef2;border-radius:6px;padding:8px}.stat b{font-size:20px;display:block}
+nav{padding:8px 24px;background:#fff;border-bottom:1px solid #d0d7de;font-size:13px} nav a{margin-right:10px}
+a{color:#0969da;text-decoration:none} a:hover{text-decoration:underline} :target{background:#fff8c5}
+.legend{font-size:12px;margin:4px 0 8px}.legend .key{display:inline-block;width:12px;height:12px;vertical-align:middle}
+details.fileview pre{background:#f6f8fa;padding:6px;max-height:320px;overflow:auto}
+h3{font-size:14px;margin:10px 0 6px}
 )CSS";
 
 /// const SEV, el(tag, attrs, ...kids), sevBadge(s), table(host, id, rows, cols).

@@ -154,6 +154,7 @@ json manifest_json(const ArtifactTree& t, bool with_files) {
               {"understood", r.understood}, {"entropy", std::round(r.entropy * 1000) / 1000}};
     j["format"] = r.format.empty() ? json(nullptr) : json(r.format);
     if (r.not_looked_into) j["not_looked_into"] = true;
+    if (r.encrypted) j["encrypted"] = true;
     regions.push_back(std::move(j));
   }
   json files = json::array();

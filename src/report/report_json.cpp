@@ -15,9 +15,14 @@ json component_json(const Component& c) {
                         {"container", e.container},
                         {"offset", e.offset},
                         {"excerpt", e.excerpt},
-                        {"method", e.method}});
-  json j = {{"name", c.name}, {"version", c.version}, {"vendor", c.vendor},  {"purl", c.purl},
-            {"cpe", c.cpe},   {"source", c.source},   {"evidence", evidence}};
+                        {"method", e.method},
+                        {"kind", e.kind},
+                        {"confidence", e.confidence}});
+  json j = {{"name", c.name},       {"confidence", combined_confidence(c.evidence)},
+            {"version", c.version}, {"vendor", c.vendor},
+            {"purl", c.purl},       {"cpe", c.cpe},
+            {"source", c.source},   {"evidence", evidence}};
+  if (!c.cpe_aliases.empty()) j["cpe_aliases"] = c.cpe_aliases;
   if (c.eol)
     j["eol"] = {{"cycle", c.eol->cycle}, {"date", c.eol->date}, {"reached", c.eol->reached}};
   // The distribution's package version backports are judged against (docs/vulndb.md).

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/json.hpp"
 #include "probity/outputs.hpp"
 #include "probity/triage.hpp"
 
@@ -57,6 +58,7 @@ std::string path_uri(const std::string& path) {
 }  // namespace
 
 json sarif_json(const Report& report) {
+  const std::string image_uri = report.tree.image.name.empty() ? "image" : report.tree.image.name;
   std::map<std::string, const Finding*> first_of_rule;
   for (const Finding& f : report.findings) first_of_rule.emplace(f.rule, &f);
   json rules = json::array();
@@ -74,8 +76,14 @@ json sarif_json(const Report& report) {
   }
   json results = json::array();
   for (const Finding& f : report.findings) {
-    json loc = {{"physicalLocation",
-                 {{"artifactLocation", {{"uri", path_uri(f.path)}, {"uriBaseId", "IMAGEROOT"}}}}}};
+    // A file's finding points into the device's filesystem; an image-wide one (no path: a
+    // region, the layout) at the image itself (artifacts[0]), so every result has a uri.
+    const json artifact =
+        f.path.empty()
+            ? json{{"uri", path_uri(image_uri)}, {"index", 0}}
+            : json{{"uri", path_uri(f.path.starts_with("/") ? f.path.substr(1) : f.path)},
+                   {"uriBaseId", "IMAGEROOT"}};
+    json loc = {{"physicalLocation", {{"artifactLocation", artifact}}}};
     if (f.evidence.offset || !f.evidence.excerpt.empty()) {
       json region = {{"byteOffset", f.evidence.offset}};
       if (!f.evidence.excerpt.empty()) region["snippet"] = {{"text", f.evidence.excerpt}};
@@ -115,10 +123,13 @@ json sarif_json(const Report& report) {
                   {"rules", rules}}}}},
               {"originalUriBaseIds",
                {{"IMAGEROOT",
-                 {{"description",
-                   {{"text", "The root of the filesystem each finding's file came from, inside " +
-                                 report.tree.image.name}}}}}}},
-              {"artifacts", json::array({{{"location", {{"uri", path_uri(report.tree.image.name)}}},
+                 {{"uri", "file:///"},
+                  {"description",
+                   {{"text",
+                     "The root (/) of the device filesystem each finding's file came from, "
+                     "inside " +
+                         image_uri}}}}}}},
+              {"artifacts", json::array({{{"location", {{"uri", path_uri(image_uri)}}},
                                           {"length", report.tree.image.size},
                                           {"hashes", {{"sha-256", report.tree.image.sha256}}},
                                           {"roles", json::array({"analysisTarget"})}}})},
@@ -157,9 +168,8 @@ json sarif_json(const Report& report) {
           {"runs", json::array({run})}};
 }
 
-json vex_json(const Report& report) {
-  json vulns = json::array();
-  auto analysis = [](const Suppression& s) {
+json cyclonedx_analysis(const Suppression& s) {
+  {
     json a = {{"detail",
                s.detail.empty() ? "decided by " + s.by : s.detail + " (decided by " + s.by + ")"}};
     if (s.state == "accepted") {
@@ -171,36 +181,58 @@ json vex_json(const Report& report) {
     if (!s.justification.empty() && s.state == "not_affected") a["justification"] = s.justification;
     if (!s.date.empty()) a["lastUpdated"] = s.date + "T00:00:00Z";
     return a;
+  }
+}
+
+json vex_json(const Report& report, const std::string& sbom_serial) {
+  json vulns = json::array();
+  const auto analysis = cyclonedx_analysis;
+  // Refs into the SBOM: bom-links (urn:cdx:UUID/VERSION#bom-ref) when its serial is known, so a
+  // consumer resolves each one in sbom.cdx.json; else the SBOM's plain bom-refs.
+  const std::string uuid =
+      sbom_serial.starts_with("urn:uuid:") ? sbom_serial.substr(9) : sbom_serial;
+  const auto link = [&](const std::string& ref) {
+    return uuid.empty() ? ref : "urn:cdx:" + uuid + "/1#" + ref;
   };
+  const auto refs = cyclonedx_component_refs(report);
   for (const Vulnerability& v : report.vulnerabilities) {
     // A reviewer's decision, else what the data shows (a backport or a stable-branch fix).
     if (!v.suppression && v.status == "affected") continue;
+    json affects = json::array();
+    for (std::size_t i = 0; i < report.components.size(); ++i)
+      if (report.components[i].name == v.component && report.components[i].version == v.version)
+        affects.push_back({{"ref", link(refs[i])}});
     vulns.push_back(
         {{"id", v.id},
          {"source", {{"name", "NVD"}, {"url", "https://nvd.nist.gov/vuln/detail/" + v.id}}},
          {"analysis", v.suppression ? analysis(*v.suppression) : status_analysis(v)},
-         {"affects", json::array({{{"ref", "component:" + v.component + "@" + v.version}}})}});
+         {"affects", affects}});
   }
   for (const Finding& f : report.findings) {
     if (!f.suppression) continue;
-    vulns.push_back(
-        {{"id", "PROBITY-" + f.id},
-         {"source", {{"name", "probity"}}},
-         {"description", f.message},
-         {"analysis", analysis(*f.suppression)},
-         {"affects", json::array({{{"ref", "firmware:" + report.tree.image.sha256}}})}});
+    vulns.push_back({{"id", "PROBITY-" + f.id},
+                     {"source", {{"name", "probity"}}},
+                     {"description", f.message},
+                     {"analysis", analysis(*f.suppression)},
+                     {"affects", json::array({{{"ref", link("image")}}})}});
   }
-  return {{"bomFormat", "CycloneDX"},
-          {"specVersion", "1.6"},
-          {"version", 1},
-          {"metadata",
-           {{"component",
-             {{"type", "firmware"},
-              {"bom-ref", "firmware:" + report.tree.image.sha256},
-              {"name", report.tree.image.name},
-              {"hashes",
-               json::array({{{"alg", "SHA-256"}, {"content", report.tree.image.sha256}}})}}}}},
-          {"vulnerabilities", vulns}};
+  json doc = {{"bomFormat", "CycloneDX"},
+              {"specVersion", "1.6"},
+              {"serialNumber", "urn:uuid:" + random_uuid()},
+              {"version", 1},
+              {"metadata",
+               {{"component",
+                 {{"type", "firmware"},
+                  {"bom-ref", "image"},
+                  {"name", report.tree.image.name},
+                  {"hashes",
+                   json::array({{{"alg", "SHA-256"}, {"content", report.tree.image.sha256}}})}}}}},
+              {"vulnerabilities", vulns}};
+  // The SBOM this VEX speaks about.
+  if (!uuid.empty())
+    doc["externalReferences"] = json::array(
+        {{{"type", "bom"}, {"url", "urn:cdx:" + uuid + "/1"}, {"comment", "sbom.cdx.json"}}});
+  return doc;
 }
 
 }  // namespace probity

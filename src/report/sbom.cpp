@@ -2,6 +2,7 @@
 // their official schemas by the test suite (tests/validators/).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <ctime>
@@ -16,8 +17,6 @@ namespace probity {
 
 using nlohmann::json;
 
-namespace {
-
 std::string random_uuid() {
   std::random_device rd;
   std::array<unsigned char, 16> b{};
@@ -31,6 +30,8 @@ std::string random_uuid() {
   }
   return s;
 }
+
+namespace {
 
 std::string now_utc() {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -60,6 +61,54 @@ std::string technique(const Evidence& e) {
 bool is_os(const Component& c) {
   return c.cpe.starts_with("cpe:2.3:o:");
 }
+
+/// Boot loaders: firmware in CycloneDX's sense (runs below the operating system).
+bool is_boot_firmware(const Component& c) {
+  return c.name == "u-boot" || c.name == "barebox" || c.name == "cfe" || c.name == "redboot";
+}
+
+/// Whether a copy of the component was found in a program (an executable ELF, or a file in a
+/// bin/sbin/cgi-bin directory) rather than in a shared library.
+bool found_in_program(const Report& r, const Component& c) {
+  for (const auto& e : c.evidence) {
+    const auto slash = e.path.rfind('/');
+    const std::string_view base =
+        slash == std::string::npos ? e.path : std::string_view(e.path).substr(slash + 1);
+    if (base.starts_with("lib") || base.find(".so") != std::string_view::npos) continue;
+    const std::string_view p = e.path;
+    if (p.starts_with("bin/") || p.starts_with("sbin/") || p.starts_with("usr/bin/") ||
+        p.starts_with("usr/sbin/") || p.find("cgi-bin/") != std::string_view::npos)
+      return true;
+    for (const auto& f : r.tree.files)
+      if (f.container == e.container && f.path == e.path && f.elf && f.elf->type == "exec")
+        return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string cyclonedx_component_type(const Report& r, const Component& c) {
+  if (c.cpe.starts_with("cpe:2.3:h:")) return "device";
+  if (is_os(c)) return "operating-system";
+  if (is_boot_firmware(c)) return "firmware";
+  return found_in_program(r, c) ? "application" : "library";
+}
+
+std::vector<std::string> cyclonedx_component_refs(const Report& r) {
+  std::vector<std::string> out;
+  std::map<std::string, int> refs;
+  for (const auto& c : r.components) {
+    // Several copies of one product and version are separate components: the ref says which.
+    const std::string base =
+        fmt::format("{}@{}", c.name, c.version.empty() ? "unknown" : c.version);
+    const int n = ++refs[base];
+    out.push_back(n == 1 ? base : fmt::format("{}#{}", base, n));
+  }
+  return out;
+}
+
+namespace {
 
 /// "2023-09-11" or "2023-09-11T12:00:00.000" as CycloneDX's date-time ("...Z").
 std::string date_time(const std::string& d) {
@@ -121,9 +170,9 @@ json cyclonedx_vulnerabilities(
     if (auto t = date_time(v.published); !t.empty()) j["published"] = t;
     if (!v.fixed_in.empty())
       j["recommendation"] = fmt::format("Upgrade {} to {} or later.", v.component, v.fixed_in);
-    // The judgement against a backport or stable branch as a VEX analysis state (a reviewer's
-    // suppression, when there is one, is written by vex_json).
-    if (!v.suppression) j["analysis"] = status_analysis(v);
+    // The reviewers' decision, as the VEX document states it; else the judgement against a
+    // backport or stable branch as a VEX analysis state.
+    j["analysis"] = v.suppression ? cyclonedx_analysis(*v.suppression) : status_analysis(v);
     json props = json::array();
     props.push_back({{"name", "probity:reachability"}, {"value", v.reachability.state}});
     if (v.kev) props.push_back({{"name", "probity:kev:date_added"}, {"value", v.kev->date_added}});
@@ -143,40 +192,45 @@ json cyclonedx_json(const Report& r, const std::string& serial, const std::strin
   const auto& img = r.tree.image;
   json components = json::array();
   json depends = json::array();
-  std::map<std::string, int> refs;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> refs_of;
-  for (const auto& c : r.components) {
-    // Several copies of one product and version are separate components: the ref says which.
-    const std::string base =
-        fmt::format("{}@{}", c.name, c.version.empty() ? "unknown" : c.version);
-    const int n = ++refs[base];
-    const std::string ref = n == 1 ? base : fmt::format("{}#{}", base, n);
-    json comp = {
-        {"type", is_os(c) ? "operating-system" : "library"}, {"bom-ref", ref}, {"name", c.name}};
+  const auto all_refs = cyclonedx_component_refs(r);
+  for (std::size_t i = 0; i < r.components.size(); ++i) {
+    const Component& c = r.components[i];
+    const std::string& ref = all_refs[i];
+    json comp = {{"type", cyclonedx_component_type(r, c)}, {"bom-ref", ref}, {"name", c.name}};
     if (!c.version.empty()) comp["version"] = c.version;
-    if (!c.vendor.empty()) comp["publisher"] = c.vendor;
+    // No supplier or publisher: a CPE vendor string ("haxx") is not an organisation, and the
+    // firmware names none.
     if (!c.purl.empty()) comp["purl"] = c.purl;
     if (!c.cpe.empty()) comp["cpe"] = c.cpe;
     if (auto h = evidence_sha256(r, c); !h.empty())
       comp["hashes"] = json::array({{{"alg", "SHA-256"}, {"content", h}}});
     json occurrences = json::array();
     json methods = json::array();
-    std::map<std::string, bool> seen_methods;
+    std::map<std::string, std::size_t> seen_methods;  // technique -> index in methods
     for (const auto& e : c.evidence) {
       occurrences.push_back({{"location", e.path},
                              {"offset", e.offset},
                              {"additionalContext", e.excerpt.empty() ? e.method : e.excerpt}});
       const auto tq = technique(e);
-      if (!seen_methods[tq]) {
-        seen_methods[tq] = true;
-        methods.push_back({{"technique", tq},
-                           {"confidence", tq == "manifest-analysis" ? 1.0 : 0.9},
-                           {"value", e.method}});
+      // Reports from before evidence kinds carry no confidence: the old fixed values.
+      const double conf = e.kind.empty() ? (tq == "manifest-analysis" ? 1.0 : 0.9) : e.confidence;
+      if (auto it = seen_methods.find(tq); it != seen_methods.end()) {
+        auto& m = methods[it->second];
+        if (conf > m["confidence"].get<double>()) m["confidence"] = conf;
+        continue;
       }
+      seen_methods.emplace(tq, methods.size());
+      methods.push_back({{"technique", tq},
+                         {"confidence", conf},
+                         {"value", e.kind.empty() ? e.method : e.kind + " " + e.method}});
     }
+    double identity = 0.9;
+    if (std::ranges::all_of(c.evidence, [](const Evidence& e) { return !e.kind.empty(); }))
+      identity = combined_confidence(c.evidence);
     comp["evidence"] = {
         {"identity",
-         json::array({{{"field", "version"}, {"confidence", 0.9}, {"methods", methods}}})},
+         json::array({{{"field", "version"}, {"confidence", identity}, {"methods", methods}}})},
         {"occurrences", occurrences}};
     comp["properties"] = json::array({{{"name", "probity:source"}, {"value", c.source}}});
     depends.push_back(ref);
@@ -204,6 +258,18 @@ json cyclonedx_json(const Report& r, const std::string& serial, const std::strin
   if (!r.vulnerabilities.empty()) doc["vulnerabilities"] = cyclonedx_vulnerabilities(r, refs_of);
   return doc;
 }
+
+namespace {
+
+std::string spdx_purpose(const std::string& cdx_type) {
+  if (cdx_type == "operating-system") return "OPERATING_SYSTEM";
+  if (cdx_type == "application") return "APPLICATION";
+  if (cdx_type == "firmware") return "FIRMWARE";
+  if (cdx_type == "device") return "DEVICE";
+  return "LIBRARY";
+}
+
+}  // namespace
 
 json spdx_json(const Report& r, const std::string& serial, const std::string& timestamp) {
   const auto& img = r.tree.image;
@@ -250,16 +316,35 @@ json spdx_json(const Report& r, const std::string& serial, const std::string& ti
               {"name", c.name},
               {"downloadLocation", "NOASSERTION"},
               {"filesAnalyzed", false},
-              {"primaryPackagePurpose", is_os(c) ? "OPERATING_SYSTEM" : "LIBRARY"},
+              {"primaryPackagePurpose", spdx_purpose(cyclonedx_component_type(r, c))},
               {"licenseConcluded", "NOASSERTION"},
               {"licenseDeclared", "NOASSERTION"},
               {"copyrightText", "NOASSERTION"},
               {"sourceInfo", "found by probity in " + where},
               {"externalRefs", refs}};
     if (!c.version.empty()) p["versionInfo"] = c.version;
-    if (!c.vendor.empty()) p["supplier"] = "Organization: " + c.vendor;
+    // No supplier: the CPE vendor is not an organisation's name (NOASSERTION is implied).
     if (auto h = evidence_sha256(r, c); !h.empty())
       p["checksums"] = json::array({{{"algorithm", "SHA256"}, {"checksumValue", h}}});
+    // The reviewers' decisions on this package's vulnerabilities (SPDX 2.3 has no VEX; a
+    // REVIEW annotation is its place for an assessment).
+    json notes = json::array();
+    for (const auto& v : r.vulnerabilities)
+      if (v.suppression && v.component == c.name && v.version == c.version) {
+        const json a = cyclonedx_analysis(*v.suppression);
+        notes.push_back(
+            {{"annotationType", "REVIEW"},
+             {"annotator", "Tool: probity-" + std::string(PROBITY_VERSION)},
+             {"annotationDate", v.suppression->date.empty()
+                                    ? (timestamp.empty() ? now_utc() : timestamp)
+                                    : v.suppression->date + "T00:00:00Z"},
+             {"comment",
+              fmt::format("{}: {}{} (CycloneDX VEX analysis; {})", v.id, a.value("state", ""),
+                          a.contains("justification") ? ", " + a["justification"].get<std::string>()
+                                                      : std::string(),
+                          a.value("detail", ""))}});
+      }
+    if (!notes.empty()) p["annotations"] = notes;
     packages.push_back(std::move(p));
     relationships.push_back({{"spdxElementId", "SPDXRef-Image"},
                              {"relationshipType", "CONTAINS"},

@@ -5,16 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -23,6 +23,7 @@
 
 #include "probity/hash.hpp"
 #include "probity/mapped_file.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/unpack.hpp"
 #include "unpack/carve.hpp"
 #include "unpack/confined_writer.hpp"
@@ -70,66 +71,33 @@ struct BlobCtx {
   std::uint32_t depth = 0;
 };
 
-enum class Mode { kCarve, kStartOnly };
+/// kCarveIfFound: a file of a tree whose name says it is a firmware image (nested_image_name):
+/// carved in full when a format probes positive anywhere in it, else left a plain file.
+enum class Mode { kCarve, kStartOnly, kCarveIfFound };
 
-/// Runs recursion tasks on a few threads: independent containers (a kernel and a root
-/// filesystem) unpack at the same time. Tasks may submit tasks; none waits on another.
-class TaskPool {
- public:
-  explicit TaskPool(unsigned threads) {
-    for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { loop(); });
-  }
-  ~TaskPool() {
-    wait();
-    {
-      std::lock_guard lock(mu_);
-      closing_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-  void submit(std::function<void()> task) {
-    {
-      std::lock_guard lock(mu_);
-      ++pending_;
-      queue_.push_back(std::move(task));
-    }
-    cv_.notify_one();
-  }
-  /// Blocks until every task (including tasks submitted by tasks) has finished.
-  void wait() {
-    std::unique_lock lock(mu_);
-    idle_.wait(lock, [this] { return pending_ == 0; });
-  }
+/// Files of a tree (an archive or filesystem) at least this large whose names end in one of
+/// these extensions are carved in full without --deep (issue 10: a vendor .zip holding the .img).
+/// Smaller ones (calibration data, tiny blobs) are only probed at offset 0.
+constexpr std::uint64_t kNestedImageMinBytes = 64 * 1024;
+constexpr std::string_view kNestedImageExtensions[] = {".img", ".bin", ".chk", ".trx", ".ubi"};
 
- private:
-  void loop() {
-    for (;;) {
-      std::function<void()> task;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        task = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      task();
-      std::lock_guard lock(mu_);
-      if (--pending_ == 0) idle_.notify_all();
-    }
+bool nested_image_name(std::string_view path) {
+  const auto slash = path.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  for (std::string_view ext : kNestedImageExtensions) {
+    if (name.size() <= ext.size()) continue;
+    const std::string_view tail = name.substr(name.size() - ext.size());
+    if (std::equal(tail.begin(), tail.end(), ext.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      return true;
   }
-  std::mutex mu_;
-  std::condition_variable cv_, idle_;
-  std::deque<std::function<void()>> queue_;
-  std::size_t pending_ = 0;
-  bool closing_ = false;
-  std::vector<std::thread> workers_;
-};
+  return false;
+}
 
 class Driver {
  public:
-  Driver(RunState& run, ConfinedDir& extracted, const UnpackOptions& opt, TaskPool& pool)
-      : run_(run), extracted_(extracted), opt_(opt), pool_(pool) {}
+  Driver(RunState& run, ConfinedDir& extracted, const UnpackOptions& opt, TaskGroup& tasks)
+      : run_(run), extracted_(extracted), opt_(opt), tasks_(tasks) {}
 
   void process(Bytes data, const BlobCtx& ctx, Mode mode);
 
@@ -145,7 +113,9 @@ class Driver {
   RunState& run_;
   ConfinedDir& extracted_;
   const UnpackOptions& opt_;
-  TaskPool& pool_;
+  /// Every container found becomes a task of the run's pool (independent containers, a kernel
+  /// and a root filesystem, unpack at the same time).
+  TaskGroup& tasks_;
   /// Ids are handed out as containers are found (in any order across threads); unpack()
   /// renumbers them canonically at the end.
   std::atomic<std::uint32_t> next_id_{1};
@@ -242,6 +212,12 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
     }
     return *probed[i];
   };
+  if (mode == Mode::kCarveIfFound) {
+    bool found = false;
+    for (std::size_t i = 0; i < cands.size() && !found; ++i)
+      found = cands[i].format->output != Output::kLeaf && probe_at(i).has_value();
+    if (!found) return;  // nothing inside: a plain file, as start-only would leave it
+  }
   std::size_t next_checked = 0;  // moves forward only: candidates come in offset order
   std::uint64_t pos = 0;
   for (std::size_t ci = 0; ci < cands.size(); ++ci) {
@@ -323,6 +299,14 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
       std::lock_guard lock(run_.mu);
       run_.tree.containers.push_back(cont);
     }
+    // Bytes the format's header says are encrypted: never understood, reported as encrypted.
+    const auto enc = sink.encrypted_span();
+    std::uint64_t enc_from = 0, enc_size = 0;
+    if (enc && enc->first < consumed) {
+      enc_from = enc->first;
+      enc_size = std::min<std::uint64_t>(enc->second, consumed - enc->first);
+      understood = std::min(understood, enc_from);
+    }
     if (understood > 0) {
       add_gap(ctx, data, pos, c.start);
       Region reg{ctx.container,
@@ -338,6 +322,22 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
       }
       pos = c.start + understood;
     }
+    if (enc_size > 0 && c.start + enc_from >= pos) {
+      add_gap(ctx, data, pos, c.start + enc_from);
+      Region reg{ctx.container,
+                 ctx.container ? ctx.source : std::string(),
+                 c.start + enc_from,
+                 enc_size,
+                 std::string(c.format->id),
+                 false,
+                 entropy(sub(at, enc_from, std::min<std::uint64_t>(enc_size, 1 << 20)))};
+      reg.encrypted = true;
+      {
+        std::lock_guard lock(run_.mu);
+        run_.tree.regions.push_back(std::move(reg));
+      }
+      pos = c.start + enc_from + enc_size;
+    }
     if (dir) {
       // A format that re-emits its input (fdt writes the dtb it parsed) would find itself again
       // in that output, down to the depth cap: an output identical to the container's own span
@@ -349,8 +349,8 @@ void Driver::process(Bytes data, const BlobCtx& ctx, Mode mode) {
         for (std::size_t idx : records) same_size |= run_.tree.files[idx].size == consumed;
       }
       std::string self_sha = same_size ? sha256_hex(sub(at, 0, consumed)) : std::string();
-      pool_.submit([this, f = c.format, id, dir_name, records = std::move(records),
-                    depth = ctx.depth + 1, self_sha = std::move(self_sha)] {
+      tasks_.submit([this, f = c.format, id, dir_name, records = std::move(records),
+                     depth = ctx.depth + 1, self_sha = std::move(self_sha)] {
         recurse(*f, id, dir_name, records, depth, self_sha);
       });
     }
@@ -376,7 +376,9 @@ void Driver::recurse(const Format& f, std::uint32_t id, const std::string& dir_n
     auto m = MappedFile::from_fd(*fd, rec.path);
     if (!m) continue;
     BlobCtx child{id, rec.path, rec.origin, depth};
-    process(m->bytes(), child, mode);
+    const bool image_named =
+        mode == Mode::kStartOnly && rec.size >= kNestedImageMinBytes && nested_image_name(rec.path);
+    process(m->bytes(), child, image_named ? Mode::kCarveIfFound : mode);
   }
 }
 
@@ -483,7 +485,7 @@ std::uint64_t understood_bytes(const ArtifactTree& tree) {
       if (capped.contains({r->container, r->source})) {
         lost += double(r->size) - region_understood(*r);
       } else if (structured.contains({r->container, r->source})) {
-        const bool plain_gap = !r->understood && !r->not_looked_into &&
+        const bool plain_gap = !r->understood && !r->not_looked_into && !r->encrypted &&
                                r->entropy < kEncryptedEntropy &&
                                !child_at.contains({r->container, r->source, r->offset});
         if (!plain_gap) lost += double(r->size) - region_understood(*r);
@@ -538,13 +540,15 @@ Result<ArtifactTree> unpack(const std::filesystem::path& image,
     run.warn({"empty-input", "the image is empty (0 bytes): nothing to unpack", 0,
               run.tree.image.name, 0});
   {
-    const unsigned threads =
-        options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-    unpacker::TaskPool pool(threads);
-    unpacker::Driver driver(run, *extracted, options, pool);
+    // The caller's pool bounds everything (--threads); without one, a pool for this run.
+    std::optional<TaskPool> own;
+    TaskPool& pool = options.pool ? *options.pool : own.emplace(options.threads);
+    run.pool = &pool;
+    TaskGroup tasks(pool);
+    unpacker::Driver driver(run, *extracted, options, tasks);
     unpacker::BlobCtx top{0, run.tree.image.name, {}, 0};
     driver.process(m->bytes(), top, unpacker::Mode::kCarve);
-    pool.wait();
+    tasks.wait();
   }
 
   run.summarise_warnings();

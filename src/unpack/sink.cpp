@@ -55,6 +55,16 @@ void Sink::describe(std::string description) {
   description_ = std::move(description);
 }
 
+void Sink::encrypted(std::uint64_t offset, std::uint64_t size) {
+  std::lock_guard lock(mu_);
+  encrypted_ = std::pair{offset, size};
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> Sink::encrypted_span() const {
+  std::lock_guard lock(mu_);
+  return encrypted_;
+}
+
 std::string Sink::description() const {
   std::lock_guard lock(mu_);
   return description_;

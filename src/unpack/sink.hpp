@@ -20,6 +20,10 @@
 #include "probity/limits.hpp"
 #include "probity/unpack.hpp"
 
+namespace probity {
+class TaskPool;
+}
+
 namespace probity::unpacker {
 
 class ConfinedDir;
@@ -29,6 +33,8 @@ struct RunState {
   explicit RunState(const Limits& l, Progress* p = nullptr) : limits(l), progress(p) {}
   Limits limits;
   Progress* progress = nullptr;
+  /// The run's pool: formats that extract in parallel (squashfs) take their threads from it.
+  TaskPool* pool = nullptr;
   std::atomic<std::uint64_t> total_bytes{0};
   std::atomic<std::uint64_t> entries{0};
   std::atomic<std::uint64_t> record_bytes{0};  ///< estimated memory of the records (admit)
@@ -103,10 +109,18 @@ class Sink {
             std::uint64_t offset = 0);
   /// Sets the container's description (compressor, name from the header, ...).
   void describe(std::string description);
+  /// Marks `size` bytes at `offset` of the format's input as encrypted because its header says
+  /// so (a D-Link `encrpted_img`): the driver records them as a not-understood region claimed by
+  /// this format, whatever their size or entropy. One span per container (the last one wins).
+  void encrypted(std::uint64_t offset, std::uint64_t size);
+  /// The span set by encrypted(), if any: {offset, size}.
+  [[nodiscard]] std::optional<std::pair<std::uint64_t, std::uint64_t>> encrypted_span() const;
 
   [[nodiscard]] const Limits& limits() const { return run_.limits; }
   /// True once the total-bytes cap is hit: nothing more will be written in this run.
   [[nodiscard]] bool exhausted() const { return run_.total_exhausted; }
+  /// The run's task pool (null only for a Sink outside an unpack run, as in the fuzz targets).
+  [[nodiscard]] TaskPool* pool() const { return run_.pool; }
   /// Time cap for this format instance.
   [[nodiscard]] Status check_time() const;
   /// Ratio cap for a decompressor that read `in` bytes and produced `out`.
@@ -145,6 +159,7 @@ class Sink {
   /// Records on disk, by hash of their path (guarded by mu_).
   std::unordered_multimap<std::uint64_t, std::size_t> on_disk_;
   std::string description_;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> encrypted_;  ///< guarded by mu_
 };
 
 }  // namespace probity::unpacker

@@ -25,7 +25,9 @@ export async function checkPage(name, html, png, checks) {
     check(errors.length === 0, "script errors: " + errors.join("; "));
     check(requests.length === 0, "network requests: " + requests.join(", "));
     await checks(page, check);
-    await page.screenshot({ path: png, fullPage: true });
+    // SCREENSHOT_FULL_PAGE=0: the top of the page only (the pictures in docs/ for the README).
+    if (process.env.SCREENSHOT_FULL_PAGE === "0") await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: png, fullPage: process.env.SCREENSHOT_FULL_PAGE !== "0" });
   } finally {
     await browser.close();
   }

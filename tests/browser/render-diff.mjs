@@ -21,7 +21,11 @@ await checkPage("diff.html", html, png, async (page, check) => {
   check(title.includes(data.old.name) && title.includes(data.new.name), `title names both images (${title})`);
   check(await page.locator("#stats .stat").count() >= 10, "summary counts shown");
   const nf = len("findings", "new") + len("findings", "fixed") + len("findings", "persisting");
-  check(await page.locator("#findings-table tbody tr").count() === nf, `one row per finding (${nf})`);
+  for (const k of ["new", "fixed", "persisting"])
+    check(await page.locator(`#findings-${k}-table tbody tr`).count() === len("findings", k), `one row per ${k} finding (${len("findings", k)})`);
+  const firstSection = await page.evaluate(() => document.querySelector("main section").id);
+  check(firstSection === "verdict-section", `verdict and clause regressions come first (${firstSection})`);
+  check(await page.locator("#clause-regressions tbody tr").count() === len("verdict", "clause_regressions"), "one row per clause regression");
   const na = len("accounts", "added") + len("accounts", "removed") + len("accounts", "changed");
   check(await page.locator("#accounts-table tbody tr").count() === na, `one row per account change (${na})`);
   check(await page.locator("#services-table tbody tr").count() === len("services", "added") + len("services", "removed"), "one row per service");
@@ -32,10 +36,10 @@ await checkPage("diff.html", html, png, async (page, check) => {
     check(await page.locator("#accounts-table b.down").count() >= 1, "a new uid-0 account stands out");
   if ((data.components.changed || []).some(c => c.direction === "downgrade"))
     check(await page.locator("#components-table span.down").count() >= 1, "a downgrade stands out");
-  if (len("findings", "new") > 0 && nf > 1) {
-    const first = data.findings.new[0];
-    await page.fill('input[aria-label="search findings-table"]', first.id);
-    const n = await page.locator("#findings-table tbody tr").count();
-    check(n >= 1 && n < nf, "search filters findings by id");
+  if (len("findings", "persisting") > 1) {
+    const first = data.findings.persisting[0], np = len("findings", "persisting");
+    await page.fill('input[aria-label="search findings-persisting-table"]', first.id);
+    const n = await page.locator("#findings-persisting-table tbody tr").count();
+    check(n >= 1 && n < np, "search filters findings by id");
   }
 });

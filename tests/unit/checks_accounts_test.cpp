@@ -117,5 +117,17 @@ TEST(HardcodedSecrets, LiteralsYesReferencesAndDocsNo) {
   EXPECT_FALSE(has(fs, "hardcoded-secret", "etc/init.d/svc"));
 }
 
+// Issue 16: the stock openssl.cnf ships `secret = pass:insta` (OpenSSL's CMP example for the
+// public Insta Demo CA, data/credentials/stock-config-samples.txt): not a vendor's secret. The
+// same key with another value in the same file still is.
+TEST(HardcodedSecrets, StockConfigSamplesAreNotSecrets) {
+  SyntheticTree t("stock-samples");
+  t.add("etc/ssl/openssl.cnf", "[insta]\nsecret = pass:insta # can be used for both\n");
+  t.add("usr/lib/ssl/openssl.cnf", "[insta]\nsecret = pass:Vend0rS3cret\n");
+  auto fs = t.run();
+  EXPECT_FALSE(has(fs, "hardcoded-secret", "etc/ssl/openssl.cnf"));
+  EXPECT_TRUE(has(fs, "hardcoded-secret", "usr/lib/ssl/openssl.cnf"));
+}
+
 }  // namespace
 }  // namespace probity

@@ -74,5 +74,29 @@ TEST(Endpoints, ExtractedAndTiedToTheirFile) {
   EXPECT_FALSE(any("host api.vendorcloud.cn")) << "the URL's host is not reported twice";
 }
 
+// Issue 16: what is not an endpoint. Each line holds something that looks like an address or a
+// host name and is not one; the real endpoint on the last line must still be found.
+TEST(Endpoints, OidsVersionsAndFileNamesAreNotEndpoints) {
+  testing::SyntheticTree t("not-endpoints");
+  t.add("etc/noise.conf",
+        "ED25519 1.3.101.112\nX448 1.3.101.111\nid-pkix 1.3.6.1\ncn 2.5.4.3\n"
+        "Linux version 2.6.36.4 (gcc)\nfirmware 1.0.3.12\npkg-4.14.0.1 built\n"
+        "run tsget.pl to fetch\nsee Makefile.in and texinfo foo.info\n"
+        "ntp=45.33.32.156\nrange 192.168.0.1-192.168.0.20\n");
+  auto fs = t.run();
+  std::set<std::string> got;
+  for (const auto& f : fs)
+    if (f.category == "endpoint" && f.path == "etc/noise.conf") got.insert(f.message);
+  for (const char* not_endpoint : {"1.3.101.112", "1.3.101.111", "1.3.6.1", "2.5.4.3", "2.6.36.4",
+                                   "1.0.3.12", "4.14.0.1", "tsget.pl", "foo.info"})
+    for (const auto& g : got) EXPECT_EQ(g.find(not_endpoint), std::string::npos) << g;
+  // Real addresses next to the noise are still found: after '=', and both ends of a range.
+  for (const char* real : {"ipv4 45.33.32.156", "ipv4 192.168.0.1 ", "ipv4 192.168.0.20 "}) {
+    bool found = false;
+    for (const auto& g : got) found |= g.find(real) != std::string::npos;
+    EXPECT_TRUE(found) << real;
+  }
+}
+
 }  // namespace
 }  // namespace probity::checks

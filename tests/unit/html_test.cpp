@@ -21,7 +21,8 @@ TEST(HtmlReport, SelfContainedAndScriptSafe) {
       << "no network references besides the SVG namespace";
   EXPECT_EQ(html.find("https://"), std::string::npos);
   // The embedded document parses back to the same JSON.
-  const auto a = html.find("type=\"application/json\">") + 24;
+  const std::string open = "<script id=\"report-data\" type=\"application/json\">";
+  const auto a = html.find(open) + open.size();
   const auto b = html.find("</script>", a);
   EXPECT_EQ(nlohmann::json::parse(html.substr(a, b - a)), r);
 }

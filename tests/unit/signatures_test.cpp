@@ -2,6 +2,9 @@
 // product and nothing for any other product; negatives yield nothing for their product.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "probity/identify.hpp"
@@ -77,6 +80,60 @@ TEST(Signatures, EveryProductHasCpeAndPurl) {
     EXPECT_TRUE(make_purl(s, "1.2.3").ends_with("@1.2.3")) << s.id;
     EXPECT_FALSE(s.vendor.empty()) << s.id;
   }
+}
+
+// Item 4 of issue 12: a product matches CVEs only under a CPE NVD uses. Every signature has a
+// vendor:product pair with vulnerable CVEs in NVD's 2002-2018 data (counts copied into
+// cpe-aliases.tsv by scripts/make-cpe-aliases.py), or says why not.
+TEST(Signatures, EveryProductHasAnNvdCpeOrAStatedReason) {
+  for (const auto& s : identifier().signatures())
+    EXPECT_TRUE(s.nvd_cves > 0 || !s.cpe_reason.empty())
+        << s.id << " (" << s.source << "): no vendor:product of it is in NVD's vulnerable data; "
+        << "add the pair NVD uses to data/signatures/cpe-aliases.tsv or a cpe_reason";
+}
+
+TEST(Signatures, AliasesNameEveryNvdPairOfAProduct) {
+  const auto& id = identifier();
+  const auto& curl = id.signatures()[std::size_t(id.find("curl"))];
+  const auto aliases = make_cpe_aliases(curl, "7.88.1");
+  EXPECT_NE(std::ranges::find(aliases, "cpe:2.3:a:haxx:libcurl:7.88.1:*:*:*:*:*:*:*"),
+            aliases.end());
+  const auto has_pair = [&](std::string_view sid, std::string_view vendor) {
+    const auto& s = id.signatures()[std::size_t(id.find(sid))];
+    return s.vendor == vendor ||
+           std::ranges::any_of(s.cpe_aliases, [&](const auto& p) { return p.first == vendor; });
+  };
+  EXPECT_TRUE(has_pair("hostapd", "w1.fi"));
+  EXPECT_TRUE(has_pair("wpa_supplicant", "w1.fi"));
+  EXPECT_TRUE(has_pair("miniupnpd", "miniupnp.free"));
+  EXPECT_TRUE(has_pair("miniupnpd", "miniupnp_project"));
+}
+
+TEST(Signatures, AliasFileRejectsUnknownIdsAndBrokenRows) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(testing::TempDir()) / "probity-alias-test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.toml") << "[[product]]\nid = \"x\"\nvendor = \"v\"\n"
+                                   "packages = [\"x\"]\n";
+  const auto write = [&](const std::string& tsv) {
+    std::ofstream(dir / "cpe-aliases.tsv", std::ios::trunc) << tsv;
+  };
+  write("id\tvendor\tproduct\tnvd_cves\nx\tv\tx\t3\nx\tother\tx-lib\t2\n");
+  auto ok = load_signatures(dir);
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_EQ(ok->front().nvd_cves, 5u);
+  ASSERT_EQ(ok->front().cpe_aliases.size(), 1u);
+  EXPECT_EQ(ok->front().cpe_aliases.front().second, "x-lib");
+  write("id\tvendor\tproduct\tnvd_cves\nnope\tv\tx\t3\n");
+  auto unknown = load_signatures(dir);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().message.find("nope"), std::string::npos);
+  write("x\tv\n");
+  EXPECT_FALSE(load_signatures(dir).has_value());
+  write("x\tv\tx\tmany\n");
+  EXPECT_FALSE(load_signatures(dir).has_value());
+  fs::remove_all(dir);
 }
 
 TEST(Signatures, CpeAndPurlEscaping) {

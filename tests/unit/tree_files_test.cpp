@@ -116,6 +116,30 @@ TEST_P(TreeFilesTest, RecordsOpenTheirOwnFileOnly) {
   EXPECT_FALSE(files->open_path("extracted/..", "host/secret"));
 }
 
+// `probity identify DIR` reads a tree someone else unpacked: the directory is the one container
+// root and records' `extracted` paths are inside it (before open_directory, every content read
+// of `identify DIR` failed and it scanned 0 bytes).
+TEST_P(TreeFilesTest, ADirectoryOpensAsItsOwnRoot) {
+  auto files = TreeFiles::open_directory(root_);
+  ASSERT_TRUE(files) << files.error().message;
+  FileRecord f;
+  f.path = f.extracted = "usr/lib/os-release";
+  auto text = files->read(f, 100);
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(*text, "ID=device\n");
+  for (const char* p : {"esc", "etc/climb", "../../host/secret"}) {
+    f.path = f.extracted = p;
+    auto got = files->read(f, 100);
+    if (got) {
+      EXPECT_EQ(*got, "DEVICE") << p;  // never the host's file
+    }
+  }
+  auto dev = files->open_path("", "/etc/chain");
+  ASSERT_TRUE(dev);
+  EXPECT_EQ(slurp(*dev), "ID=device\n");
+  EXPECT_FALSE(TreeFiles::open_directory(base_ / "missing"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Openat2AndWalk, TreeFilesTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "walk" : "openat2"; });
 

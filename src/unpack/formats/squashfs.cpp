@@ -25,10 +25,10 @@
 #include <cstring>
 #include <memory>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 
+#include "probity/task_pool.hpp"
 #include "unpack/format.hpp"
 #include "unpack/squashfs_be.hpp"
 #include "unpack/squashfs_blocks.hpp"
@@ -38,9 +38,6 @@ namespace {
 
 // "sqsh": AVM's big-endian 4.0 images (squashfs_legacy takes "sqsh" with versions 1-3).
 constexpr Magic kMagics[] = {{"hsqs", 0}, {"sqsh", 0}};
-/// Directory nesting depth inside one squashfs.
-/// Threads decompressing file data.
-constexpr unsigned kMaxThreads = 8;
 /// Consecutive files a thread takes at a time.
 constexpr std::size_t kJobRun = 16;
 
@@ -644,12 +641,18 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
-  const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < n && jobs.size() > 16; ++t)
-    threads.emplace_back([&] { extract_files(image, *super, variant, jobs, next, sink, stop); });
-  extract_files(image, *super, variant, jobs, next, sink, stop);
-  for (auto& t : threads) t.join();
+  // File data is decompressed by as many readers as the run's pool has idle threads (--threads
+  // bounds them, together with every other container being unpacked); each reader takes runs of
+  // files from `next`, so a reader that starts late finds less to do, never a wait.
+  TaskPool* pool = sink.pool();
+  const std::size_t readers = pool && jobs.size() > kJobRun ? pool->concurrency() : 1;
+  auto read_files = [&](unsigned, std::size_t) {
+    extract_files(image, *super, variant, jobs, next, sink, stop);
+  };
+  if (pool)
+    pool->for_each(readers, read_files);
+  else
+    read_files(0, 0);
   sink.describe(fmt::format("squashfs 4.0{}, {}, {} KiB blocks, {} inodes, {} bytes",
                             big ? " big-endian" : "", compression_text(*super, variant),
                             super->block_size / 1024, super->inode_count, span));

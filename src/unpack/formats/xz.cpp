@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "unpack/format.hpp"
-#include "unpack/stream.hpp"
+#include "unpack/liblzma_pump.hpp"
 
 namespace probity::unpacker {
 namespace {
@@ -30,26 +30,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   lzma_stream s = LZMA_STREAM_INIT;
   if (lzma_stream_decoder(&s, kMaxDecoderMemory, 0) != LZMA_OK)
     return fail("liblzma: cannot initialise");
-  struct Guard {
-    lzma_stream* s;
-    ~Guard() { lzma_end(s); }
-  } guard{&s};
-  s.next_in = d.data();
-  s.avail_in = d.size();
-  return pump_stream(
-      sink, "decompressed", [&](std::uint8_t* buf, std::size_t cap) -> Result<StepResult> {
-        s.next_out = buf;
-        s.avail_out = cap;
-        lzma_ret rc = lzma_code(&s, LZMA_FINISH);
-        StepResult r{cap - s.avail_out, rc == LZMA_STREAM_END, s.total_in};
-        if (rc == LZMA_OK || rc == LZMA_STREAM_END) return r;
-        if (rc == LZMA_MEMLIMIT_ERROR)
-          return fail(fmt::format("xz stream needs more than {} MiB to decode (decoder memory cap)",
-                                  kMaxDecoderMemory / kMiB),
-                      s.total_in);
-        if (rc == LZMA_BUF_ERROR) return fail("truncated xz stream", s.total_in);
-        return fail(fmt::format("corrupt xz data (liblzma error {})", int(rc)), s.total_in);
-      });
+  return pump_liblzma(s, d, sink, "xz stream");
 }
 
 }  // namespace

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# identify-recall.sh [CORPUS] [-- extra probity identify options]
+#
+# Measures identification on the labelled corpus made by bench/make-identify-corpus.sh
+# (default build/identify-corpus): runs `probity identify CORPUS/tree --json` once and, for every
+# package directory, compares what was reported there with the package's label. Prints per
+# product and overall:
+#   recall     packages whose product was reported (any version) / packages
+#   exact      packages whose product was reported with exactly the upstream version / packages
+#   precision  reported versions of the labelled product that equal the label / all reported
+#              versions of it (distinct per package): how often a version named is the right one
+#   false      products reported in a package that it does not contain (neither its product nor
+#              one of its ALSO products) / all products reported (distinct per package)
+# PROBITY (default build/probity) and SIGNATURES (default data/signatures) select the binary and
+# signature data, so a before/after comparison can run an older build; JSON=FILE reads the
+# components `probity identify CORPUS/tree --json` printed earlier instead of running it.
+# Versions are compared as Debian labels them and as upstream prints them: "2.9" equals "2.9.0"
+# (trailing ".0" components dropped on both sides; hostapd 2.9 is packaged as 2.9.0), and a
+# version found that extends the label by a component counts as the label ("5.1.4" for bash
+# 5.1, whose upstream patch levels Debian applies in its revision; "2.1.0-beta3" for LuaJIT
+# "2.1.0~beta3", whose tilde part the label drops); "-stable" is dropped from labels (libevent).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+corpus=${1:-$here/../build/identify-corpus}
+[ "$#" -gt 0 ] && shift
+[ "${1:-}" = "--" ] && shift
+probity=${PROBITY:-$here/../build/probity}
+sigs=${SIGNATURES:-$here/../data/signatures}
+[ -f "$corpus/labels.tsv" ] || { echo "identify-recall: no $corpus/labels.tsv; run bench/make-identify-corpus.sh" >&2; exit 2; }
+if [ -n "${JSON:-}" ]; then
+  json=$JSON
+else
+  json=$(mktemp)
+  trap 'rm -f "$json"' EXIT
+  "$probity" identify "$corpus/tree" --json --signatures "$sigs" "$@" >"$json"
+fi
+python3 - "$corpus/labels.tsv" "$json" <<'PY'
+import csv, json, sys
+from collections import defaultdict
+labels = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
+components = json.load(open(sys.argv[2]))
+def norm(v):
+    v = v.removesuffix('-stable')
+    while v.endswith('.0') and v.count('.') > 1:
+        v = v[:-2]
+    return v
+reported = defaultdict(lambda: defaultdict(set))  # dir -> product -> versions
+for c in components:
+    for ev in c.get('evidence', []):
+        d = ev['path'].split('/', 1)[0]
+        reported[d][c['name']].add(norm(c['version']))
+per = defaultdict(lambda: dict(n=0, found=0, exact=0, vers=0, right=0, named=0, false=0, falses=set()))
+total = dict(n=0, found=0, exact=0, vers=0, right=0, named=0, false=0)
+for l in labels:
+    d, p, v = l['dir'], l['product'], norm(l['upstream'])
+    raw = l['upstream'].removesuffix('-stable')
+    also = set(filter(None, l['also'].split(',')))
+    got = reported.get(d, {})
+    s = per[p]
+    s['n'] += 1
+    s['found'] += p in got
+    right = {x for x in got.get(p, set()) if x == v or x.startswith(raw + '.') or x.startswith(raw + '-')}
+    s['exact'] += bool(right)
+    s['vers'] += len(got.get(p, set()))
+    s['right'] += len(right)
+    s['named'] += len(got)
+    wrong = [q for q in got if q != p and q not in also]
+    s['false'] += len(wrong)
+    s['falses'].update(f"{q}@{','.join(sorted(got[q]))} in {d}" for q in wrong)
+for s in per.values():
+    for k in total: total[k] += s[k]
+pct = lambda a, b: f"{100.0 * a / b:5.1f}%" if b else "    -"
+print(f"{'product':<24} {'pkgs':>4} {'recall':>7} {'exact':>7} {'precision':>9} {'false':>6}")
+for p in sorted(per):
+    s = per[p]
+    print(f"{p:<24} {s['n']:>4} {pct(s['found'], s['n']):>7} {pct(s['exact'], s['n']):>7} "
+          f"{pct(s['right'], s['vers']):>9} {s['false']:>6}")
+products = len(per)
+found_products = sum(1 for s in per.values() if s['found'])
+exact_products = sum(1 for s in per.values() if s['exact'] == s['n'])
+print()
+print(f"overall: {total['n']} packages of {products} products; "
+      f"recall {pct(total['found'], total['n']).strip()}, "
+      f"exact version {pct(total['exact'], total['n']).strip()}, "
+      f"version precision {pct(total['right'], total['vers']).strip()}, "
+      f"false products {total['false']} of {total['named']} named ({pct(total['false'], total['named']).strip()})")
+print(f"products: {found_products} of {products} found, {exact_products} exact in every package")
+falses = sorted(f for s in per.values() for f in s['falses'])
+if falses:
+    print("\nfalse products:")
+    for f in falses: print("  " + f)
+PY

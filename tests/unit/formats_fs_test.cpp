@@ -1,0 +1,207 @@
+// The filesystem and image formats of issue 10 item 5 (ISO 9660, romfs, FAT12/16/32, yaffs2,
+// Android sparse and boot images) on fixtures made by the real Debian tools (yaffs2 by a
+// generator from the documented layout) from one source tree, and their hostile variants
+// (tests/fixtures/make-formats-fs.sh, make-formats-fs-hostile.py).
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "formats_fixture.hpp"
+
+namespace probity::test {
+namespace {
+
+std::filesystem::path fs_fixture(const std::string& name) {
+  return generated("formats-fs", "make-formats-fs.sh", name);
+}
+
+/// Every regular file under `src` is a complete regular file of container `cid` with the same
+/// content; every directory is there; nothing else but `allowed_extra` is.
+void expect_contents(const Unpacked& u, std::uint32_t cid, const std::filesystem::path& src,
+                     bool symlinks = true) {
+  namespace fs = std::filesystem;
+  std::set<std::string> seen;
+  for (const auto& de : fs::recursive_directory_iterator(src)) {
+    const std::string rel = de.path().lexically_relative(src).string();
+    if (de.is_symlink() && !symlinks) continue;
+    seen.insert(rel);
+    const FileRecord* r = u.file(cid, rel);
+    ASSERT_NE(r, nullptr) << "missing " << rel;
+    if (de.is_symlink()) {
+      EXPECT_EQ(r->type, EntryType::kSymlink) << rel;
+      EXPECT_EQ(r->link, fs::read_symlink(de.path()).string()) << rel;
+    } else if (de.is_directory()) {
+      EXPECT_EQ(r->type, EntryType::kDir) << rel;
+    } else {
+      EXPECT_EQ(r->type, EntryType::kFile) << rel;
+      EXPECT_EQ(r->sha256, file_sha(de.path())) << rel;
+      EXPECT_FALSE(r->truncated) << rel;
+    }
+  }
+  for (const FileRecord* r : u.files_of(cid))
+    EXPECT_TRUE(seen.contains(r->path)) << "extra " << r->path;
+}
+
+TEST(FormatIso9660, RockRidgeAndJolietTree) {
+  auto u = unpack_file(fs_fixture("tree.iso"));
+  const Container& c = u.only("iso9660");
+  EXPECT_EQ(c.offset, 0u);
+  EXPECT_EQ(c.length, u.tree.image.size);
+  EXPECT_TRUE(c.complete);
+  EXPECT_NE(c.description.find("PROBITY"), std::string::npos) << c.description;
+  // Rock Ridge keeps modes, owners, times and the symlink.
+  expect_tree(u, c.id, fs_fixture("tree"), TreeCheck{.mtime = true, .owner = true});
+}
+
+TEST(FormatIso9660, TruncatedImageWarns) {
+  TempDir scratch;
+  auto u = unpack_prefix(fs_fixture("tree.iso"), 40000, scratch);
+  ASSERT_EQ(u.containers("iso9660").size(), 1u);
+  EXPECT_FALSE(u.warnings("truncated").empty());
+}
+
+TEST(FormatRomfs, TreeFromGenromfs) {
+  auto u = unpack_file(fs_fixture("tree.romfs"));
+  const Container& c = u.only("romfs");
+  // The superblock's size (genromfs pads the file to 1 KiB after it).
+  const std::string img = read_text(fs_fixture("tree.romfs"));
+  const std::uint64_t size = std::uint64_t(std::uint8_t(img[8])) << 24 |
+                             std::uint64_t(std::uint8_t(img[9])) << 16 |
+                             std::uint64_t(std::uint8_t(img[10])) << 8 | std::uint8_t(img[11]);
+  EXPECT_EQ(c.length, size);
+  EXPECT_LT(u.tree.image.size - size, 1024u);
+  EXPECT_TRUE(c.complete);
+  expect_contents(u, c.id, fs_fixture("tree"));
+  EXPECT_EQ(u.file(c.id, "bin/hello.sh")->mode, 0755u);  // the executable bit
+  EXPECT_TRUE(u.warnings("checksum-mismatch").empty());
+  EXPECT_TRUE(u.warnings("format-error").empty());
+}
+
+TEST(FormatRomfs, LoopsAndLongFilesEndWithWarnings) {
+  for (const char* name : {"romfs-dir-loop.romfs", "romfs-next-loop.romfs"}) {
+    auto u = unpack_file(fs_fixture(name));
+    ASSERT_EQ(u.containers("romfs").size(), 1u) << name;
+    EXPECT_FALSE(u.warnings("format-error").empty()) << name;
+  }
+  auto u = unpack_file(fs_fixture("romfs-long-file.romfs"));
+  const Container& c = u.only("romfs");
+  const FileRecord* big = u.file(c.id, "big");
+  ASSERT_NE(big, nullptr);
+  EXPECT_TRUE(big->truncated);
+  EXPECT_FALSE(u.warnings("format-error").empty());
+}
+
+class FormatFat : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FormatFat, TreeFromMtools) {
+  auto u = unpack_file(fs_fixture(GetParam()));
+  const Container& c = u.only("fat");
+  EXPECT_EQ(c.length, u.tree.image.size);
+  EXPECT_TRUE(c.complete);
+  const std::string bits = GetParam().substr(3, 2);
+  EXPECT_NE(c.description.find("FAT" + bits), std::string::npos) << c.description;
+  // FAT stores no symlinks (the flat copy has none); long names come from the VFAT entries.
+  expect_contents(u, c.id, fs_fixture("flat"));
+  EXPECT_EQ(u.file(c.id, "etc/passwd")->mtime, 1700000000);
+  EXPECT_TRUE(u.warnings("format-error").empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Widths, FormatFat,
+                         ::testing::Values("fat12.img", "fat16.img", "fat32.img"),
+                         [](const auto& info) { return file_case_name(info.param); });
+
+TEST(FormatFatHostile, LoopingChainsAndMissingDataWarn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto u = unpack_file(fs_fixture("fat16-loops.img"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  ASSERT_EQ(u.containers("fat").size(), 1u);
+  EXPECT_FALSE(u.warnings("format-error").empty());
+  bool truncated = false;
+  for (const auto& f : u.tree.files) truncated = truncated || f.truncated;
+  EXPECT_TRUE(truncated);
+  auto cut = unpack_file(fs_fixture("fat12-cut.img"));
+  ASSERT_EQ(cut.containers("fat").size(), 1u);
+  EXPECT_FALSE(cut.warnings("truncated").empty());
+}
+
+class FormatYaffs2 : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FormatYaffs2, TreeFromTheDocumentedLayout) {
+  auto u = unpack_file(fs_fixture(GetParam()));
+  const Container& c = u.only("yaffs2");
+  EXPECT_TRUE(c.complete);
+  // Modes, times and the symlink are kept; the stale copy of etc/passwd's data (lower sequence
+  // number) is replaced; the deleted object is not listed.
+  expect_tree(u, c.id, fs_fixture("tree"), TreeCheck{.mtime = true, .owner = true});
+  EXPECT_EQ(u.file(c.id, "deleted.txt"), nullptr);
+}
+
+INSTANTIATE_TEST_SUITE_P(Geometries, FormatYaffs2,
+                         ::testing::Values("yaffs2-2048-le.img", "yaffs2-2048-be.img",
+                                           "yaffs2-512-le.img", "yaffs2-4096-be-tags-le.img"),
+                         [](const auto& info) { return file_case_name(info.param); });
+
+TEST(FormatYaffs2Hostile, ParentLoopsAndFileParentsAreRefused) {
+  auto u = unpack_file(fs_fixture("yaffs2-loops.img"));
+  const Container& c = u.only("yaffs2");
+  EXPECT_NE(u.file(c.id, "file"), nullptr);
+  EXPECT_EQ(u.file(c.id, "self"), nullptr);
+  for (const FileRecord* r : u.files_of(c.id))
+    EXPECT_EQ(r->path.find("under-a-file"), std::string::npos);
+}
+
+TEST(FormatAndroidSparse, ExpandsToTheRawExt4Image) {
+  auto u = unpack_file(fs_fixture("ext4.simg"));
+  const Container& c = u.only("android_sparse");
+  EXPECT_TRUE(c.complete);
+  const FileRecord* raw = u.file(c.id, "image.raw");
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(raw->sha256, file_sha(fs_fixture("ext4.raw")));
+  // The expanded image is carved again: its ext4 tree is there.
+  const Container& ext = u.only("ext");
+  EXPECT_EQ(ext.parent, c.id);
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+}
+
+TEST(FormatAndroidSparse, LongChunksAndBombsStop) {
+  auto u = unpack_file(fs_fixture("sparse-long-chunk.simg"));
+  ASSERT_EQ(u.containers("android_sparse").size(), 1u);
+  EXPECT_FALSE(u.containers("android_sparse")[0]->complete);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto bomb = unpack_file(fs_fixture("sparse-bomb.simg"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+  ASSERT_EQ(bomb.containers("android_sparse").size(), 1u);
+  EXPECT_FALSE(bomb.containers("android_sparse")[0]->complete);
+  EXPECT_FALSE(bomb.warnings("cap-ratio").empty());
+}
+
+TEST(FormatAndroidBoot, PartsOfVersion0And2) {
+  for (const char* name : {"boot-v0.img", "boot-v2.img"}) {
+    auto u = unpack_file(fs_fixture(name));
+    const Container& c = u.only("android_boot");
+    EXPECT_TRUE(c.complete) << name;
+    EXPECT_EQ(u.file(c.id, "kernel")->sha256, file_sha(fs_fixture("kernel.bin"))) << name;
+    EXPECT_EQ(u.file(c.id, "ramdisk")->sha256, file_sha(fs_fixture("ramdisk.cpio.gz"))) << name;
+    if (std::string(name) == "boot-v2.img") {
+      ASSERT_NE(u.file(c.id, "dtb"), nullptr);
+      EXPECT_EQ(u.file(c.id, "dtb")->sha256, file_sha(fs_fixture("dtb.bin")));
+    }
+    // The ramdisk (gzip, then cpio) is opened: the tree's passwd is in it.
+    bool passwd = false;
+    for (const auto& f : u.tree.files)
+      passwd =
+          passwd || (f.path == "etc/passwd" && f.sha256 == file_sha(fs_fixture("tree/etc/passwd")));
+    EXPECT_TRUE(passwd) << name;
+  }
+}
+
+TEST(FormatAndroidBoot, KernelPastTheEndIsTruncated) {
+  auto u = unpack_file(fs_fixture("boot-long-kernel.img"));
+  const Container& c = u.only("android_boot");
+  EXPECT_FALSE(c.complete);
+  ASSERT_NE(u.file(c.id, "kernel"), nullptr);
+  EXPECT_TRUE(u.file(c.id, "kernel")->truncated);
+}
+
+}  // namespace
+}  // namespace probity::test

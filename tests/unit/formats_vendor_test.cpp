@@ -1,0 +1,205 @@
+// Vendor firmware headers (tplink, netgear_chk, cybertan, seama, wrgg, xiaomi_hdr, broadcom_sao,
+// bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs) on images assembled from their
+// documented layouts by tests/fixtures/make-vendor-headers.py, each wrapping a gzip kernel and a
+// squashfs root filesystem; hostile variants (flipped bytes, lengths past the end, truncation);
+// and nested images: a zip member named *.img carved in full without --deep.
+#include <gtest/gtest.h>
+
+#include "formats_fixture.hpp"
+
+namespace probity::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path vendor(const std::string& name) {
+  return generated("vendor", "make-vendor-headers.py", name);
+}
+
+/// The squashfs root filesystem of the fixtures was reached and read.
+void expect_rootfs(const Unpacked& u) {
+  ASSERT_FALSE(u.containers("squashfs").empty()) << "root filesystem not reached";
+  const Container& sq = u.only("squashfs");
+  const FileRecord* busybox = u.file(sq.id, "bin/busybox");
+  ASSERT_NE(busybox, nullptr);
+  EXPECT_EQ(busybox->sha256, file_sha(vendor("tree/bin/busybox")));
+}
+
+struct Case {
+  const char* file;
+  const char* format;
+  const char* kernel_name;  ///< the output holding exactly the kernel, or "" (one payload)
+  const char* description;  ///< a part of the container's description
+};
+
+class VendorHeader : public ::testing::TestWithParam<Case> {};
+
+TEST_P(VendorHeader, ReachesTheRootFilesystem) {
+  const Case& c = GetParam();
+  auto u = unpack_file(vendor(c.file));
+  const Container& ct = u.only(c.format);
+  EXPECT_EQ(ct.offset, 0u);
+  EXPECT_EQ(ct.parent, 0u);
+  EXPECT_TRUE(ct.complete);
+  EXPECT_EQ(ct.length, u.tree.image.size);
+  EXPECT_NE(ct.description.find(c.description), std::string::npos) << ct.description;
+  if (*c.kernel_name) {
+    const FileRecord* k = u.file(ct.id, c.kernel_name);
+    ASSERT_NE(k, nullptr) << c.kernel_name;
+    EXPECT_EQ(k->sha256, file_sha(vendor("kernel.bin.gz")));
+  }
+  expect_rootfs(u);
+  for (const auto& w : u.tree.warnings) ADD_FAILURE() << w.code << ": " << w.message;
+  EXPECT_EQ(u.tree.coverage.understood, u.tree.coverage.bytes);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Images, VendorHeader,
+    ::testing::Values(Case{"tplink-v1.bin", "tplink", "kernel", "header 1 (layout v1)"},
+                      Case{"tplink-v1-boot.bin", "tplink", "kernel", "header 1 (layout v1)"},
+                      Case{"tplink-v3.bin", "tplink", "kernel", "header 3 (layout v2)"},
+                      Case{"chk.bin", "netgear_chk", "kernel", "U12H072T00_NETGEAR"},
+                      Case{"cybertan.bin", "cybertan", "", "\"W54G\", v4.30.7, built 23-11-14"},
+                      Case{"seama.bin", "seama", "", "type=firmware"},
+                      Case{"dlob.bin", "seama", "", "signature=wrgn49_dlob_dir865L"},
+                      Case{"wrgg.bin", "wrgg", "", "little-endian"},
+                      Case{"wrgg-be.bin", "wrgg", "", "big-endian"},
+                      Case{"xiaomi-hdr1.bin", "xiaomi_hdr", "kernel.bin", "HDR1, 2 blobs"},
+                      Case{"xiaomi-hdr2.bin", "xiaomi_hdr", "kernel.bin", "HDR2, 2 blobs"},
+                      Case{"sao.bin", "broadcom_sao", "KRNL", "3 objects: META, KRNL, RTFS"},
+                      Case{"bneg.bin", "bneg", "partition_1.bin", "v1.1"}),
+    [](const auto& info) { return file_case_name(info.param.file); });
+
+TEST(VendorHeaders, TplinkBootloaderIsAPartition) {
+  auto u = unpack_file(vendor("tplink-v1-boot.bin"));
+  const FileRecord* b = u.file(u.only("tplink").id, "bootloader");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->sha256, file_sha(vendor("boot.bin")));
+}
+
+TEST(VendorHeaders, Pk2UndoesTheXorAndChecksTheMd5) {
+  auto u = unpack_file(vendor("pk2.bin"));
+  const Container& ct = u.only("tenvis_pk2");
+  const FileRecord* k = u.file(ct.id, "bin/kernel.gz");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->sha256, file_sha(vendor("kernel.bin.gz")));
+  const FileRecord* v = u.file(ct.id, "etc/version");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->size, 6u);
+  EXPECT_NE(u.file(ct.id, "pk2-commands.sh"), nullptr);
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+  EXPECT_NE(ct.description.find("2 files, 1 commands"), std::string::npos) << ct.description;
+}
+
+TEST(VendorHeaders, AlphaNetworksScriptHelperAndFirmware) {
+  auto u = unpack_file(vendor("alpha.sh"));
+  const Container& ct = u.only("alphanetworks");
+  ASSERT_NE(u.file(ct.id, "script.sh"), nullptr);
+  const FileRecord* elf = u.file(ct.id, "ddPack.elf");
+  ASSERT_NE(elf, nullptr);
+  EXPECT_EQ(elf->size, 16u);
+  const FileRecord* fw = u.file(ct.id, "firmware.bin");
+  ASSERT_NE(fw, nullptr);
+  EXPECT_EQ(fw->sha256, file_sha(vendor("tplink-v1.bin")));
+  EXPECT_EQ(u.only("tplink").parent, ct.id);
+  expect_rootfs(u);
+}
+
+TEST(VendorHeaders, AlphaNetworksInvertedFirmwareIsRestored) {
+  auto u = unpack_file(vendor("alpha-inverted.sh"));
+  const Container& ct = u.only("alphanetworks");
+  EXPECT_NE(ct.description.find("inverted"), std::string::npos);
+  EXPECT_EQ(u.only("tplink").offset, 8u);  // after "REDSONIC"
+  expect_rootfs(u);
+}
+
+/// An encrypted payload is an encrypted region claimed by its format, never understood.
+void expect_encrypted(const std::string& file, const std::string& format, std::uint64_t header,
+                      std::uint64_t size) {
+  auto u = unpack_file(vendor(file));
+  const Container& ct = u.only(format);
+  EXPECT_EQ(ct.length, u.tree.image.size);
+  EXPECT_EQ(u.tree.coverage.understood, header);
+  const auto enc = find_encrypted_regions(u.tree);
+  ASSERT_EQ(enc.size(), 1u);
+  EXPECT_EQ(enc[0].claimed_by, format);
+  EXPECT_EQ(enc[0].region->offset, header);
+  EXPECT_EQ(enc[0].region->size, size);
+  EXPECT_FALSE(enc[0].region->understood);
+  EXPECT_TRUE(enc[0].region->encrypted);
+  EXPECT_TRUE(u.files_of(ct.id).empty());
+}
+
+TEST(VendorHeaders, EncrptedImgIsReportedEncrypted) {
+  expect_encrypted("encrpted_img.bin", "dlink_encrpted_img", 16, 8192);
+}
+
+TEST(VendorHeaders, ShrsIsReportedEncrypted) {
+  expect_encrypted("shrs.bin", "dlink_shrs", 0x6dc, 4096);
+  auto u = unpack_file(vendor("shrs.bin"));
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+}
+
+TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
+  for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
+                           "sao.bin", "pk2.bin", "shrs.bin"}) {
+    auto u = unpack_file(vendor(std::string("hostile/flip-") + name));
+    EXPECT_FALSE(u.warnings("crc-mismatch").empty()) << name;
+  }
+}
+
+TEST(VendorHeaders, TruncatedImagesWarn) {
+  for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
+                           "sao.bin", "bneg.bin", "pk2.bin"}) {
+    auto u = unpack_file(vendor(std::string("hostile/cut-") + name));
+    EXPECT_FALSE(u.warnings("format-error").empty()) << name;
+    // The header's container stopped early or marked what it wrote as cut short.
+    ASSERT_FALSE(u.tree.containers.empty()) << name;
+    const Container& ct = u.tree.containers.front();
+    EXPECT_EQ(ct.offset, 0u) << name;
+    bool cut = !ct.complete;
+    for (const FileRecord* f : u.files_of(ct.id)) cut |= f->truncated;
+    EXPECT_TRUE(cut) << name;
+  }
+}
+
+TEST(VendorHeaders, HostileLengthsAndCountsAreBounded) {
+  for (const char* name : {"bneg-huge.bin", "pk2-huge.bin", "sao-loop.bin", "seama-huge.bin",
+                           "xiaomi-huge.bin", "encrpted-huge.bin"}) {
+    auto u = unpack_file(vendor(std::string("hostile/") + name));
+    for (const auto& c : u.tree.containers) {
+      EXPECT_LE(c.length, u.tree.image.size) << name;
+      // A header whose lengths run past the end never completes.
+      if (c.offset == 0 && c.parent == 0) {
+        EXPECT_FALSE(c.complete) << name << " " << c.format;
+      }
+    }
+  }
+  // Blob offsets past the signature: not a Xiaomi image at all.
+  EXPECT_TRUE(unpack_file(vendor("hostile/xiaomi-huge.bin")).containers("xiaomi_hdr").empty());
+  // Every prefix of a header is refused or warned about, never trusted.
+  TempDir scratch;
+  for (const char* name : {"tplink-v1.bin", "chk.bin", "xiaomi-hdr1.bin", "pk2.bin", "shrs.bin"})
+    for (std::size_t keep : {4u, 12u, 40u, 100u, 600u, 1800u})
+      (void)unpack_prefix(vendor(name), keep, scratch);
+}
+
+TEST(NestedImages, ImageNamedMemberIsCarvedWithoutDeep) {
+  auto u = unpack_file(vendor("nested.zip"));
+  const Container& zip = u.only("zip");
+  const Container& tp = u.only("tplink");
+  EXPECT_EQ(tp.parent, zip.id);
+  EXPECT_EQ(tp.source, "WNR-fw/firmware.img");
+  EXPECT_EQ(tp.offset, 65536u);
+  expect_rootfs(u);
+}
+
+TEST(NestedImages, PlainMemberStaysAPlainFile) {
+  auto u = unpack_file(vendor("plain.zip"));
+  ASSERT_EQ(u.tree.containers.size(), 1u);
+  for (const auto& r : u.tree.regions) EXPECT_EQ(r.container, 0u) << r.source;
+  EXPECT_TRUE(find_encrypted_regions(u.tree).empty());
+}
+
+}  // namespace
+}  // namespace probity::test
