@@ -1008,15 +1008,41 @@ Result<std::vector<Vulnerability>> VulnDb::match(const VulnQuery& query) {
     }
     if (al->failed()) return d.sql_error();
   }
+  // Candidates: configurations with a vulnerable entry of one of the names whose version range
+  // admits the component's version. Only such an entry can be attributed (evaluate), so the
+  // others are never loaded: linux_kernel has ~2k configurations per name, most for other
+  // versions.
   auto cand = d.prepare(
-      "SELECT DISTINCT m.cve, m.cfg FROM cpe_match m WHERE m.product=?1 AND "
-      "(?2='' OR m.vendor=?2 OR m.vendor='*') AND m.vulnerable=1 ORDER BY m.cve, m.cfg");
+      "SELECT m.cve, m.cfg, m.criteria, m.vsi, m.vse, m.vei, m.vee FROM cpe_match m WHERE "
+      "m.product=?1 AND (?2='' OR m.vendor=?2 OR m.vendor='*') AND m.vulnerable=1");
   if (!cand) return std::unexpected(cand.error());
   std::set<std::pair<std::int64_t, std::int64_t>> cand_set;
   for (const auto& [vendor, product] : qq.names) {
     cand->reset();
     cand->bind(1, product).bind(2, vendor);
-    while (cand->step()) cand_set.emplace(cand->i64(0), cand->i64(1));
+    while (cand->step()) {
+      std::pair<std::int64_t, std::int64_t> key{cand->i64(0), cand->i64(1)};
+      if (cand_set.contains(key)) continue;
+      const std::string_view vsi = cand->text(3), vse = cand->text(4), vei = cand->text(5),
+                             vee = cand->text(6);
+      bool admits = false;
+      if (!vsi.empty() || !vse.empty() || !vei.empty() || !vee.empty()) {
+        // in_range without copying the row (83k rows for linux_kernel).
+        const std::string_view v = q.version;
+        admits = !(v.empty() || v == "*" || v == "-") &&
+                 (vsi.empty() || compare_versions(v, vsi) >= 0) &&
+                 (vse.empty() || compare_versions(v, vse) > 0) &&
+                 (vei.empty() || compare_versions(v, vei) <= 0) &&
+                 (vee.empty() || compare_versions(v, vee) < 0);
+      } else {
+        MatchEntry m;
+        const auto criteria = cand->text(2);
+        m.cpe = entry_cpe(criteria);
+        if (auto v = osv_version(criteria)) m.cpe.version = *v;
+        admits = version_matches(m, q.version);
+      }
+      if (admits) cand_set.insert(key);
+    }
     if (cand->failed()) return d.sql_error();
   }
   std::vector<std::pair<std::int64_t, std::int64_t>> candidates(cand_set.begin(), cand_set.end());
