@@ -9,6 +9,7 @@ BUILD_PKGS=(
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev zlib1g-dev
   libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev libsimdjson-dev
+  libyaml-cpp-dev  # endoflife.date product files (YAML front matter) in `probity db import`
   libpq-dev  # the fleet store on PostgreSQL (docs/fleet.md)
 )
 TOOL_PKGS=(

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -63,6 +64,29 @@ std::optional<std::span<const std::uint8_t>> read_file(const TreeFiles& files, c
   }
   ::close(fd);
   return std::span<const std::uint8_t>(fb.buffer.data(), got);
+}
+
+/// A distribution's build named in a version banner: "GNU C Library (Debian GLIBC
+/// 2.36-9+deb12u14)" or "(Ubuntu GLIBC 2.35-0ubuntu3.8)" gives distro and package version, so
+/// backported fixes can be judged (vulndb: distro_fix).
+void distro_from_banner(Component& c, std::string_view excerpt) {
+  for (const auto& [word, distro] :
+       {std::pair<std::string_view, std::string_view>{"(Debian ", "debian"},
+        {"(Ubuntu ", "ubuntu"}}) {
+    const auto at = excerpt.find(word);
+    if (at == std::string_view::npos) continue;
+    // "(Debian GLIBC 2.36-9+deb12u14)": the last word before ')'.
+    const auto close = excerpt.find(')', at);
+    if (close == std::string_view::npos) continue;
+    const auto inner = excerpt.substr(at + 1, close - at - 1);
+    const auto sp = inner.rfind(' ');
+    if (sp == std::string_view::npos || sp + 1 >= inner.size()) continue;
+    const auto ver = inner.substr(sp + 1);
+    if (!std::isdigit(static_cast<unsigned char>(ver.front()))) continue;
+    c.distro = std::string(distro);
+    c.distro_version = std::string(ver);
+    return;
+  }
 }
 
 }  // namespace
@@ -179,7 +203,10 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       c.cpe = make_cpe(s, h->version);
       c.cpe_aliases = make_cpe_aliases(s, h->version);
       c.source = "signature";
-      for (const Hit* x : file_hits) c.evidence.push_back(evidence_of(*x));
+      for (const Hit* x : file_hits) {
+        c.evidence.push_back(evidence_of(*x));
+        if (c.distro.empty()) distro_from_banner(c, x->excerpt);
+      }
       found.push_back(std::move(c));
     }
   }

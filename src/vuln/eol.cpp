@@ -27,13 +27,23 @@ bool in_cycle(std::string_view version, std::string_view cycle) {
 
 }  // namespace
 
-std::string today_utc() {
+namespace {
+std::string utc_now(const char* format) {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+}  // namespace
+
+std::string today_utc() {
+  return utc_now("%Y-%m-%d");
+}
+
+std::string now_utc() {
+  return utc_now("%Y-%m-%dT%H:%M:%SZ");
 }
 
 std::optional<Eol> eol_for(std::string_view product, std::string_view version,

@@ -25,6 +25,26 @@ bool is_space(char c) {
 
 }  // namespace
 
+Result<std::string> read_text_source(const std::filesystem::path& path, std::uint64_t cap) {
+  GzFile in;
+  in.f = gzopen(path.c_str(), "rb");
+  if (!in.f) return fail("cannot open (check the path and permissions)", 0, path.string());
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    const int n = gzread(in.f, buf, sizeof buf);
+    if (n < 0) {
+      int errnum = 0;
+      return fail(std::string("read error: ") + gzerror(in.f, &errnum), out.size(), path.string());
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > cap)
+      return fail("source larger than its cap", out.size(), path.string());
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
 Result<FeedStats> split_feed(const std::filesystem::path& path,
                              const std::function<void(std::string_view, std::uint64_t)>& on_item) {
   GzFile in;

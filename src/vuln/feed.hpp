@@ -34,4 +34,7 @@ inline constexpr std::size_t kFeedPadding = 64;
 Result<FeedStats> split_feed(const std::filesystem::path& path,
                              const std::function<void(std::string_view, std::uint64_t)>& on_item);
 
+/// The whole text of a small source (plain or gzip), at most `cap` bytes after decompression.
+Result<std::string> read_text_source(const std::filesystem::path& path, std::uint64_t cap);
+
 }  // namespace probity::vuln

@@ -50,9 +50,15 @@ class Stmt {
     rc_ = sqlite3_step(s_);
     return rc_ == SQLITE_ROW;
   }
-  [[nodiscard]] bool failed() const { return rc_ != SQLITE_ROW && rc_ != SQLITE_DONE; }
+  /// The last step failed (a statement not stepped since its reset has not).
+  [[nodiscard]] bool failed() const {
+    return rc_ != SQLITE_ROW && rc_ != SQLITE_DONE && rc_ != SQLITE_OK;
+  }
   /// Ready to run again; every statement here binds all its parameters before each step.
-  void reset() { sqlite3_reset(s_); }
+  void reset() {
+    sqlite3_reset(s_);
+    rc_ = SQLITE_OK;
+  }
   std::int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
   double dbl(int col) { return sqlite3_column_double(s_, col); }
   bool is_null(int col) { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
