@@ -11,21 +11,21 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/sqlite.hpp"
 #include "probity/data.hpp"
 #include "probity/hash.hpp"
 #include "probity/version.hpp"
 #include "probity/vulndb.hpp"
 #include "vuln/feed.hpp"
 #include "vuln/record.hpp"
-#include "vuln/sqlite.hpp"
 
 namespace probity {
 
+using sql::Stmt;
 using vuln::Configuration;
 using vuln::MatchEntry;
 using vuln::Node;
 using vuln::Record;
-using vuln::Stmt;
 
 namespace {
 
@@ -1229,15 +1229,5 @@ std::filesystem::path default_vuln_db_path() {
   return "vuln.db";
 #endif
 }
-
-namespace vuln {
-Stmt::Stmt(sqlite3* db, std::string_view sql) {
-  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         &s_, nullptr) != SQLITE_OK) {
-    sqlite3_finalize(s_);
-    s_ = nullptr;
-  }
-}
-}  // namespace vuln
 
 }  // namespace probity
