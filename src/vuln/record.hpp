@@ -14,6 +14,11 @@
 
 namespace probity::vuln {
 
+/// A coarse, order-preserving key of a plainly numeric version (major * 1e9 + minor); nullopt
+/// when the version is not plainly numeric. key(a) > key(b) implies compare_versions(a, b) > 0
+/// (the `hi` column of cpe_match; tests/unit/vulndb_match_test.cpp checks it on the real data).
+std::optional<std::int64_t> range_key(std::string_view v);
+
 /// One cpeMatch entry (NVD) or one affected version range (OSV).
 struct MatchEntry {
   bool vulnerable = true;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -20,6 +21,39 @@
 #include "vuln/record.hpp"
 
 namespace probity {
+
+/// A coarse, order-preserving key of a plainly numeric version: major * 1e9 + minor from its
+/// leading "MAJOR[.MINOR]" digits; nullopt for anything else (an epoch, a leading letter, more
+/// than nine digits). For two versions with keys, key(a) > key(b) implies a > b under
+/// compare_versions, so a row whose upper bound has a smaller key than the component's version
+/// can be skipped without reading it (VulnDb::match); equal keys decide nothing.
+std::optional<std::int64_t> vuln::range_key(std::string_view v) {
+  if (v.empty() || v.find(':') != std::string_view::npos) return std::nullopt;
+  auto digits = [&](std::size_t& at) -> std::optional<std::int64_t> {
+    std::size_t n = 0;
+    std::int64_t x = 0;
+    while (at < v.size() && v[at] >= '0' && v[at] <= '9') {
+      if (++n > 9) return std::nullopt;
+      x = x * 10 + (v[at++] - '0');
+    }
+    if (n == 0) return std::nullopt;
+    return x;
+  };
+  std::size_t at = 0;
+  const auto major = digits(at);
+  if (!major) return std::nullopt;
+  // Only "MAJOR" or "MAJOR.": compare_versions reads "5-1.16" as 5.1.16, so any other
+  // separator after the major number gives no key.
+  if (at < v.size() && v[at] != '.') return std::nullopt;
+  std::int64_t minor = 0;
+  if (at + 1 < v.size() && v[at] == '.' && v[at + 1] >= '0' && v[at + 1] <= '9') {
+    ++at;
+    const auto m = digits(at);
+    if (!m) return std::nullopt;
+    minor = *m;
+  }
+  return *major * 1'000'000'000 + minor;
+}
 
 using sql::Stmt;
 using vuln::Configuration;
@@ -61,7 +95,8 @@ CREATE TABLE IF NOT EXISTS cpe_match(
   vulnerable INTEGER NOT NULL,
   criteria TEXT NOT NULL,        -- the CPE 2.3 string (purl or osv:<ecosystem>/<name> for OSV)
   vendor TEXT, product TEXT,     -- from criteria, lower-cased: the lookup key
-  vsi TEXT, vse TEXT, vei TEXT, vee TEXT);
+  vsi TEXT, vse TEXT, vei TEXT, vee TEXT,
+  hi INTEGER NOT NULL);          -- range_key of the upper bound (vei/vee); max int64 when none
 -- Triage and judgement data keyed by CVE id (docs/vulndb.md).
 CREATE TABLE IF NOT EXISTS kev(cve TEXT PRIMARY KEY, date_added TEXT NOT NULL, due_date TEXT,
   vendor TEXT, product TEXT, name TEXT, ransomware TEXT);
@@ -84,12 +119,41 @@ CREATE INDEX IF NOT EXISTS alias_product ON alias(product, vendor);
 // Secondary indexes; dropped during an import into an empty database and built once at the end.
 constexpr const char* kIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS cpe_match_product ON cpe_match(product, vendor);
+CREATE INDEX IF NOT EXISTS cpe_match_hi ON cpe_match(product, hi);
 CREATE INDEX IF NOT EXISTS cpe_match_cve ON cpe_match(cve, cfg);
 )sql";
 constexpr const char* kDropIndexes = R"sql(
 DROP INDEX IF EXISTS cpe_match_product;
+DROP INDEX IF EXISTS cpe_match_hi;
 DROP INDEX IF EXISTS cpe_match_cve;
 )sql";
+
+/// The `hi` column: the key of the row's upper bound (its exact version when it has no range:
+/// NVD lists old kernels one version per row, 80k rows); the largest key when it has none or
+/// the bound is not plainly numeric (the row is then always read).
+std::int64_t upper_key(const MatchEntry& m) {
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  if (!m.has_range()) {
+    // The version the stored row means: a CPE row's is in its criteria (what load_config reads
+    // back), an OSV row's is kept beside it ("@@").
+    std::string v = m.cpe.version;
+    if (m.criteria.starts_with("cpe:")) {
+      const auto c = parse_cpe23(m.criteria);
+      if (!c) return kNone;
+      v = c->version;
+    }
+    if (v.empty() || v == "*" || v == "-") return kNone;
+    return vuln::range_key(v).value_or(kNone);
+  }
+  std::optional<std::int64_t> k;
+  for (const auto& b : {m.vei, m.vee})
+    if (!b.empty()) {
+      const auto kb = vuln::range_key(b);
+      if (!kb) return kNone;
+      k = std::max(k.value_or(*kb), *kb);
+    }
+  return k.value_or(kNone);
+}
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -481,8 +545,8 @@ struct Importer {
          "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"},
         {&im.ins_match,
          "INSERT INTO cpe_match(cve, cfg, node, cfg_and, cfg_negate, node_and, node_negate, "
-         "vulnerable, criteria, vendor, product, vsi, vse, vei, vee) VALUES(?1, ?2, ?3, ?4, ?5, "
-         "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
+         "vulnerable, criteria, vendor, product, vsi, vse, vei, vee, hi) VALUES(?1, ?2, ?3, ?4, "
+         "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
     };
     for (auto& [s, sql] : all) {
       auto p = db.prepare(sql);
@@ -622,6 +686,7 @@ struct Importer {
           bind_opt(s, 13, m.vse);
           bind_opt(s, 14, m.vei);
           bind_opt(s, 15, m.vee);
+          s.bind(16, upper_key(m));
           s.step();
           if (s.failed()) return db.sql_error();
           return {};
@@ -1013,13 +1078,17 @@ Result<std::vector<Vulnerability>> VulnDb::match(const VulnQuery& query) {
   // others are never loaded: linux_kernel has ~2k configurations per name, most for other
   // versions.
   auto cand = d.prepare(
-      "SELECT m.cve, m.cfg, m.criteria, m.vsi, m.vse, m.vei, m.vee FROM cpe_match m WHERE "
-      "m.product=?1 AND (?2='' OR m.vendor=?2 OR m.vendor='*') AND m.vulnerable=1");
+      "SELECT m.cve, m.cfg, m.criteria, m.vsi, m.vse, m.vei, m.vee FROM cpe_match m "
+      "WHERE m.product=?1 AND m.hi>=?3 AND "
+      "(?2='' OR m.vendor=?2 OR m.vendor='*') AND m.vulnerable=1");
   if (!cand) return std::unexpected(cand.error());
   std::set<std::pair<std::int64_t, std::int64_t>> cand_set;
   for (const auto& [vendor, product] : qq.names) {
     cand->reset();
-    cand->bind(1, product).bind(2, vendor);
+    // Rows whose upper bound is below the version's key end before it (range_key).
+    cand->bind(1, product)
+        .bind(2, vendor)
+        .bind(3, vuln::range_key(q.version).value_or(std::numeric_limits<std::int64_t>::min()));
     while (cand->step()) {
       std::pair<std::int64_t, std::int64_t> key{cand->i64(0), cand->i64(1)};
       if (cand_set.contains(key)) continue;

@@ -17,11 +17,13 @@
 #include <thread>
 
 #include "../integration/cli_support.hpp"
+#include "core/sqlite.hpp"
 #include "probity/tlog.hpp"
 #include "probity/triage.hpp"
 #include "probity/version.hpp"
 #include "probity/vulndb.hpp"
 #include "vuln/feed.hpp"
+#include "vuln/record.hpp"
 
 namespace {
 
@@ -185,6 +187,86 @@ TEST(VulnIntel, KernelJudgedAgainstItsStableBranch) {
       const bool fixed_before = probity::compare_versions("4.4.182", f) >= 0;
       EXPECT_EQ(v.status, fixed_before ? "not-affected" : "affected") << v.id << " " << f;
     }
+}
+
+TEST(VulnIntel, RangeKeyIsOrderPreservingOnEveryBoundInTheData) {
+  // range_key lets match skip cpe_match rows by index; it must never rank two versions
+  // differently from compare_versions. Every distinct bound and exact version in the real data,
+  // against each other (a sample of ~1,500).
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(PROBITY_DEFAULT_DB, &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::vector<std::string> versions;
+  {
+    probity::sql::Stmt st(raw,
+                          "SELECT v FROM (SELECT vsi v FROM cpe_match UNION SELECT vse FROM "
+                          "cpe_match UNION SELECT vei FROM cpe_match UNION SELECT vee FROM "
+                          "cpe_match) WHERE v IS NOT NULL ORDER BY random() LIMIT 1500");
+    ASSERT_TRUE(st.ok());
+    while (st.step()) versions.emplace_back(st.text(0));
+  }
+  sqlite3_close(raw);
+  ASSERT_GT(versions.size(), 500u);
+  for (const char* v : {"6.1.192", "4.4.182", "2.6.36", "1:2.36-9", "2022.83", "9.2p1", "1.0.2k"})
+    versions.emplace_back(v);
+  std::size_t keyed = 0, checked = 0;
+  for (const auto& a : versions) {
+    const auto ka = probity::vuln::range_key(a);
+    if (!ka) continue;
+    ++keyed;
+    for (const auto& b : versions) {
+      const auto kb = probity::vuln::range_key(b);
+      if (!kb || *ka <= *kb) continue;
+      ++checked;
+      EXPECT_GT(probity::compare_versions(a, b), 0) << a << " vs " << b;
+    }
+  }
+  EXPECT_GT(keyed, versions.size() / 2);
+  EXPECT_GT(checked, 10000u);
+  EXPECT_FALSE(probity::vuln::range_key("1:2.36-9"));  // an epoch orders before the digits
+  EXPECT_FALSE(probity::vuln::range_key("5-1.16"));    // read as 5.1.16 by compare_versions
+}
+
+TEST(VulnIntel, SkippingRowsByRangeKeyChangesNoMatch) {
+  // The same queries on a copy of the default database whose every row has the largest key
+  // (nothing skipped) give the same vulnerabilities and judgements.
+  TempDir t;
+  const fs::path copy = t.path() / "nokey.db";
+  fs::copy_file(PROBITY_DEFAULT_DB, copy);
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(copy.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "UPDATE cpe_match SET hi = 9223372036854775807", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto keyed = default_db();
+  auto open = VulnDb::open(copy);
+  ASSERT_TRUE(open);
+  auto summary = [](const std::vector<Vulnerability>& v) {
+    std::vector<std::string> out;
+    for (const auto& x : v) out.push_back(x.id + " " + x.status + " " + x.fixed_in);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::size_t total = 0;
+  for (const auto& [vendor, product, version] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"linux", "linux_kernel", "6.1.192"},
+           {"linux", "linux_kernel", "4.4.182"},
+           {"linux", "linux_kernel", "2.6.36"},
+           {"linux", "linux_kernel", "5.10.100"},
+           {"haxx", "curl", "7.88.1"},
+           {"openssl", "openssl", "1.0.2k"},
+           {"openbsd", "openssh", "7.4p1"},
+           {"busybox", "busybox", "1.35.0"},
+           {"thekelleys", "dnsmasq", "2.78"}}) {
+    const auto a = find(keyed, vendor, product, version);
+    const auto b = find(*open, vendor, product, version);
+    EXPECT_EQ(summary(a), summary(b)) << product << " " << version;
+    total += a.size();
+  }
+  EXPECT_GT(total, 500u);
 }
 
 TEST(VulnIntel, DebianBackportIsNotAffected) {
