@@ -170,8 +170,11 @@ TEST_F(ArchiveVariants, ZipWithAnUnknownPasswordIsEncryptedNeverSkipped) {
   const auto m = unpack(s, "zip-unknown-password.zip");
   EXPECT_FALSE(warnings(m, "encrypted").empty()) << m["warnings"];
   EXPECT_EQ(encrypted_by(m, "zip").size(), 1u) << m["encrypted"];
-  for (const auto& f : m["files"])
-    if (f["type"] == "file") EXPECT_TRUE(f.value("truncated", false)) << f;
+  for (const auto& f : m["files"]) {
+    if (f["type"] == "file") {
+      EXPECT_TRUE(f.value("truncated", false)) << f;
+    }
+  }
 }
 
 TEST_F(ArchiveVariants, SevenZipWithAPasswordIsEncrypted) {
@@ -205,8 +208,11 @@ TEST_F(ArchiveVariants, ArjCompressedEntriesAreNotSeen) {
   const auto m = unpack(s, "compressed.arj");
   ASSERT_EQ(containers(m, "arj").size(), 1u) << m["containers"];
   EXPECT_FALSE(containers(m, "arj")[0]["complete"].get<bool>());
-  EXPECT_GE(warnings(m, "format-error").size(), 2u) << m["warnings"];
-  EXPECT_EQ(regular_files(m), 0u) << m["files"];
+  // arj keeps a file that does not shrink stored (one.txt); the long one is compressed.
+  bool warned = false;
+  for (const auto& w : warnings(m, "format-error")) warned |= w["entry"] == "dir/two.txt";
+  EXPECT_TRUE(warned) << m["warnings"];
+  for (const auto& f : m["files"]) EXPECT_NE(f["path"], "dir/two.txt") << f;
   EXPECT_LT(m["coverage"]["share"].get<double>(), 0.5)
       << "compressed data must not count as understood";
 }

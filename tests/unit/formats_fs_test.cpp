@@ -182,7 +182,7 @@ TEST_P(FormatMinix, TreeFromTheDocumentedLayout) {
   EXPECT_EQ(link->link, "hello.txt");
   ASSERT_NE(u.file(c.id, "dir"), nullptr);
   EXPECT_EQ(u.file(c.id, "dir")->type, EntryType::kDir);
-  EXPECT_EQ(u.files_of(c.id).size(), 7u);
+  EXPECT_EQ(u.files_of(c.id).size(), 6u);  // hello, hard, link, dir, dir/big, dir/sparse
   EXPECT_TRUE(u.warnings("format-error").empty());
 }
 
@@ -215,6 +215,26 @@ TEST(FormatMinixHostile, CutImageIsIncomplete) {
   auto u = unpack_file(fs_fixture("minix/cut.img"));
   const Container& c = u.only("minix");
   EXPECT_FALSE(c.complete);
+}
+
+/// A filesystem probity recognises but does not read is reported, never counted as plain data.
+TEST(FormatUnsupportedFs, RecognisedButNotReadIsNotUnderstood) {
+  TempDir scratch;
+  std::vector<std::uint8_t> img(256 * 1024, 0);
+  const char xfs[] = "XFSB\0\0\x10\0\0\0\0\0\0\0\0\x40";  // 4 KiB blocks, 64 of them
+  std::copy(xfs, xfs + 16, img.begin());
+  const auto path = scratch.path / "xfs.img";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(img.data()), std::streamsize(img.size()));
+  }
+  auto u = unpack_file(path);
+  const Container& c = u.only("unsupported_fs");
+  EXPECT_FALSE(c.complete);
+  EXPECT_EQ(c.length, img.size());
+  EXPECT_NE(c.description.find("XFS"), std::string::npos) << c.description;
+  EXPECT_EQ(u.warnings("format-unsupported").size(), 1u);
+  EXPECT_EQ(u.tree.coverage.understood, 0u);
 }
 
 TEST(FormatAndroidSparse, ExpandsToTheRawExt4Image) {
