@@ -203,18 +203,36 @@ TEST_F(ArchiveVariants, ArjStoredEntriesAreExtractedAndChecked) {
   EXPECT_EQ(crc[0]["entry"], "one.txt");
 }
 
-TEST_F(ArchiveVariants, ArjCompressedEntriesAreNotSeen) {
+TEST_F(ArchiveVariants, ArjCompressedEntriesAreDecodedAndChecked) {
   Scratch s("variants-arj-m1");
   const auto m = unpack(s, "compressed.arj");
+  expect_members(m, "compressed.arj");
+  ASSERT_EQ(containers(m, "arj").size(), 1u) << m["containers"];
+  EXPECT_TRUE(containers(m, "arj")[0]["complete"].get<bool>());
+  EXPECT_TRUE(m["warnings"].empty()) << m["warnings"];
+
+  // A changed byte in the compressed data: the decoder fails or the CRC-32 does not match.
+  Scratch bad("variants-arj-bad-lzh");
+  const auto mb = unpack(bad, "arj-bad-lzh.arj");
+  bool flagged = false;
+  for (const auto& w : mb["warnings"])
+    flagged |=
+        w["entry"] == "dir/two.txt" && (w["code"] == "crc-mismatch" || w["code"] == "format-error");
+  EXPECT_TRUE(flagged) << mb["warnings"];
+}
+
+TEST_F(ArchiveVariants, ArjMethod4IsNotSeen) {
+  Scratch s("variants-arj-m4");
+  const auto m = unpack(s, "fastest.arj");
   ASSERT_EQ(containers(m, "arj").size(), 1u) << m["containers"];
   EXPECT_FALSE(containers(m, "arj")[0]["complete"].get<bool>());
-  // arj keeps a file that does not shrink stored (one.txt); the long one is compressed.
+  // arj keeps a file that does not shrink stored (one.txt); the long one is method 4.
   bool warned = false;
   for (const auto& w : warnings(m, "format-error")) warned |= w["entry"] == "dir/two.txt";
   EXPECT_TRUE(warned) << m["warnings"];
   for (const auto& f : m["files"]) EXPECT_NE(f["path"], "dir/two.txt") << f;
   EXPECT_LT(m["coverage"]["share"].get<double>(), 0.5)
-      << "compressed data must not count as understood";
+      << "data no decoder read must not count as understood";
 }
 
 TEST_F(ArchiveVariants, ArjGarbledEntriesAreEncrypted) {
