@@ -20,6 +20,7 @@ TOOL_PKGS=(
   # issue 10 formats: ISO 9660, cab, lha, lzip, compress, romfs, FAT, Android images, hex records
   genisoimage gcab jlha-utils lzip ncompress genromfs dosfstools mtools
   android-sdk-libsparse-utils mkbootimg srecord
+  arj  # ARJ fixtures (stored and compressed entries)
   # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross openssl openssh-client libmaxmind-db-writer-perl
   # report.html is checked in Debian's headless Chromium (driven by npm's playwright-core)

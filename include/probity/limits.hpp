@@ -74,6 +74,25 @@ inline constexpr std::uint64_t kMaxHexImageBytes = 64 * kMiB;
 inline constexpr std::uint64_t kMaxHexLineBytes = 1024;
 /// Largest block size an Android sparse header may declare (libsparse writes 4 KiB).
 inline constexpr std::uint64_t kMaxSparseBlockBytes = 1 * kMiB;
+/// ARJ: the largest basic header the format allows (ARJ's own limit, 2600 bytes) and the most
+/// extended headers read after one basic header (ARJ writes none or one).
+inline constexpr std::uint64_t kMaxArjHeaderBytes = 2600;
+inline constexpr std::uint32_t kMaxArjExtendedHeaders = 16;
+/// Minix: the largest directory read (a directory of 4096 entries of 64 bytes is 256 KiB) and
+/// the deepest directory nesting walked (the run's path cap bounds it too).
+inline constexpr std::uint64_t kMaxMinixDirBytes = 4 * kMiB;
+inline constexpr std::uint32_t kMaxMinixDepth = 256;
+/// Realtek RTL819x images: the largest part one header may announce (a flash is at most a few
+/// tens of MiB) and the most parts read back to back (kernel, root filesystem, web pages...).
+inline constexpr std::uint64_t kMaxRealtekPartBytes = 256 * kMiB;
+inline constexpr std::uint32_t kMaxRealtekParts = 16;
+/// Huawei HWNP: the most item records read from one packet (real packets list a few dozen).
+inline constexpr std::uint32_t kMaxHwnpItems = 4096;
+/// Buffalo encrypted firmware: the longest product or version field (buffalo-enc allows a few
+/// dozen bytes) and the largest data restored with the "longstate" schedule, whose state is as
+/// long as the data.
+inline constexpr std::uint64_t kMaxBuffaloNameBytes = 256;
+inline constexpr std::uint64_t kMaxBuffaloLongstateBytes = 64 * kMiB;
 /// Largest xar table of contents inflated to check it before libarchive reads it (a TOC lists
 /// names and attributes: a few KiB per thousand files).
 inline constexpr std::uint64_t kMaxXarTocBytes = 64 * kMiB;
