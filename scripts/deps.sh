@@ -10,6 +10,7 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev zlib1g-dev
   libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev libsimdjson-dev
   libpq-dev  # the fleet store on PostgreSQL (docs/fleet.md)
+  libclang-dev  # libclang's C API: the C/C++ checks of `probity source` (docs/source-audit.md)
 )
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is

@@ -8,6 +8,7 @@
 #include <set>
 #include <tuple>
 
+#include "pipeline/stages.hpp"
 #include "probity/data.hpp"
 #include "probity/fleet.hpp"
 #include "probity/inventory.hpp"
@@ -25,7 +26,15 @@ Error with_context(Error e, const std::string& what) {
   return e;
 }
 
-/// The matcher over the SQLite database at `path`, or an empty matcher when there is none.
+}  // namespace
+
+Status write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f.flush()) return fail("cannot write " + path.string(), 0, path.string());
+  return {};
+}
+
 VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) return {};
   return [path](const std::vector<Component>& components) -> Result<MatchResult> {
@@ -45,7 +54,6 @@ VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
   };
 }
 
-/// End of life for each component from data/eol (by CPE product, e.g. linux_kernel).
 void add_eol(std::vector<Component>& components) {
   const std::string today = today_utc();
   for (auto& c : components) {
@@ -55,15 +63,6 @@ void add_eol(std::vector<Component>& components) {
     c.eol = eol_for(product, c.version, today);
   }
 }
-
-Status write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f.flush()) return fail("cannot write " + path.string(), 0, path.string());
-  return {};
-}
-
-}  // namespace
 
 int verdict_exit_code(const Verdict& verdict) {
   if (verdict.result == "inconclusive") return 3;

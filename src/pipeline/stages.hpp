@@ -1,0 +1,23 @@
+// Stages of probity::scan that `probity source` runs too (internal).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "probity/error.hpp"
+#include "probity/identify.hpp"
+#include "probity/report.hpp"
+
+namespace probity {
+
+/// The matcher over the SQLite database at `path`, or an empty matcher when there is none.
+VulnerabilityMatcher open_matcher(const std::filesystem::path& path);
+
+/// End of life for each component from data/eol (by CPE product, e.g. linux_kernel).
+void add_eol(std::vector<Component>& components);
+
+/// Writes `text` to `path` (an output file), or an error naming it.
+Status write_text(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace probity
