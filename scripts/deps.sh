@@ -11,6 +11,7 @@ BUILD_PKGS=(
   libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev libsimdjson-dev
   libyaml-cpp-dev  # endoflife.date product files (YAML front matter) in `probity db import`
   libpq-dev  # the fleet store on PostgreSQL (docs/fleet.md)
+  libclang-dev  # libclang's C API: the C/C++ checks of `probity source` (docs/source-audit.md)
 )
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is

@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "pipeline/stages.hpp"
 #include "probity/data.hpp"
 #include "probity/fleet.hpp"
 #include "probity/inventory.hpp"
@@ -28,7 +29,15 @@ Error with_context(Error e, const std::string& what) {
   return e;
 }
 
-/// The matcher over the SQLite database at `path`, or an empty matcher when there is none.
+}  // namespace
+
+Status write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f.flush()) return fail("cannot write " + path.string(), 0, path.string());
+  return {};
+}
+
 VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) return {};
   return [path](const std::vector<Component>& components) -> Result<MatchResult> {
@@ -72,6 +81,8 @@ void add_eol(std::vector<Component>& components, const std::filesystem::path& db
   }
 }
 
+namespace {
+
 /// Whole days from ISO date `from` to `to` (both "YYYY-MM-DD"); nullopt when either is not one.
 std::optional<std::int64_t> days_between(const std::string& from, const std::string& to) {
   auto parse = [](const std::string& s) -> std::optional<std::chrono::sys_days> {
@@ -87,13 +98,6 @@ std::optional<std::int64_t> days_between(const std::string& from, const std::str
   const auto a = parse(from), b = parse(to);
   if (!a || !b) return std::nullopt;
   return (*b - *a).count();
-}
-
-Status write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f.flush()) return fail("cannot write " + path.string(), 0, path.string());
-  return {};
 }
 
 }  // namespace
