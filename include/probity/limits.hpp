@@ -175,4 +175,20 @@ inline constexpr std::uint64_t kHtmlStringsWindow = 2048;
 /// Image-map regions drawn in report.html (the rest are counted).
 inline constexpr std::size_t kMaxHtmlRegions = 5000;
 
+// Caps of `probity source` (docs/source-audit.md). A source tree is hostile too: every file is
+// read through these caps, and whatever one stops is listed in report.json and makes the verdict
+// inconclusive.
+/// Largest file read (version macros, build steps, the checks); larger ones are not read.
+inline constexpr std::uint64_t kMaxSourceFileBytes = 16 * kMiB;
+/// Most files (of any type) looked at in one tree; the rest are not read.
+inline constexpr std::uint64_t kMaxSourceFiles = 200'000;
+/// Deepest directory descended into (the tree's root is depth 0).
+inline constexpr std::uint32_t kMaxSourceDepth = 64;
+/// Largest C/C++ file handed to libclang (generated monsters are not parsed).
+inline constexpr std::uint64_t kMaxSourceParseBytes = 2 * kMiB;
+/// Wall-clock budget of all libclang parses of one run; files not parsed when it runs out are
+/// listed. (One parse cannot be interrupted through libclang's C API: kMaxSourceParseBytes and
+/// the single-file mode, which reads no headers, bound each one.)
+inline constexpr std::uint32_t kSourceParseSeconds = 300;
+
 }  // namespace probity
