@@ -46,6 +46,7 @@ fuzz-build:
 # The unit tests under ASan+UBSan and the task pool under TSan, built by fuzz-build (its library
 # objects are sanitizer-instrumented already); uses the fixtures of $(BUILD).
 sanitize: fuzz-build
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target probity_san_tests probity_tsan_tests
 	@bash scripts/sanitize.sh $(FUZZ_BUILD)
 
 # A short run of every fuzz target (seconds each); `make fuzz-long FUZZ_SECONDS=3600` for real.
@@ -64,7 +65,6 @@ format-check:
 test: deps build
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz
 
 demo: deps build
