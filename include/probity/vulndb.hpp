@@ -20,6 +20,7 @@
 #include "probity/report.hpp"
 
 namespace probity {
+class TaskPool;
 
 /// A CPE 2.3 formatted-string name, unescaped and lower-cased; "*" is ANY, "-" is NA.
 struct CpeName {
@@ -113,7 +114,10 @@ class VulnDb {
   Result<VulnImportStats> import_file(const std::filesystem::path& path);
 
   /// Imports several files in one transaction (one result per file, in order); all or nothing.
-  Result<std::vector<VulnImportStats>> import_files(std::span<const std::filesystem::path> paths);
+  /// Records are parsed on `pool` (two threads of their own when null) while this thread stores
+  /// the ones parsed before them, in feed order.
+  Result<std::vector<VulnImportStats>> import_files(std::span<const std::filesystem::path> paths,
+                                                    TaskPool* pool = nullptr);
 
   /// Sources, counts and the snapshot id.
   Result<VulnDbStatus> status();

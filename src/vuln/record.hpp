@@ -25,6 +25,9 @@ struct MatchEntry {
   std::string criteria;  ///< the CPE 2.3 string, or the purl / "osv:<ecosystem>/<name>"
   CpeName cpe;
   std::string vsi, vse, vei, vee;  ///< versionStart/End Including/Excluding (unescaped)
+  /// The stored range key of the upper bound (cpe_match.hi), when the importer computed it
+  /// ahead (on its parsing thread); not part of the record's digest.
+  std::optional<std::int64_t> hi;
   [[nodiscard]] bool has_range() const {
     return !vsi.empty() || !vse.empty() || !vei.empty() || !vee.empty();
   }

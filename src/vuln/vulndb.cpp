@@ -15,6 +15,7 @@
 #include "core/sqlite.hpp"
 #include "probity/data.hpp"
 #include "probity/hash.hpp"
+#include "probity/task_pool.hpp"
 #include "probity/version.hpp"
 #include "probity/vulndb.hpp"
 #include "vuln/feed.hpp"
@@ -117,8 +118,9 @@ CREATE INDEX IF NOT EXISTS alias_product ON alias(product, vendor);
 )sql";
 
 // Secondary indexes; dropped during an import into an empty database and built once at the end.
+// (product, hi) also serves lookups by product alone: the (product, vendor) index that databases
+// imported before December 2026 have is not built any more (it cost a third of the index build).
 constexpr const char* kIndexes = R"sql(
-CREATE INDEX IF NOT EXISTS cpe_match_product ON cpe_match(product, vendor);
 CREATE INDEX IF NOT EXISTS cpe_match_hi ON cpe_match(product, hi);
 CREATE INDEX IF NOT EXISTS cpe_match_cve ON cpe_match(cve, cfg);
 )sql";
@@ -610,8 +612,7 @@ struct Importer {
   }
 
   // Stores one record; returns false when it was skipped as not newer than the stored one.
-  Result<bool> store(const Record& r, std::uint64_t& matches) {
-    const std::string digest = r.digest();
+  Result<bool> store(const Record& r, const std::string& digest, std::uint64_t& matches) {
     // Into an empty database only records of this import can clash: skip the lookup otherwise.
     bool lookup = true;
     if (fresh) lookup = !seen.insert(r.id).second;
@@ -686,7 +687,7 @@ struct Importer {
           bind_opt(s, 13, m.vse);
           bind_opt(s, 14, m.vei);
           bind_opt(s, 15, m.vee);
-          s.bind(16, upper_key(m));
+          s.bind(16, m.hi ? *m.hi : upper_key(m));
           s.step();
           if (s.failed()) return db.sql_error();
           return {};
@@ -703,6 +704,97 @@ struct Importer {
   }
 };
 
+namespace {
+
+// Feed items of one import batch: their text (each followed by simdjson's padding) and, once
+// parsed on a pool thread, what they hold. Parsing needs no database; storing happens in order
+// on the importing thread.
+struct Batch {
+  static constexpr std::size_t kItems = 256;         // records per batch
+  static constexpr std::size_t kBytes = 8ull << 20;  // or this much text
+  struct Item {
+    std::size_t at = 0, size = 0;
+    std::uint64_t offset = 0;  // in the feed, for messages
+    vuln::ItemFormat kind{};
+    std::string error;  // a warning: the item was rejected
+    std::optional<Record> record;
+    std::string digest;  // of record
+    std::optional<vuln::KevRow> kev;
+    std::optional<std::vector<vuln::BranchFixRow>> branches;
+  };
+  std::string text;
+  std::vector<Item> items;
+
+  void add(std::string_view t, std::uint64_t offset) {
+    items.push_back(Item{text.size(), t.size(), offset, {}, {}, {}, {}, {}, {}});
+    text.append(t);
+    text.append(vuln::kFeedPadding, '\0');
+  }
+  [[nodiscard]] bool full() const { return items.size() >= kItems || text.size() >= kBytes; }
+
+  void parse(simdjson::dom::parser& parser) {
+    static_assert(vuln::kFeedPadding >= simdjson::SIMDJSON_PADDING);
+    for (Item& it : items) {
+      simdjson::dom::element item;
+      if (auto err = parser.parse(text.data() + it.at, it.size, false).get(item); err) {
+        it.error = fmt::format("record at offset {}: invalid JSON ({})", it.offset,
+                               simdjson::error_message(err));
+        continue;
+      }
+      it.kind = vuln::detect_item(item);
+      Result<Record> r = fail(
+          "unrecognised record (neither NVD, CVE 5, OSV, KEV nor a "
+          "vendor or kernel-branch table)");
+      switch (it.kind) {
+        case vuln::ItemFormat::kNvd20:
+          r = vuln::nvd20_record(item);
+          break;
+        case vuln::ItemFormat::kNvd11:
+          r = vuln::nvd11_record(item);
+          break;
+        case vuln::ItemFormat::kOsv:
+          r = vuln::osv_record(item);
+          break;
+        case vuln::ItemFormat::kCve5:
+          r = vuln::cve5_record(item);
+          break;
+        case vuln::ItemFormat::kCurlTable:
+          r = vuln::curl_table_record(item);
+          break;
+        case vuln::ItemFormat::kKev: {
+          auto k = vuln::kev_row(item);
+          if (k)
+            it.kev = std::move(*k);
+          else
+            it.error = fmt::format("record at offset {}: {}", it.offset, k.error().message);
+          continue;
+        }
+        case vuln::ItemFormat::kKernelBranches: {
+          auto rows = vuln::kernel_branch_rows(item);
+          if (rows)
+            it.branches = std::move(*rows);
+          else
+            it.error = fmt::format("record at offset {}: {}", it.offset, rows.error().message);
+          continue;
+        }
+        default:
+          break;
+      }
+      if (!r) {
+        it.error = fmt::format("record at offset {}: {}", it.offset, r.error().message);
+        continue;
+      }
+      it.digest = r->digest();
+      for (auto& cfg : r->configurations)
+        for (auto& n : cfg.nodes)
+          for (auto& m : n.entries) m.hi = upper_key(m);
+      it.record = std::move(*r);
+    }
+  }
+};
+
+}  // namespace
+
 VulnDb::VulnDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 VulnDb::VulnDb(VulnDb&&) noexcept = default;
 VulnDb& VulnDb::operator=(VulnDb&&) noexcept = default;
@@ -711,7 +803,10 @@ VulnDb::~VulnDb() = default;
 Result<VulnDb> VulnDb::open(const std::filesystem::path& path, bool read_only) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  // One instance per thread (above), so SQLite's per-call connection mutex is not needed.
+  const int flags =
+      SQLITE_OPEN_NOMUTEX |
+      (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   if (sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr) != SQLITE_OK) {
     std::string msg = impl->db ? sqlite3_errmsg(impl->db) : "out of memory";
     return fail("cannot open vulnerability database: " + msg +
@@ -750,8 +845,11 @@ Result<VulnImportStats> VulnDb::import_file(const std::filesystem::path& path) {
 }
 
 Result<std::vector<VulnImportStats>> VulnDb::import_files(
-    std::span<const std::filesystem::path> paths) {
+    std::span<const std::filesystem::path> paths, TaskPool* shared_pool) {
   Impl& d = *impl_;
+  // Two threads are all the pipeline uses: one parses, this one stores.
+  std::optional<TaskPool> own_pool;
+  TaskPool& pool = shared_pool ? *shared_pool : own_pool.emplace(2);
   // One transaction for the lot; durability of a half-written import is not needed (import
   // again), so the journal stays in memory and SQLite does not fsync.
   if (auto s = d.exec("PRAGMA synchronous=OFF; PRAGMA journal_mode=MEMORY; "
@@ -859,88 +957,72 @@ Result<std::vector<VulnImportStats>> VulnDb::import_files(
       st.rejected = t->rejected;
       st.warnings = t->warnings;
     } else {
-      auto feed = vuln::split_feed(path, [&](std::string_view text, std::uint64_t offset) {
-        if (fatal) return;
-        ++st.records;
-        simdjson::dom::element item;
-        static_assert(vuln::kFeedPadding >= simdjson::SIMDJSON_PADDING);
-        if (auto err = parser.parse(text.data(), text.size(), false).get(item); err) {
-          warn(fmt::format("record at offset {}: invalid JSON ({})", offset,
-                           simdjson::error_message(err)));
-          return;
-        }
-        const auto kind = vuln::detect_item(item);
-        Result<Record> r = fail(
-            "unrecognised record (neither NVD, CVE 5, OSV, KEV nor a "
-            "vendor or kernel-branch table)");
-        switch (kind) {
-          case vuln::ItemFormat::kNvd20:
-            r = vuln::nvd20_record(item);
-            break;
-          case vuln::ItemFormat::kNvd11:
-            r = vuln::nvd11_record(item);
-            break;
-          case vuln::ItemFormat::kOsv:
-            r = vuln::osv_record(item);
-            break;
-          case vuln::ItemFormat::kCve5:
-            r = vuln::cve5_record(item);
-            break;
-          case vuln::ItemFormat::kCurlTable:
-            r = vuln::curl_table_record(item);
-            break;
-          case vuln::ItemFormat::kKev: {
-            auto k = vuln::kev_row(item);
-            if (!k) {
-              warn(fmt::format("record at offset {}: {}", offset, k.error().message));
-              return;
-            }
-            ++formats[format_name(kind)];
-            date(k->date_added);
+      // Pipelined: a batch of items is parsed into records on a pool thread while this thread
+      // stores the batch before it (SQLite stays on this thread). Items are stored in feed
+      // order, so the outcome equals a sequential import.
+      Batch next, in_flight;
+      TaskGroup parsing(pool);
+      // Stores the items of a parsed batch, in order.
+      auto store_batch = [&](Batch& b) {
+        for (auto& it : b.items) {
+          if (fatal) return;
+          ++st.records;
+          if (!it.error.empty()) {
+            warn(std::move(it.error));
+            continue;
+          }
+          ++formats[format_name(it.kind)];
+          if (it.kev) {
+            const auto& k = *it.kev;
+            date(k.date_added);
             check(im->row(im->ins_kev, [&](Stmt& s) {
-              s.bind(1, k->cve).bind(2, k->date_added);
-              Importer::bind_opt(s, 3, k->due_date);
-              Importer::bind_opt(s, 4, k->vendor);
-              Importer::bind_opt(s, 5, k->product);
-              Importer::bind_opt(s, 6, k->name);
-              Importer::bind_opt(s, 7, k->ransomware);
+              s.bind(1, k.cve).bind(2, k.date_added);
+              Importer::bind_opt(s, 3, k.due_date);
+              Importer::bind_opt(s, 4, k.vendor);
+              Importer::bind_opt(s, 5, k.product);
+              Importer::bind_opt(s, 6, k.name);
+              Importer::bind_opt(s, 7, k.ransomware);
             }));
             ++st.stored;
-            return;
+            continue;
           }
-          case vuln::ItemFormat::kKernelBranches: {
-            auto rows = vuln::kernel_branch_rows(item);
-            if (!rows) {
-              warn(fmt::format("record at offset {}: {}", offset, rows.error().message));
-              return;
-            }
-            ++formats[format_name(kind)];
-            for (const auto& b : *rows)
+          if (it.branches) {
+            for (const auto& r : *it.branches)
               check(im->row(im->ins_branch, [&](Stmt& s) {
-                s.bind(1, b.cve).bind(2, b.product).bind(3, b.branch).bind(4, b.fixed);
+                s.bind(1, r.cve).bind(2, r.product).bind(3, r.branch).bind(4, r.fixed);
               }));
             // One document, one row per CVE and branch.
-            if (!rows->empty()) st.records += rows->size() - 1;
-            st.stored += rows->size();
+            if (!it.branches->empty()) st.records += it.branches->size() - 1;
+            st.stored += it.branches->size();
+            continue;
+          }
+          Record& r = *it.record;
+          date(r.modified.empty() ? r.published : r.modified);
+          check(im->divert_distro(r));
+          auto stored = im->store(r, it.digest, st.cpe_matches);
+          if (!stored) {
+            fatal = stored.error();
             return;
           }
-          default:
-            break;
+          ++(*stored ? st.stored : st.skipped);
         }
-        if (!r) {
-          warn(fmt::format("record at offset {}: {}", offset, r.error().message));
-          return;
-        }
-        ++formats[format_name(kind)];
-        date(r->modified.empty() ? r->published : r->modified);
-        check(im->divert_distro(*r));
-        auto stored = im->store(*r, st.cpe_matches);
-        if (!stored) {
-          fatal = stored.error();
-          return;
-        }
-        ++(*stored ? st.stored : st.skipped);
+      };
+      // Hands the filled batch to the pool and stores the one parsed before it meanwhile.
+      auto flush = [&] {
+        parsing.wait();
+        Batch done = std::move(in_flight);
+        in_flight = std::move(next);
+        next = Batch{};
+        if (!in_flight.items.empty()) parsing.submit([&] { in_flight.parse(parser); });
+        store_batch(done);
+      };
+      auto feed = vuln::split_feed(path, [&](std::string_view text, std::uint64_t offset) {
+        if (fatal) return;
+        next.add(text, offset);
+        if (next.full()) flush();
       });
+      flush();  // parses the last batch, stores the one before
+      flush();  // stores the last
       if (!feed) return rollback(feed.error());
       if (fatal) return rollback(*fatal);
       bytes = feed->bytes;
