@@ -118,6 +118,10 @@ inline constexpr std::uint64_t kMaxEolFileBytes = 1 * kMiB;
 inline constexpr std::uint64_t kMaxVulnRecordBytes = 64 * kMiB;
 /// A feed file that is one document (a single record or an OSV array that is not streamed).
 inline constexpr std::uint64_t kMaxVulnDocumentBytes = 512 * kMiB;
+/// A server's configuration file read to tell where it listens (lighttpd.conf, sshd_config,
+/// /etc/config/uhttpd...: a few KB); a bigger one is not read and its listener stays unknown.
+/// No flag: only the reachability state depends on it.
+inline constexpr std::uint64_t kMaxServiceConfigBytes = 1 * kMiB;
 /// Largest policy, suppressions or signature file (hand-written TOML: the biggest shipped one,
 /// data/signatures/net.toml, is 14 KB).
 inline constexpr std::uint64_t kMaxTomlBytes = 4 * kMiB;

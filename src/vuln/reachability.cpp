@@ -11,8 +11,10 @@
 
 #include "checks_support/elf_info.hpp"
 #include "checks_support/text.hpp"
+#include "probity/limits.hpp"
 #include "probity/tree_files.hpp"
 #include "probity/triage.hpp"
+#include "vuln/listen_config.hpp"
 
 namespace probity {
 namespace {
@@ -153,6 +155,15 @@ void assess_reachability(Report& report, const std::filesystem::path& out_dir) {
   std::optional<TreeFiles> files;
   if (auto t = TreeFiles::open(out_dir)) files = std::move(*t);
 
+  // A file of the container `c` by its path on the device (a server's configuration).
+  auto read_config = [&](std::uint32_t c, std::string_view path) -> std::optional<std::string> {
+    const FileRecord* f = idx.resolve(idx.at(c, path));
+    if (!f || !files || f->size > kMaxServiceConfigBytes) return std::nullopt;
+    auto text = files->read(*f, kMaxServiceConfigBytes);
+    if (!text) return std::nullopt;
+    return std::move(*text);
+  };
+
   // 1. Executables started at boot.
   std::map<const FileRecord*, Started> started;
   bool web = false;
@@ -196,6 +207,21 @@ void assess_reachability(Report& report, const std::filesystem::path& out_dir) {
         why = fmt::format("{} is a network server", name);
       else
         why = listening_args(called, w, arg0);
+      // Its own arguments and configuration file may say more: bound to loopback only, or
+      // its listener switched off (then it is started, not exposed).
+      const std::vector<std::string_view> args(w.begin() + std::ptrdiff_t(std::min(arg0, w.size())),
+                                               w.end());
+      const auto conf = vuln::configured_listen(
+          called, args, [&](std::string_view path) { return read_config(exe->container, path); });
+      if (conf.scope == vuln::ListenScope::kLoopback) {
+        why.clear();
+        st.chain.push_back("listens on loopback only: " + conf.why);
+      } else if (conf.scope == vuln::ListenScope::kDisabled) {
+        why.clear();
+        st.chain.push_back("its network listener is switched off: " + conf.why);
+      } else if (conf.scope == vuln::ListenScope::kNetwork) {
+        why = why.empty() ? conf.why : why + "; " + conf.why;
+      }
       if (!why.empty()) {
         st.network = true;
         st.chain.push_back("listens on the network: " + why);

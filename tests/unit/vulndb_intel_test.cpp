@@ -23,6 +23,7 @@
 #include "probity/version.hpp"
 #include "probity/vulndb.hpp"
 #include "vuln/feed.hpp"
+#include "vuln/listen_config.hpp"
 #include "vuln/record.hpp"
 
 namespace {
@@ -434,6 +435,142 @@ TEST(VulnIntel, ReachabilityOfBootStartedServerAndUnlinkedLibrary) {
   EXPECT_EQ(ff[0].tier, 1);
   EXPECT_EQ(ff[1].index, 3u);
   EXPECT_EQ(ff[1].tier, 2);
+}
+
+// Where a server listens, from its arguments and the configuration the image ships.
+TEST(VulnIntel, ListenScopeFromArgumentsAndConfiguration) {
+  using probity::vuln::configured_listen;
+  using probity::vuln::ListenScope;
+  std::map<std::string, std::string, std::less<>> image;
+  auto read = [&](std::string_view p) -> std::optional<std::string> {
+    auto it = image.find(p);
+    if (it == image.end()) return std::nullopt;
+    return it->second;
+  };
+  using Args = std::vector<std::string_view>;
+  EXPECT_TRUE(probity::vuln::loopback_address("127.0.0.1:8080"));
+  EXPECT_TRUE(probity::vuln::loopback_address("[::1]:22"));
+  EXPECT_TRUE(probity::vuln::loopback_address("::1"));
+  EXPECT_TRUE(probity::vuln::loopback_address("\"localhost\""));
+  EXPECT_FALSE(probity::vuln::loopback_address("0.0.0.0:80"));
+  EXPECT_FALSE(probity::vuln::loopback_address("[::]:443"));
+  EXPECT_FALSE(probity::vuln::loopback_address("192.168.1.1"));
+
+  // Nothing shipped, nothing on the command line: unknown (the server's default holds).
+  EXPECT_EQ(configured_listen("lighttpd", Args{}, read).scope, ListenScope::kUnknown);
+  EXPECT_EQ(configured_listen("sshd", Args{}, read).scope, ListenScope::kUnknown);
+  // Arguments.
+  EXPECT_EQ(configured_listen("dropbear", Args{"-F", "-p", "127.0.0.1:22"}, read).scope,
+            ListenScope::kLoopback);
+  EXPECT_EQ(configured_listen("dropbear", Args{"-p", "22"}, read).scope, ListenScope::kNetwork);
+  EXPECT_EQ(configured_listen("dropbear", Args{"-p", "127.0.0.1:22", "-p", "2222"}, read).scope,
+            ListenScope::kNetwork);
+  EXPECT_EQ(configured_listen("telnetd", Args{"-b", "127.0.0.1"}, read).scope,
+            ListenScope::kLoopback);
+  EXPECT_EQ(configured_listen("uhttpd", Args{"-f", "-p", "[::1]:80"}, read).scope,
+            ListenScope::kLoopback);
+  EXPECT_EQ(configured_listen("dnsmasq", Args{"--port=0"}, read).scope, ListenScope::kDisabled);
+  EXPECT_EQ(
+      configured_listen("dnsmasq", Args{"-p", "0", "--dhcp-range=10.0.0.2,10.0.0.9"}, read).scope,
+      ListenScope::kUnknown);  // DHCP still listens
+  EXPECT_EQ(configured_listen("snmpd", Args{"-Lf", "/dev/null", "udp:127.0.0.1:161"}, read).scope,
+            ListenScope::kLoopback);
+
+  // Configuration files.
+  image["/etc/lighttpd/lighttpd.conf"] =
+      "# server.bind = \"0.0.0.0\"\nserver.port = 80\nserver.bind = \"127.0.0.1\"  # local\n";
+  auto l = configured_listen("lighttpd", Args{}, read);
+  EXPECT_EQ(l.scope, ListenScope::kLoopback);
+  EXPECT_NE(l.why.find("lighttpd.conf: server.bind = \"127.0.0.1\""), std::string::npos) << l.why;
+  image["/etc/lighttpd/lighttpd.conf"] +=
+      "$SERVER[\"socket\"] == \":443\" { ssl.engine = \"enable\" }\n";
+  EXPECT_EQ(configured_listen("lighttpd", Args{}, read).scope, ListenScope::kNetwork);
+  // -f names another file: the default one is not read.
+  image["/etc/lighttpd/local.conf"] = "server.bind = \"localhost\"\n";
+  EXPECT_EQ(configured_listen("lighttpd", Args{"-f", "/etc/lighttpd/local.conf"}, read).scope,
+            ListenScope::kLoopback);
+  image["/etc/lighttpd/open.conf"] = "server.port = 8080\n";
+  EXPECT_EQ(configured_listen("lighttpd", Args{"-f", "/etc/lighttpd/open.conf"}, read).scope,
+            ListenScope::kNetwork);
+
+  image["/etc/config/uhttpd"] =
+      "config uhttpd 'main'\n\tlist listen_http '127.0.0.1:80'\n\tlist listen_http '[::1]:80'\n";
+  EXPECT_EQ(configured_listen("uhttpd", Args{}, read).scope, ListenScope::kLoopback);
+  image["/etc/config/uhttpd"] += "\tlist listen_https '0.0.0.0:443'\n";
+  EXPECT_EQ(configured_listen("uhttpd", Args{}, read).scope, ListenScope::kNetwork);
+
+  image["/etc/ssh/sshd_config"] = "Port 22\nListenAddress 127.0.0.1\nListenAddress ::1\n";
+  EXPECT_EQ(configured_listen("sshd", Args{}, read).scope, ListenScope::kLoopback);
+  EXPECT_EQ(configured_listen("sshd", Args{"-o", "ListenAddress=0.0.0.0"}, read).scope,
+            ListenScope::kNetwork);  // the command line overrides the file
+
+  image["/etc/dnsmasq.conf"] = "domain-needed\nport=0\n";
+  EXPECT_EQ(configured_listen("dnsmasq", Args{}, read).scope, ListenScope::kDisabled);
+  image["/etc/dnsmasq.conf"] += "dhcp-range=192.168.1.100,192.168.1.200,12h\n";
+  EXPECT_EQ(configured_listen("dnsmasq", Args{}, read).scope, ListenScope::kUnknown);
+
+  image["/etc/mosquitto/mosquitto.conf"] = "listener 1883 127.0.0.1\n";
+  EXPECT_EQ(configured_listen("mosquitto", Args{}, read).scope, ListenScope::kLoopback);
+  image["/etc/mosquitto/mosquitto.conf"] += "listener 8883\n";
+  EXPECT_EQ(configured_listen("mosquitto", Args{}, read).scope, ListenScope::kNetwork);
+
+  image["/etc/snmp/snmpd.conf"] = "agentAddress udp:127.0.0.1:161,udp6:[::1]:161\n";
+  EXPECT_EQ(configured_listen("snmpd", Args{}, read).scope, ListenScope::kLoopback);
+}
+
+// The same through assess_reachability on an extracted tree: a boot-started server bound to
+// loopback by its shipped configuration is loaded, not exposed; one the configuration opens is
+// exposed with the configuration line in its chain.
+TEST(VulnIntel, ReachabilityFollowsTheShippedListenConfiguration) {
+  TempDir t;
+  const fs::path root = t.path() / "extracted" / "0-squashfs";
+  probity::Report r;
+  auto put = [&](const std::string& path, const std::string& text, const std::string& kind) {
+    fs::create_directories((root / path).parent_path());
+    std::ofstream(root / path) << text;
+    auto f = file(path, kind);
+    f.extracted = "extracted/0-squashfs/" + path;
+    f.size = text.size();
+    r.tree.files.push_back(f);
+  };
+  put("etc/lighttpd/lighttpd.conf", "server.port = 80\nserver.bind = \"127.0.0.1\"\n", "text");
+  put("etc/config/uhttpd", "config uhttpd main\n\tlist listen_http '0.0.0.0:80'\n", "text");
+  put("usr/sbin/lighttpd", "x", "elf");
+  put("usr/sbin/uhttpd", "x", "elf");
+  put("usr/sbin/dropbear", "x", "elf");
+  probity::Facts facts;
+  facts.services = {
+      {"lighttpd", "/usr/sbin/lighttpd -D -f /etc/lighttpd/lighttpd.conf", "etc/inittab", "",
+       "inittab:respawn"},
+      {"uhttpd", "/etc/init.d/uhttpd", "etc/rc.d/S50uhttpd", "", "rc-link"},
+      {"dropbear", "/usr/sbin/dropbear -F -p 127.0.0.1:22", "etc/inittab", "", "inittab:respawn"}};
+  r.facts = facts;
+  for (const char* name : {"lighttpd", "uhttpd", "dropbear"}) {
+    probity::Component c;
+    c.name = name;
+    c.version = "1.0";
+    c.evidence.push_back({std::string("usr/sbin/") + name, 0, 0, "", "signature:x"});
+    r.components.push_back(c);
+    Vulnerability v;
+    v.id = std::string("CVE-0000-") + name;
+    v.component = name;
+    v.version = "1.0";
+    r.vulnerabilities.push_back(v);
+  }
+  probity::assess_reachability(r, t.path());
+  auto chain = [&](std::size_t i) {
+    std::string all;
+    for (const auto& c : r.vulnerabilities[i].reachability.chain) all += c + "\n";
+    return all;
+  };
+  EXPECT_EQ(r.vulnerabilities[0].reachability.state, "loaded") << chain(0);
+  EXPECT_NE(chain(0).find("loopback only: /etc/lighttpd/lighttpd.conf: server.bind"),
+            std::string::npos)
+      << chain(0);
+  EXPECT_EQ(r.vulnerabilities[1].reachability.state, "exposed") << chain(1);
+  EXPECT_NE(chain(1).find("/etc/config/uhttpd: list listen_http '0.0.0.0:80'"), std::string::npos)
+      << chain(1);
+  EXPECT_EQ(r.vulnerabilities[2].reachability.state, "loaded") << chain(2);
 }
 
 // ---- Signed snapshots -------------------------------------------------------------------------
