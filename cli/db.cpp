@@ -347,7 +347,8 @@ Command add_db(CLI::App& parent) {
   upd->add_option("--kev-url", args->update.kev_url, "KEV catalogue (JSON)");
   upd->add_option("--epss-url", args->update.epss_url, "EPSS scores (CSV or .csv.gz)");
   upd->add_option("--eol-url", args->update.eol_url, "endoflife.date products/ directory");
-  upd->add_option("--osv-url", args->update.osv_url, "OSV records (a JSON array)");
+  upd->add_option("--osv-url", args->update.osv_url,
+                  "OSV records: a JSON array, or an ecosystem's all.zip");
   upd->add_option("--skip", args->skip, "Sources not to update: nvd, kev, epss, eol, osv");
   upd->add_option("--results-per-page", args->update.results_per_page, "NVD page size")
       ->check(CLI::Range(1, 2000));

@@ -295,7 +295,17 @@ Result<VulnUpdateResult> update_vuln_db(const fs::path& db_path, const VulnUpdat
          if (b.find("cve,epss,percentile") == std::string::npos) return fail("not an EPSS CSV");
          return {};
        }},
-      {opt.osv && !opt.osv_url.empty(), opt.osv_url, "osv.json", valid_json}};
+      // OSV: a JSON array of records, or an ecosystem's all.zip (one record per member).
+      {opt.osv && !opt.osv_url.empty(), opt.osv_url,
+       opt.osv_url.ends_with(".zip") ? "osv.zip" : "osv.json",
+       opt.osv_url.ends_with(".zip")
+           ? std::function<Status(const std::string&)>([](const std::string& b) -> Status {
+               if (!b.starts_with(std::string_view("PK\x03\x04", 4)) &&
+                   !b.starts_with(std::string_view("PK\x05\x06", 4)))
+                 return fail("not a zip archive");
+               return {};
+             })
+           : valid_json}};
   for (const auto& product : opt.eol_products)
     others.push_back({opt.eol && !opt.eol_url.empty(), opt.eol_url + "/" + product + ".md",
                       "eol-" + product + ".md", [](const std::string& b) -> Status {

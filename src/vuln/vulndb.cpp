@@ -1016,11 +1016,14 @@ Result<std::vector<VulnImportStats>> VulnDb::import_files(
         if (!in_flight.items.empty()) parsing.submit([&] { in_flight.parse(parser); });
         store_batch(done);
       };
-      auto feed = vuln::split_feed(path, [&](std::string_view text, std::uint64_t offset) {
+      auto on_item = [&](std::string_view text, std::uint64_t offset) {
         if (fatal) return;
         next.add(text, offset);
         if (next.full()) flush();
-      });
+      };
+      // OSV's per-ecosystem all.zip: one record per member.
+      auto feed =
+          name.ends_with(".zip") ? vuln::split_zip(path, on_item) : vuln::split_feed(path, on_item);
       flush();  // parses the last batch, stores the one before
       flush();  // stores the last
       if (!feed) return rollback(feed.error());

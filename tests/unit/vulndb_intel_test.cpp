@@ -3,6 +3,8 @@
 // distribution backports, end of life, signed snapshots, and `db update` against a local replay
 // server of real responses (with a 503 and a truncated page). Expected values are read from the
 // source files where the test is about the data, so a test fails when the import loses them.
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <unistd.h>
@@ -650,6 +652,39 @@ TEST(VulnIntel, SignedSnapshotRoundTripsAndTamperingIsRefused) {
   EXPECT_NE(old.error().message.find("older"), std::string::npos);
 }
 
+// A zip archive (libarchive's writer) of (name, content) members, as OSV's all.zip holds them.
+std::string make_zip(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::size_t total = 1 << 16;
+  for (const auto& [n, c] : members) total += n.size() * 3 + c.size() + 256;
+  std::string out(total, '\0');
+  std::size_t used = 0;
+  archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  EXPECT_EQ(archive_write_open_memory(a, out.data(), out.size(), &used), ARCHIVE_OK);
+  for (const auto& [name, content] : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, la_int64_t(content.size()));
+    EXPECT_EQ(archive_write_header(a, e), ARCHIVE_OK);
+    EXPECT_EQ(archive_write_data(a, content.data(), content.size()), la_ssize_t(content.size()));
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
+  return out;
+}
+
+// OSV's real curl records (an array) as an ecosystem's all.zip: one record per member.
+std::vector<std::pair<std::string, std::string>> osv_members() {
+  std::vector<std::pair<std::string, std::string>> m;
+  for (const auto& r : nlohmann::json::parse(gunzip(kReal / "osv/curl.json.gz")))
+    m.emplace_back(r["id"].get<std::string>() + ".json", r.dump(2));
+  return m;
+}
+
 // ---- db update against a local replay server ---------------------------------------------------
 
 // Replays real NVD API 2.0 records (data/vulndata/real/nvd/lighttpd.json.gz, 28 records) as
@@ -660,7 +695,7 @@ struct Replay {
   std::thread th;
   int port = 0;
   nlohmann::json records;
-  std::string kev, epss, eol;
+  std::string kev, epss, eol, osv_zip;
   std::mutex mu;
   std::map<std::string, int> hits;  // "startIndex" → requests
   std::atomic<int> fail_503_first{1};
@@ -714,6 +749,9 @@ struct Replay {
     });
     srv.Get("/eol/nginx.md", [this](const httplib::Request&, httplib::Response& r) {
       r.set_content(eol, "text/markdown");
+    });
+    srv.Get("/osv/all.zip", [this](const httplib::Request&, httplib::Response& r) {
+      r.set_content(osv_zip, "application/zip");
     });
     port = srv.bind_to_any_port("127.0.0.1");
     th = std::thread([this] { srv.listen_after_bind(); });
@@ -796,6 +834,71 @@ TEST(VulnIntel, FailedUpdateLeavesTheDatabaseAndResumes) {
   EXPECT_TRUE(r2->resumed);
   EXPECT_EQ(rp.hits["0"], first_page_hits);
   EXPECT_EQ(VulnDb::open(db)->status()->vulnerabilities, rp.records.size() + 1);
+}
+
+// `db import` reads OSV's all.zip: every *.json member is a record; other members are ignored,
+// a broken one is rejected and counted, and the records equal those of the same data as an
+// array.
+TEST(VulnIntel, OsvAllZipImportsLikeTheArray) {
+  TempDir t;
+  auto members = osv_members();
+  ASSERT_EQ(members.size(), 27u);
+  members.emplace_back("README.txt", "not a record");
+  members.emplace_back("BROKEN-1.json", "{\"id\": \"BROKEN-1\", ");
+  const fs::path zip = t.path() / "all.zip";
+  std::ofstream(zip, std::ios::binary) << make_zip(members);
+  auto a = VulnDb::open(t.path() / "zip.db", false);
+  ASSERT_TRUE(a);
+  auto st = a->import_file(zip);
+  ASSERT_TRUE(st) << st.error().to_string();
+  EXPECT_EQ(st->records, 28u);  // 27 records and the broken one; README.txt is not a record
+  EXPECT_EQ(st->stored, 27u);
+  EXPECT_EQ(st->rejected, 1u);
+  EXPECT_EQ(st->format, "osv");
+
+  const fs::path array = t.path() / "curl.json";
+  std::ofstream(array) << gunzip(kReal / "osv/curl.json.gz");
+  auto b = VulnDb::open(t.path() / "array.db", false);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->import_file(array));
+  EXPECT_EQ(*a->snapshot_id(), *b->snapshot_id());
+
+  // Not a zip: a clear error naming the file.
+  const fs::path fake = t.path() / "fake.zip";
+  std::ofstream(fake) << "[]";
+  auto c = VulnDb::open(t.path() / "fake.db", false);
+  auto bad = c->import_file(fake);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().to_string().find("fake.zip"), std::string::npos);
+}
+
+// `db update --osv-url .../all.zip` fetches the zip, checks it is one, and imports it.
+TEST(VulnIntel, UpdateFetchesOsvAllZip) {
+  TempDir t;
+  Replay rp;
+  rp.fail_503_first = 0;
+  rp.truncate_page = -1;
+  const auto members = osv_members();
+  rp.osv_zip = make_zip(members);
+  auto o = rp.options(t.path() / "work");
+  o.osv = true;
+  o.osv_url = "http://127.0.0.1:" + std::to_string(rp.port) + "/osv/all.zip";
+  const fs::path db = t.path() / "live.db";
+  auto r = probity::update_vuln_db(db, o);
+  ASSERT_TRUE(r) << r.error().to_string();
+  auto v = VulnDb::open(db);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->status()->vulnerabilities, rp.records.size() + members.size());
+  // A body that is not a zip is refused (after its retries) and the database stays as it was.
+  rp.osv_zip = "<html>maintenance</html>";
+  const auto before = *v->snapshot_id();
+  auto o2 = rp.options(t.path() / "work2");
+  o2.osv = true;
+  o2.osv_url = o.osv_url;
+  auto r2 = probity::update_vuln_db(db, o2);
+  ASSERT_FALSE(r2);
+  EXPECT_NE(r2.error().message.find("zip"), std::string::npos) << r2.error().message;
+  EXPECT_EQ(*VulnDb::open(db)->snapshot_id(), before);
 }
 
 }  // namespace
