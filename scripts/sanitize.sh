@@ -5,7 +5,8 @@
 # Usage: scripts/sanitize.sh FUZZ_BUILD_DIR
 set -euo pipefail
 build="${1:?usage: scripts/sanitize.sh FUZZ_BUILD_DIR}"
-for s in /usr/lib/llvm-16/bin/llvm-symbolizer "$(command -v llvm-symbolizer-16 || true)"; do
+for s in /usr/lib/llvm-16/bin/llvm-symbolizer "$(command -v llvm-symbolizer-16 || true)" \
+         "$(command -v llvm-symbolizer || true)"; do
   if [ -x "$s" ]; then export ASAN_SYMBOLIZER_PATH="$s" TSAN_SYMBOLIZER_PATH="$s"; break; fi
 done
 here="$(cd "$(dirname "$0")/.." && pwd)"
