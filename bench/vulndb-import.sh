@@ -71,6 +71,9 @@ print(f"| {name} | {n:,} | {fsize/2**20:,.0f} MiB | {wall:.2f} s | {n/wall:,.0f}
 PY
 }
 
+# The feeds were just written (1.8 GB): flush them first, so that the kernel's writeback of the
+# generator's output does not compete with the import being timed.
+sync
 : >"$work/rows"
 measure "NVD API 2.0 page (.json)" "$work/api-2.0-page.json" "$n20"
 measure "NVD 1.1 yearly feed (.json.gz, $(( $(cat "$work/size11") / 1048576 )) MiB unpacked)" "$work/nvdcve-1.1-9000.json.gz" "$n11"
@@ -89,9 +92,12 @@ measure "NVD 1.1 yearly feed (.json.gz, $(( $(cat "$work/size11") / 1048576 )) M
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   cat "$work/rows"
   echo
-  echo "Notes: the import is single-threaded (one transaction, prepared statements, secondary"
-  echo "indexes built once at the end). The gzip feed adds zlib inflation (~0.7 s of CPU per"
-  echo "280 MiB). CPU time on this shared VM varies by about ±10% from run to run with the load of"
-  echo "other jobs; peak RSS is dominated by SQLite's page cache (128 MiB) and the index sort."
+  echo "Notes: one transaction, prepared statements, secondary indexes built once at the end;"
+  echo "records are parsed in batches of 256 on a second thread while the importing thread"
+  echo "stores the batch before (so CPU time exceeds wall time). The gzip feed adds zlib inflation"
+  echo "(~0.7 s of CPU per 280 MiB). The same binary on this VM measures up to ~1.4x apart from"
+  echo "one quarter of an hour to the next with no other job running (host speed, no steal"
+  echo "reported): compare builds in alternating runs, not across days. Peak RSS is dominated by"
+  echo "SQLite's page cache (128 MiB), the index sort and two batches of records."
 } >"$out"
 echo "wrote $out"

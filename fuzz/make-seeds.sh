@@ -105,7 +105,7 @@ pair('fwtool', fw(b'\xff' * 64 + b'\xde\xad\xc0\xde', b'sig one'), fw(b'\xff' * 
 EOF
 # Issue 10 formats (items 5 and 6): tiny images of one short file from the Debian tools, yaffs2
 # from the documented layout.
-mkdir -p "$c"/{iso9660,cab,lha,lzip,lzop,compress,ihex,srec,tekhex,romfs,yaffs2,fat,android_sparse,android_boot}
+mkdir -p "$c"/{iso9660,cab,lha,lzip,lzop,compress,ihex,srec,tekhex,romfs,yaffs2,fat,android_sparse,android_boot,arj,tar_v7,minix}
 mkdir -p i10/d && printf 'seed\n' > i10/d/f && ln -sf f i10/d/l
 genisoimage -quiet -R -J -o i10.iso i10 && head -c 49152 i10.iso > "$c/iso9660/seed.iso"
 (cd i10 && gcab -c -z "$c/cab/seed.cab" d/f)
@@ -118,6 +118,10 @@ srec_cat s.txt -binary -offset 0x100 -o "$c/srec/seed.srec" -motorola
 srec_cat s.txt -binary -offset 0x100 -o "$c/tekhex/seed.tek" -tektronix
 srec_cat s.txt -binary -offset 0x100 -o "$c/tekhex/seed.xtek" -tektronix-extended
 genromfs -f "$c/romfs/seed.romfs" -d i10 -V seed
+(cd i10 && arj a -m0 -y "$c/arj/seed.arj" d/f >/dev/null && arj a -m1 -y "$c/arj/seed-m1.arj" d/f >/dev/null)
+tar --format=v7 -cf "$c/tar_v7/seed.tar" -C i10 d/f
+python3 "$here/../tests/fixtures/make-minix.py" mnx >/dev/null
+head -c 49152 mnx/v3.img > "$c/minix/seed-v3.img" && head -c 49152 mnx/v1-be.img > "$c/minix/seed-v1-be.img"
 python3 - "$here/../tests/fixtures/make-yaffs2.py" "$c/yaffs2/seed.yaffs2" <<'PY'
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("mky", sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)

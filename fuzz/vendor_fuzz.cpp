@@ -6,7 +6,8 @@
 namespace {
 constexpr const char* kIds[] = {"tplink",        "netgear_chk",        "seama",      "wrgg",
                                 "xiaomi_hdr",    "broadcom_sao",       "bneg",       "tenvis_pk2",
-                                "alphanetworks", "dlink_encrpted_img", "dlink_shrs", "cybertan"};
+                                "alphanetworks", "dlink_encrpted_img", "dlink_shrs", "cybertan",
+                                "realtek",       "huawei_hwnp",        "buffalo",    "grain_media"};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -9,7 +9,9 @@ BUILD_PKGS=(
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libzstd-dev liblz4-dev liblzo2-dev liblzma-dev libbz2-dev zlib1g-dev
   libmaxminddb-dev libcrypt-dev libtomlplusplus-dev libfuzzy-dev libext2fs-dev libsimdjson-dev
+  libyaml-cpp-dev  # endoflife.date product files (YAML front matter) in `probity db import`
   libpq-dev  # the fleet store on PostgreSQL (docs/fleet.md)
+  libclang-dev  # libclang's C API: the C/C++ checks of `probity source` (docs/source-audit.md)
 )
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
@@ -19,6 +21,7 @@ TOOL_PKGS=(
   # issue 10 formats: ISO 9660, cab, lha, lzip, compress, romfs, FAT, Android images, hex records
   genisoimage gcab jlha-utils lzip ncompress genromfs dosfstools mtools
   android-sdk-libsparse-utils mkbootimg srecord
+  arj  # ARJ fixtures (stored and compressed entries)
   # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross openssl openssh-client libmaxmind-db-writer-perl
   # report.html is checked in Debian's headless Chromium (driven by npm's playwright-core)

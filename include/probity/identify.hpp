@@ -200,6 +200,7 @@ struct MatchResult {
   std::string db_snapshot;
   std::uint64_t db_vulnerabilities = 0;  ///< records in the database (0: empty)
   std::string db_imported_at;            ///< newest source import, UTC ISO 8601
+  std::string db_snapshot_date;          ///< newest date the data carries (ISO date)
 };
 using VulnerabilityMatcher = std::function<Result<MatchResult>(const std::vector<Component>&)>;
 

@@ -74,6 +74,25 @@ inline constexpr std::uint64_t kMaxHexImageBytes = 64 * kMiB;
 inline constexpr std::uint64_t kMaxHexLineBytes = 1024;
 /// Largest block size an Android sparse header may declare (libsparse writes 4 KiB).
 inline constexpr std::uint64_t kMaxSparseBlockBytes = 1 * kMiB;
+/// ARJ: the largest basic header the format allows (ARJ's own limit, 2600 bytes) and the most
+/// extended headers read after one basic header (ARJ writes none or one).
+inline constexpr std::uint64_t kMaxArjHeaderBytes = 2600;
+inline constexpr std::uint32_t kMaxArjExtendedHeaders = 16;
+/// Minix: the largest directory read (a directory of 4096 entries of 64 bytes is 256 KiB) and
+/// the deepest directory nesting walked (the run's path cap bounds it too).
+inline constexpr std::uint64_t kMaxMinixDirBytes = 4 * kMiB;
+inline constexpr std::uint32_t kMaxMinixDepth = 256;
+/// Realtek RTL819x images: the largest part one header may announce (a flash is at most a few
+/// tens of MiB) and the most parts read back to back (kernel, root filesystem, web pages...).
+inline constexpr std::uint64_t kMaxRealtekPartBytes = 256 * kMiB;
+inline constexpr std::uint32_t kMaxRealtekParts = 16;
+/// Huawei HWNP: the most item records read from one packet (real packets list a few dozen).
+inline constexpr std::uint32_t kMaxHwnpItems = 4096;
+/// Buffalo encrypted firmware: the longest product or version field (buffalo-enc allows a few
+/// dozen bytes) and the largest data restored with the "longstate" schedule, whose state is as
+/// long as the data.
+inline constexpr std::uint64_t kMaxBuffaloNameBytes = 256;
+inline constexpr std::uint64_t kMaxBuffaloLongstateBytes = 64 * kMiB;
 /// Largest xar table of contents inflated to check it before libarchive reads it (a TOC lists
 /// names and attributes: a few KiB per thousand files).
 inline constexpr std::uint64_t kMaxXarTocBytes = 64 * kMiB;
@@ -99,6 +118,10 @@ inline constexpr std::uint64_t kMaxEolFileBytes = 1 * kMiB;
 inline constexpr std::uint64_t kMaxVulnRecordBytes = 64 * kMiB;
 /// A feed file that is one document (a single record or an OSV array that is not streamed).
 inline constexpr std::uint64_t kMaxVulnDocumentBytes = 512 * kMiB;
+/// A server's configuration file read to tell where it listens (lighttpd.conf, sshd_config,
+/// /etc/config/uhttpd...: a few KB); a bigger one is not read and its listener stays unknown.
+/// No flag: only the reachability state depends on it.
+inline constexpr std::uint64_t kMaxServiceConfigBytes = 1 * kMiB;
 /// Largest policy, suppressions or signature file (hand-written TOML: the biggest shipped one,
 /// data/signatures/net.toml, is 14 KB).
 inline constexpr std::uint64_t kMaxTomlBytes = 4 * kMiB;
@@ -155,5 +178,21 @@ inline constexpr std::uint64_t kHtmlHexdumpBytes = 256;
 inline constexpr std::uint64_t kHtmlStringsWindow = 2048;
 /// Image-map regions drawn in report.html (the rest are counted).
 inline constexpr std::size_t kMaxHtmlRegions = 5000;
+
+// Caps of `probity source` (docs/source-audit.md). A source tree is hostile too: every file is
+// read through these caps, and whatever one stops is listed in report.json and makes the verdict
+// inconclusive.
+/// Largest file read (version macros, build steps, the checks); larger ones are not read.
+inline constexpr std::uint64_t kMaxSourceFileBytes = 16 * kMiB;
+/// Most files (of any type) looked at in one tree; the rest are not read.
+inline constexpr std::uint64_t kMaxSourceFiles = 200'000;
+/// Deepest directory descended into (the tree's root is depth 0).
+inline constexpr std::uint32_t kMaxSourceDepth = 64;
+/// Largest C/C++ file handed to libclang (generated monsters are not parsed).
+inline constexpr std::uint64_t kMaxSourceParseBytes = 2 * kMiB;
+/// Wall-clock budget of all libclang parses of one run; files not parsed when it runs out are
+/// listed. (One parse cannot be interrupted through libclang's C API: kMaxSourceParseBytes and
+/// the single-file mode, which reads no headers, bound each one.)
+inline constexpr std::uint32_t kSourceParseSeconds = 300;
 
 }  // namespace probity

@@ -23,6 +23,11 @@ nlohmann::json vex_json(const Report& report, const std::string& sbom_serial = {
 /// lastUpdated}: the same in the VEX and in the SBOM's vulnerabilities.
 nlohmann::json cyclonedx_analysis(const Suppression& suppression);
 
+/// A vulnerability's status (affected / not-affected / unknown, docs/vulndb.md) as a CycloneDX
+/// VEX analysis: exploitable, not_affected (code_not_present, with the backport's evidence) or
+/// in_triage.
+nlohmann::json status_analysis(const Vulnerability& v);
+
 /// report.html: one self-contained page rendering a report.json document (no network needed).
 /// `extras` (html_extras) adds the image map and the evidence views; null leaves them out.
 std::string html_report(const nlohmann::json& report_json, const nlohmann::json& extras = nullptr);

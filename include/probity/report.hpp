@@ -47,6 +47,10 @@ struct Component {
   std::string source;   ///< "signature" or the package database it came from
   std::vector<Evidence> evidence;
   std::optional<Eol> eol;
+  /// The distribution's own package version when the image says it (dpkg/opkg status, or a
+  /// banner such as "Debian GLIBC 2.36-9+deb12u14"): backported fixes are judged against it.
+  std::string distro_version;
+  std::string distro;  ///< whose package version that is: debian, ubuntu, openwrt, ... ("" none)
   /// The same product under NVD's other vendor:product names (last, so that positional
   /// initialisers of the fields above keep working).
   std::vector<std::string> cpe_aliases;
@@ -59,6 +63,24 @@ struct Suppression {
   std::string by;             ///< who decided
   std::string detail;         ///< why, in words
   std::string date;           ///< ISO date of the decision ("" if not given)
+};
+
+/// A CVE in CISA's Known Exploited Vulnerabilities catalogue.
+struct KevEntry {
+  std::string date_added;  ///< ISO date
+  std::string due_date;    ///< ISO date federal agencies had to fix it by
+};
+
+/// FIRST EPSS: probability of exploitation in the next 30 days, and its percentile.
+struct EpssScore {
+  double score = 0.0;
+  double percentile = 0.0;
+};
+
+/// Whether the vulnerable code can be reached in the image (docs/vulndb.md, "Reachability").
+struct Reachability {
+  std::string state = "unknown";   ///< exposed, loaded, present, unknown
+  std::vector<std::string> chain;  ///< evidence, outermost first ("etc/inittab: ::respawn:...")
 };
 
 /// A known vulnerability affecting a component.
@@ -74,6 +96,13 @@ struct Vulnerability {
   std::string description;
   std::string published;  ///< ISO date
   std::optional<Suppression> suppression;
+  std::optional<KevEntry> kev;    ///< null unless in the KEV catalogue
+  std::optional<EpssScore> epss;  ///< null when EPSS has no score for it
+  Reachability reachability;
+  /// affected, not-affected (fixed by a backport or on the component's stable branch) or
+  /// unknown; exported as CycloneDX VEX analysis states.
+  std::string status = "affected";
+  std::string status_evidence;  ///< why not-affected/unknown ("debian fixed in 2.36-9+deb12u3")
 };
 
 /// Severity of a finding, lowest first.
@@ -207,6 +236,8 @@ struct Report {
   /// used) and when its newest source was imported (UTC, ISO 8601).
   std::optional<std::uint64_t> db_vulnerabilities;
   std::string db_imported_at;
+  std::string db_snapshot_date;             ///< newest record date in the database (ISO date)
+  std::optional<std::int64_t> db_age_days;  ///< days from db_snapshot_date to the scan
   /// Data files a stage could not read (a missing credentials list, rules, EOL data): each makes
   /// the verdict inconclusive.
   std::vector<std::string> data_missing;

@@ -103,9 +103,17 @@ std::optional<ElfInfo> parse_elf(Bytes bytes) {
           case DT_DEBUG:
             info.dt_debug = true;
             break;
-          case DT_SONAME:
+          case DT_SONAME: {
             info.has_soname = true;
+            const char* s = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
+            if (s) info.soname = s;
             break;
+          }
+          case DT_NEEDED: {
+            const char* s = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
+            if (s && *s) info.needed.emplace_back(s);
+            break;
+          }
           case DT_RPATH:
           case DT_RUNPATH: {
             const char* s = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);

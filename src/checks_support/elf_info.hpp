@@ -36,9 +36,11 @@ struct ElfInfo {
   bool has_symtab = false;
   std::string rpath;
   std::string runpath;
-  std::set<std::string> imports;  ///< undefined dynamic symbols (version suffix removed)
-  bool canary_symbol = false;     ///< __stack_chk_fail/__stack_chk_guard in any symbol table
-  bool fortify_symbol = false;    ///< some __*_chk symbol in any symbol table
+  std::string soname;
+  std::vector<std::string> needed;  ///< DT_NEEDED entries in order (at most kMaxDynamic)
+  std::set<std::string> imports;    ///< undefined dynamic symbols (version suffix removed)
+  bool canary_symbol = false;       ///< __stack_chk_fail/__stack_chk_guard in any symbol table
+  bool fortify_symbol = false;      ///< some __*_chk symbol in any symbol table
   /// Caps reached while parsing (the hardening check reports them).
   struct CapHit {
     std::string_view name;  ///< the constant, e.g. "kMaxSymbols"

@@ -132,7 +132,13 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
   using namespace checks;
   Context ctx{tree, out_dir, opt};
   ctx.data_dir = opt.data_dir.empty() ? data_dir() : opt.data_dir;
-  if (auto opened = TreeFiles::open(out_dir)) ctx.files = std::move(*opened);
+  // A plain directory (a source tree, `probity source`) rather than an unpack output: its
+  // records' `extracted` paths are inside it, not under extracted/<id>-<format>/.
+  const bool plain = std::any_of(tree.files.begin(), tree.files.end(), [](const FileRecord& f) {
+    return !f.extracted.empty() && !f.extracted.starts_with("extracted/");
+  });
+  if (auto opened = plain ? TreeFiles::open_directory(out_dir) : TreeFiles::open(out_dir))
+    ctx.files = std::move(*opened);
   ctx.locations.reserve(tree.files.size());
   for (const auto& f : tree.files) ctx.locations.push_back(normalised_location(f));
 

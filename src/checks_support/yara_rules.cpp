@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include "checks_support/text.hpp"
@@ -51,13 +52,18 @@ int on_scan_message(YR_SCAN_CONTEXT* ctx, int message, void* data, void* user) {
   bool got = false;
   const YR_STRING* s;
   yr_rule_strings_foreach(rule, s) {
-    const YR_MATCH* match;
-    yr_string_matches_foreach(ctx, s, match) {
-      if (got) break;
-      m.matched = excerpt(std::string_view(reinterpret_cast<const char*>(match->data),
-                                           std::size_t(match->data_length)),
+    // libyara 4.2 allocates YR_MATCH records from a notebook that does not align them (UBSan:
+    // misaligned member access), so each one is copied out before it is read, instead of
+    // yr_string_matches_foreach dereferencing it in place.
+    for (const void* at = ctx->matches[s->idx].head; at != nullptr && !got;) {
+      YR_MATCH match;
+      std::memcpy(&match, at, sizeof match);
+      at = match.next;
+      if (match.is_private) continue;
+      m.matched = excerpt(std::string_view(reinterpret_cast<const char*>(match.data),
+                                           std::size_t(match.data_length)),
                           120);
-      m.offset = std::uint64_t(match->base + match->offset);
+      m.offset = std::uint64_t(match.base + match.offset);
       got = true;
     }
     if (got) break;

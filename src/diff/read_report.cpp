@@ -222,6 +222,8 @@ void read_components(Reader& r, element root, Report& out) {
     r.str(e, "cpe", c.cpe, at);
     r.strings(e, "cpe_aliases", c.cpe_aliases, at);
     r.str(e, "source", c.source, at);
+    r.str(e, "distro", c.distro, at);
+    r.str(e, "distro_version", c.distro_version, at);
     r.each(e, "evidence", at, [&](element x, const std::string& xat) {
       Evidence ev;
       r.str(x, "path", ev.path, xat);
@@ -257,6 +259,25 @@ void read_components(Reader& r, element root, Report& out) {
     r.str(e, "published", v.published, at);
     element s;
     if (!e["suppression"].get(s) && s.is_object()) v.suppression = suppression(r, s, at);
+    // Triage (docs/vulndb.md); absent in older reports.
+    if (element k; !e["kev"].get(k) && k.is_object()) {
+      KevEntry kev;
+      r.str(k, "date_added", kev.date_added, at + ".kev");
+      r.str(k, "due_date", kev.due_date, at + ".kev");
+      v.kev = std::move(kev);
+    }
+    if (element x; !e["epss"].get(x) && x.is_object()) {
+      EpssScore es;
+      r.num(x, "score", es.score, at + ".epss");
+      r.num(x, "percentile", es.percentile, at + ".epss");
+      v.epss = es;
+    }
+    if (element x; !e["reachability"].get(x) && x.is_object()) {
+      r.str(x, "state", v.reachability.state, at + ".reachability");
+      r.strings(x, "chain", v.reachability.chain, at + ".reachability");
+    }
+    r.str(e, "status", v.status, at);
+    r.str(e, "status_evidence", v.status_evidence, at);
     out.vulnerabilities.push_back(std::move(v));
   });
 }
@@ -461,6 +482,12 @@ Result<Report> read_report(const std::filesystem::path& path) {
   if (r.error.empty()) read_facts(r, root, out);
   if (r.error.empty()) read_verdict(r, root, out);
   if (r.error.empty()) r.str(root, "db_snapshot", out.db_snapshot, "");
+  if (r.error.empty()) r.str(root, "db_snapshot_date", out.db_snapshot_date, "");
+  if (element age; r.error.empty() && !root["db_age_days"].get(age) && !age.is_null()) {
+    std::int64_t days = 0;
+    r.num(root, "db_age_days", days, "");
+    out.db_age_days = days;
+  }
   if (r.error.empty())
     r.each(root, "warnings", "", [&](element e, const std::string& at) {
       Warning w;

@@ -1,13 +1,13 @@
-// The fleet store on SQLite (src/vuln/sqlite.hpp's Stmt; WAL so that local workers write at once).
+// The fleet store on SQLite (src/core/sqlite.hpp's Stmt; WAL so that local workers write at once).
 #include <map>
 
+#include "core/sqlite.hpp"
 #include "fleet/backend.hpp"
-#include "vuln/sqlite.hpp"
 
 namespace probity::fleet {
 namespace {
 
-using vuln::Stmt;
+using sql::Stmt;
 
 /// `$N` (PostgreSQL) to `?N` (SQLite); the store's SQL has no `$` inside literals.
 std::string to_sqlite(std::string_view sql) {

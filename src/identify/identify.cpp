@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -132,6 +133,29 @@ std::vector<Evidence> elf_evidence(const ElfHit& h, const Signature& s, const Fi
   return out;
 }
 
+/// A distribution's build named in a version banner: "GNU C Library (Debian GLIBC
+/// 2.36-9+deb12u14)" or "(Ubuntu GLIBC 2.35-0ubuntu3.8)" gives distro and package version, so
+/// backported fixes can be judged (vulndb: distro_fix).
+void distro_from_banner(Component& c, std::string_view excerpt) {
+  for (const auto& [word, distro] :
+       {std::pair<std::string_view, std::string_view>{"(Debian ", "debian"},
+        {"(Ubuntu ", "ubuntu"}}) {
+    const auto at = excerpt.find(word);
+    if (at == std::string_view::npos) continue;
+    // "(Debian GLIBC 2.36-9+deb12u14)": the last word before ')'.
+    const auto close = excerpt.find(')', at);
+    if (close == std::string_view::npos) continue;
+    const auto inner = excerpt.substr(at + 1, close - at - 1);
+    const auto sp = inner.rfind(' ');
+    if (sp == std::string_view::npos || sp + 1 >= inner.size()) continue;
+    const auto ver = inner.substr(sp + 1);
+    if (!std::isdigit(static_cast<unsigned char>(ver.front()))) continue;
+    c.distro = std::string(distro);
+    c.distro_version = std::string(ver);
+    return;
+  }
+}
+
 }  // namespace
 
 double combined_confidence(const std::vector<Evidence>& evidence) {
@@ -210,6 +234,13 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
     declared_by_name.emplace(result.components[i].name, i);
   }
   std::vector<Component> found;
+  struct PendingElf {
+    std::size_t signature;
+    std::string bound;
+    std::uint32_t container;
+    std::vector<Evidence> evidence;
+  };
+  std::vector<PendingElf> pending;
   for (std::size_t i = 0; i < tree.files.size(); ++i) {
     const auto& f = tree.files[i];
     if (truncated[i])
@@ -253,7 +284,10 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       c.cpe = make_cpe(s, h->version);
       c.cpe_aliases = make_cpe_aliases(s, h->version);
       c.source = "signature";
-      for (const Hit* x : file_hits) c.evidence.push_back(evidence_of(*x));
+      for (const Hit* x : file_hits) {
+        c.evidence.push_back(evidence_of(*x));
+        if (c.distro.empty()) distro_from_banner(c, x->excerpt);
+      }
       found.push_back(std::move(c));
     }
     // ELF facts of the file: evidence of the product's components found in it (when their
@@ -286,16 +320,37 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       for (auto [d, end] = declared_by_name.equal_range(s.id); d != end; ++d)
         attach(result.components[d->second]);
       if (attached) continue;
-      Component c;
-      c.name = s.id;
-      c.vendor = s.vendor;
-      c.purl = make_purl(s, "");
-      c.cpe = make_cpe(s, "");
-      c.cpe_aliases = make_cpe_aliases(s, "");
-      c.source = "elf";
-      c.evidence = ev;
-      found.push_back(std::move(c));
+      pending.push_back({h.signature, h.bound, f.container, ev});
     }
+  }
+  // ELF facts no version in their own file explained: evidence of the product's component found
+  // elsewhere in the same container (libssl.so.3 beside the libcrypto.so.3 whose banner names
+  // the release), when its version is not below their bound; else one component of the
+  // product without a version per container.
+  for (auto& p : pending) {
+    const auto& s = sigs[p.signature];
+    const auto fits = [&](const Component& c) {
+      return c.name == s.id && !c.evidence.empty() && c.evidence.front().container == p.container &&
+             (p.bound.empty() || c.version.empty() || compare_versions(c.version, p.bound) >= 0);
+    };
+    Component* into = nullptr;
+    for (auto& c : found)
+      if (!into && fits(c)) into = &c;
+    for (auto& c : result.components)
+      if (!into && fits(c)) into = &c;
+    if (into) {
+      into->evidence.insert(into->evidence.end(), p.evidence.begin(), p.evidence.end());
+      continue;
+    }
+    Component c;
+    c.name = s.id;
+    c.vendor = s.vendor;
+    c.purl = make_purl(s, "");
+    c.cpe = make_cpe(s, "");
+    c.cpe_aliases = make_cpe_aliases(s, "");
+    c.source = "elf";
+    c.evidence = std::move(p.evidence);
+    found.push_back(std::move(c));
   }
   result.components.insert(result.components.end(), std::make_move_iterator(found.begin()),
                            std::make_move_iterator(found.end()));

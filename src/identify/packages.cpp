@@ -104,6 +104,9 @@ struct Builder {
     Component c;
     c.version = upstream_version(raw_version);
     c.source = f.path;
+    // The distribution's own version judges backported fixes (vulndb: distro_fix).
+    if (method == "dpkg-status") c.distro = "debian", c.distro_version = raw_version;
+    if (method == "opkg-status") c.distro = "openwrt", c.distro_version = raw_version;
     auto it = by_package.find(package);
     if (it == by_package.end()) it = by_package.find(package + "*");
     long k = it != by_package.end() ? it->second : id.find(package);

@@ -154,9 +154,9 @@ std::optional<ElfFacts> elf_facts(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, TaskPool& pool) {
-  auto files = TreeFiles::open(out_dir);
-  if (!files) return;
+namespace {
+
+void inventory_files(ArtifactTree& tree, const TreeFiles* files, TaskPool& pool) {
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     std::vector<std::uint8_t> head(kHeadBytes);
@@ -187,6 +187,19 @@ void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, TaskPoo
   };
   // One worker loop per thread of the pool; a loop that starts late finds the files taken.
   pool.for_each(pool.concurrency(), [&](unsigned, std::size_t) { work(); });
+}
+
+}  // namespace
+
+void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, TaskPool& pool) {
+  // A plain directory (a source tree, `probity source`) rather than an unpack output: its
+  // records' `extracted` paths are inside it, not under extracted/<id>-<format>/.
+  const bool plain = std::any_of(tree.files.begin(), tree.files.end(), [](const FileRecord& f) {
+    return !f.extracted.empty() && !f.extracted.starts_with("extracted/");
+  });
+  auto files = plain ? TreeFiles::open_directory(out_dir) : TreeFiles::open(out_dir);
+  if (!files) return;
+  inventory_files(tree, &*files, pool);
 }
 
 void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, unsigned threads) {

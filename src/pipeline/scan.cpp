@@ -3,11 +3,14 @@
 #include "probity/scan.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <optional>
 #include <set>
 #include <tuple>
 
+#include "pipeline/stages.hpp"
 #include "probity/data.hpp"
 #include "probity/fleet.hpp"
 #include "probity/inventory.hpp"
@@ -15,6 +18,7 @@
 #include "probity/outputs.hpp"
 #include "probity/policy.hpp"
 #include "probity/task_pool.hpp"
+#include "probity/triage.hpp"
 #include "probity/vulndb.hpp"
 
 namespace probity {
@@ -25,7 +29,15 @@ Error with_context(Error e, const std::string& what) {
   return e;
 }
 
-/// The matcher over the SQLite database at `path`, or an empty matcher when there is none.
+}  // namespace
+
+Status write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f.flush()) return fail("cannot write " + path.string(), 0, path.string());
+  return {};
+}
+
 VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) return {};
   return [path](const std::vector<Component>& components) -> Result<MatchResult> {
@@ -35,9 +47,10 @@ VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
     auto v = match_components(*vdb, components);
     if (!v) return std::unexpected(v.error());
     out.vulnerabilities = std::move(*v);
-    auto status = vdb->status();
+    auto status = vdb->brief_status();  // the stored snapshot id: no full recount per scan
     if (!status) return std::unexpected(status.error());
     out.db_snapshot = status->snapshot;
+    out.db_snapshot_date = status->snapshot_date;
     out.db_vulnerabilities = status->vulnerabilities;
     for (const auto& s : status->sources)
       out.db_imported_at = std::max(out.db_imported_at, s.imported_at);
@@ -45,22 +58,46 @@ VulnerabilityMatcher open_matcher(const std::filesystem::path& path) {
   };
 }
 
-/// End of life for each component from data/eol (by CPE product, e.g. linux_kernel).
-void add_eol(std::vector<Component>& components) {
+/// End of life for each component: the database's endoflife.date and curated data (by name or
+/// CPE product), else data/eol (by CPE product, e.g. linux_kernel).
+void add_eol(std::vector<Component>& components, const std::filesystem::path& db_path) {
   const std::string today = today_utc();
+  std::optional<VulnDb> db;
+  if (std::filesystem::exists(db_path))
+    if (auto d = VulnDb::open(db_path)) db = std::move(*d);
   for (auto& c : components) {
     if (c.version.empty()) continue;
     std::string product = c.name;
     if (auto cpe = parse_cpe23(c.cpe)) product = cpe->product;
+    if (db) {
+      for (const auto& name : {c.name, product})
+        if (auto e = db->eol(name, c.version, today); e && *e) {
+          c.eol = **e;
+          break;
+        }
+      if (c.eol) continue;
+    }
     c.eol = eol_for(product, c.version, today);
   }
 }
 
-Status write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f.flush()) return fail("cannot write " + path.string(), 0, path.string());
-  return {};
+namespace {
+
+/// Whole days from ISO date `from` to `to` (both "YYYY-MM-DD"); nullopt when either is not one.
+std::optional<std::int64_t> days_between(const std::string& from, const std::string& to) {
+  auto parse = [](const std::string& s) -> std::optional<std::chrono::sys_days> {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    if (s.size() < 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3)
+      return std::nullopt;
+    const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
+                                          std::chrono::day{d}};
+    if (!ymd.ok()) return std::nullopt;
+    return std::chrono::sys_days{ymd};
+  };
+  const auto a = parse(from), b = parse(to);
+  if (!a || !b) return std::nullopt;
+  return (*b - *a).count();
 }
 
 }  // namespace
@@ -135,18 +172,21 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   result.files_scanned = found.files_scanned;
   result.bytes_scanned = found.bytes_scanned;
   report.components = std::move(found.components);
-  add_eol(report.components);
+  const auto db_path = opt.db.empty() ? default_vuln_db_path() : opt.db;
+  add_eol(report.components, db_path);
   report.tree.warnings.insert(report.tree.warnings.end(), found.warnings.begin(),
                               found.warnings.end());
 
   stage("match");
-  if (auto matcher = open_matcher(opt.db.empty() ? default_vuln_db_path() : opt.db)) {
+  if (auto matcher = open_matcher(db_path)) {
     auto matched = matcher(report.components);
     if (!matched) return std::unexpected(matched.error());
     report.vulnerabilities = std::move(matched->vulnerabilities);
     report.db_snapshot = matched->db_snapshot;
     report.db_vulnerabilities = matched->db_vulnerabilities;
     report.db_imported_at = matched->db_imported_at;
+    report.db_snapshot_date = matched->db_snapshot_date;
+    report.db_age_days = days_between(matched->db_snapshot_date, today_utc());
   }
 
   stage("check");
@@ -160,6 +200,8 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   Facts facts;
   report.findings = run_checks(report.tree, opt.out, copt, &result.hardening, &facts);
   report.facts = std::move(facts);
+  // Triage: which vulnerable components a boot-started (network) program runs or links.
+  assess_reachability(report, opt.out);
   if (fleet) {
     auto shared = fleet->join(report);
     if (!shared) return std::unexpected(with_context(shared.error(), "--fleet-index"));

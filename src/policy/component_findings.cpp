@@ -51,6 +51,7 @@ std::vector<Finding> component_findings(const Report& r) {
   std::map<std::pair<std::string, std::string>, std::vector<const Component*>> by_version;
   for (const Component& c : r.components) by_version[{c.name, c.version}].push_back(&c);
   for (const Vulnerability& v : r.vulnerabilities) {
+    if (v.status == "not-affected") continue;  // fixed by a backport or on its stable branch
     auto it = by_version.find({v.component, v.version});
     if (it == by_version.end()) continue;
     for (const Component* c : it->second) {  // every copy is its own finding

@@ -401,7 +401,9 @@ Verdict judge(const Policy& policy, const Report& report) {
     }
     if (c.max_cvss)
       for (const Vulnerability& vu : report.vulnerabilities)
-        if (!vu.suppression && vu.cvss >= *c.max_cvss) r.vulnerabilities.push_back(vu.id);
+        // A backport or stable-branch fix the data shows (not-affected) breaks no clause.
+        if (!vu.suppression && vu.status != "not-affected" && vu.cvss >= *c.max_cvss)
+          r.vulnerabilities.push_back(vu.id);
     if (c.no_eol)
       for (const Component& comp : report.components)
         if (comp.eol && comp.eol->reached)
@@ -428,7 +430,8 @@ void apply_fail_on(Verdict& v, const Report& report, Severity min) {
   for (const Finding& f : report.findings)
     if (!f.suppression && f.severity >= min) r.findings.push_back(f.id);
   for (const Vulnerability& vu : report.vulnerabilities)
-    if (auto s = parse_severity(vu.severity); !vu.suppression && s && *s >= min)
+    if (auto s = parse_severity(vu.severity);
+        !vu.suppression && vu.status != "not-affected" && s && *s >= min)
       r.vulnerabilities.push_back(vu.id);
   settle(r);
   if (!r.pass) {

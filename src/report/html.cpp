@@ -16,9 +16,10 @@ const std::string kHead = std::string(R"HTML(<!doctype html>
 <style>
 )HTML" + std::string(html::kStyle) + R"HTML(</style></head><body>
 <header><h1 id="title">probity report</h1><div class="sub" id="subtitle"></div></header>
-<nav id="toc"><a href="#verdict">verdict</a> <a href="#summary">summary</a> <a href="#image-map">image map</a> <a href="#findings-section">findings</a> <a href="#vulns-section">vulnerabilities</a> <a href="#components-section">components</a> <a href="#accounts-section">accounts</a> <a href="#boot-services-section">boot services</a> <a href="#listening-section">listening services</a> <a href="#keys-section">keys</a> <a href="#endpoints-section">endpoints</a></nav>
+<nav id="toc"><a href="#verdict">verdict</a> <a href="#fix-first-section">fix first</a> <a href="#summary">summary</a> <a href="#image-map">image map</a> <a href="#findings-section">findings</a> <a href="#vulns-section">vulnerabilities</a> <a href="#components-section">components</a> <a href="#accounts-section">accounts</a> <a href="#boot-services-section">boot services</a> <a href="#listening-section">listening services</a> <a href="#keys-section">keys</a> <a href="#endpoints-section">endpoints</a></nav>
 <main>
 <section id="verdict"><h2>Verdict</h2><div id="verdict-body"></div></section>
+<section id="fix-first-section"><h2>Fix first</h2><div id="fix-first"></div></section>
 <section id="summary"><h2>Summary</h2><div class="grid" id="stats"></div></section>
 <section id="image-map"><h2>Image map</h2><div id="map"></div></section>
 <section id="severity"><h2>Findings by severity</h2><div id="chart"></div></section>
@@ -46,7 +47,7 @@ const R = JSON.parse(document.getElementById("report-data").textContent);
         R"HTML(const X = JSON.parse(document.getElementById("page-extras").textContent) || {};
 const img = R.image || {};
 document.getElementById("title").textContent = "probity report: " + (img.name || img.path || "image");
-document.getElementById("subtitle").textContent = "sha256 " + (img.sha256 || "?") + " · " + (img.size || 0) + " bytes" + (R.db_snapshot ? " · vulnerability DB " + R.db_snapshot : "");
+document.getElementById("subtitle").textContent = "sha256 " + (img.sha256 || "?") + " · " + (img.size || 0) + " bytes" + (R.db_snapshot ? " · vulnerability DB " + R.db_snapshot : "") + (R.db_snapshot_date ? " of " + R.db_snapshot_date + (R.db_age_days != null ? " (" + R.db_age_days + " days old)" : "") : "");
 const findings = R.findings || [], comps = R.components || [], vulns = R.vulnerabilities || [];
 const files = R.files || [], facts = R.facts || {};
 // Anchors: every finding id, CVE, component and path has one (#finding-ID, #cve-ID,
@@ -168,6 +169,11 @@ table(document.getElementById("vulns"), "vulns-table", vulns.slice().sort((a, b)
   {title: "component", get: v => v.component + " " + v.version, render: v => link("component", v.component + "@" + v.version, v.component + " " + v.version)},
   {title: "severity", get: v => v.severity || "", render: v => sevBadge(v.severity || "info")},
   {title: "cvss", get: v => v.cvss || 0}, {title: "fixed in", get: v => v.fixed_in || ""},
+  {title: "KEV", get: v => v.kev ? v.kev.date_added : ""},
+  {title: "EPSS", get: v => v.epss ? v.epss.score : -1, render: v => v.epss ? v.epss.score.toFixed(3) : ""},
+  {title: "reachability", get: v => v.reachability ? v.reachability.state : "",
+   render: v => el("span", {title: v.reachability ? v.reachability.chain.join("\n") : ""}, v.reachability ? v.reachability.state : "")},
+  {title: "status", get: v => v.status || "", render: v => el("span", {title: v.status_evidence || ""}, v.status || "")},
   {title: "description", get: v => v.description || "" }]);
 const seenComp = new Set();
 table(document.getElementById("components"), "components-table", comps.slice(), [
@@ -202,6 +208,15 @@ factTable("keys", "keys-table", (facts.keys || []).slice(), [
 factTable("endpoints", "endpoints-table", (facts.endpoints || []).slice(), [
   {title: "value", get: e => e.value, render: e => el("code", {}, e.value)}, {title: "kind", get: e => e.kind},
   {title: "class", get: e => e.class}, {title: "file", get: e => e.path, render: e => pathLink(e.path)}]);
+const ff = R.fix_first || [];
+if (ff.length) {
+  const byKey = new Map(vulns.map(v => [v.id + " " + v.component + " " + v.version, v]));
+  table(document.getElementById("fix-first"), "fix-first-table", ff.slice(), [
+    {title: "#", get: f => ff.indexOf(f) + 1},
+    {title: "id", get: f => f.id, render: f => link("cve", f.id)}, {title: "component", get: f => f.component + " " + f.version},
+    {title: "why", get: f => f.reason},
+    {title: "chain", get: f => { const v = byKey.get(f.id + " " + f.component + " " + f.version); return v && v.reachability ? v.reachability.chain.join(" → ") : ""; }}]);
+} else document.getElementById("fix-first").append("Nothing exposed to the network or in CISA's KEV catalogue.");
 </script></body></html>
 )HTML");
 

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "probity/json.hpp"
+#include "probity/triage.hpp"
 
 namespace probity {
 
@@ -24,6 +25,11 @@ json component_json(const Component& c) {
   if (!c.cpe_aliases.empty()) j["cpe_aliases"] = c.cpe_aliases;
   if (c.eol)
     j["eol"] = {{"cycle", c.eol->cycle}, {"date", c.eol->date}, {"reached", c.eol->reached}};
+  // The distribution's package version backports are judged against (docs/vulndb.md).
+  if (!c.distro_version.empty()) {
+    j["distro"] = c.distro;
+    j["distro_version"] = c.distro_version;
+  }
   return j;
 }
 
@@ -139,9 +145,30 @@ json report_json(const Report& r, bool with_files) {
                      {"cwe", v.cwe},
                      {"description", v.description},
                      {"published", v.published}});
-  for (std::size_t i = 0; i < r.vulnerabilities.size(); ++i)
-    if (r.vulnerabilities[i].suppression)
-      vulns[i]["suppression"] = suppression_json(*r.vulnerabilities[i].suppression);
+  for (std::size_t i = 0; i < r.vulnerabilities.size(); ++i) {
+    const auto& v = r.vulnerabilities[i];
+    if (v.suppression) vulns[i]["suppression"] = suppression_json(*v.suppression);
+    // Triage (docs/vulndb.md): KEV, EPSS, reachability with its chain, and the judgement
+    // against a backport or stable branch.
+    vulns[i]["kev"] =
+        v.kev ? json{{"date_added", v.kev->date_added},
+                     {"due_date", v.kev->due_date.empty() ? json(nullptr) : json(v.kev->due_date)}}
+              : json(nullptr);
+    vulns[i]["epss"] =
+        v.epss ? json{{"score", v.epss->score}, {"percentile", v.epss->percentile}} : json(nullptr);
+    vulns[i]["reachability"] = {{"state", v.reachability.state}, {"chain", v.reachability.chain}};
+    vulns[i]["status"] = v.status;
+    if (!v.status_evidence.empty()) vulns[i]["status_evidence"] = v.status_evidence;
+  }
+  json fix = json::array();
+  for (const auto& f : fix_first(r.vulnerabilities)) {
+    const auto& v = r.vulnerabilities[f.index];
+    fix.push_back({{"id", v.id},
+                   {"component", v.component},
+                   {"version", v.version},
+                   {"tier", f.tier},
+                   {"reason", f.reason}});
+  }
   json findings = json::array();
   for (const auto& f : r.findings) findings.push_back(finding_json(f));
   json warnings = json::array();
@@ -155,7 +182,10 @@ json report_json(const Report& r, bool with_files) {
       {"files", std::move(files)},
       {"components", std::move(components)},
       {"vulnerabilities", std::move(vulns)},
+      {"fix_first", std::move(fix)},
       {"db_snapshot", r.db_snapshot.empty() ? json(nullptr) : json(r.db_snapshot)},
+      {"db_snapshot_date", r.db_snapshot_date.empty() ? json(nullptr) : json(r.db_snapshot_date)},
+      {"db_age_days", r.db_age_days ? json(*r.db_age_days) : json(nullptr)},
       {"findings", std::move(findings)},
       {"verdict", r.verdict ? verdict_json(*r.verdict) : json(nullptr)},
       {"policy", r.verdict ? json{{"name", r.verdict->policy}, {"sha256", r.verdict->policy_sha256}}

@@ -5,6 +5,7 @@
 
 #include "probity/json.hpp"
 #include "probity/outputs.hpp"
+#include "probity/triage.hpp"
 
 namespace probity {
 
@@ -133,6 +134,35 @@ json sarif_json(const Report& report) {
                                           {"hashes", {{"sha-256", report.tree.image.sha256}}},
                                           {"roles", json::array({"analysisTarget"})}}})},
               {"results", results}};
+  // Fix first (docs/vulndb.md): the list leads the run's properties, and the results of those
+  // vulnerabilities lead the results, in the list's order.
+  const auto first = fix_first(report.vulnerabilities);
+  if (!first.empty()) {
+    json list = json::array();
+    std::map<std::string, std::size_t> rank;  // "CVE component version" → position
+    for (const auto& f : first) {
+      const auto& v = report.vulnerabilities[f.index];
+      list.push_back({{"id", v.id},
+                      {"component", v.component},
+                      {"version", v.version},
+                      {"tier", f.tier},
+                      {"reason", f.reason}});
+      rank.emplace(fmt::format("{} {} is affected by {} ", v.component, v.version, v.id),
+                   rank.size());
+    }
+    run["properties"] = {{"fixFirst", list}};
+    auto pos = [&](const json& r) {
+      if (r.value("ruleId", "") != "vulnerable-component") return rank.size();
+      const std::string text = r["message"].value("text", "");
+      for (const auto& [prefix, i] : rank)
+        if (text.starts_with(prefix)) return i;
+      return rank.size();
+    };
+    std::vector<json> sorted(run["results"].begin(), run["results"].end());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [&](const json& a, const json& b) { return pos(a) < pos(b); });
+    run["results"] = sorted;
+  }
   return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
           {"version", "2.1.0"},
           {"runs", json::array({run})}};
@@ -166,7 +196,8 @@ json vex_json(const Report& report, const std::string& sbom_serial) {
   };
   const auto refs = cyclonedx_component_refs(report);
   for (const Vulnerability& v : report.vulnerabilities) {
-    if (!v.suppression) continue;
+    // A reviewer's decision, else what the data shows (a backport or a stable-branch fix).
+    if (!v.suppression && v.status == "affected") continue;
     json affects = json::array();
     for (std::size_t i = 0; i < report.components.size(); ++i)
       if (report.components[i].name == v.component && report.components[i].version == v.version)
@@ -174,7 +205,7 @@ json vex_json(const Report& report, const std::string& sbom_serial) {
     vulns.push_back(
         {{"id", v.id},
          {"source", {{"name", "NVD"}, {"url", "https://nvd.nist.gov/vuln/detail/" + v.id}}},
-         {"analysis", analysis(*v.suppression)},
+         {"analysis", v.suppression ? analysis(*v.suppression) : status_analysis(v)},
          {"affects", affects}});
   }
   for (const Finding& f : report.findings) {

@@ -117,6 +117,21 @@ std::string date_time(const std::string& d) {
   return {};
 }
 
+}  // namespace
+
+json status_analysis(const Vulnerability& v) {
+  if (v.status == "not-affected")
+    return {{"state", "not_affected"},
+            {"justification", "code_not_present"},
+            {"detail", v.status_evidence}};
+  if (v.status == "unknown") return {{"state", "in_triage"}, {"detail", v.status_evidence}};
+  json a = {{"state", "exploitable"}};
+  if (!v.status_evidence.empty()) a["detail"] = v.status_evidence;
+  return a;
+}
+
+namespace {
+
 /// One CycloneDX vulnerability per report vulnerability, affecting every copy of its component.
 json cyclonedx_vulnerabilities(
     const Report& r,
@@ -155,8 +170,17 @@ json cyclonedx_vulnerabilities(
     if (auto t = date_time(v.published); !t.empty()) j["published"] = t;
     if (!v.fixed_in.empty())
       j["recommendation"] = fmt::format("Upgrade {} to {} or later.", v.component, v.fixed_in);
-    // The reviewers' decision, as the VEX document states it.
-    if (v.suppression) j["analysis"] = cyclonedx_analysis(*v.suppression);
+    // The reviewers' decision, as the VEX document states it; else the judgement against a
+    // backport or stable branch as a VEX analysis state.
+    j["analysis"] = v.suppression ? cyclonedx_analysis(*v.suppression) : status_analysis(v);
+    json props = json::array();
+    props.push_back({{"name", "probity:reachability"}, {"value", v.reachability.state}});
+    if (v.kev) props.push_back({{"name", "probity:kev:date_added"}, {"value", v.kev->date_added}});
+    if (v.epss)
+      props.push_back({{"name", "probity:epss"},
+                       {"value", fmt::format("{:.5f} (percentile {:.5f})", v.epss->score,
+                                             v.epss->percentile)}});
+    j["properties"] = props;
     out.push_back(std::move(j));
   }
   return out;

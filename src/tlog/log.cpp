@@ -10,10 +10,13 @@
 #include <map>
 #include <mutex>
 
+#include "core/sqlite.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::tlog {
 namespace {
+
+using sql::Stmt;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -56,11 +59,6 @@ Hash root_from_frontier(const std::array<Hash, 64>& frontier, std::uint64_t size
   return h;
 }
 
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  ~Stmt() { sqlite3_finalize(s); }
-};
-
 }  // namespace
 
 struct Log::Impl {
@@ -76,8 +74,7 @@ struct Log::Impl {
     // so finalize explicitly here.
     for (Stmt* s : {&ins_entry, &ins_node, &get_node, &get_entry, &get_size, &find_subject,
                     &get_ckpt, &ins_ckpt, &get_cosigs, &ins_cosig, &count_cosigs}) {
-      sqlite3_finalize(s->s);
-      s->s = nullptr;
+      s->finalize();
     }
     if (db) sqlite3_close(db);
   }
@@ -97,8 +94,8 @@ struct Log::Impl {
   }
 
   Status prepare(Stmt& st, const char* sql) {
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st.s, nullptr) != SQLITE_OK)
-      return std::unexpected(db_error("sqlite prepare"));
+    st = Stmt(db, sql);
+    if (!st.ok()) return std::unexpected(db_error("sqlite prepare"));
     return {};
   }
 
@@ -137,22 +134,22 @@ struct Log::Impl {
   }
 
   Result<std::uint64_t> size_locked() {
-    sqlite3_reset(get_size.s);
-    if (sqlite3_step(get_size.s) != SQLITE_ROW) return std::unexpected(db_error("size"));
-    return std::uint64_t(sqlite3_column_int64(get_size.s, 0));
+    get_size.reset();
+    if (!get_size.step()) return std::unexpected(db_error("size"));
+    return std::uint64_t(get_size.i64(0));
   }
 
   Result<Hash> node_locked(unsigned level, std::uint64_t index) {
     if (level >= 64 || index >= kMaxLogEntries) return fail("node out of range");
-    sqlite3_reset(get_node.s);
-    sqlite3_bind_int64(get_node.s, 1, node_id(level, index));
-    const int rc = sqlite3_step(get_node.s);
-    if (rc != SQLITE_ROW)
+    get_node.reset();
+    get_node.bind(1, std::int64_t(node_id(level, index)));
+    if (!get_node.step())
       return fail("log has no complete subtree at level " + std::to_string(level) + " index " +
                   std::to_string(index));
     Hash h;
-    if (sqlite3_column_bytes(get_node.s, 0) != 32) return fail("corrupt node hash in log.db");
-    std::memcpy(h.data(), sqlite3_column_blob(get_node.s, 0), 32);
+    const auto stored = get_node.blob(0);
+    if (stored.size() != 32) return fail("corrupt node hash in log.db");
+    std::memcpy(h.data(), stored.data(), 32);
     return h;
   }
 
@@ -161,33 +158,29 @@ struct Log::Impl {
   }
 
   Status put_node(unsigned level, std::uint64_t index, const Hash& h) {
-    sqlite3_reset(ins_node.s);
-    sqlite3_bind_int64(ins_node.s, 1, node_id(level, index));
-    sqlite3_bind_blob(ins_node.s, 2, h.data(), 32, SQLITE_STATIC);
-    if (sqlite3_step(ins_node.s) != SQLITE_DONE) return std::unexpected(db_error("insert node"));
+    ins_node.reset();
+    ins_node.bind(1, std::int64_t(node_id(level, index)));
+    ins_node.bind_blob_static(2, h);
+    if (!ins_node.run()) return std::unexpected(db_error("insert node"));
     return {};
   }
 
   Result<std::string> note_with_cosigs(std::uint64_t size) {
-    sqlite3_reset(get_ckpt.s);
-    sqlite3_bind_int64(get_ckpt.s, 1, std::int64_t(size));
-    if (sqlite3_step(get_ckpt.s) != SQLITE_ROW)
-      return fail("no checkpoint of size " + std::to_string(size));
-    std::string note(reinterpret_cast<const char*>(sqlite3_column_text(get_ckpt.s, 0)),
-                     std::size_t(sqlite3_column_bytes(get_ckpt.s, 0)));
-    sqlite3_reset(get_cosigs.s);
-    sqlite3_bind_int64(get_cosigs.s, 1, std::int64_t(size));
-    while (sqlite3_step(get_cosigs.s) == SQLITE_ROW)
-      note.append(reinterpret_cast<const char*>(sqlite3_column_text(get_cosigs.s, 0)),
-                  std::size_t(sqlite3_column_bytes(get_cosigs.s, 0)));
+    get_ckpt.reset();
+    get_ckpt.bind(1, std::int64_t(std::int64_t(size)));
+    if (!get_ckpt.step()) return fail("no checkpoint of size " + std::to_string(size));
+    std::string note(get_ckpt.text(0));
+    get_cosigs.reset();
+    get_cosigs.bind(1, std::int64_t(std::int64_t(size)));
+    while (get_cosigs.step()) note.append(get_cosigs.text(0));
     return note;
   }
 
   std::size_t cosig_count(std::uint64_t size) {
-    sqlite3_reset(count_cosigs.s);
-    sqlite3_bind_int64(count_cosigs.s, 1, std::int64_t(size));
-    if (sqlite3_step(count_cosigs.s) != SQLITE_ROW) return 0;
-    return std::size_t(sqlite3_column_int64(count_cosigs.s, 0));
+    count_cosigs.reset();
+    count_cosigs.bind(1, std::int64_t(std::int64_t(size)));
+    if (!count_cosigs.step()) return 0;
+    return std::size_t(count_cosigs.i64(0));
   }
 };
 
@@ -209,13 +202,11 @@ Result<std::unique_ptr<Log>> Log::create(const std::filesystem::path& dir, const
   impl->dir = dir;
   impl->key = key;
   if (auto s = impl->open_db(true); !s) return std::unexpected(s.error());
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(impl->db, "INSERT OR REPLACE INTO meta(k, v) VALUES('origin', ?)", -1, &st,
-                     nullptr);
-  sqlite3_bind_text(st, 1, key.name.c_str(), -1, SQLITE_TRANSIENT);
-  const int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return std::unexpected(impl->db_error("write origin"));
+  {
+    Stmt st(impl->db, "INSERT OR REPLACE INTO meta(k, v) VALUES('origin', ?)");
+    if (!st.ok() || !st.bind(1, key.name).run())
+      return std::unexpected(impl->db_error("write origin"));
+  }
   return std::unique_ptr<Log>(new Log(std::move(impl)));
 }
 
@@ -282,14 +273,14 @@ Result<std::vector<std::uint64_t>> Log::append(std::span<const Bytes> entries) {
   std::uint64_t size = *n;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::uint64_t idx = size;
-    sqlite3_reset(I.ins_entry.s);
-    sqlite3_bind_int64(I.ins_entry.s, 1, std::int64_t(idx));
-    sqlite3_bind_blob(I.ins_entry.s, 2, entries[i].data(), int(entries[i].size()), SQLITE_STATIC);
+    I.ins_entry.reset();
+    I.ins_entry.bind(1, std::int64_t(std::int64_t(idx)));
+    I.ins_entry.bind_blob_static(2, entries[i]);
     if (subjects[i])
-      sqlite3_bind_text(I.ins_entry.s, 3, subjects[i]->c_str(), -1, SQLITE_STATIC);
+      I.ins_entry.bind(3, *subjects[i]);
     else
-      sqlite3_bind_null(I.ins_entry.s, 3);
-    if (sqlite3_step(I.ins_entry.s) != SQLITE_DONE) return rollback(I.db_error("insert entry"));
+      I.ins_entry.bind_null(3);
+    if (!I.ins_entry.run()) return rollback(I.db_error("insert entry"));
     Hash h = leaf_hash(entries[i]);
     if (auto s = I.put_node(0, idx, h); !s) return rollback(s.error());
     unsigned level = 0;
@@ -310,12 +301,12 @@ Result<std::vector<std::uint64_t>> Log::append(std::span<const Bytes> entries) {
 
 Result<Bytes> Log::entry(std::uint64_t index) {
   std::lock_guard lock(impl_->mu);
-  auto& st = impl_->get_entry.s;
-  sqlite3_reset(st);
-  sqlite3_bind_int64(st, 1, std::int64_t(index));
-  if (sqlite3_step(st) != SQLITE_ROW) return fail("no entry " + std::to_string(index));
-  const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st, 0));
-  return Bytes(p, p + sqlite3_column_bytes(st, 0));
+  auto& st = impl_->get_entry;
+  st.reset();
+  st.bind(1, std::int64_t(std::int64_t(index)));
+  if (!st.step()) return fail("no entry " + std::to_string(index));
+  const auto data = st.blob(0);
+  return Bytes(data.begin(), data.end());
 }
 
 Result<Hash> Log::node(unsigned level, std::uint64_t index) {
@@ -362,10 +353,10 @@ Result<std::string> Log::checkpoint() {
     return std::unexpected(sig.error());
   }
   const std::string note = Note{text, {*sig}}.to_string();
-  sqlite3_reset(I.ins_ckpt.s);
-  sqlite3_bind_int64(I.ins_ckpt.s, 1, std::int64_t(*n));
-  sqlite3_bind_text(I.ins_ckpt.s, 2, note.c_str(), int(note.size()), SQLITE_STATIC);
-  if (sqlite3_step(I.ins_ckpt.s) != SQLITE_DONE) {
+  I.ins_ckpt.reset();
+  I.ins_ckpt.bind(1, std::int64_t(std::int64_t(*n)));
+  I.ins_ckpt.bind(2, note);
+  if (!I.ins_ckpt.run()) {
     auto e = I.db_error("insert checkpoint");
     I.exec("ROLLBACK");
     return std::unexpected(e);
@@ -387,10 +378,9 @@ Result<std::vector<std::uint64_t>> Log::checkpoint_sizes(std::size_t limit) {
   Stmt st;
   if (auto s = impl_->prepare(st, "SELECT size FROM checkpoints ORDER BY size DESC LIMIT ?"); !s)
     return std::unexpected(s.error());
-  sqlite3_bind_int64(st.s, 1, std::int64_t(limit));
+  st.bind(1, std::int64_t(std::int64_t(limit)));
   std::vector<std::uint64_t> out;
-  while (sqlite3_step(st.s) == SQLITE_ROW)
-    out.push_back(std::uint64_t(sqlite3_column_int64(st.s, 0)));
+  while (st.step()) out.push_back(std::uint64_t(st.i64(0)));
   return out;
 }
 
@@ -400,9 +390,9 @@ Result<std::string> Log::checkpoint_covering(std::uint64_t index, std::size_t mi
   if (auto s = impl_->prepare(st, "SELECT size FROM checkpoints WHERE size > ? ORDER BY size DESC");
       !s)
     return std::unexpected(s.error());
-  sqlite3_bind_int64(st.s, 1, std::int64_t(index));
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
-    const auto size = std::uint64_t(sqlite3_column_int64(st.s, 0));
+  st.bind(1, std::int64_t(std::int64_t(index)));
+  while (st.step()) {
+    const auto size = std::uint64_t(st.i64(0));
     if (impl_->cosig_count(size) >= min_cosignatures) return impl_->note_with_cosigs(size);
   }
   return fail("no checkpoint covers entry " + std::to_string(index) + " with at least " +
@@ -426,11 +416,10 @@ Status Log::add_cosignatures(std::string_view note_text) {
     if (s.name == I.key.name && s.id == I.key.pub.id) continue;  // the log's own signature
     if (have >= kMaxCosignaturesPerCheckpoint) return fail("too many cosignatures");
     const std::string line = s.line();
-    sqlite3_reset(I.ins_cosig.s);
-    sqlite3_bind_int64(I.ins_cosig.s, 1, std::int64_t(c->size));
-    sqlite3_bind_text(I.ins_cosig.s, 2, line.c_str(), int(line.size()), SQLITE_STATIC);
-    if (sqlite3_step(I.ins_cosig.s) != SQLITE_DONE)
-      return std::unexpected(I.db_error("insert cosignature"));
+    I.ins_cosig.reset();
+    I.ins_cosig.bind(1, std::int64_t(std::int64_t(c->size)));
+    I.ins_cosig.bind(2, line);
+    if (!I.ins_cosig.run()) return std::unexpected(I.db_error("insert cosignature"));
     have += std::size_t(sqlite3_changes(I.db));
   }
   return {};
@@ -438,13 +427,11 @@ Status Log::add_cosignatures(std::string_view note_text) {
 
 Result<std::optional<std::uint64_t>> Log::find_subject(std::string_view sha256_hex) {
   std::lock_guard lock(impl_->mu);
-  auto& st = impl_->find_subject.s;
-  sqlite3_reset(st);
-  sqlite3_bind_text(st, 1, sha256_hex.data(), int(sha256_hex.size()), SQLITE_TRANSIENT);
-  const int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    return std::optional<std::uint64_t>(std::uint64_t(sqlite3_column_int64(st, 0)));
-  if (rc == SQLITE_DONE) return std::optional<std::uint64_t>();
+  auto& st = impl_->find_subject;
+  st.reset();
+  st.bind(1, sha256_hex);
+  if (st.step()) return std::optional<std::uint64_t>(std::uint64_t(st.i64(0)));
+  if (!st.failed()) return std::optional<std::uint64_t>();
   return std::unexpected(impl_->db_error("find subject"));
 }
 
@@ -465,24 +452,26 @@ Result<Bytes> Log::tile(const TileRef& ref) {
     if (auto s = I.prepare(st, "SELECT data FROM entries WHERE idx BETWEEN ? AND ? ORDER BY idx");
         !s)
       return std::unexpected(s.error());
-    sqlite3_bind_int64(st.s, 1, std::int64_t(first));
-    sqlite3_bind_int64(st.s, 2, std::int64_t(first + ref.width - 1));
-    while (sqlite3_step(st.s) == SQLITE_ROW) {
-      const auto len = std::size_t(sqlite3_column_bytes(st.s, 0));
-      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st.s, 0));
+    st.bind(1, std::int64_t(std::int64_t(first)));
+    st.bind(2, std::int64_t(std::int64_t(first + ref.width - 1)));
+    while (st.step()) {
+      const auto data = st.blob(0);
+      const auto len = data.size();
       out.push_back(std::uint8_t(len >> 8));
       out.push_back(std::uint8_t(len));
-      out.insert(out.end(), p, p + len);
+      out.insert(out.end(), data.begin(), data.end());
     }
     return out;
   }
   if (auto s = I.prepare(st, "SELECT hash FROM nodes WHERE id BETWEEN ? AND ? ORDER BY id"); !s)
     return std::unexpected(s.error());
-  sqlite3_bind_int64(st.s, 1, node_id(level_bits, first));
-  sqlite3_bind_int64(st.s, 2, node_id(level_bits, first + ref.width - 1));
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
-    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st.s, 0));
-    out.insert(out.end(), p, p + 32);
+  st.bind(1, std::int64_t(node_id(level_bits, first)));
+  st.bind(2, std::int64_t(node_id(level_bits, first + ref.width - 1)));
+  while (st.step()) {
+    // A stored hash of another length is corruption, never read past.
+    const auto hash = st.blob(0);
+    if (hash.size() != 32) return fail("corrupt node hash in log.db");
+    out.insert(out.end(), hash.begin(), hash.end());
   }
   if (out.size() != std::size_t(ref.width) * 32) return fail("log.db is missing tile hashes");
   return out;
@@ -519,11 +508,8 @@ Result<CheckReport> Log::check(const CheckOptions& opt) {
     Stmt st;
     if (auto s = I.prepare(st, "SELECT v FROM meta WHERE k = 'origin'"); !s)
       return std::unexpected(s.error());
-    const bool row = sqlite3_step(st.s) == SQLITE_ROW;
-    const std::string origin =
-        row ? std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0)),
-                          std::size_t(sqlite3_column_bytes(st.s, 0)))
-            : std::string();
+    const bool row = st.step();
+    const std::string origin = row ? std::string(st.text(0)) : std::string();
     if (origin != key.name)
       problem("log.db records origin '" + origin + "', not the log key's name '" + key.name + "'");
   }
@@ -566,16 +552,14 @@ Result<CheckReport> Log::check(const CheckOptions& opt) {
     Stmt ck;
     if (auto s = I.prepare(ck, "SELECT size, note FROM checkpoints ORDER BY size"); !s)
       return std::unexpected(s.error());
-    int rc = SQLITE_ROW;
-    while ((rc = sqlite3_step(ck.s)) == SQLITE_ROW) {
-      const auto size = std::uint64_t(sqlite3_column_int64(ck.s, 0));
-      const std::string text(reinterpret_cast<const char*>(sqlite3_column_text(ck.s, 1)),
-                             std::size_t(sqlite3_column_bytes(ck.s, 1)));
+    while (ck.step()) {
+      const auto size = std::uint64_t(ck.i64(0));
+      const std::string text(ck.text(1));
       ++r.checkpoints;
       claim("checkpoint of size " + std::to_string(size), text, true, size);
     }
     // A read that stops early must not pass for a log with fewer checkpoints.
-    if (rc != SQLITE_DONE) return std::unexpected(I.db_error("read checkpoints"));
+    if (ck.failed()) return std::unexpected(I.db_error("read checkpoints"));
   }
   if (r.checkpoints == 0)
     problem(
@@ -598,16 +582,14 @@ Result<CheckReport> Log::check(const CheckOptions& opt) {
   std::array<Hash, 64> frontier{};
   std::uint64_t expect = 0, nodes = 0;
   bool gap = false;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    const auto idx = std::uint64_t(sqlite3_column_int64(st.s, 0));
+  while (st.step()) {
+    const auto idx = std::uint64_t(st.i64(0));
     if (idx != expect) {
       problem("entry indices have a gap at " + std::to_string(expect));
       gap = true;
       break;
     }
-    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st.s, 1));
-    Hash h = leaf_hash({p, std::size_t(sqlite3_column_bytes(st.s, 1))});
+    Hash h = leaf_hash(st.blob(1));
     unsigned level = 0;
     std::uint64_t at = idx;
     for (;;) {
@@ -626,11 +608,11 @@ Result<CheckReport> Log::check(const CheckOptions& opt) {
     while (want != sizes.end() && *want == expect)
       roots[*want++] = root_from_frontier(frontier, expect);
   }
-  if (!gap && rc != SQLITE_DONE) return std::unexpected(I.db_error("read entries"));
+  if (!gap && st.failed()) return std::unexpected(I.db_error("read entries"));
   Stmt cnt;
   if (auto s = I.prepare(cnt, "SELECT COUNT(*) FROM nodes"); !s) return std::unexpected(s.error());
-  if (sqlite3_step(cnt.s) != SQLITE_ROW) return std::unexpected(I.db_error("count nodes"));
-  if (std::uint64_t(sqlite3_column_int64(cnt.s, 0)) != nodes)
+  if (!cnt.step()) return std::unexpected(I.db_error("count nodes"));
+  if (std::uint64_t(cnt.i64(0)) != nodes)
     problem("log.db holds node hashes for entries that do not exist");
 
   for (const auto& c : claims) {

@@ -474,11 +474,28 @@ std::uint64_t understood_bytes(const ArtifactTree& tree) {
   // kernel's code is. One the depth cap kept probity out of loses everything. (The image itself
   // is stricter: its gaps are in no extracted file, so every one of them counts.)
   std::set<std::pair<std::uint32_t, std::string>> structured, capped;
+  // A blob counts as structured when a container was found in it, whether or not that
+  // container understood anything: a filesystem recognised but not read (unsupported_fs), or one
+  // that failed at its first byte, leaves the blob's bytes not seen, never a plain file's.
   for (const auto& r : tree.regions)
-    if (r.understood && child_at.contains({r.container, r.source, r.offset}))
+    if (child_at.contains({r.container, r.source, r.offset}))
       structured.insert({r.container, r.source});
   for (const auto& r : tree.regions)
     if (r.not_looked_into) capped.insert({r.container, r.source});
+  // The spans failed containers claimed: a gap inside one is what that container did not
+  // understand (an unsupported filesystem's blocks between stray magics), never a plain gap.
+  std::map<std::pair<std::uint32_t, std::string>,
+           std::vector<std::pair<std::uint64_t, std::uint64_t>>>
+      failed;
+  for (const auto& c : tree.containers)
+    if (!c.complete) failed[{c.parent, c.source}].push_back({c.offset, c.offset + c.length});
+  auto in_failed = [&](const Region& r) {
+    const auto it = failed.find({r.container, r.source});
+    if (it == failed.end()) return false;
+    for (const auto& [from, to] : it->second)
+      if (r.offset < to && r.offset + r.size > from) return true;
+    return false;
+  };
   for (const Container* c : by_depth) {
     double lost = 0;
     for (const Region* r : regions_in[c->id]) {
@@ -487,7 +504,8 @@ std::uint64_t understood_bytes(const ArtifactTree& tree) {
       } else if (structured.contains({r->container, r->source})) {
         const bool plain_gap = !r->understood && !r->not_looked_into && !r->encrypted &&
                                r->entropy < kEncryptedEntropy &&
-                               !child_at.contains({r->container, r->source, r->offset});
+                               !child_at.contains({r->container, r->source, r->offset}) &&
+                               !in_failed(*r);
         if (!plain_gap) lost += double(r->size) - region_understood(*r);
       }
     }

@@ -154,6 +154,8 @@ VulnQuery query_for(const Component& component, std::span<const std::string> pla
   }
   q.version = component.version;
   q.component = component.name;
+  q.distro = component.distro;
+  q.distro_version = component.distro_version;
   q.platform_cpes.assign(platform_cpes.begin(), platform_cpes.end());
   return q;
 }

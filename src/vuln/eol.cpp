@@ -3,6 +3,9 @@
 
 #include <cctype>
 #include <ctime>
+#include <map>
+#include <mutex>
+#include <vector>
 
 #include "probity/data.hpp"
 #include "probity/json.hpp"
@@ -25,15 +28,47 @@ bool in_cycle(std::string_view version, std::string_view cycle) {
   return !std::isdigit(static_cast<unsigned char>(version[cycle.size()]));
 }
 
+// The parsed files of one data directory, read once per process (a scan looks up every
+// component; the tag-derived files hold up to ~100 lines each).
+const std::vector<nlohmann::json>& eol_docs(const std::filesystem::path& dir) {
+  static std::mutex mu;
+  static std::map<std::filesystem::path, std::vector<nlohmann::json>> cache;
+  const std::lock_guard lock(mu);
+  if (auto it = cache.find(dir); it != cache.end()) return it->second;
+  auto& docs = cache[dir];
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".json") continue;
+    // A file over kMaxEolFileBytes or kMaxJsonDepth, or not JSON, is skipped like any other
+    // file that names no product.
+    const auto text = read_file_capped(entry.path(), kMaxEolFileBytes);
+    if (!text) continue;
+    auto parsed = parse_json_bounded(*text, entry.path().string(), kMaxEolFileBytes);
+    if (!parsed || !parsed->is_object()) continue;
+    docs.push_back(std::move(*parsed));
+  }
+  return docs;
+}
+
 }  // namespace
 
-std::string today_utc() {
+namespace {
+std::string utc_now(const char* format) {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+}  // namespace
+
+std::string today_utc() {
+  return utc_now("%Y-%m-%d");
+}
+
+std::string now_utc() {
+  return utc_now("%Y-%m-%dT%H:%M:%SZ");
 }
 
 std::optional<Eol> eol_for(std::string_view product, std::string_view version,
@@ -44,16 +79,7 @@ std::optional<Eol> eol_for(std::string_view product, std::string_view version,
   if (want.empty() || version.empty()) return std::nullopt;
   std::string_view v = version;
   if (v.size() > 1 && (v[0] == 'v' || v[0] == 'V')) v.remove_prefix(1);
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() != ".json") continue;
-    // A file over kMaxEolFileBytes or kMaxJsonDepth, or not JSON, is skipped like any other
-    // file that names no product.
-    const auto text = read_file_capped(entry.path(), kMaxEolFileBytes);
-    if (!text) continue;
-    const auto parsed = parse_json_bounded(*text, entry.path().string(), kMaxEolFileBytes);
-    if (!parsed || !parsed->is_object()) continue;
-    const nlohmann::json& doc = *parsed;
+  for (const nlohmann::json& doc : eol_docs(dir)) {
     bool named = lower(doc.value("product", "")) == want;
     if (const auto it = doc.find("names"); !named && it != doc.end() && it->is_array())
       for (const auto& n : *it)

@@ -1,10 +1,14 @@
 #include "vuln/feed.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <cstring>
 #include <string>
 
+#include "probity/limits.hpp"
 #include "probity/vulndb.hpp"
 
 namespace probity::vuln {
@@ -24,6 +28,26 @@ bool is_space(char c) {
 }
 
 }  // namespace
+
+Result<std::string> read_text_source(const std::filesystem::path& path, std::uint64_t cap) {
+  GzFile in;
+  in.f = gzopen(path.c_str(), "rb");
+  if (!in.f) return fail("cannot open (check the path and permissions)", 0, path.string());
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    const int n = gzread(in.f, buf, sizeof buf);
+    if (n < 0) {
+      int errnum = 0;
+      return fail(std::string("read error: ") + gzerror(in.f, &errnum), out.size(), path.string());
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > cap)
+      return fail("source larger than its cap", out.size(), path.string());
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
 
 Result<FeedStats> split_feed(const std::filesystem::path& path,
                              const std::function<void(std::string_view, std::uint64_t)>& on_item) {
@@ -156,6 +180,62 @@ Result<FeedStats> split_feed(const std::filesystem::path& path,
     on_item(buf, base);
   }
   return stats;
+}
+
+Result<FeedStats> split_zip(const std::filesystem::path& path,
+                            const std::function<void(std::string_view, std::uint64_t)>& on_item) {
+  struct Archive {
+    archive* a = archive_read_new();
+    ~Archive() { archive_read_free(a); }
+  } ar;
+  if (!ar.a) return fail("out of memory", 0, path.string());
+  archive_read_support_format_zip(ar.a);
+  if (archive_read_open_filename(ar.a, path.c_str(), 1 << 16) != ARCHIVE_OK)
+    return fail(std::string("cannot open as a zip archive: ") + archive_error_string(ar.a), 0,
+                path.string());
+  FeedStats st;
+  st.shape = FeedShape::kItemsArray;
+  std::string text;
+  archive_entry* e = nullptr;
+  for (std::uint64_t index = 0;; ++index) {
+    const int rc = archive_read_next_header(ar.a, &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+      return fail(fmt::format("zip member {}: {}", index, archive_error_string(ar.a)), st.bytes,
+                  path.string());
+    if (index >= kMaxEntries)
+      return fail("more zip members than kMaxEntries", st.bytes, path.string());
+    const std::string_view name = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+    if (archive_entry_filetype(e) != AE_IFREG || !name.ends_with(".json")) continue;
+    // The size the header states is not trusted: reading stops at the cap either way.
+    text.clear();
+    bool oversized = false;
+    char buf[1 << 16];
+    for (;;) {
+      const la_ssize_t n = archive_read_data(ar.a, buf, sizeof buf);
+      if (n < 0)
+        return fail(fmt::format("zip member {} ({}): {}", index, name, archive_error_string(ar.a)),
+                    st.bytes, path.string());
+      if (n == 0) break;
+      st.bytes += static_cast<std::uint64_t>(n);
+      if (st.bytes > kMaxTotalBytes)
+        return fail("zip members larger than kMaxTotalBytes in all", st.bytes, path.string());
+      if (text.size() + static_cast<std::size_t>(n) > kMaxVulnRecordBytes) {
+        oversized = true;
+        (void)archive_read_data_skip(ar.a);
+        break;
+      }
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    if (oversized) {
+      ++st.oversized;
+      continue;
+    }
+    const std::size_t size = text.size();
+    text.append(kFeedPadding, '\0');
+    on_item(std::string_view(text.data(), size), index);
+  }
+  return st;
 }
 
 }  // namespace probity::vuln

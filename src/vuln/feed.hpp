@@ -34,4 +34,14 @@ inline constexpr std::size_t kFeedPadding = 64;
 Result<FeedStats> split_feed(const std::filesystem::path& path,
                              const std::function<void(std::string_view, std::uint64_t)>& on_item);
 
+/// Calls `on_item(json_text, index)` for every `*.json` member of a zip archive (OSV's
+/// per-ecosystem all.zip: one record per member), in archive order. Members over
+/// kMaxVulnRecordBytes are skipped and counted; at most kMaxEntries members and kMaxTotalBytes
+/// of member data are read.
+Result<FeedStats> split_zip(const std::filesystem::path& path,
+                            const std::function<void(std::string_view, std::uint64_t)>& on_item);
+
+/// The whole text of a small source (plain or gzip), at most `cap` bytes after decompression.
+Result<std::string> read_text_source(const std::filesystem::path& path, std::uint64_t cap);
+
 }  // namespace probity::vuln

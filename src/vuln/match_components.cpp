@@ -12,6 +12,10 @@ Result<std::vector<Vulnerability>> match_components(VulnDb& db,
   std::vector<std::string> platform;
   for (const auto& c : components)
     if (!c.cpe.empty()) platform.push_back(c.cpe);
+  // Images carry one product in several files (curl and libcurl, two dropbear binaries): each
+  // query runs once per call even without a caller's cache.
+  MatchCache local;
+  if (!cache) cache = &local;
   std::vector<Vulnerability> out;
   // One vulnerability per (id, product, version), however many copies carry it.
   std::set<std::tuple<std::string, std::string, std::string>> seen;

@@ -102,40 +102,45 @@ std::string_view english(element e, std::string_view list_key) {
   return en.empty() ? first : en;
 }
 
-// CISA ADP and CNA "affected" blocks with CPEs: used only when NVD has not analysed the record
-// (no configurations), so Deferred/awaiting-analysis records still match.
+// One CVE 5 `affected` product that names CPEs: a configuration ORing its affected versions
+// (`version` alone: that version; with `lessThan`/`lessThanOrEqual`: a range from `version`).
+// Git "versions" are commit ids, not orderable versions; "n/a" names no version.
+void configuration_from_affected(element prod, Record& r) {
+  std::vector<std::string_view> cpes;
+  each(prod, "cpes", [&](element c) {
+    std::string_view s;
+    if (!c.get_string().get(s) && s.starts_with("cpe:2.3:")) cpes.push_back(s);
+  });
+  if (cpes.empty()) return;
+  Node node;
+  for (auto cpe : cpes) {
+    each(prod, "versions", [&](element v) {
+      if (str(v, "status") != "affected" || str(v, "versionType") == "git") return;
+      MatchEntry m = entry_from_cpe(cpe, true);
+      const auto from = str(v, "version");
+      const auto lt = str(v, "lessThan"), le = str(v, "lessThanOrEqual");
+      if (lt.empty() && le.empty()) {
+        if (from.empty() || from == "n/a" || from == "*") return;
+        m.cpe.version = lower(from);
+      } else {
+        if (from != "0" && from != "*" && from != "n/a") m.vsi = std::string(from);
+        if (!lt.empty() && lt != "*") m.vee = std::string(lt);
+        if (!le.empty() && le != "*") m.vei = std::string(le);
+      }
+      node.entries.push_back(std::move(m));
+    });
+  }
+  if (node.entries.empty()) return;
+  Configuration cfg;
+  cfg.nodes.push_back(std::move(node));
+  r.configurations.push_back(std::move(cfg));
+}
+
+// CISA ADP and CNA "affected" blocks with CPEs in an NVD record: used only when NVD has not
+// analysed the record (no configurations), so Deferred/awaiting-analysis records still match.
 void configurations_from_affected(element cve, Record& r) {
   each(cve, "affected", [&](element block) {
-    each(block, "affectedData", [&](element prod) {
-      std::vector<std::string_view> cpes;
-      each(prod, "cpes", [&](element c) {
-        std::string_view s;
-        if (!c.get_string().get(s)) cpes.push_back(s);
-      });
-      if (cpes.empty()) return;
-      Configuration cfg;
-      Node node;
-      for (auto cpe : cpes) {
-        each(prod, "versions", [&](element v) {
-          // git "versions" are commit ids, not orderable versions.
-          if (str(v, "status") != "affected" || str(v, "versionType") == "git") return;
-          MatchEntry m = entry_from_cpe(cpe, true);
-          const auto from = str(v, "version");
-          if (!has(v, "lessThan") && !has(v, "lessThanOrEqual")) {
-            m.cpe.version = lower(from);
-          } else {
-            if (from != "0" && from != "*") m.vsi = std::string(from);
-            if (auto lt = str(v, "lessThan"); !lt.empty() && lt != "*") m.vee = std::string(lt);
-            if (auto le = str(v, "lessThanOrEqual"); !le.empty() && le != "*")
-              m.vei = std::string(le);
-          }
-          node.entries.push_back(std::move(m));
-        });
-      }
-      if (node.entries.empty()) return;
-      cfg.nodes.push_back(std::move(node));
-      r.configurations.push_back(std::move(cfg));
-    });
+    each(block, "affectedData", [&](element prod) { configuration_from_affected(prod, r); });
   });
 }
 
@@ -196,6 +201,10 @@ std::string Record::digest() const {
 }
 
 ItemFormat detect_item(element item) {
+  if (has(item, "cveMetadata") && has(item, "containers")) return ItemFormat::kCve5;
+  if (has(item, "cveID") && has(item, "dateAdded")) return ItemFormat::kKev;
+  if (has(item, "cve") && has(item, "first_vulnerable") && has(item, "last_vulnerable"))
+    return ItemFormat::kCurlTable;
   element cve;
   if (!item["cve"].get(cve)) {
     if (has(cve, "CVE_data_meta")) return ItemFormat::kNvd11;
@@ -204,6 +213,19 @@ ItemFormat detect_item(element item) {
   }
   if (has(item, "sourceIdentifier") || has(item, "descriptions") || has(item, "vulnStatus"))
     return ItemFormat::kNvd20;
+  if (object o; !item.get_object().get(o)) {
+    // A kernel stable-branch document: CVE ids mapping branches to their fixed versions.
+    for (auto [k, v] : o) {
+      object branches;
+      if (k.starts_with("CVE-") && !v.get_object().get(branches))
+        for (auto [branch, f] : branches) {
+          element fix;
+          if (!f["fixed_version"].get(fix)) return ItemFormat::kKernelBranches;
+          break;
+        }
+      break;
+    }
+  }
   if (has(item, "id") && (has(item, "affected") || has(item, "modified") ||
                           has(item, "schema_version") || has(item, "aliases")))
     return ItemFormat::kOsv;
@@ -431,6 +453,132 @@ Result<Record> osv_record(element item) {
     }
   });
   return r;
+}
+
+namespace {
+
+// CVSS of a CVE 5 `metrics` list: cvssV3_1 / cvssV3_0 / cvssV4_0 / cvssV2_0 objects. Fills only
+// versions not already present (the CNA's own score wins over an ADP's).
+void cve5_metrics(element container, Record& r) {
+  each(container, "metrics", [&](element m) {
+    struct {
+      const char* key;
+      Cvss* out;
+    } kinds[] = {{"cvssV3_1", &r.cvss31},
+                 {"cvssV3_0", &r.cvss30},
+                 {"cvssV4_0", &r.cvss40},
+                 {"cvssV2_0", &r.cvss2}};
+    for (auto& [key, out] : kinds) {
+      element d;
+      if (m[key].get(d) || out->present()) continue;
+      out->score = num(d, "baseScore");
+      out->vector = std::string(str(d, "vectorString"));
+      out->severity = lower(str(d, "baseSeverity"));
+      if (out->severity.empty() && out->score >= 0 && out != &r.cvss2)
+        out->severity = cvss_severity(out->score);
+    }
+  });
+}
+
+// `affected` blocks that name CPEs: one configuration each (OR of its ranges).
+void cve5_affected(element container, Record& r) {
+  each(container, "affected", [&](element prod) { configuration_from_affected(prod, r); });
+}
+
+}  // namespace
+
+Result<Record> cve5_record(element item) {
+  Record r;
+  r.kind = "cve5";
+  element meta, containers, cna;
+  if (item["cveMetadata"].get(meta) || item["containers"].get(containers))
+    return fail("CVE 5 record without cveMetadata/containers");
+  r.id = std::string(str(meta, "cveId"));
+  if (r.id.empty()) return fail("CVE 5 record without cveMetadata.cveId");
+  r.published = std::string(str(meta, "datePublished"));
+  r.modified = std::string(str(meta, "dateUpdated"));
+  if (str(meta, "state") == "REJECTED") r.status = "Rejected";
+  if (!containers["cna"].get(cna)) {
+    r.description = std::string(english(cna, "descriptions"));
+    cve5_metrics(cna, r);
+    each(cna, "problemTypes", [&](element p) {
+      each(p, "descriptions", [&](element d) { add_cwe(r, str(d, "cweId")); });
+    });
+    cve5_affected(cna, r);
+  }
+  each(containers, "adp", [&](element adp) {
+    cve5_metrics(adp, r);
+    each(adp, "problemTypes", [&](element p) {
+      each(p, "descriptions", [&](element d) { add_cwe(r, str(d, "cweId")); });
+    });
+    cve5_affected(adp, r);
+  });
+  return r;
+}
+
+Result<KevRow> kev_row(element item) {
+  KevRow k;
+  k.cve = std::string(str(item, "cveID"));
+  k.date_added = std::string(str(item, "dateAdded"));
+  if (!k.cve.starts_with("CVE-") || k.date_added.empty())
+    return fail("KEV entry without cveID/dateAdded");
+  k.due_date = std::string(str(item, "dueDate"));
+  k.vendor = std::string(str(item, "vendorProject"));
+  k.product = std::string(str(item, "product"));
+  k.name = std::string(str(item, "vulnerabilityName"));
+  k.ransomware = std::string(str(item, "knownRansomwareCampaignUse"));
+  return k;
+}
+
+Result<Record> curl_table_record(element item) {
+  const auto cve = str(item, "cve");
+  const auto first = str(item, "first_vulnerable"), last = str(item, "last_vulnerable");
+  if (!cve.starts_with("CVE-") || first.empty() || last.empty())
+    return fail("curl table row without cve/first_vulnerable/last_vulnerable");
+  Record r;
+  r.kind = "vendor";
+  r.id = fmt::format("CURL-{}", cve);
+  r.aliases.emplace_back(cve);
+  r.description = std::string(str(item, "name"));
+  // "announced": "20231011" → 2023-10-11
+  if (const auto a = str(item, "announced"); a.size() == 8)
+    r.published = r.modified = fmt::format("{}-{}-{}", a.substr(0, 4), a.substr(4, 2), a.substr(6));
+  if (const auto cwe = str(item, "cwe"); !cwe.empty()) add_cwe(r, cwe.substr(0, cwe.find(':')));
+  if (const auto sev = lower(str(item, "severity"));
+      sev == "low" || sev == "medium" || sev == "high" || sev == "critical")
+    r.cvss31.severity = sev;
+  // scope: "lib" (libcurl), "tool" (the curl command) or "both".
+  const auto scope = str(item, "scope");
+  Node node;
+  for (const char* product : {"curl", "libcurl"}) {
+    if ((scope == "lib" && product == std::string_view("curl")) ||
+        (scope == "tool" && product == std::string_view("libcurl")))
+      continue;
+    MatchEntry m = entry_from_cpe(fmt::format("cpe:2.3:a:haxx:{}:*:*:*:*:*:*:*:*", product), true);
+    m.vsi = std::string(first);
+    m.vei = std::string(last);
+    node.entries.push_back(std::move(m));
+  }
+  Configuration cfg;
+  cfg.nodes.push_back(std::move(node));
+  r.configurations.push_back(std::move(cfg));
+  return r;
+}
+
+Result<std::vector<BranchFixRow>> kernel_branch_rows(element doc) {
+  object o;
+  if (doc.get_object().get(o)) return fail("kernel branch document is not an object");
+  std::vector<BranchFixRow> out;
+  for (auto [cve, branches] : o) {
+    object b;
+    if (!cve.starts_with("CVE-") || branches.get_object().get(b)) continue;
+    for (auto [branch, fix] : b) {
+      const auto fixed = str(fix, "fixed_version");
+      if (fixed.empty() || branch.empty()) continue;
+      out.push_back({std::string(cve), "linux_kernel", std::string(branch), std::string(fixed)});
+    }
+  }
+  return out;
 }
 
 }  // namespace probity::vuln

@@ -174,3 +174,17 @@ TEST_F(TlogCheck, UnreadableInputIsUsageError) {
   r = check({"--log-key", "not a key"});
   EXPECT_EQ(r.code, 2);
 }
+
+TEST_F(TlogCheck, ShortNodeHashIsCorruptionNotAnOverread) {
+  // A hostile log.db with a 1-byte node hash: tiles and proofs refuse it, never read past it
+  // (this test runs under ASan in `make sanitize`).
+  tamper("UPDATE nodes SET hash = x'01' WHERE id = 0;");
+  auto log = Log::open(dir());
+  ASSERT_TRUE(log);
+  auto tile = (*log)->tile(TileRef{false, 0, 0, 10});
+  ASSERT_FALSE(tile);
+  EXPECT_TRUE(has(tile.error().message, "corrupt node hash")) << tile.error().message;
+  EXPECT_FALSE((*log)->node(0, 0));
+  auto r = check();
+  EXPECT_EQ(r.code, 1) << r.out;
+}

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "formats_fixture.hpp"
 
@@ -148,6 +151,90 @@ TEST(FormatYaffs2Hostile, ParentLoopsAndFileParentsAreRefused) {
   EXPECT_EQ(u.file(c.id, "self"), nullptr);
   for (const FileRecord* r : u.files_of(c.id))
     EXPECT_EQ(r->path.find("under-a-file"), std::string::npos);
+}
+
+class FormatMinix : public ::testing::TestWithParam<std::string> {};
+
+/// Every regular file make-minix.py put in the image, with its size and sha256; the hard link,
+/// the symlink and the directory as such.
+TEST_P(FormatMinix, TreeFromTheDocumentedLayout) {
+  auto u = unpack_file(fs_fixture("minix/" + GetParam()));
+  const Container& c = u.only("minix");
+  EXPECT_TRUE(c.complete);
+  std::ifstream in(fs_fixture("minix/expected.json"));
+  const auto expected = nlohmann::json::parse(in);
+  const auto& members = expected[GetParam()]["members"];
+  ASSERT_EQ(members.size(), 4u);
+  for (const auto& m : members) {
+    const std::string name = m["name"];
+    const FileRecord* r = u.file(c.id, name);
+    ASSERT_NE(r, nullptr) << name;
+    if (r->type == EntryType::kHardlink) r = u.file(c.id, r->link);
+    ASSERT_NE(r, nullptr) << name;
+    EXPECT_EQ(r->type, EntryType::kFile) << name;
+    EXPECT_EQ(r->size, m["size"].get<std::uint64_t>()) << name;
+    EXPECT_EQ(r->sha256, m["sha256"].get<std::string>()) << name;
+    EXPECT_FALSE(r->truncated) << name;
+  }
+  const FileRecord* link = u.file(c.id, "link");
+  ASSERT_NE(link, nullptr);
+  EXPECT_EQ(link->type, EntryType::kSymlink);
+  EXPECT_EQ(link->link, "hello.txt");
+  ASSERT_NE(u.file(c.id, "dir"), nullptr);
+  EXPECT_EQ(u.file(c.id, "dir")->type, EntryType::kDir);
+  EXPECT_EQ(u.files_of(c.id).size(), 6u);  // hello, hard, link, dir, dir/big, dir/sparse
+  EXPECT_TRUE(u.warnings("format-error").empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, FormatMinix,
+                         ::testing::Values("v1.img", "v2.img", "v3.img", "v1-be.img"),
+                         [](const auto& info) { return file_case_name(info.param); });
+
+TEST(FormatMinixHostile, DirectoryLoopIsWalkedOnce) {
+  auto u = unpack_file(fs_fixture("minix/loop.img"));
+  const Container& c = u.only("minix");
+  EXPECT_NE(u.file(c.id, "dir/big.bin"), nullptr);
+  EXPECT_EQ(u.file(c.id, "dir/again/hello.txt"), nullptr);
+  EXPECT_FALSE(u.warnings("format-error").empty());
+}
+
+TEST(FormatMinixHostile, ZoneOutOfRangeTruncatesThatFile) {
+  auto u = unpack_file(fs_fixture("minix/zone.img"));
+  const Container& c = u.only("minix");
+  const FileRecord* big = u.file(c.id, "dir/big.bin");
+  ASSERT_NE(big, nullptr);
+  EXPECT_TRUE(big->truncated);
+  EXPECT_EQ(big->size, 7u * 1024) << "the seven direct zones, nothing after the bad indirect one";
+  const FileRecord* hello = u.file(c.id, "hello.txt");
+  ASSERT_NE(hello, nullptr);
+  EXPECT_FALSE(hello->truncated);
+  EXPECT_FALSE(u.warnings("format-error").empty());
+}
+
+TEST(FormatMinixHostile, CutImageIsIncomplete) {
+  auto u = unpack_file(fs_fixture("minix/cut.img"));
+  const Container& c = u.only("minix");
+  EXPECT_FALSE(c.complete);
+}
+
+/// A filesystem probity recognises but does not read is reported, never counted as plain data.
+TEST(FormatUnsupportedFs, RecognisedButNotReadIsNotUnderstood) {
+  TempDir scratch;
+  std::vector<std::uint8_t> img(256 * 1024, 0);
+  const char xfs[] = "XFSB\0\0\x10\0\0\0\0\0\0\0\0\x40";  // 4 KiB blocks, 64 of them
+  std::copy(xfs, xfs + 16, img.begin());
+  const auto path = scratch.path / "xfs.img";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(img.data()), std::streamsize(img.size()));
+  }
+  auto u = unpack_file(path);
+  const Container& c = u.only("unsupported_fs");
+  EXPECT_FALSE(c.complete);
+  EXPECT_EQ(c.length, img.size());
+  EXPECT_NE(c.description.find("XFS"), std::string::npos) << c.description;
+  EXPECT_EQ(u.warnings("format-unsupported").size(), 1u);
+  EXPECT_EQ(u.tree.coverage.understood, 0u);
 }
 
 TEST(FormatAndroidSparse, ExpandsToTheRawExt4Image) {

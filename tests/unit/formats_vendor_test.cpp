@@ -1,9 +1,11 @@
 // Vendor firmware headers (tplink, netgear_chk, cybertan, seama, wrgg, xiaomi_hdr, broadcom_sao,
-// bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs) on images assembled from their
-// documented layouts by tests/fixtures/make-vendor-headers.py, each wrapping a gzip kernel and a
-// squashfs root filesystem; hostile variants (flipped bytes, lengths past the end, truncation);
-// and nested images: a zip member named *.img carved in full without --deep.
+// bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp) on images
+// assembled from their documented layouts by tests/fixtures/make-vendor-headers.py, each wrapping a
+// gzip kernel and a squashfs root filesystem; hostile variants (flipped bytes, lengths past the
+// end, truncation); and nested images: a zip member named *.img carved in full without --deep.
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "formats_fixture.hpp"
 
@@ -67,7 +69,12 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"xiaomi-hdr1.bin", "xiaomi_hdr", "kernel.bin", "HDR1, 2 blobs"},
                       Case{"xiaomi-hdr2.bin", "xiaomi_hdr", "kernel.bin", "HDR2, 2 blobs"},
                       Case{"sao.bin", "broadcom_sao", "KRNL", "3 objects: META, KRNL, RTFS"},
-                      Case{"bneg.bin", "bneg", "partition_1.bin", "v1.1"}),
+                      Case{"bneg.bin", "bneg", "partition_1.bin", "v1.1"},
+                      Case{"realtek.bin", "realtek", "1-cs6c.bin", "cs6c ("},
+                      Case{"hwnp.bin", "huawei_hwnp", "kernel", "HWNP, 3 items"},
+                      Case{"buffalo.bin", "buffalo", "", "\"WZR-HP-G300NH\", version \"1.75\""},
+                      Case{"buffalo-long.bin", "buffalo", "", "longstate"},
+                      Case{"gm8126.bin", "grain_media", "", "\"IPCAM\""}),
     [](const auto& info) { return file_case_name(info.param.file); });
 
 TEST(VendorHeaders, TplinkBootloaderIsAPartition) {
@@ -141,16 +148,18 @@ TEST(VendorHeaders, ShrsIsReportedEncrypted) {
 }
 
 TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
-  for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
-                           "sao.bin", "pk2.bin", "shrs.bin"}) {
+  for (const char* name :
+       {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
+        "pk2.bin", "shrs.bin", "realtek.bin", "hwnp.bin", "buffalo.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/flip-") + name));
     EXPECT_FALSE(u.warnings("crc-mismatch").empty()) << name;
   }
 }
 
 TEST(VendorHeaders, TruncatedImagesWarn) {
-  for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
-                           "sao.bin", "bneg.bin", "pk2.bin"}) {
+  for (const char* name :
+       {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
+        "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin", "buffalo.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/cut-") + name));
     EXPECT_FALSE(u.warnings("format-error").empty()) << name;
     // The header's container stopped early or marked what it wrote as cut short.
@@ -182,6 +191,46 @@ TEST(VendorHeaders, HostileLengthsAndCountsAreBounded) {
   for (const char* name : {"tplink-v1.bin", "chk.bin", "xiaomi-hdr1.bin", "pk2.bin", "shrs.bin"})
     for (std::size_t keep : {4u, 12u, 40u, 100u, 600u, 1800u})
       (void)unpack_prefix(vendor(name), keep, scratch);
+}
+
+TEST(VendorHeaders, RealtekPartsEachWithTheirAddresses) {
+  auto u = unpack_file(vendor("realtek.bin"));
+  const Container& ct = u.only("realtek");
+  const FileRecord* root = u.file(ct.id, "2-r6cr.bin");
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(root->sha256, file_sha(vendor("rootfs.squashfs")));
+  EXPECT_NE(ct.description.find("r6cr ("), std::string::npos) << ct.description;
+  EXPECT_NE(ct.description.find("flash 0x130000"), std::string::npos) << ct.description;
+  // The word "csys" in a text file is no Realtek image: no checksum, no plausible addresses.
+  TempDir scratch;
+  const auto text = scratch.path / "notes.txt";
+  {
+    std::ofstream out(text, std::ios::binary);
+    out << "csys" << std::string(64, ' ') << "some release notes, nothing else\n";
+  }
+  EXPECT_TRUE(unpack_file(text).containers("realtek").empty());
+}
+
+TEST(VendorHeaders, HwnpItemsAreFilesNamedByTheirPaths) {
+  auto u = unpack_file(vendor("hwnp.bin"));
+  const Container& ct = u.only("huawei_hwnp");
+  const FileRecord* check = u.file(ct.id, "var/UpgradeCheck.xml");
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->size, 16u);
+  const FileRecord* root = u.file(ct.id, "rootfs");
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(root->sha256, file_sha(vendor("rootfs.squashfs")));
+  EXPECT_NE(ct.description.find("COMMON|CMCC|"), std::string::npos) << ct.description;
+}
+
+TEST(VendorHeaders, BuffaloDataThatDoesNotRestoreIsEncrypted) {
+  auto u = unpack_file(vendor("hostile/flip-buffalo.bin"));
+  const Container& ct = u.only("buffalo");
+  EXPECT_TRUE(u.files_of(ct.id).empty());
+  const auto enc = find_encrypted_regions(u.tree);
+  ASSERT_EQ(enc.size(), 1u);
+  EXPECT_EQ(enc[0].claimed_by, "buffalo");
+  EXPECT_GT(enc[0].region->size, 20000u);
 }
 
 TEST(NestedImages, ImageNamedMemberIsCarvedWithoutDeep) {

@@ -49,7 +49,8 @@ TEST(VulnDbEol, KernelLinesUseWholeComponents) {
 }
 
 TEST(VulnDbEol, UnknownProductsAndVersions) {
-  EXPECT_FALSE(eol_for("busybox", "1.36.1", "2026-11-23"));  // no published policy: no guess
+  // The newest busybox line in the tag data has no end: no guess.
+  EXPECT_FALSE(eol_for("busybox", "1.36.1", "2026-11-23"));
   EXPECT_FALSE(eol_for("openssl", "", "2026-11-23"));
   EXPECT_FALSE(eol_for("", "1.0", "2026-11-23"));
   EXPECT_EQ(eol_for("php", "7.4.33", "2026-11-23")->date, "2022-11-28");
@@ -68,7 +69,25 @@ TEST(VulnDbEol, EveryDataFileIsWellFormedAndCited) {
     EXPECT_EQ(doc.value("product", ""), entry.path().stem().string());
     EXPECT_FALSE(doc.value("source", "").empty()) << entry.path();
     ASSERT_TRUE(doc["cycles"].is_array());
-    for (const auto& c : doc["cycles"]) {
+    const auto& cycles = doc["cycles"];
+    for (std::size_t i = 0; i < cycles.size(); ++i) {
+      const auto& c = cycles[i];
+      // Files derived from release tags (scripts/make-eol-curated.py): the newest line has no
+      // end, and every other line's end is max(its last release, the next line's first).
+      if (doc.contains("data_date")) {
+        if (i + 1 == cycles.size()) {
+          EXPECT_FALSE(c.contains("eol")) << entry.path() << " " << c.dump();
+          EXPECT_FALSE(
+              eol_for(doc["product"].get<std::string>(), c.value("latest", ""), "2000-01-01", dir))
+              << c.dump();
+          continue;
+        }
+        const std::string last = c.value("latest_release", ""),
+                          next = cycles[i + 1].value("release", "");
+        EXPECT_EQ(c.value("eol", ""), std::max(last, next)) << entry.path() << " " << c.dump();
+        EXPECT_FALSE(c.value("eol_source", "").empty()) << c.dump();
+        EXPECT_LE(c.value("release", ""), c.value("eol", "")) << c.dump();
+      }
       const auto date = c.value("eol", "");
       ASSERT_EQ(date.size(), 10u) << entry.path() << " " << c.dump();
       EXPECT_EQ(date[4], '-');
@@ -82,6 +101,30 @@ TEST(VulnDbEol, EveryDataFileIsWellFormedAndCited) {
     }
   }
   EXPECT_GE(files, 2);
+}
+
+TEST(VulnDbEol, FirmwareProductsFromTheirReleaseTags) {
+  // busybox 1.33.2 came out after 1.34.0: the 1.33 line ended with its own last release.
+  auto bb = eol_for("busybox", "1.33.1", "2026-11-23");
+  ASSERT_TRUE(bb);
+  EXPECT_EQ(bb->cycle, "1.33");
+  EXPECT_EQ(bb->date, "2021-11-24");
+  EXPECT_TRUE(bb->reached);
+  // 1.35 got no fix release: it ended when 1.36.0 came out.
+  EXPECT_EQ(eol_for("busybox", "1.35.0", "2026-11-23")->date, "2023-01-03");
+  // Each dropbear release is its own line: 2022.82 ended when 2022.83 came out, and was not
+  // ended the day before.
+  auto db = eol_for("dropbear", "2022.82", "2022-11-13");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->cycle, "2022.82");
+  EXPECT_FALSE(eol_for("dropbear", "2022.82", "2000-01-01")->reached);
+  EXPECT_TRUE(eol_for("dropbear", "2022.82", "2026-11-23")->reached);
+  // OpenSSH portable: 9.2p1 is in the 9.2 line; lighttpd and dnsmasq lines by full version.
+  EXPECT_EQ(eol_for("openssh", "9.2p1", "2026-11-23")->cycle, "9.2");
+  EXPECT_EQ(eol_for("lighttpd", "1.4.69", "2026-11-23")->cycle, "1.4.69");
+  EXPECT_EQ(eol_for("dnsmasq", "2.90", "2026-11-23")->cycle, "2.90");
+  EXPECT_EQ(eol_for("u-boot", "2023.04", "2026-11-23")->cycle, "2023.04");
+  EXPECT_EQ(eol_for("uclibc-ng", "1.0.45", "2026-11-23")->cycle, "1.0.45");
 }
 
 TEST(VulnDbEol, OtherDataDirectory) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "probity/task_pool.hpp"
 #include "probity/vulndb.hpp"
 #include "vuln/record.hpp"
 
@@ -418,6 +419,74 @@ TEST(VulnDbCpe, ParsesFormattedStrings) {
   EXPECT_FALSE(probity::parse_cpe23("cpe:/a:openssl:openssl:1.0.2"));
   EXPECT_FALSE(probity::parse_cpe23("cpe:2.3:a"));
   EXPECT_FALSE(probity::parse_cpe23("cpe:2.3:a:b:c:d:e:f:g:h:i:j:k:l"));
+}
+
+// The import parses batches of 256 records on a pool thread while it stores the batch before:
+// a page spanning several batches, with the same ids again in later batches (older and newer
+// copies) and a broken record at a batch boundary, gives the same counts, warnings and snapshot
+// whether one thread or two do the work.
+TEST(VulnDbImport, PipelinedImportEqualsSequential) {
+  TempDir t;
+  std::vector<std::string> recs;
+  for (const auto& e : fs::directory_iterator(kNvd))
+    if (e.path().extension() == ".json") {
+      std::ifstream in(e.path());
+      recs.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>{});
+    }
+  std::sort(recs.begin(), recs.end());
+  ASSERT_EQ(recs.size(), 100u);
+  auto with_modified = [](std::string r, const std::string& date) {
+    const auto at = r.find("\"lastModified\"");
+    EXPECT_NE(at, std::string::npos);
+    const auto q = r.find('"', r.find(':', at) + 1);
+    r.replace(q + 1, r.find('"', q + 1) - q - 1, date);
+    return r;
+  };
+  std::string page = R"({"resultsPerPage": 601, "startIndex": 0, "totalResults": 601, )"
+                     R"("format": "NVD_CVE", "version": "2.0", "vulnerabilities": [)";
+  int n = 0;
+  auto add = [&](const std::string& rec) { page += (n++ ? "," : "") + ("{\"cve\":" + rec + "}"); };
+  for (int round = 0; round < 6; ++round)
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      if (round == 2 && i == 56) add("{\"id\": CVE-broken}");  // item 257: the second batch
+      // Rounds 1 and 4 are older copies (skipped), round 3 a newer one (replaces).
+      const char* date = round == 1 || round == 4 ? "2001-01-01T00:00:00.000"
+                         : round == 3             ? "2030-01-01T00:00:00.000"
+                                                  : nullptr;
+      add(date ? with_modified(recs[i], date) : recs[i]);
+    }
+  page += "]}";
+  const fs::path feed = t.path() / "page.json";
+  std::ofstream(feed) << page;
+
+  auto run = [&](unsigned threads, const char* name) {
+    probity::TaskPool pool(threads);
+    auto db = VulnDb::open(t.path() / name, false);
+    EXPECT_TRUE(db);
+    std::vector<fs::path> files{feed};
+    auto st = db->import_files(files, &pool);
+    EXPECT_TRUE(st) << st.error().to_string();
+    auto snap = db->snapshot_id();
+    EXPECT_TRUE(snap);
+    return std::pair{st->front(), *snap};
+  };
+  const auto [one, snap1] = run(1, "one.db");
+  const auto [two, snap2] = run(2, "two.db");
+  EXPECT_EQ(one.records, 601u);
+  EXPECT_EQ(one.rejected, 1u);
+  // Stored: the first round and the newer one; skipped: the older rounds and the unchanged
+  // repeats of the first (the newer one has replaced it by round 5).
+  EXPECT_EQ(one.stored, 200u);
+  EXPECT_EQ(one.skipped, 400u);
+  EXPECT_EQ(two.records, one.records);
+  EXPECT_EQ(two.stored, one.stored);
+  EXPECT_EQ(two.skipped, one.skipped);
+  EXPECT_EQ(two.rejected, one.rejected);
+  EXPECT_EQ(two.warnings, one.warnings);
+  EXPECT_EQ(two.cpe_matches, one.cpe_matches);
+  EXPECT_EQ(snap2, snap1);
+  ASSERT_EQ(one.warnings.size(), 1u);
+  EXPECT_NE(one.warnings[0].find("invalid JSON"), std::string::npos) << one.warnings[0];
 }
 
 TEST(VulnDbCvss, V3BaseScoreFromVector) {

@@ -1,0 +1,52 @@
+// Internal parts of `probity source` shared by src/source/*.cpp.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probity/report.hpp"
+
+namespace probity::source_detail {
+
+/// A finding of the AST checks, before it becomes a Finding.
+struct CodeHit {
+  std::string rule;
+  std::string category;
+  Severity severity = Severity::kMedium;
+  std::uint32_t line = 0;
+  std::string excerpt;
+  std::string message;
+};
+
+struct ParseOutcome {
+  bool parsed = false;  ///< libclang produced a translation unit
+  unsigned errors = 0;  ///< error and fatal diagnostics (missing headers of an unconfigured tree)
+  std::string first_error;  ///< the first of them, "line: text"
+  std::vector<CodeHit> hits;
+};
+
+/// C/C++ by file name (.c, .h, .cc, .cpp, .cxx, .hpp, .hh).
+bool is_c_file(std::string_view rel_path);
+/// Whether the text holds a token every AST check needs (a comparison function, bind/listen,
+/// exec or an access-granting name); files without one are not parsed by policy.
+bool worth_parsing(std::string_view text);
+
+/// One libclang index per thread (an index is not shared between threads).
+class ClangParser {
+ public:
+  ClangParser();
+  ~ClangParser();
+  ClangParser(const ClangParser&) = delete;
+  ClangParser& operator=(const ClangParser&) = delete;
+  /// Parses `file` (inside the tree `root`, whose top and include/ directories are searched for
+  /// headers) and runs the AST checks on the code of that file.
+  ParseOutcome parse(const std::filesystem::path& root, const std::filesystem::path& file);
+
+ private:
+  void* index_ = nullptr;
+};
+
+}  // namespace probity::source_detail
