@@ -9,6 +9,7 @@
 #   exact      packages whose product was reported with exactly the upstream version / packages
 #   precision  reported versions of the labelled product that equal the label / all reported
 #              versions of it (distinct per package): how often a version named is the right one
+#              (a component without a version, named by ELF facts alone, counts for recall only)
 #   false      products reported in a package that it does not contain (neither its product nor
 #              one of its ALSO products) / all products reported (distinct per package)
 # PROBITY (default build/probity) and SIGNATURES (default data/signatures) select the binary and
@@ -48,7 +49,9 @@ reported = defaultdict(lambda: defaultdict(set))  # dir -> product -> versions
 for c in components:
     for ev in c.get('evidence', []):
         d = ev['path'].split('/', 1)[0]
-        reported[d][c['name']].add(norm(c['version']))
+        versions = reported[d][c['name']]  # found, even without a version
+        if c['version']:  # a version-less component (ELF facts alone) claims no version
+            versions.add(norm(c['version']))
 per = defaultdict(lambda: dict(n=0, found=0, exact=0, vers=0, right=0, named=0, false=0, falses=set()))
 total = dict(n=0, found=0, exact=0, vers=0, right=0, named=0, false=0)
 for l in labels:

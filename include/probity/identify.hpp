@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +62,15 @@ struct Signature {
   std::vector<std::string> context;
   std::vector<VersionPattern> versions;
   std::vector<std::string> filenames;  ///< regexes on a file's base name that capture a version
+  /// Regexes on an ELF file's own DT_SONAME (whole name, e.g. 'libz\.so\.1'): the file is this
+  /// product, at a version the SONAME does not tell (ELF facts, docs/signatures.md).
+  std::vector<std::string> sonames;
+  /// Regexes on the GNU symbol-version nodes an ELF file defines (whole name, e.g.
+  /// 'ZLIB_(\d+(?:\.\d+)+)'): the file is this product, and the captures (joined by ".")
+  /// are a lower bound of its version: the newest node it defines, not its release.
+  std::vector<std::string> symbol_versions;
+  /// [node name, lower bound] cases of `symbol_versions` (checked like `tests`).
+  std::vector<SignatureTest> symbol_version_tests;
   std::map<std::string, std::string> version_map;  ///< captured text -> version (e.g. sqlite ids)
   std::vector<SignatureTest> tests;
   std::vector<std::string> negatives;  ///< strings that must not yield this product
@@ -95,6 +105,10 @@ inline constexpr double kConfidencePackageMetadata = 1.0;
 inline constexpr double kConfidenceVersionString = 0.9;
 inline constexpr double kConfidenceHintedVersionString = 0.8;
 inline constexpr double kConfidenceFilename = 0.7;
+/// ELF facts name the product only (a lower bound of its version at most): an ELF file whose
+/// DT_SONAME or defined symbol-version nodes are the product's.
+inline constexpr double kConfidenceSymbolVersion = 0.6;
+inline constexpr double kConfidenceElfSoname = 0.5;
 
 /// Every version pattern of every signature compiled into one vectorscan database (plus a small
 /// one for file names). Immutable after creation; scan from many threads with one Scanner each.
@@ -142,6 +156,12 @@ std::string make_purl(const Signature& s, const std::string& version);
 std::string make_cpe(const Signature& s, const std::string& version);
 /// The CPE 2.3 strings of the signature's alias pairs at a version (for Component::cpe_aliases).
 std::vector<std::string> make_cpe_aliases(const Signature& s, const std::string& version);
+
+/// The lower bound of a version that a GNU symbol-version node name gives under one of a
+/// signature's `symbol_versions` regexes (its non-empty captures joined by "."; "OPENSSL_1_1_0"
+/// under 'OPENSSL_(\d+)_(\d+)_(\d+[a-z]?)' is "1.1.0"), or nullopt when it does not match the
+/// whole name.
+std::optional<std::string> symbol_version_bound(const std::regex& re, std::string_view node);
 
 struct IdentifyOptions {
   unsigned threads = 0;      ///< worker threads (0: all cores); ignored when `pool` is set

@@ -545,21 +545,23 @@ Result<IngestResult> FleetStore::ingest(const Report& r, const std::string& vers
     const bool eol = c.eol.has_value();
     if (auto st = s.run(
             "INSERT INTO components (image_id, seq, name, version, vendor, purl, cpe, "
-            "source, eol_cycle, eol_date, eol_reached) VALUES ($1, $2, $3, $4, $5, "
-            "$6, $7, $8, $9, $10, $11)",
+            "source, eol_cycle, eol_date, eol_reached, cpe_aliases) VALUES ($1, $2, $3, $4, $5, "
+            "$6, $7, $8, $9, $10, $11, $12)",
             {iid, i64(i), text(c.name), text(c.version), text(c.vendor), text(c.purl), text(c.cpe),
              text(c.source), opt_text(eol, eol ? c.eol->cycle : ""),
-             opt_text(eol, eol ? c.eol->date : ""), eol ? i64(c.eol->reached ? 1 : 0) : Param()});
+             opt_text(eol, eol ? c.eol->date : ""), eol ? i64(c.eol->reached ? 1 : 0) : Param(),
+             text(join(c.cpe_aliases, '\n'))});
         !st)
       return err(st.error());
     for (const Evidence& e : c.evidence) {
       auto f = files.find({e.container, e.path});
       if (auto st = s.run(
               "INSERT INTO component_evidence (image_id, component, path, container, "
-              "at_offset, excerpt, method, location) VALUES ($1, $2, $3, $4, $5, $6, "
-              "$7, $8)",
+              "at_offset, excerpt, method, location, kind, confidence) VALUES ($1, $2, $3, $4, "
+              "$5, $6, $7, $8, $9, $10)",
               {iid, i64(i), text(e.path), i64(e.container), i64(e.offset), text(e.excerpt),
-               text(e.method), text(f == files.end() ? "" : normalised_location(*f->second))});
+               text(e.method), text(f == files.end() ? "" : normalised_location(*f->second)),
+               text(e.kind), Param(e.confidence)});
           !st)
         return err(st.error());
     }
@@ -814,10 +816,10 @@ Result<RejudgeStats> FleetStore::rejudge(const RejudgeOptions& opt) {
   auto load = [&](std::string_view sql) { return by_image(s, sql); };
   auto components = load(
       "SELECT image_id, seq, name, version, vendor, purl, cpe, source, eol_cycle, eol_date, "
-      "eol_reached FROM components ORDER BY image_id, seq");
+      "eol_reached, cpe_aliases FROM components ORDER BY image_id, seq");
   auto evidence = load(
-      "SELECT image_id, component, path, container, at_offset, excerpt, method, location FROM "
-      "component_evidence ORDER BY image_id, component");
+      "SELECT image_id, component, path, container, at_offset, excerpt, method, location, kind, "
+      "confidence FROM component_evidence ORDER BY image_id, component");
   auto findings = load(
       "SELECT image_id, id, rule, category, severity, path, container, message, excerpt, "
       "at_offset, related, fingerprint, sup_state, sup_justification, sup_by, sup_detail, "
@@ -900,6 +902,8 @@ Result<RejudgeStats> FleetStore::rejudge(const RejudgeOptions& opt) {
       x.cpe = str(c[6]);
       x.source = str(c[7]);
       if (c[8]) x.eol = Eol{str(c[8]), str(c[9]), num(c[10]) != 0};
+      // The vulnerability match asks for every alias, as scan's does (schema 002).
+      x.cpe_aliases = split(str(c[11]), '\n');
       seq_to_index[num(c[1])] = r.components.size();
       r.components.push_back(std::move(x));
     }
@@ -907,8 +911,13 @@ Result<RejudgeStats> FleetStore::rejudge(const RejudgeOptions& opt) {
     for (const Row& e : rows_of(*evidence, id)) {
       auto at = seq_to_index.find(num(e[1]));
       if (at == seq_to_index.end()) continue;
-      Evidence ev{str(e[2]), static_cast<std::uint32_t>(num(e[3])),
-                  static_cast<std::uint64_t>(num(e[4])), str(e[5]), str(e[6])};
+      Evidence ev{str(e[2]),
+                  static_cast<std::uint32_t>(num(e[3])),
+                  static_cast<std::uint64_t>(num(e[4])),
+                  str(e[5]),
+                  str(e[6]),
+                  str(e[8]),
+                  dbl(e[9])};
       // The file stands in with the normalised location recorded at ingest, so that component
       // finding ids come out as the scan made them.
       const std::string location = str(e[7]);

@@ -8,15 +8,18 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "identify/elf_facts.hpp"
 #include "probity/identify.hpp"
 #include "probity/mapped_file.hpp"
 #include "probity/task_pool.hpp"
 #include "probity/tree_files.hpp"
+#include "probity/version.hpp"
 
 namespace probity {
 namespace {
@@ -64,6 +67,70 @@ std::optional<std::span<const std::uint8_t>> read_file(const TreeFiles& files, c
   }
   ::close(fd);
   return std::span<const std::uint8_t>(fb.buffer.data(), got);
+}
+
+/// The ELF-fact rules of all signatures (`sonames`, `symbol_versions`), compiled once a run.
+struct ElfRule {
+  std::size_t signature;
+  bool soname;  ///< on DT_SONAME, else on defined symbol-version nodes
+  std::regex re;
+};
+
+std::vector<ElfRule> elf_rules(const std::vector<Signature>& sigs) {
+  std::vector<ElfRule> out;
+  for (std::size_t i = 0; i < sigs.size(); ++i) {
+    for (const auto& r : sigs[i].sonames)
+      out.push_back({i, true, std::regex(r, std::regex::ECMAScript)});
+    for (const auto& r : sigs[i].symbol_versions)
+      out.push_back({i, false, std::regex(r, std::regex::ECMAScript)});
+  }
+  return out;
+}
+
+/// What the ELF facts of one file say of one product: its SONAME and/or the newest version node
+/// it defines (a lower bound of its version).
+struct ElfHit {
+  std::size_t signature = 0;
+  std::string soname;  ///< DT_SONAME when a `sonames` rule matched it
+  std::string node;    ///< the newest matching version node, e.g. "ZLIB_1.2.13"
+  std::string bound;   ///< its lower bound, e.g. "1.2.13"
+};
+
+std::vector<ElfHit> elf_hits(const std::vector<ElfRule>& rules, const elf::ElfFacts& facts) {
+  std::map<std::size_t, ElfHit> by_sig;
+  for (const auto& r : rules) {
+    if (r.soname) {
+      if (!facts.soname.empty() && std::regex_match(facts.soname, r.re)) {
+        auto& h = by_sig[r.signature];
+        h.signature = r.signature;
+        h.soname = facts.soname;
+      }
+      continue;
+    }
+    for (const auto& node : facts.defined_versions)
+      if (auto bound = symbol_version_bound(r.re, node)) {
+        auto& h = by_sig[r.signature];
+        h.signature = r.signature;
+        if (h.bound.empty() || compare_versions(*bound, h.bound) > 0)
+          h.bound = *bound, h.node = node;
+      }
+  }
+  std::vector<ElfHit> out;
+  for (auto& [sig, h] : by_sig) out.push_back(std::move(h));
+  return out;
+}
+
+/// The evidence of ELF facts: one entry per fact, with what it does and does not tell.
+std::vector<Evidence> elf_evidence(const ElfHit& h, const Signature& s, const FileRecord& f) {
+  std::vector<Evidence> out;
+  if (!h.soname.empty())
+    out.push_back({f.path, f.container, 0, "DT_SONAME " + h.soname, "elf-soname:" + s.id,
+                   "elf-soname", kConfidenceElfSoname});
+  if (!h.node.empty())
+    out.push_back({f.path, f.container, 0,
+                   fmt::format("defines symbol version {} (version >= {})", h.node, h.bound),
+                   "symbol-version:" + s.id, "symbol-version", kConfidenceSymbolVersion});
+  return out;
 }
 
 /// A distribution's build named in a version banner: "GNU C Library (Debian GLIBC
@@ -123,6 +190,8 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       options.plain_directory ? TreeFiles::open_directory(out_dir) : TreeFiles::open(out_dir);
   const TreeFiles tree_files = opened ? std::move(*opened) : TreeFiles();
   std::vector<std::vector<Hit>> hits(tree.files.size());
+  const auto rules = elf_rules(identifier.signatures());
+  std::vector<std::vector<ElfHit>> elf(tree.files.size());
   std::vector<char> truncated(tree.files.size(), 0);
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> bytes{0}, files{0};
@@ -143,6 +212,8 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       truncated[work[w]] = cut;
       out.insert(out.end(), std::make_move_iterator(found.begin()),
                  std::make_move_iterator(found.end()));
+      if (!rules.empty())
+        if (auto facts = elf::read_elf_facts(*content)) elf[work[w]] = elf_hits(rules, *facts);
       bytes += content->size();
       ++files;
     }
@@ -157,9 +228,19 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
   // Signature hits of a (product, version) that package metadata declared confirm that component
   // (more evidence); any other hit is a copy of its own.
   std::map<std::pair<std::string, std::string>, std::size_t> declared;
-  for (std::size_t i = 0; i < result.components.size(); ++i)
+  std::multimap<std::string, std::size_t> declared_by_name;
+  for (std::size_t i = 0; i < result.components.size(); ++i) {
     declared.emplace(std::pair{result.components[i].name, result.components[i].version}, i);
+    declared_by_name.emplace(result.components[i].name, i);
+  }
   std::vector<Component> found;
+  struct PendingElf {
+    std::size_t signature;
+    std::string bound;
+    std::uint32_t container;
+    std::vector<Evidence> evidence;
+  };
+  std::vector<PendingElf> pending;
   for (std::size_t i = 0; i < tree.files.size(); ++i) {
     const auto& f = tree.files[i];
     if (truncated[i])
@@ -209,6 +290,67 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
       }
       found.push_back(std::move(c));
     }
+    // ELF facts of the file: evidence of the product's components found in it (when their
+    // version is not below the facts' lower bound), of the product declared by package metadata
+    // when none was, else a component of their own without a version (a symbol version is a
+    // lower bound, never the release).
+    for (const auto& h : elf[i]) {
+      const auto& s = sigs[h.signature];
+      const auto ev = elf_evidence(h, s, f);
+      bool attached = false;
+      const auto attach = [&](Component& c) {
+        if (!h.bound.empty() && !c.version.empty() && compare_versions(c.version, h.bound) < 0)
+          return;
+        c.evidence.insert(c.evidence.end(), ev.begin(), ev.end());
+        attached = true;
+      };
+      bool named = false;  // by a version in this file, even one below the bound
+      for (const auto& [key, file_hits] : per_file) {
+        if (key.first != h.signature) continue;
+        named = true;
+        if (auto d = declared.find({s.id, key.second}); d != declared.end())
+          attach(result.components[d->second]);
+        else
+          for (auto& c : found)
+            if (c.name == s.id && c.version == key.second && c.evidence.front().path == f.path &&
+                c.evidence.front().container == f.container)
+              attach(c);
+      }
+      if (attached || named) continue;
+      for (auto [d, end] = declared_by_name.equal_range(s.id); d != end; ++d)
+        attach(result.components[d->second]);
+      if (attached) continue;
+      pending.push_back({h.signature, h.bound, f.container, ev});
+    }
+  }
+  // ELF facts no version in their own file explained: evidence of the product's component found
+  // elsewhere in the same container (libssl.so.3 beside the libcrypto.so.3 whose banner names
+  // the release), when its version is not below their bound; else one component of the
+  // product without a version per container.
+  for (auto& p : pending) {
+    const auto& s = sigs[p.signature];
+    const auto fits = [&](const Component& c) {
+      return c.name == s.id && !c.evidence.empty() && c.evidence.front().container == p.container &&
+             (p.bound.empty() || c.version.empty() || compare_versions(c.version, p.bound) >= 0);
+    };
+    Component* into = nullptr;
+    for (auto& c : found)
+      if (!into && fits(c)) into = &c;
+    for (auto& c : result.components)
+      if (!into && fits(c)) into = &c;
+    if (into) {
+      into->evidence.insert(into->evidence.end(), p.evidence.begin(), p.evidence.end());
+      continue;
+    }
+    Component c;
+    c.name = s.id;
+    c.vendor = s.vendor;
+    c.purl = make_purl(s, "");
+    c.cpe = make_cpe(s, "");
+    c.cpe_aliases = make_cpe_aliases(s, "");
+    c.source = "elf";
+    c.evidence = std::move(p.evidence);
+    found.push_back(std::move(c));
   }
   result.components.insert(result.components.end(), std::make_move_iterator(found.begin()),
                            std::make_move_iterator(found.end()));

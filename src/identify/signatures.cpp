@@ -7,6 +7,7 @@
 #include <charconv>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "core/toml_bounded.hpp"
@@ -46,23 +47,39 @@ Result<Signature> parse_entry(const toml::table& t, const std::string& file) {
   for (auto& r : string_list(t, "versions")) s.versions.push_back({std::move(r), false});
   for (auto& r : string_list(t, "hinted_versions")) s.versions.push_back({std::move(r), true});
   s.filenames = string_list(t, "filenames");
+  s.sonames = string_list(t, "sonames");
+  s.symbol_versions = string_list(t, "symbol_versions");
   s.negatives = string_list(t, "negatives");
   s.cpe_reason = t["cpe_reason"].value_or(std::string{});
   if (const auto* m = t["version_map"].as_table())
     for (const auto& [k, v] : *m)
       if (auto val = v.value<std::string>()) s.version_map[std::string(k.str())] = *val;
-  if (const auto* tests = t["tests"].as_array()) {
-    for (const auto& e : *tests) {
-      const auto* pair = e.as_array();
-      if (!pair || pair->size() != 2) return where("each test is [\"input\", \"version\"]");
-      auto in = (*pair)[0].value<std::string>();
-      auto ver = (*pair)[1].value<std::string>();
-      if (!in || !ver) return where("each test is [\"input\", \"version\"]");
-      s.tests.push_back({*in, *ver});
-    }
-  }
-  if (s.versions.empty() && s.filenames.empty() && s.packages.empty())
-    return where("needs versions, filenames or packages");
+  auto pairs = [&](const char* key, std::vector<SignatureTest>& out) -> bool {
+    if (const auto* tests = t[key].as_array())
+      for (const auto& e : *tests) {
+        const auto* pair = e.as_array();
+        if (!pair || pair->size() != 2) return false;
+        auto in = (*pair)[0].value<std::string>();
+        auto ver = (*pair)[1].value<std::string>();
+        if (!in || !ver) return false;
+        out.push_back({*in, *ver});
+      }
+    return true;
+  };
+  if (!pairs("tests", s.tests)) return where("each test is [\"input\", \"version\"]");
+  if (!pairs("symbol_version_tests", s.symbol_version_tests))
+    return where("each symbol_version_test is [\"node\", \"lower bound\"]");
+  if (!s.symbol_versions.empty() && s.symbol_version_tests.empty())
+    return where("symbol_versions need symbol_version_tests");
+  for (const auto& list : {&s.sonames, &s.symbol_versions})
+    for (const auto& r : *list) try {
+        (void)std::regex(r, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        return where(fmt::format("regex '{}': {}", r, e.what()));
+      }
+  if (s.versions.empty() && s.filenames.empty() && s.packages.empty() && s.sonames.empty() &&
+      s.symbol_versions.empty())
+    return where("needs versions, filenames, packages, sonames or symbol_versions");
   if (!s.versions.empty() && s.tests.empty()) return where("version regexes need test cases");
   for (const auto& v : s.versions) {
     // The regex's literal text: escaped punctuation ("\\.", "\\(") read as itself.
@@ -200,6 +217,17 @@ std::string make_cpe(const Signature& s, const std::string& version) {
   };
   return fmt::format("cpe:2.3:{}:{}:{}:{}:*:*:*:*:*:*:*", s.part, quote(s.vendor), quote(s.product),
                      version.empty() ? "*" : quote(version));
+}
+
+std::optional<std::string> symbol_version_bound(const std::regex& re, std::string_view node) {
+  std::match_results<std::string_view::const_iterator> m;
+  if (node.size() > kMaxVersionLength * 2 || !std::regex_match(node.begin(), node.end(), m, re))
+    return std::nullopt;
+  std::string bound;
+  for (std::size_t g = 1; g < m.size(); ++g)
+    if (m[g].matched && m[g].length() > 0) bound += (bound.empty() ? "" : ".") + m[g].str();
+  if (bound.empty() || bound.size() > kMaxVersionLength) return std::nullopt;
+  return bound;
 }
 
 }  // namespace probity

@@ -15,6 +15,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "cli_support.hpp"
 #include "fleet/backend.hpp"
@@ -80,6 +81,31 @@ void expect_rows_match(Backend& db, const fs::path& report_path) {
   for (const auto& r : rows(db, "SELECT name, version FROM components WHERE image_id = $1", id))
     got.push_back(*r[0] + "@" + *r[1]);
   EXPECT_EQ(sorted(got), sorted(want)) << "components";
+  // Each component's CPE aliases and each evidence's kind and confidence (schema 002), so that
+  // rejudge matches and weighs what scan did.
+  want.clear(), got.clear();
+  for (const auto& c : report["components"]) {
+    std::string aliases;
+    for (const auto& a : c.value("cpe_aliases", nlohmann::json::array()))
+      aliases += (aliases.empty() ? "" : "\n") + a.get<std::string>();
+    want.push_back(c["name"].get<std::string>() + "@" + c["version"].get<std::string>() + " " +
+                   aliases);
+  }
+  for (const auto& r :
+       rows(db, "SELECT name, version, cpe_aliases FROM components WHERE image_id = $1", id))
+    got.push_back(*r[0] + "@" + *r[1] + " " + *r[2]);
+  EXPECT_EQ(sorted(got), sorted(want)) << "component CPE aliases";
+  want.clear(), got.clear();
+  for (const auto& c : report["components"])
+    for (const auto& e : c["evidence"])
+      want.push_back(e["path"].get<std::string>() + " " + e.value("kind", "") + " " +
+                     std::to_string(e.value("confidence", 0.0)));
+  for (const auto& r : rows(db,
+                            "SELECT path, kind, confidence FROM component_evidence WHERE "
+                            "image_id = $1",
+                            id))
+    got.push_back(*r[0] + " " + *r[1] + " " + std::to_string(std::stod(*r[2])));
+  EXPECT_EQ(sorted(got), sorted(want)) << "evidence kinds and confidence";
 
   want.clear(), got.clear();
   std::size_t keys = 0;
@@ -357,6 +383,58 @@ TEST_F(Fleet, RejudgeReproducesTheScanThenFollowsANewDatabaseAndPolicy) {
   }
   // The vulnerabilities now are the new database's matches only.
   EXPECT_LT(count(*db, "vulnerabilities"), std::int64_t(planted["vulnerabilities"].size()));
+}
+
+TEST_F(Fleet, RejudgeMatchesThroughStoredCpeAliases) {
+  // A CVE that NVD files only under another vendor:product of a planted component (busybox is
+  // also rob_landley:busybox): scan would match it through Component::cpe_aliases, and so must
+  // rejudge from the stored rows.
+  const auto planted = read_json(scan("planted") / "report.json");
+  std::string name, version, alias;
+  for (const auto& c : planted["components"])
+    for (const auto& a : c.value("cpe_aliases", nlohmann::json::array()))
+      if (name.empty() && a.get<std::string>() != c["cpe"].get<std::string>()) {
+        name = c["name"], version = c["version"], alias = a;
+      }
+  ASSERT_FALSE(alias.empty()) << "planted has a component with a CPE alias";
+  // cpe:2.3:a:VENDOR:PRODUCT:VERSION:... -> the pair at any version
+  std::vector<std::string> parts;
+  std::istringstream fields(alias);
+  for (std::string f; std::getline(fields, f, ':');) parts.push_back(f);
+  ASSERT_GE(parts.size(), 6u) << alias;
+  const std::string criteria =
+      "cpe:2.3:" + parts[2] + ":" + parts[3] + ":" + parts[4] + ":*:*:*:*:*:*:*:*";
+  nlohmann::json cve = {
+      {"id", "CVE-2024-99999"},
+      {"sourceIdentifier", "test"},
+      {"published", "2024-01-01T00:00:00.000"},
+      {"lastModified", "2024-01-01T00:00:00.000"},
+      {"vulnStatus", "Analyzed"},
+      {"descriptions", {{{"lang", "en"}, {"value", "filed under " + criteria + " only"}}}},
+      {"configurations",
+       {{{"nodes",
+          {{{"operator", "OR"},
+            {"negate", false},
+            {"cpeMatch",
+             {{{"vulnerable", true},
+               {"criteria", criteria},
+               {"versionEndIncluding", version}}}}}}}}}}};
+  const auto json = scratch_->path() / "CVE-2024-99999.json";
+  std::ofstream(json) << cve.dump();
+  const auto db_path = scratch_->path() / "alias.db";
+  RunResult r = run_probity("db import --quiet --db " + q(db_path) + " " + q(json));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(fleet("ingest " + q(scan("planted")) + " --store " + q(store_) + " -q").exit_code, 0);
+  r = fleet("rejudge --json --store " + q(store_) + " --db " + q(db_path));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto db = open_backend(store_);
+  ASSERT_TRUE(db);
+  auto hit =
+      db->query("SELECT component, version FROM vulnerabilities WHERE id = 'CVE-2024-99999'", {});
+  ASSERT_TRUE(hit);
+  ASSERT_EQ(hit->size(), 1u) << name << "@" << version << " through " << alias;
+  EXPECT_EQ(*(*hit)[0][0], name);
+  EXPECT_EQ(*(*hit)[0][1], version);
 }
 
 TEST_F(Fleet, LocalEngineScansTwentyImagesIntoSqlite) {

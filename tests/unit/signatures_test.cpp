@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include "probity/identify.hpp"
@@ -189,6 +190,45 @@ TEST(Signatures, ContextLiteralsSeparateCopiesFromHeaderText) {
   const auto hits = scanner.scan({p, copy.size()}, std::string_view("hostapd"));
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].version, "3.0.16");
+}
+
+TEST(Signatures, EverySymbolVersionTestYieldsItsBoundAndNoOtherProductClaimsTheNode) {
+  // Each [node, bound] case: the product's own symbol_versions give exactly the bound; no other
+  // product's sonames or symbol_versions match the node (two products never share one).
+  std::size_t cases = 0, sonames = 0;
+  const auto& sigs = identifier().signatures();
+  for (const auto& s : sigs) {
+    sonames += s.sonames.size();
+    for (const auto& t : s.symbol_version_tests) {
+      ++cases;
+      std::optional<std::string> got;
+      for (const auto& r : s.symbol_versions)
+        if (!got) got = symbol_version_bound(std::regex(r), t.input);
+      EXPECT_EQ(got, t.version) << s.id << " on " << t.input;
+      for (const auto& o : sigs) {
+        if (o.id == s.id) continue;
+        for (const auto& r : o.symbol_versions)
+          EXPECT_FALSE(symbol_version_bound(std::regex(r), t.input))
+              << o.id << " claims " << t.input;
+      }
+    }
+  }
+  EXPECT_GE(cases, 10u);
+  EXPECT_GE(sonames, 30u);
+}
+
+TEST(Signatures, SymbolVersionsNeedTheirTests) {
+  const auto dir = std::filesystem::temp_directory_path() / "probity-sig-symver-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.toml") << "[[product]]\nid = \"z\"\nvendor = \"z\"\n"
+                                   "symbol_versions = ['Z_(\\d+)']\n";
+  auto r = load_signatures(dir);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("symbol_version_tests"), std::string::npos) << r.error().message;
+  std::ofstream(dir / "a.toml") << "[[product]]\nid = \"z\"\nvendor = \"z\"\n"
+                                   "sonames = ['libz\\.so\\.(']\n";
+  EXPECT_FALSE(load_signatures(dir).has_value()) << "a broken soname regex is an error";
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Signatures, RejectsBrokenEntries) {
