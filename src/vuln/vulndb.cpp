@@ -1147,6 +1147,20 @@ Result<std::vector<Vulnerability>> VulnDb::match(const VulnQuery& query) {
   std::vector<CpeName> platform;
   for (const auto& p : q.platform_cpes)
     if (auto c = parse_cpe23(p)) platform.push_back(std::move(*c));
+  // One read transaction for the query's statements (hundreds of configuration loads for a
+  // kernel): outside one, SQLite takes and drops its shared lock, and stats the journal, at
+  // every statement.
+  struct ReadTxn {
+    sqlite3* db;
+    bool on = false;
+    explicit ReadTxn(sqlite3* h) : db(h) {
+      if (sqlite3_get_autocommit(db))
+        on = sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    ~ReadTxn() {
+      if (on) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    }
+  } txn(d.db);
 
   // The component's names: its own CPE vendor/product and, from the alias table, every CPE
   // name of the same product (curl is haxx:curl and haxx:libcurl).
