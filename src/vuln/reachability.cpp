@@ -300,6 +300,14 @@ void assess_reachability(Report& report, const std::filesystem::path& out_dir) {
           hr = l->second.by->network ? 3 : 2;
           here.chain = l->second.by->chain;
           here.chain.insert(here.chain.end(), l->second.path.begin(), l->second.path.end());
+        } else if (c.name == "linux-kernel") {
+          // The image's kernel runs whenever the device boots; which of its network code a
+          // given CVE needs is not assessed, so it is loaded, never exposed by this alone.
+          hr = 2;
+          here.chain = {fmt::format(
+              "{} is the image's Linux kernel: it runs whenever the device boots (whether the "
+              "vulnerable code is reachable from the network is not assessed)",
+              r->path)};
         } else if (web && r->path.find("cgi-bin/") != std::string::npos) {
           hr = 2;
           here.chain = {fmt::format("{} is started at boot (a web server)", web_exe->path),

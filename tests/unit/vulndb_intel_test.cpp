@@ -413,9 +413,11 @@ TEST(VulnIntel, ReachabilityOfBootStartedServerAndUnlinkedLibrary) {
     c.evidence.push_back({path, 0, 0, "", "signature:x"});
     return c;
   };
+  r.tree.files.push_back(file("boot/vmlinux"));
   r.components = {comp("lighttpd", "usr/sbin/lighttpd"), comp("unused", "usr/lib/libunused.so.1"),
-                  comp("sysklogd", "sbin/syslogd"), comp("busybox", "bin/busybox")};
-  for (const char* name : {"lighttpd", "unused", "sysklogd", "busybox"}) {
+                  comp("sysklogd", "sbin/syslogd"), comp("busybox", "bin/busybox"),
+                  comp("linux-kernel", "boot/vmlinux")};
+  for (const char* name : {"lighttpd", "unused", "sysklogd", "busybox", "linux-kernel"}) {
     Vulnerability v;
     v.id = std::string("CVE-0000-") + name;
     v.component = name;
@@ -431,6 +433,8 @@ TEST(VulnIntel, ReachabilityOfBootStartedServerAndUnlinkedLibrary) {
   EXPECT_EQ(r.vulnerabilities[2].reachability.state, "loaded");  // syslogd does not listen
   // busybox httpd (a symlink to busybox) started by a script: busybox is exposed.
   EXPECT_EQ(r.vulnerabilities[3].reachability.state, "exposed");
+  // The image's kernel runs at boot: loaded (its network code is not assessed).
+  EXPECT_EQ(r.vulnerabilities[4].reachability.state, "loaded");
   // Fix first: exposed and KEV, then exposed; the present and loaded ones are not listed.
   const auto ff = probity::fix_first(r.vulnerabilities);
   ASSERT_EQ(ff.size(), 2u);
