@@ -38,6 +38,8 @@ TOOL_PKGS=(
   diffoscope-minimal binutils binutils-multiarch
   # the generated shell completions are checked in the shells they are for (bash is there)
   zsh man-db
+  # `probity source`: the upstream m4 macros a tree's copies are compared with (aclocal dir)
+  gettext libtool autoconf-archive
   # SBOM validation (tests/validators: npm ci of @cyclonedx/cyclonedx-library and ajv); npm ships
   # with nodejs from NodeSource and is Debian's separate package `npm` otherwise
   nodejs

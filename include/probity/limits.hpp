@@ -194,5 +194,28 @@ inline constexpr std::uint64_t kMaxSourceParseBytes = 2 * kMiB;
 /// listed. (One parse cannot be interrupted through libclang's C API: kMaxSourceParseBytes and
 /// the single-file mode, which reads no headers, bound each one.)
 inline constexpr std::uint32_t kSourceParseSeconds = 300;
+/// `probity source --image/--scan` (what the source does not explain): most ELF files of the
+/// image mapped to the source (the rest are listed, inconclusive); no flag: an image with more
+/// ELFs than this is a scan's job, not a source audit's.
+inline constexpr std::uint64_t kMaxExplainBinaries = 20'000;
+/// Largest ELF read for its strings and symbols (larger ones are listed, inconclusive).
+inline constexpr std::uint64_t kMaxExplainBinaryBytes = 256 * kMiB;
+/// Most strings and symbols taken from one ELF (the rest are counted as not looked at).
+inline constexpr std::uint64_t kMaxExplainStrings = 2'000'000;
+/// Most unexplained strings/symbols reported as findings per binary (the rest are counted in
+/// report.json's source.binaries[].unexplained_total).
+inline constexpr std::size_t kMaxUnexplainedFindings = 200;
+/// Most section headers of one ELF looked at (a hostile e_shnum can claim millions).
+inline constexpr std::size_t kMaxExplainSections = 4096;
+/// `probity source diff`: most changed hunks of security-relevant files reported (the rest
+/// are counted in diff.json's source.hunks_total); and lines of each hunk's text kept.
+inline constexpr std::size_t kMaxSourceDiffHunks = 2000;
+inline constexpr std::size_t kMaxSourceDiffHunkLines = 40;
+/// Most toolchain headers read to learn compiler/libc strings (the #include closure of the
+/// tree, resolved in the toolchain's include directory).
+inline constexpr std::size_t kMaxToolchainHeaders = 8'000;
+/// Most bytes of string literals kept in the source index (tree and toolchain together); past
+/// it, literals are not indexed and the run is inconclusive.
+inline constexpr std::uint64_t kMaxSourceLiteralBytes = 512 * kMiB;
 
 }  // namespace probity

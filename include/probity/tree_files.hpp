@@ -58,6 +58,10 @@ class TreeFiles {
   [[nodiscard]] Result<MappedFile> map(const FileRecord& f) const;
   /// Reads at most `cap` bytes of the record's file.
   [[nodiscard]] Result<std::string> read(const FileRecord& f, std::uint64_t cap) const;
+  /// Reads at most `cap` bytes of the regular file open_path() resolves (symlinks inside the
+  /// root followed; "not-regular" for anything else).
+  [[nodiscard]] Result<std::string> read_path(std::string_view container_dir, std::string_view path,
+                                              std::uint64_t cap) const;
   [[nodiscard]] bool valid() const { return fd_ >= 0; }
 
  private:

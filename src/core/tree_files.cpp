@@ -284,19 +284,38 @@ Result<MappedFile> TreeFiles::map(const FileRecord& f) const {
   return MappedFile::from_fd(*fd, f.path);
 }
 
-Result<std::string> TreeFiles::read(const FileRecord& f, std::uint64_t cap) const {
-  auto fd = open(f);
-  if (!fd) return std::unexpected(fd.error());
+namespace {
+/// At most `cap` bytes of `fd`, which it closes.
+std::string read_capped(int fd, std::uint64_t cap) {
   std::string s;
   char buf[65536];
   while (s.size() < cap) {
-    const ssize_t n = ::read(*fd, buf, std::min<std::uint64_t>(sizeof buf, cap - s.size()));
+    const ssize_t n = ::read(fd, buf, std::min<std::uint64_t>(sizeof buf, cap - s.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     s.append(buf, std::size_t(n));
   }
-  ::close(*fd);
+  ::close(fd);
   return s;
+}
+}  // namespace
+
+Result<std::string> TreeFiles::read(const FileRecord& f, std::uint64_t cap) const {
+  auto fd = open(f);
+  if (!fd) return std::unexpected(fd.error());
+  return read_capped(*fd, cap);
+}
+
+Result<std::string> TreeFiles::read_path(std::string_view container_dir, std::string_view path,
+                                         std::uint64_t cap) const {
+  auto fd = open_path(container_dir, path);
+  if (!fd) return std::unexpected(fd.error());
+  struct stat st {};
+  if (::fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(*fd);
+    return fail("not a regular file", 0, std::string(path));
+  }
+  return read_capped(*fd, cap);
 }
 
 }  // namespace probity

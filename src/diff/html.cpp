@@ -18,6 +18,7 @@ const std::string kHead = std::string(R"HTML(<!doctype html>
 <header><h1 id="title">probity diff</h1><div class="sub" id="subtitle"></div></header>
 <main>
 <section id="verdict-section"><h2>Verdict and clause regressions</h2><div id="verdict"></div></section>
+<section id="source-section" hidden><h2>Source changes to review</h2><div id="source-changes"></div></section>
 <section id="summary"><h2>Summary</h2><div id="warnings"></div><div class="grid" id="stats"></div></section>
 <section id="findings-new-section"><h2>New findings</h2><div id="findings-new"></div></section>
 <section id="findings-fixed-section"><h2>Fixed findings</h2><div id="findings-fixed"></div></section>
@@ -75,6 +76,22 @@ const code = s => el("code", {}, s == null ? "" : String(s));
   for (const [side, list] of [["old", v.old_reasons || []], ["new", v.new_reasons || []]])
     for (const r of list) host.append(el("div", {class: "warn"}, side + " image not fully seen: " + r.code + ": " + r.text));
 })();
+// `probity source diff`: the security-relevant changes, each with its line on both sides.
+if (R.source) {
+  const sec = document.getElementById("source-section"), host = document.getElementById("source-changes");
+  sec.hidden = false;
+  host.append(el("p", {}, R.source.files_changed + " files changed, " + R.source.files_added + " added, " +
+    R.source.files_removed + " removed; " + (R.source.changes || []).length + " changes to review" +
+    (R.source.hunks_total > (R.source.changes || []).length ? " (cap reached: " + R.source.hunks_total + " hunks)" : "")));
+  const lines = t => el("pre", {}, t || "");
+  table(host, "source-changes-table", (R.source.changes || []).slice(), [
+    {title: "severity", get: c => SEV.length - SEV.indexOf(c.severity), render: c => sevBadge(c.severity)},
+    {title: "kind", get: c => c.kind}, {title: "what", get: c => c.message},
+    {title: "new", get: c => c.path + ":" + c.new_line, render: c => code(c.new_line ? c.path + ":" + c.new_line : "-")},
+    {title: "old", get: c => (c.old_path || "") + ":" + c.old_line, render: c => code(c.old_line ? c.old_path + ":" + c.old_line : "-")},
+    {title: "removed", get: c => c.old_text, render: c => lines(c.old_text)},
+    {title: "added", get: c => c.new_text, render: c => lines(c.new_text)}]);
+}
 // New, fixed and persisting findings in their own tables, worst first.
 const findingCols = [
   {title: "severity", get: f => SEV.length - SEV.indexOf(f.severity), render: f => sevBadge(f.severity)},

@@ -22,7 +22,8 @@ namespace {
 
 constexpr std::string_view kCategories[] = {
     "account",   "credentials", "remote-access",    "private-key",          "known-backdoor",
-    "hardening", "endpoint",    "update-integrity", "vulnerable-component", "outdated-component"};
+    "hardening", "endpoint",    "update-integrity", "vulnerable-component", "outdated-component",
+    "provenance"};
 /// CycloneDX 1.6 impactAnalysisJustification values.
 constexpr std::string_view kJustifications[] = {
     "code_not_present",     "code_not_reachable",     "requires_configuration",

@@ -4,6 +4,9 @@
 //                             matching branch grants access (calls a success/login/exec/setuid
 //                             path, sets an auth flag, or returns success from an auth function)
 //   hidden-listener-shell     bind/listen and exec of a shell in one function
+//   magic-value-backdoor      an input compared with a chosen-looking integer (0xDEADBEEF) whose
+//                             matching branch starts a shell, takes privileges or switches on
+//                             a debug/maintenance/remote-access mode
 // Files are parsed in libclang's single-file mode: #includes are not followed, and a #if on a
 // macro no header defined parses all its branches, so code behind unknown configuration options
 // is seen too (an unconfigured tree has no config.h). Unknown types are errors libclang recovers
@@ -12,6 +15,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -205,13 +209,12 @@ bool nonzero_literal(CXTranslationUnit tu, CXCursor e) {
   return t == "TRUE" || t == "true" || t == "1";
 }
 
-/// What in a branch grants access ("" if nothing does).
-std::string grant_in(CXTranslationUnit tu, CXCursor branch, bool auth_function) {
+/// What in a branch grants something ("" if nothing does): a call whose name matches
+/// `grant_call`, a name matching `flag` set to a non-zero literal, or (in an authentication
+/// function) a non-zero return.
+std::string grant_in(CXTranslationUnit tu, CXCursor branch, bool auth_function,
+                     const std::regex& kGrantCall, const std::regex& kFlag) {
   std::string why;
-  static const std::regex kGrantCall(
-      R"((success|grant|authenticated|permit|^do_login|^login$|^exec[lv]p?e?$|^execve|^system$|^popen$|^setuid$|^setgid$|^setresuid$|^seteuid$|spawn_?shell|run_?shell))");
-  static const std::regex kFlag(
-      R"((auth|logged|granted|allowed|permit|success|valid|is_?root|admin))");
   std::function<CXChildVisitResult(CXCursor)> fn = [&](CXCursor k) {
     if (!why.empty()) return CXChildVisit_Break;
     const auto kind = clang_getCursorKind(k);
@@ -245,6 +248,86 @@ std::string grant_in(CXTranslationUnit tu, CXCursor branch, bool auth_function) 
   };
   fn(branch);
   return why;
+}
+
+/// What in a branch grants access ("" if nothing does).
+std::string grant_in(CXTranslationUnit tu, CXCursor branch, bool auth_function) {
+  static const std::regex kGrantCall(
+      R"((success|grant|authenticated|permit|^do_login|^login$|^exec[lv]p?e?$|^execve|^system$|^popen$|^setuid$|^setgid$|^setresuid$|^seteuid$|spawn_?shell|run_?shell))");
+  static const std::regex kFlag(
+      R"((auth|logged|granted|allowed|permit|success|valid|is_?root|admin))");
+  return grant_in(tu, branch, auth_function, kGrantCall, kFlag);
+}
+
+/// What a branch behind a magic value switches on ("" if nothing): a shell, privileges, a
+/// login, or a debug/maintenance/remote-access mode. Not "valid" or "success": a file format's
+/// magic number is checked that way in honest code.
+std::string debug_grant_in(CXTranslationUnit tu, CXCursor branch) {
+  static const std::regex kCall(
+      R"((^exec[lv]p?e?$|^execve|^system$|^popen$|^setuid$|^setgid$|^setresuid$|^seteuid$|spawn_?shell|run_?shell|^do_login|^login$|telnetd?|backdoor|unlock|debug_?shell|enable_?debug|factory_?mode))");
+  static const std::regex kFlag(
+      R"((debug|shell|telnet|is_?root|admin|unlock|backdoor|factory|engineer|maint|granted|auth))");
+  return grant_in(tu, branch, false, kCall, kFlag);
+}
+
+struct MagicComparison {
+  CXCursor op;
+  std::string literal;  ///< as written
+  std::string operand;  ///< names in the other operand
+  bool equal_branch_is_then = true;
+};
+
+/// An integer that looks chosen rather than counted: at least 0x10000, not a power of two,
+/// not a mask of ones, not a round multiple of 0x1000, with at least three distinct hex digits
+/// (0xDEADBEEF, 0x1337C0DE, 31337 is too small and too common a port).
+bool magic_number(const std::string& literal) {
+  std::string t;
+  for (char c : literal)
+    if (std::isxdigit(static_cast<unsigned char>(c)) || c == 'x' || c == 'X') t += c;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(t, nullptr, 0);
+  } catch (...) {
+    return false;
+  }
+  if (v < 0x10000 || (v & (v - 1)) == 0 || (v & (v + 1)) == 0 || v % 0x1000 == 0) return false;
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%llx", v);
+  std::string digits(hex);
+  std::sort(digits.begin(), digits.end());
+  return std::unique(digits.begin(), digits.end()) - digits.begin() >= 3;
+}
+
+/// `x == MAGIC` (or !=) in `cond`, the other operand naming something.
+std::optional<MagicComparison> magic_comparison(CXTranslationUnit tu, CXCursor cond) {
+  std::optional<MagicComparison> found;
+  std::function<CXChildVisitResult(CXCursor)> fn = [&](CXCursor k) {
+    if (found) return CXChildVisit_Break;
+    if (clang_getCursorKind(k) == CXCursor_BinaryOperator) {
+      auto kids = children(k);
+      if (kids.size() == 2) {
+        const auto t = tokens(tu, k);
+        const auto lhs_tokens = tokens(tu, kids[0]);
+        const std::string op = t.size() > lhs_tokens.size() ? t[lhs_tokens.size()] : "";
+        if (op == "==" || op == "!=") {
+          for (int side = 0; side < 2; ++side) {
+            CXCursor lit = strip(kids[std::size_t(side)]);
+            if (clang_getCursorKind(lit) != CXCursor_IntegerLiteral) continue;
+            const std::string text = text_of(tu, lit);
+            const std::string other = names_in(kids[std::size_t(1 - side)]);
+            if (magic_number(text) && !other.empty()) {
+              found = MagicComparison{k, text, other, op == "=="};
+              return CXChildVisit_Break;
+            }
+          }
+        }
+      }
+    }
+    visit(k, fn);
+    return found ? CXChildVisit_Break : CXChildVisit_Continue;
+  };
+  fn(cond);
+  return found;
 }
 
 bool secret_name(const std::string& names) {
@@ -281,6 +364,18 @@ void check_function(CXTranslationUnit tu, CXCursor fn_cursor, std::vector<CodeHi
         CXCursor cond = kids[0], then_b = kids[1];
         std::optional<CXCursor> else_b;
         if (kids.size() > 2) else_b = kids[2];
+        if (auto magic = magic_comparison(tu, cond)) {
+          std::optional<CXCursor> branch =
+              magic->equal_branch_is_then ? std::optional<CXCursor>(then_b) : else_b;
+          const std::string why = branch ? debug_grant_in(tu, *branch) : std::string();
+          if (!why.empty())
+            hits.push_back({"magic-value-backdoor", "remote-access", Severity::kHigh,
+                            line_of(magic->op), text_of(tu, cond),
+                            "in " + fname +
+                                "(): " + magic->operand.substr(0, magic->operand.find(' ')) +
+                                " is compared with the magic value " + magic->literal +
+                                " and the matching branch " + why});
+        }
         if (auto cmp = literal_comparison(tu, cond)) {
           std::optional<CXCursor> branch =
               cmp->equal_branch_is_then ? std::optional<CXCursor>(then_b) : else_b;

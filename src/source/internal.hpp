@@ -8,6 +8,12 @@
 #include <vector>
 
 #include "probity/report.hpp"
+#include "probity/source.hpp"
+
+namespace probity {
+class TaskPool;
+class TreeFiles;
+}  // namespace probity
 
 namespace probity::source_detail {
 
@@ -48,5 +54,14 @@ class ClangParser {
  private:
   void* index_ = nullptr;
 };
+
+/// `probity source --image/--scan`: maps every ELF of the image to the tree `tree_files`
+/// (read through `tree`) and returns the findings (unexplained strings, symbols, compile units;
+/// binaries without source origin); fills result.binaries, result.skipped and the stats. An
+/// image whose understood share is below `min_coverage` makes the run inconclusive.
+std::vector<Finding> explain_binaries(const SourceOptions& opt, const std::filesystem::path& root,
+                                      const std::vector<FileRecord>& tree_files,
+                                      const TreeFiles& tree, TaskPool& pool, double min_coverage,
+                                      SourceResult& result);
 
 }  // namespace probity::source_detail

@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -18,6 +21,8 @@
 #include "pipeline/stages.hpp"
 #include "probity/checks.hpp"
 #include "probity/data.hpp"
+#include "probity/equiv.hpp"
+#include "probity/hash.hpp"
 #include "probity/identify.hpp"
 #include "probity/inventory.hpp"
 #include "probity/json.hpp"
@@ -228,6 +233,107 @@ Located make_finding(const std::string& rule, const std::string& category, Sever
   return {std::move(f), line};
 }
 
+/// "# serial N" (or "dnl serial N") in the first lines of an m4 file; -1 when none.
+long m4_serial(std::string_view text) {
+  std::size_t pos = 0;
+  for (int n = 0; n < 60 && pos < text.size(); ++n) {
+    auto e = text.find('\n', pos);
+    if (e == std::string_view::npos) e = text.size();
+    const std::string_view line = text.substr(pos, e - pos);
+    pos = e + 1;
+    if (!line.starts_with("#") && !line.starts_with("dnl")) continue;
+    const auto at = line.find("serial ");
+    if (at == std::string_view::npos) continue;
+    long v = 0;
+    std::size_t k = at + 7;
+    if (k >= line.size() || !std::isdigit(static_cast<unsigned char>(line[k]))) continue;
+    while (k < line.size() && std::isdigit(static_cast<unsigned char>(line[k])) && v < 1000000)
+      v = v * 10 + (line[k++] - '0');
+    return v;
+  }
+  return -1;
+}
+
+/// A tree's m4 file against upstream's file of the same name and serial: a finding when the
+/// content differs (high when a differing line decodes or runs something, as build_steps()
+/// rates it), with the first differing line of the tree's copy.
+std::optional<Located> compare_m4(const std::vector<std::pair<fs::path, TreeFiles>>& upstream,
+                                  const FileRecord& f, const std::string& text) {
+  const std::string name = fs::path(f.path).filename().string();
+  const long serial = m4_serial(text);
+  if (serial < 0) return std::nullopt;
+  for (const auto& [dir_path, dir] : upstream) {
+    auto theirs = dir.read_path("", name, kMaxSourceFileBytes);
+    if (!theirs || m4_serial(*theirs) != serial) continue;
+    // Line-end whitespace, CRs and blank lines at the end are not content.
+    auto normal = [](const std::string& s) {
+      std::string out;
+      std::size_t pos = 0;
+      while (pos <= s.size()) {
+        auto e = s.find('\n', pos);
+        if (e == std::string::npos) e = s.size();
+        std::string_view l(s.data() + pos, e - pos);
+        while (!l.empty() && (l.back() == ' ' || l.back() == '\t' || l.back() == '\r'))
+          l.remove_suffix(1);
+        out.append(l);
+        out += '\n';
+        pos = e + 1;
+      }
+      while (out.size() > 1 && out.ends_with("\n\n")) out.pop_back();  // trailing blank lines
+      return out;
+    };
+    if (normal(*theirs) == normal(text)) return std::nullopt;
+    const std::string diff = unified_line_diff(normal(*theirs), normal(text), "upstream/" + name,
+                                               f.path, std::numeric_limits<std::size_t>::max());
+    std::string added;
+    std::uint32_t first = 0, line = 0, added_lines = 0;
+    for (std::size_t pos = 0; pos < diff.size();) {
+      auto e = diff.find('\n', pos);
+      if (e == std::string::npos) e = diff.size();
+      const std::string_view l(diff.data() + pos, e - pos);
+      pos = e + 1;
+      unsigned a = 0, b = 0, c = 0, d = 0;
+      if (l.starts_with("@@ ") &&
+          std::sscanf(std::string(l).c_str(), "@@ -%u,%u +%u,%u @@", &a, &b, &c, &d) == 4) {
+        line = c;
+        continue;
+      }
+      if (l.starts_with("+++") || l.starts_with("---")) continue;
+      if (l.starts_with("+")) {
+        if (!first) first = line;
+        added.append(l.substr(1));
+        added += '\n';
+        ++added_lines;
+        ++line;
+      } else if (!l.starts_with("-")) {
+        ++line;
+      }
+    }
+    Severity sev = Severity::kMedium;
+    std::string why;
+    for (const auto& step : build_steps(f.path, added))
+      if (step.severity > sev || why.empty()) {
+        if (step.severity > sev) sev = step.severity;
+        why = step.message;
+      }
+    if (sev < Severity::kHigh) why.clear();
+    // Most of the file differing is another release that kept the serial (libtool.m4 keeps
+    // "serial 59" across releases), not an edit of upstream's: low, unless a line decodes or
+    // runs something.
+    const auto total_lines = std::uint32_t(std::count(text.begin(), text.end(), '\n') + 1);
+    const bool rewritten = added_lines * 5 > total_lines;
+    if (rewritten && sev < Severity::kHigh) sev = Severity::kLow;
+    std::string excerpt = excerpt_line(text, first ? first : 1);
+    return make_finding(
+        "m4-differs-from-upstream", "build", sev, f.path, first ? first : 1, excerpt,
+        name + " has upstream's serial " + std::to_string(serial) + " (" + dir_path.string() +
+            ") but other content: " + std::to_string(added_lines) + " line(s) not upstream's" +
+            (rewritten ? " (most of the file: another release under the same serial?)" : "") +
+            (why.empty() ? std::string() : "; one of them: " + why));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<SourceResult> source_scan(const SourceOptions& opt) {
@@ -269,6 +375,16 @@ Result<SourceResult> source_scan(const SourceOptions& opt) {
   result.skipped = std::move(w.skipped);
   report.tree.files = std::move(w.files);
   inventory(report.tree, root, pool);  // a plain directory: see inventory.cpp
+  {
+    // Content hashes (report.json's files[].sha256; `source diff` compares trees by them).
+    std::atomic<std::size_t> at{0};
+    pool.for_each(pool.concurrency(), [&](unsigned, std::size_t) {
+      for (std::size_t i; (i = at.fetch_add(1)) < report.tree.files.size();) {
+        FileRecord& f = report.tree.files[i];
+        if (auto m = tree_files->map(f)) f.sha256 = sha256_hex(m->bytes());
+      }
+    });
+  }
   for (const auto& f : report.tree.files) {
     ++result.stats.files;
     result.stats.bytes += f.size;
@@ -298,6 +414,9 @@ Result<SourceResult> source_scan(const SourceOptions& opt) {
   std::vector<std::size_t> c_files;
   std::atomic<std::size_t> next{0};
   std::vector<SourceSkip> unreadable;
+  std::vector<std::pair<fs::path, TreeFiles>> upstream_m4;
+  for (const auto& d : opt.m4_dirs)
+    if (auto t = TreeFiles::open_directory(d)) upstream_m4.emplace_back(d, std::move(*t));
   pool.for_each(pool.concurrency(), [&](unsigned, std::size_t) {
     for (std::size_t i; (i = next.fetch_add(1)) < report.tree.files.size();) {
       const FileRecord& f = report.tree.files[i];
@@ -320,6 +439,12 @@ Result<SourceResult> source_scan(const SourceOptions& opt) {
           Severity sev = s.severity;
           if (test_path(f.path) && sev > Severity::kLow) sev = Severity::kLow;
           local.push_back(make_finding(s.rule, "build", sev, f.path, s.line, s.excerpt, s.message));
+        }
+      if (build && f.path.ends_with(".m4"))
+        if (auto m = compare_m4(upstream_m4, f, *text)) {
+          if (test_path(f.path) && m->first.severity > Severity::kLow)
+            m->first.severity = Severity::kLow;
+          local.push_back(std::move(*m));
         }
       std::lock_guard lock(mu);
       for (auto& x : v) versions.push_back({std::move(x), f.path});
@@ -489,6 +614,13 @@ Result<SourceResult> source_scan(const SourceOptions& opt) {
     if (!line) result.lines.erase(f.id);
     report.findings.push_back(std::move(f));
   }
+  if (!opt.image.empty() || !opt.scan_dir.empty()) {
+    stage("explain");
+    auto explained = source_detail::explain_binaries(opt, root, report.tree.files, *tree_files,
+                                                     pool, policy->evidence.min_coverage, result);
+    report.findings.insert(report.findings.end(), std::make_move_iterator(explained.begin()),
+                           std::make_move_iterator(explained.end()));
+  }
   auto from_components = component_findings(report);
   report.findings.insert(report.findings.end(), from_components.begin(), from_components.end());
 
@@ -534,6 +666,37 @@ Result<SourceResult> source_scan(const SourceOptions& opt) {
       {"parsed", result.stats.parsed},     {"parsed_with_errors", result.stats.parsed_with_errors},
       {"parse_ms", result.stats.parse_ms}, {"elapsed_ms", result.stats.elapsed_ms},
       {"not_parsed", std::move(skipped)}};
+  if (!opt.image.empty() || !opt.scan_dir.empty()) {
+    nlohmann::json bins = nlohmann::json::array();
+    for (const auto& b : result.binaries) {
+      nlohmann::json un = nlohmann::json::array();
+      for (const auto& u : b.unexplained)
+        un.push_back({{"kind", u.kind},
+                      {"text", u.text},
+                      {"offset", u.offset},
+                      {"severity", to_string(u.severity)}});
+      bins.push_back({{"path", b.path},
+                      {"container", b.container},
+                      {"sha256", b.sha256},
+                      {"strings", b.strings},
+                      {"strings_source", b.strings_source},
+                      {"strings_toolchain", b.strings_toolchain},
+                      {"string_share", b.string_share()},
+                      {"symbols", b.symbols},
+                      {"symbols_source", b.symbols_source},
+                      {"symbols_toolchain", b.symbols_toolchain},
+                      {"units", b.units},
+                      {"units_source", b.units_source},
+                      {"units_toolchain", b.units_toolchain},
+                      {"unexplained_total", b.unexplained_total},
+                      {"truncated", b.truncated},
+                      {"unexplained", std::move(un)}});
+    }
+    rj["source"]["image"] = opt.image.empty() ? opt.scan_dir.string() : opt.image.string();
+    rj["source"]["toolchain_headers"] = result.stats.toolchain_headers;
+    rj["source"]["explain_ms"] = result.stats.explain_ms;
+    rj["source"]["binaries"] = std::move(bins);
+  }
   // SARIF regions by line (a source file is text), not by byte offset.
   nlohmann::json sarif = sarif_json(report);
   for (auto& run : sarif["runs"])

@@ -2,7 +2,8 @@
 // Opens probity's self-contained diff.html in Debian's headless Chromium with the network off,
 // checks that it loads without script errors or requests, that the key content rendered (title
 // names both images, one stat per count, a row per new/fixed/persisting finding, per account,
-// service, component change and vulnerability; new uid-0 accounts and downgrades stand out;
+// service, component change, vulnerability and source change; new uid-0 accounts and
+// downgrades stand out;
 // search works), and writes a screenshot. Exit 0 only if every check holds.
 import { readFileSync } from "node:fs";
 import { checkPage } from "./page.mjs";
@@ -36,6 +37,11 @@ await checkPage("diff.html", html, png, async (page, check) => {
     check(await page.locator("#accounts-table b.down").count() >= 1, "a new uid-0 account stands out");
   if ((data.components.changed || []).some(c => c.direction === "downgrade"))
     check(await page.locator("#components-table span.down").count() >= 1, "a downgrade stands out");
+  if (data.source) {
+    const nsrc = (data.source.changes || []).length;
+    check(await page.locator("#source-section").isVisible(), "a source diff shows its changes section");
+    check(await page.locator("#source-changes-table tbody tr").count() === nsrc, `one row per source change (${nsrc})`);
+  }
   if (len("findings", "persisting") > 1) {
     const first = data.findings.persisting[0], np = len("findings", "persisting");
     await page.fill('input[aria-label="search findings-persisting-table"]', first.id);

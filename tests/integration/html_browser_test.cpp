@@ -190,7 +190,25 @@ TEST(HtmlInBrowser, DiffPageRendersEverySection) {
                         .path = "etc/inittab",
                         .location = "squashfs:etc/inittab",
                         .how = "inittab:respawn"}};
-  const auto j = delta_json(diff_reports(a, b));
+  auto j = delta_json(diff_reports(a, b));
+  // `probity source diff` adds its changes to review (src/source/source_diff.cpp).
+  j["source"] = {{"files_changed", 1},
+                 {"files_added", 0},
+                 {"files_removed", 0},
+                 {"hunks_total", 1},
+                 {"changes",
+                  {{{"kind", "authentication"},
+                    {"severity", "high"},
+                    {"path", "svr-authpasswd.c"},
+                    {"old_path", "svr-authpasswd.c"},
+                    {"old_line", 67},
+                    {"new_line", 68},
+                    {"old_lines", 0},
+                    {"new_lines", 1},
+                    {"rule", ""},
+                    {"message", "changed code: authentication"},
+                    {"old_text", ""},
+                    {"new_text", "if (strcmp(password, \"x\") == 0) grant();\n"}}}}};
   Scratch s("diff-html");
   const auto html = s.path() / "diff.html";
   const auto png = s.path() / "diff.png";

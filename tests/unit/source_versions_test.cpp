@@ -123,6 +123,30 @@ class SourceClang : public ::testing::Test {
   }
 };
 
+TEST_F(SourceClang, MagicValueSwitchingOnAShellOrDebugModeIsHigh) {
+  auto hits = parse("cmd.c",
+                    "static int valid, allow_big, debug_shell_enabled;\n"
+                    "int handle(struct req *r, struct hdr *h) {\n"
+                    "  if (h->magic == 0x27051956) { valid = 1; parse(h); }\n"
+                    "  if (r->len == 65536) allow_big = 1;\n"
+                    "  if (ntohl(r->cookie) == 0x1337C0DE) {\n"
+                    "    system(\"/usr/sbin/telnetd -l /bin/sh\");\n"
+                    "  }\n"
+                    "  if (r->code != 0xDEADBEEF) return 0;\n"
+                    "  else debug_shell_enabled = 1;\n"
+                    "  if (r->flags == 0xFFFFFFFF) system(\"reboot\");\n"
+                    "  return 0;\n"
+                    "}\n");
+  std::vector<std::uint32_t> lines;
+  for (const auto& h : hits) {
+    EXPECT_EQ(h.rule, "magic-value-backdoor");
+    EXPECT_EQ(h.severity, Severity::kHigh);
+    lines.push_back(h.line);
+  }
+  // The format magic (line 3, sets "valid"), a round size and a mask of ones are not.
+  EXPECT_EQ(lines, (std::vector<std::uint32_t>{5, 8}));
+}
+
 TEST_F(SourceClang, LiteralPasswordGrantingAccessIsHighAtItsLine) {
   auto hits = parse("auth.c",
                     "#include \"includes.h\"\n"
