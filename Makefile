@@ -81,6 +81,7 @@ bench: deps build
 	bash bench/vulndb-import.sh
 	bash bench/tlog.sh
 	bash bench/equiv.sh
+	bash bench/source.sh
 	@$(MAKE) --no-print-directory vectors
 
 # probity unpack on the public format vectors of ../shared/vectors/formats (skips when absent):
