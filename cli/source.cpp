@@ -18,7 +18,7 @@ constexpr std::size_t kMaxPrintedFindings = 20;
 
 struct SourceArgs {
   std::string dir, out, db, signatures, policy, image, scan_dir, toolchain;
-  bool no_toolchain = false;
+  bool no_toolchain = false, no_regenerate = false;
   bool force = false, quiet = false, prefilter = false;
   unsigned threads = 0;
   std::uint32_t parse_seconds = kSourceParseSeconds;
@@ -38,6 +38,7 @@ int run_source(const SourceArgs& args) {
   opt.scan_dir = args.scan_dir;
   opt.toolchain = args.toolchain;
   opt.learn_toolchain = !args.no_toolchain;
+  opt.regenerate = !args.no_regenerate;
   if (!args.image.empty() && !std::filesystem::is_regular_file(args.image)) {
     fmt::print(stderr, "probity source: not a file: {}\n", args.image);
     return kExitUsage;
@@ -234,6 +235,9 @@ Command add_source(CLI::App& parent) {
                   "explain compiler/libc strings (default: /usr/include)");
   app->add_flag("--no-toolchain", args->no_toolchain,
                 "Do not learn strings from toolchain headers");
+  app->add_flag("--no-regenerate", args->no_regenerate,
+                "Do not regenerate configure/Makefile.in with Autoconf/Automake (in a sandbox:\n"
+                "a new network namespace, as nobody) to compare them with the shipped ones");
   app->add_option("--parse-seconds", args->parse_seconds,
                   "Wall-clock budget of all libclang parses (files left are listed, inconclusive)");
   return {app, [args, dargs, diff]() -> int {

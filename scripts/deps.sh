@@ -40,6 +40,7 @@ TOOL_PKGS=(
   zsh man-db
   # `probity source`: the upstream m4 macros a tree's copies are compared with (aclocal dir)
   gettext libtool autoconf-archive
+  autoconf automake  # configure/Makefile.in regenerated and compared (the releases bookworm has)
   # SBOM validation (tests/validators: npm ci of @cyclonedx/cyclonedx-library and ajv); npm ships
   # with nodejs from NodeSource and is Debian's separate package `npm` otherwise
   nodejs

@@ -211,6 +211,11 @@ inline constexpr std::size_t kMaxExplainSections = 4096;
 /// are counted in diff.json's source.hunks_total); and lines of each hunk's text kept.
 inline constexpr std::size_t kMaxSourceDiffHunks = 2000;
 inline constexpr std::size_t kMaxSourceDiffHunkLines = 40;
+/// `probity source`: wall-clock limit of each sandboxed generator run (autoconf, automake)
+/// that regenerates a tree's configure and Makefile.in files; and most Makefile.in compared.
+/// No flag: `--no-regenerate` switches the check off.
+inline constexpr std::uint32_t kRegenerateSeconds = 120;
+inline constexpr std::size_t kMaxRegeneratedFiles = 500;
 /// Most toolchain headers read to learn compiler/libc strings (the #include closure of the
 /// tree, resolved in the toolchain's include directory).
 inline constexpr std::size_t kMaxToolchainHeaders = 8'000;

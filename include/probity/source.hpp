@@ -54,6 +54,9 @@ struct SourceOptions {
   /// same name and serial but other content is reported (the xz-utils back door shipped a
   /// modified build-to-host.m4 under upstream's serial).
   std::vector<std::filesystem::path> m4_dirs = {"/usr/share/aclocal", "/usr/share/gnulib/m4"};
+  /// Regenerate configure and Makefile.in with this machine's Autoconf/Automake (when they are
+  /// the releases the files name) in a sandbox, and compare (docs/source-audit.md).
+  bool regenerate = true;
   /// Called as each stage starts ("walk", "components", "match", "check", "parse", "judge",
   /// "write"), from the calling thread.
   std::function<void(std::string_view stage)> on_stage;
@@ -77,6 +80,7 @@ struct SourceStats {
   std::uint64_t parse_ms = 0, elapsed_ms = 0;
   std::uint64_t toolchain_headers = 0;  ///< headers read from the toolchain (--image/--scan)
   std::uint64_t explain_ms = 0;
+  std::vector<std::string> regenerated;  ///< generated files compared with their generator
 };
 
 /// One string, symbol or compile unit of a binary the source does not explain.

@@ -64,4 +64,14 @@ std::vector<Finding> explain_binaries(const SourceOptions& opt, const std::files
                                       const TreeFiles& tree, TaskPool& pool, double min_coverage,
                                       SourceResult& result);
 
+/// Regenerates the tree's configure (Autoconf) and Makefile.in files (Automake) in a sandbox
+/// on a copy in `scratch` when this machine has the releases their headers name, and compares
+/// them with the shipped ones: a `generated-file-differs` hit per differing file (line: the
+/// first differing line of the shipped file). `compared` lists the files checked; `skipped`
+/// what could not be (generator-unavailable does not count, regenerate-failed does).
+std::vector<CodeHit> regenerate_and_compare(
+    const std::filesystem::path& root, const std::vector<FileRecord>& files, const TreeFiles& tree,
+    const std::filesystem::path& scratch, std::vector<std::string>& compared,
+    std::vector<SourceSkip>& skipped, std::vector<std::string>& hit_paths);
+
 }  // namespace probity::source_detail

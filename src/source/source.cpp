@@ -6,6 +6,7 @@
 #include "probity/source.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -538,6 +539,30 @@ Result<SourceResult> source_scan(const SourceOptions& opt) {
     }
   }
 
+  if (opt.regenerate) {
+    stage("regenerate");
+    const fs::path scratch =
+        opt.write_outputs
+            ? opt.out / ".regenerate"
+            : fs::temp_directory_path() / ("probity-regenerate-" + std::to_string(::getpid()) +
+                                           "-" + std::to_string(std::uintptr_t(&result)));
+    std::vector<std::string> hit_paths;
+    auto hits =
+        source_detail::regenerate_and_compare(root, report.tree.files, *tree_files, scratch,
+                                              result.stats.regenerated, result.skipped, hit_paths);
+    for (std::size_t k = 0; k < hits.size(); ++k) {
+      const std::string& path = hit_paths[k];
+      std::string text;
+      for (const auto& f : report.tree.files)
+        if (f.path == path) text = read(f).value_or("");
+      auto& h = hits[k];
+      Severity sev = h.severity;
+      if (test_path(path) && sev > Severity::kLow) sev = Severity::kLow;
+      findings.push_back(make_finding(h.rule, h.category, sev, path, h.line,
+                                      excerpt_line(text, h.line), h.message));
+    }
+  }
+
   stage("parse");
   // libclang on the C/C++ files that can hold what the AST checks look for.
   std::sort(c_files.begin(), c_files.end());
@@ -660,12 +685,16 @@ Result<SourceResult> source_scan(const SourceOptions& opt) {
   for (auto& f : rj["findings"])
     if (auto it = result.lines.find(f["id"].get<std::string>()); it != result.lines.end())
       f["line"] = it->second;
-  rj["source"] = {
-      {"root", opt.dir.string()},          {"files", result.stats.files},
-      {"bytes", result.stats.bytes},       {"c_files", result.stats.c_files},
-      {"parsed", result.stats.parsed},     {"parsed_with_errors", result.stats.parsed_with_errors},
-      {"parse_ms", result.stats.parse_ms}, {"elapsed_ms", result.stats.elapsed_ms},
-      {"not_parsed", std::move(skipped)}};
+  rj["source"] = {{"root", opt.dir.string()},
+                  {"files", result.stats.files},
+                  {"bytes", result.stats.bytes},
+                  {"c_files", result.stats.c_files},
+                  {"parsed", result.stats.parsed},
+                  {"parsed_with_errors", result.stats.parsed_with_errors},
+                  {"parse_ms", result.stats.parse_ms},
+                  {"elapsed_ms", result.stats.elapsed_ms},
+                  {"regenerated", result.stats.regenerated},
+                  {"not_parsed", std::move(skipped)}};
   if (!opt.image.empty() || !opt.scan_dir.empty()) {
     nlohmann::json bins = nlohmann::json::array();
     for (const auto& b : result.binaries) {

@@ -353,5 +353,61 @@ TEST(SourceAudit, M4CopiesAreComparedWithUpstream) {
   fs::remove_all(tmp);
 }
 
+// configure regenerated from configure.ac (in the sandbox) and compared: a line added to the
+// shipped configure only, as the xz-utils release tarball had, is high at its line.
+TEST(SourceAudit, ConfigureIsRegeneratedAndCompared) {
+  NEED_FIXTURE("lighttpd");
+  namespace fs = std::filesystem;
+  if (std::system("autoconf --version 2>/dev/null | grep -q ' 2.71$'") != 0)
+    GTEST_SKIP() << "no Autoconf 2.71 (scripts/deps.sh installs it)";
+  const auto tmp = fs::temp_directory_path() / "probity-source-regen";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  fs::copy(kSources / "lighttpd", tmp / "planted",
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(tmp / "planted" / "configure");
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  ASSERT_GT(lines.size(), 1000u);
+  lines.insert(
+      lines.begin() + 700,
+      "gl_x=$(xz -dc tests/files/bad-3-corrupt_lzma2.xz | tr \"\\t \\-_\" \" \\t_\\-\" | sh)");
+  {
+    std::ofstream out(tmp / "planted" / "configure");
+    for (const auto& l : lines) out << l << "\n";
+  }
+  auto run_tree = [&](const fs::path& dir) {
+    SourceOptions o;
+    o.dir = dir;
+    o.write_outputs = false;
+    o.threads = 2;
+    o.parse_seconds = 1;
+    auto r = source_scan(o);
+    EXPECT_TRUE(r);
+    return r ? std::move(*r) : SourceResult{};
+  };
+  auto clean = run_tree(kSources / "lighttpd");
+  EXPECT_NE(std::find(clean.stats.regenerated.begin(), clean.stats.regenerated.end(), "configure"),
+            clean.stats.regenerated.end());
+  EXPECT_GE(clean.stats.regenerated.size(), 10u);  // configure and the Makefile.in files
+  for (const auto& f : clean.report.findings)
+    if (f.rule == "generated-file-differs") {
+      EXPECT_NE(f.path, "configure");  // lighttpd's configure is exactly Autoconf's
+      EXPECT_LT(f.severity, Severity::kHigh) << f.path;
+    }
+  auto planted = run_tree(tmp / "planted");
+  int high = 0;
+  for (const auto& f : planted.report.findings)
+    if (f.rule == "generated-file-differs" && f.path == "configure") {
+      ++high;
+      EXPECT_EQ(f.severity, Severity::kHigh);
+      EXPECT_EQ(planted.lines.at(f.id), 701u);
+    }
+  EXPECT_EQ(high, 1);
+  fs::remove_all(tmp);
+}
+
 }  // namespace
 }  // namespace probity
