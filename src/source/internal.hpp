@@ -64,6 +64,17 @@ std::vector<Finding> explain_binaries(const SourceOptions& opt, const std::files
                                       const TreeFiles& tree, TaskPool& pool, double min_coverage,
                                       SourceResult& result);
 
+/// What text `b` has that `a` does not, from a line diff: the first differing line of `b`
+/// (1-based, 0 when equal), the lines only `b` has (their text, capped) and the count of lines
+/// only `a` has.
+struct LineDelta {
+  std::uint32_t first = 0;
+  std::uint32_t added = 0, removed = 0;
+  std::string added_text;
+};
+LineDelta line_delta(std::string_view a, std::string_view b, const std::string& name_a,
+                     const std::string& name_b);
+
 /// Regenerates the tree's configure (Autoconf) and Makefile.in files (Automake) in a sandbox
 /// on a copy in `scratch` when this machine has the releases their headers name, and compares
 /// them with the shipped ones: a `generated-file-differs` hit per differing file (line: the

@@ -193,37 +193,9 @@ std::vector<CodeHit> regenerate_and_compare(const fs::path& root,
     }
     compared.push_back(path);
     if (fresh == shipped) return;
-    const std::string diff = unified_line_diff(fresh, shipped, "regenerated/" + path, path,
-                                               std::numeric_limits<std::size_t>::max());
-    std::string only_shipped;
-    std::uint32_t line = 0, first = 0, n_shipped = 0, n_fresh = 0;
-    for (std::size_t pos = 0; pos < diff.size();) {
-      auto e = diff.find('\n', pos);
-      if (e == std::string::npos) e = diff.size();
-      const std::string_view l(diff.data() + pos, e - pos);
-      pos = e + 1;
-      unsigned a = 0, b = 0, c = 0, d = 0;
-      if (l.starts_with("@@ ") &&
-          std::sscanf(std::string(l).c_str(), "@@ -%u,%u +%u,%u @@", &a, &b, &c, &d) == 4) {
-        line = c;
-        continue;
-      }
-      if (l.starts_with("+++") || l.starts_with("---")) continue;
-      if (l.starts_with("+")) {
-        if (!first) first = line;
-        ++n_shipped;
-        if (only_shipped.size() < (1u << 20)) {
-          only_shipped.append(l.substr(1));
-          only_shipped += '\n';
-        }
-        ++line;
-      } else if (l.starts_with("-")) {
-        if (!first) first = line;
-        ++n_fresh;
-      } else {
-        ++line;
-      }
-    }
+    const auto delta = line_delta(fresh, shipped, "regenerated/" + path, path);
+    const std::string& only_shipped = delta.added_text;
+    const std::uint32_t first = delta.first, n_shipped = delta.added, n_fresh = delta.removed;
     Severity sev = n_shipped ? Severity::kMedium : Severity::kLow;
     std::string why;
     for (const auto& step : build_steps(path, only_shipped))

@@ -284,32 +284,10 @@ std::optional<Located> compare_m4(const std::vector<std::pair<fs::path, TreeFile
       return out;
     };
     if (normal(*theirs) == normal(text)) return std::nullopt;
-    const std::string diff = unified_line_diff(normal(*theirs), normal(text), "upstream/" + name,
-                                               f.path, std::numeric_limits<std::size_t>::max());
-    std::string added;
-    std::uint32_t first = 0, line = 0, added_lines = 0;
-    for (std::size_t pos = 0; pos < diff.size();) {
-      auto e = diff.find('\n', pos);
-      if (e == std::string::npos) e = diff.size();
-      const std::string_view l(diff.data() + pos, e - pos);
-      pos = e + 1;
-      unsigned a = 0, b = 0, c = 0, d = 0;
-      if (l.starts_with("@@ ") &&
-          std::sscanf(std::string(l).c_str(), "@@ -%u,%u +%u,%u @@", &a, &b, &c, &d) == 4) {
-        line = c;
-        continue;
-      }
-      if (l.starts_with("+++") || l.starts_with("---")) continue;
-      if (l.starts_with("+")) {
-        if (!first) first = line;
-        added.append(l.substr(1));
-        added += '\n';
-        ++added_lines;
-        ++line;
-      } else if (!l.starts_with("-")) {
-        ++line;
-      }
-    }
+    const auto delta =
+        source_detail::line_delta(normal(*theirs), normal(text), "upstream/" + name, f.path);
+    const std::string& added = delta.added_text;
+    const std::uint32_t first = delta.first, added_lines = delta.added;
     Severity sev = Severity::kMedium;
     std::string why;
     for (const auto& step : build_steps(f.path, added))

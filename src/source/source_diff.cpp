@@ -377,4 +377,43 @@ Result<SourceDiffResult> source_diff(const SourceDiffOptions& opt) {
   return res;
 }
 
+namespace source_detail {
+
+LineDelta line_delta(std::string_view a, std::string_view b, const std::string& name_a,
+                     const std::string& name_b) {
+  LineDelta out;
+  const std::string diff =
+      unified_line_diff(a, b, name_a, name_b, std::numeric_limits<std::size_t>::max());
+  std::uint32_t line = 0;
+  for (std::size_t pos = 0; pos < diff.size();) {
+    auto e = diff.find('\n', pos);
+    if (e == std::string::npos) e = diff.size();
+    const std::string_view l(diff.data() + pos, e - pos);
+    pos = e + 1;
+    unsigned oa = 0, ob = 0, nc = 0, nd = 0;
+    if (l.starts_with("@@ ") &&
+        std::sscanf(std::string(l).c_str(), "@@ -%u,%u +%u,%u @@", &oa, &ob, &nc, &nd) == 4) {
+      line = nc;
+      continue;
+    }
+    if (l.starts_with("+++") || l.starts_with("---")) continue;
+    if (l.starts_with("+")) {
+      if (!out.first) out.first = line;
+      ++out.added;
+      if (out.added_text.size() < kMaxSourceFileBytes) {
+        out.added_text.append(l.substr(1));
+        out.added_text += '\n';
+      }
+      ++line;
+    } else if (l.starts_with("-")) {
+      if (!out.first) out.first = line;
+      ++out.removed;
+    } else {
+      ++line;
+    }
+  }
+  return out;
+}
+
+}  // namespace source_detail
 }  // namespace probity
