@@ -27,24 +27,23 @@ namespace {
 namespace fs = std::filesystem;
 
 // Container formats that are interchangeable for pairing: a rebuilt image may use another
-// compressor or another filesystem packer for the same contents.
+// compressor or another filesystem packer for the same contents. The registry says which
+// family a format is in (Format::family).
 std::string family(const std::string& format) {
-  static const std::set<std::string> kStreams{"gzip", "xz", "lzma", "bzip2", "zstd", "lz4"};
-  static const std::set<std::string> kFilesystems{"squashfs", "ext", "cramfs", "jffs2", "ubifs"};
-  if (kStreams.contains(format)) return "stream";
-  if (kFilesystems.contains(format)) return "filesystem";
+  if (const auto* f = unpacker::find_format(format)) {
+    if (f->family == unpacker::Family::kStream) return "stream";
+    if (f->family == unpacker::Family::kFilesystem) return "filesystem";
+  }
   return format;
 }
 
-// Bytes of one file timestamp field as the format stores it (docs/equiv.md, fs-timestamps).
-// 0: the format stores no per-file time of its own (the time comes from a header another rule
-// masks: uImage, gzip, FIT), so a differing mtime there is not counted twice.
+// Bytes of one file timestamp field as the format stores it (docs/equiv.md, fs-timestamps;
+// Format::timestamp_bytes). 0: the format stores no per-file time of its own (the time comes
+// from a header another rule masks: uImage, gzip, FIT), so a differing mtime there is not
+// counted twice.
 std::uint64_t timestamp_width(const std::string& format) {
-  static const std::map<std::string, std::uint64_t> kWidth{
-      {"squashfs", 4}, {"ext", 4},  {"jffs2", 4}, {"ubifs", 8},    {"cramfs", 0},
-      {"tar", 12},     {"cpio", 8}, {"zip", 4},   {"sevenzip", 8}, {"ar", 12}};
-  const auto it = kWidth.find(format);
-  return it == kWidth.end() ? 0 : it->second;
+  const auto* f = unpacker::find_format(format);
+  return f ? f->timestamp_bytes : 0;
 }
 
 bool is_fill(Bytes b) {

@@ -15,6 +15,7 @@
 #include "probity/mapped_file.hpp"
 #include "probity/task_pool.hpp"
 #include "probity/tree_files.hpp"
+#include "unpack/format.hpp"
 
 namespace probity {
 namespace {
@@ -54,21 +55,23 @@ std::string classify(std::span<const std::uint8_t> head) {
     return "private-key";
   if (contains(b, "-----BEGIN CERTIFICATE-----") || contains(b, "-----BEGIN X509 CERTIFICATE"))
     return "certificate";
-  using namespace std::string_view_literals;
-  if (has_magic(b, "hsqs") || has_magic(b, "sqsh") || has_magic(b, "\x53\xef"sv, 1080) ||
-      has_magic(b, "\x45\x3d\xcd\x28") || has_magic(b, "\x85\x19") || has_magic(b, "\x19\x85") ||
-      has_magic(b, "UBI#") || has_magic(b, "\x31\x18\x10\x06"))
-    return "filesystem";
-  if (has_magic(b, "\x1f\x8b") ||
-      has_magic(b,
-                "\xfd"
-                "7zXZ") ||
-      has_magic(b, "BZh") || has_magic(b, "\x28\xb5\x2f\xfd") || has_magic(b, "\x04\x22\x4d\x18") ||
-      has_magic(b, "\x02\x21\x4c\x18") || has_magic(b, "\x5d\x00\x00"sv) ||
-      has_magic(b, "ustar", 257) || has_magic(b, "07070") || has_magic(b, "PK\x03\x04") ||
-      has_magic(b, "7z\xbc\xaf\x27\x1c") || has_magic(b, "!<arch>\n") ||
-      has_magic(b, "\x27\x05\x19\x56") || has_magic(b, "HDR0") || has_magic(b, "\xd0\x0d\xfe\xed"))
-    return "archive";
+  // Filesystems, then archives, streams and firmware containers, by the magics their format
+  // files register (unpack/formats/*.cpp, Format::family): a magic strong enough to carve on
+  // (any offset), four bytes or more, or at a fixed offset past the first sector.
+  for (const auto want : {unpacker::Family::kFilesystem, unpacker::Family::kArchive}) {
+    for (const unpacker::Format* fmt : unpacker::all_formats()) {
+      const bool filesystem = fmt->family == unpacker::Family::kFilesystem;
+      if (fmt->family == unpacker::Family::kUnset || fmt->family == unpacker::Family::kLeaf ||
+          filesystem != (want == unpacker::Family::kFilesystem))
+        continue;
+      for (const auto& m : fmt->magics) {
+        const bool strong =
+            fmt->carve == unpacker::Carve::kAnyOffset || m.bytes.size() >= 4 || m.at >= 512;
+        if (m.weak || m.bytes.size() < 2 || !strong) continue;
+        if (has_magic(b, m.bytes, m.at)) return filesystem ? "filesystem" : "archive";
+      }
+    }
+  }
   // DER: a SEQUENCE with a long-form length. Certificates start SEQUENCE { SEQUENCE { [0] ...
   if (b.size() > 16 && b[0] == 0x30 && b[1] == 0x82) {
     if (b[4] == 0x30 && b[5] == 0x82 && b[8] == 0xa0) return "certificate";

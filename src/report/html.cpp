@@ -157,8 +157,9 @@ table(document.getElementById("findings"), "findings-table", findings.slice().so
   {title: "severity", get: f => SEV.length - SEV.indexOf(f.severity), render: f => sevBadge(f.severity)},
   {title: "category", get: f => f.category},
   {title: "rule", get: f => f.rule},
-  {title: "path", get: f => f.path, render: f => {
-    const c = el("code", {}, f.path);
+  {title: "path", get: f => f.path + (f.line ? ":" + f.line : ""), render: f => {
+    // `probity source` findings carry the line in their file.
+    const c = el("code", {}, f.path + (f.line ? ":" + f.line : ""));
     if (f.path && !seenPath.has(f.path)) { seenPath.add(f.path); c.setAttribute("id", anchor("path", f.path)); }
     return c; }},
   {title: "message", get: f => f.message + (f.suppression ? " [suppressed: " + f.suppression.state + " by " + f.suppression.by + "]" : "")},

@@ -56,6 +56,18 @@ struct Probe {
   std::string description;   ///< e.g. "xz, 128 KiB blocks, 1234 inodes"
 };
 
+/// What kind of thing a format is, for the stages after unpack (issue 14 item 5): inventory's
+/// file kinds, equiv's pairing of interchangeable containers. Every format states one (the
+/// registry test fails on kUnset).
+enum class Family {
+  kUnset,
+  kStream,      ///< a compressor (gzip, xz...): interchangeable with another in a rebuild
+  kFilesystem,  ///< a filesystem image (squashfs, ext...): interchangeable likewise
+  kArchive,     ///< an archive of files (tar, cpio, zip...)
+  kFirmware,    ///< a firmware container, header or memory image (uImage, TRX, vendor headers)
+  kLeaf,        ///< understood but not a container (ELF)
+};
+
 /// A format plugin.
 struct Format {
   std::string_view id;           ///< plugin id = file name, e.g. "squashfs"
@@ -64,6 +76,10 @@ struct Format {
   Carve carve = Carve::kAnyOffset;
   Output output = Output::kTree;
   Strength strength = Strength::kChecked;
+  Family family = Family::kUnset;
+  /// Bytes of one per-file timestamp field as the format stores it (equiv's fs-timestamps
+  /// rule); 0: no per-file time of its own (it comes from a header another rule masks).
+  std::uint8_t timestamp_bytes = 0;
   /// Header validation on `data` (which starts at the format's first byte and runs to the end of
   /// the blob). nullopt: not this format. Must be cheap and must not trust any length.
   std::optional<Probe> (*probe)(Bytes data) = nullptr;

@@ -89,6 +89,7 @@ const Format kFormat_alphanetworks{.id = "alphanetworks",
                                    .magics = kMagics,
                                    .carve = Carve::kStartOnly,
                                    .output = Output::kStream,
+                                   .family = Family::kFirmware,
                                    .probe = probe,
                                    .extract = extract};
 

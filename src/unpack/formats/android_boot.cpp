@@ -99,6 +99,7 @@ const Format kFormat_android_boot{.id = "android_boot",
                                   .magics = kMagics,
                                   .carve = Carve::kAnyOffset,
                                   .output = Output::kStream,
+                                  .family = Family::kFirmware,
                                   .probe = probe,
                                   .extract = extract};
 

@@ -26,6 +26,8 @@ const Format kFormat_ar{.id = "ar",
                         .magics = kMagics,
                         .carve = Carve::kAnyOffset,
                         .output = Output::kTree,
+                        .family = Family::kArchive,
+                        .timestamp_bytes = 12,
                         .probe = probe,
                         .extract = extract};
 

@@ -249,6 +249,7 @@ const Format kFormat_arj{.id = "arj",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kArchive,
                          .probe = probe,
                          .extract = extract};
 

@@ -64,6 +64,7 @@ const Format kFormat_bneg{.id = "bneg",
                           .magics = kMagics,
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
+                          .family = Family::kFirmware,
                           .probe = probe,
                           .extract = extract};
 

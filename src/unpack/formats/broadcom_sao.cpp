@@ -85,6 +85,7 @@ const Format kFormat_broadcom_sao{
     .magics = kMagics,
     .carve = Carve::kAnyOffset,
     .output = Output::kStream,
+    .family = Family::kFirmware,
     .probe = probe,
     .extract = extract};
 

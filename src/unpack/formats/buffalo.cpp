@@ -164,6 +164,7 @@ const Format kFormat_buffalo{.id = "buffalo",
                              .magics = kMagics,
                              .carve = Carve::kAnyOffset,
                              .output = Output::kStream,
+                             .family = Family::kFirmware,
                              .probe = probe,
                              .extract = extract};
 

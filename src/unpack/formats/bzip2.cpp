@@ -58,6 +58,7 @@ const Format kFormat_bzip2{.id = "bzip2",
                            .carve = Carve::kAnyOffset,
                            .output = Output::kStream,
                            .strength = Strength::kMagicOnly,
+                           .family = Family::kStream,
                            .probe = probe,
                            .extract = extract};
 

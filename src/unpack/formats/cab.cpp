@@ -43,6 +43,7 @@ const Format kFormat_cab{.id = "cab",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kArchive,
                          .probe = probe,
                          .extract = extract};
 

@@ -64,6 +64,7 @@ const Format kFormat_compress{.id = "compress",
                               .carve = Carve::kAnyOffset,
                               .output = Output::kStream,
                               .strength = Strength::kMagicOnly,
+                              .family = Family::kStream,
                               .probe = probe,
                               .extract = extract};
 

@@ -141,6 +141,8 @@ const Format kFormat_cpio{.id = "cpio",
                           .magics = kMagics,
                           .carve = Carve::kAnyOffset,
                           .output = Output::kTree,
+                          .family = Family::kArchive,
+                          .timestamp_bytes = 8,
                           .probe = probe,
                           .extract = extract};
 

@@ -267,6 +267,7 @@ const Format kFormat_cramfs{.id = "cramfs",
                             .magics = kMagics,
                             .carve = Carve::kAnyOffset,
                             .output = Output::kTree,
+                            .family = Family::kFilesystem,
                             .probe = probe,
                             .extract = extract};
 

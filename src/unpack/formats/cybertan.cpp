@@ -44,6 +44,7 @@ const Format kFormat_cybertan{.id = "cybertan",
                               .magics = kIdMagics,
                               .carve = Carve::kAnyOffset,
                               .output = Output::kStream,
+                              .family = Family::kFirmware,
                               .probe = probe,
                               .extract = extract};
 

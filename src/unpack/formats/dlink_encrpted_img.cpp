@@ -41,6 +41,7 @@ const Format kFormat_dlink_encrpted_img{.id = "dlink_encrpted_img",
                                         .magics = kMagics,
                                         .carve = Carve::kAnyOffset,
                                         .output = Output::kLeaf,
+                                        .family = Family::kFirmware,
                                         .probe = probe,
                                         .extract = extract};
 

@@ -56,6 +56,7 @@ const Format kFormat_dlink_shrs{.id = "dlink_shrs",
                                 .magics = kMagics,
                                 .carve = Carve::kAnyOffset,
                                 .output = Output::kLeaf,
+                                .family = Family::kFirmware,
                                 .probe = probe,
                                 .extract = extract};
 

@@ -94,6 +94,7 @@ const Format kFormat_elf{.id = "elf",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kLeaf,
+                         .family = Family::kLeaf,
                          .probe = probe,
                          .extract = extract};
 

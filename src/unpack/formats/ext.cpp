@@ -416,6 +416,8 @@ const Format kFormat_ext{.id = "ext",
                          .magics = kMagics,
                          .carve = Carve::kStartOnly,
                          .output = Output::kTree,
+                         .family = Family::kFilesystem,
+                         .timestamp_bytes = 4,
                          .probe = probe,
                          .extract = extract};
 

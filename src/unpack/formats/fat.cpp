@@ -305,6 +305,7 @@ const Format kFormat_fat{.id = "fat",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kFilesystem,
                          .probe = probe,
                          .extract = extract};
 

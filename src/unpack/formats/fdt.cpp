@@ -58,6 +58,7 @@ const Format kFormat_fdt{.id = "fdt",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kFirmware,
                          .probe = probe,
                          .extract = extract};
 

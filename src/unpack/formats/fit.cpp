@@ -201,6 +201,7 @@ const Format kFormat_fit{.id = "fit",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kStream,
+                         .family = Family::kFirmware,
                          .probe = probe,
                          .extract = extract};
 

@@ -60,6 +60,7 @@ const Format kFormat_grain_media{.id = "grain_media",
                                  .magics = kMagics,
                                  .carve = Carve::kAnyOffset,
                                  .output = Output::kStream,
+                                 .family = Family::kFirmware,
                                  .probe = probe,
                                  .extract = extract};
 

@@ -98,6 +98,7 @@ const Format kFormat_gzip{.id = "gzip",
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
                           .strength = Strength::kMagicOnly,
+                          .family = Family::kStream,
                           .probe = probe,
                           .extract = extract};
 

@@ -117,6 +117,7 @@ const Format kFormat_huawei_hwnp{.id = "huawei_hwnp",
                                  .magics = kMagics,
                                  .carve = Carve::kAnyOffset,
                                  .output = Output::kTree,
+                                 .family = Family::kFirmware,
                                  .probe = probe,
                                  .extract = extract};
 

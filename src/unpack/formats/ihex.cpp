@@ -71,6 +71,7 @@ const Format kFormat_ihex{.id = "ihex",
                           .magics = kMagics,
                           .carve = Carve::kStartOnly,
                           .output = Output::kStream,
+                          .family = Family::kFirmware,
                           .probe = probe,
                           .extract = extract};
 

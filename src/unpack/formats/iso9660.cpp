@@ -63,6 +63,7 @@ const Format kFormat_iso9660{
     .magics = kMagics,
     .carve = Carve::kAnyOffset,
     .output = Output::kTree,
+    .family = Family::kFilesystem,
     .probe = probe,
     .extract = extract};
 

@@ -414,6 +414,8 @@ const Format kFormat_jffs2{.id = "jffs2",
                            .magics = kMagics,
                            .carve = Carve::kAnyOffset,
                            .output = Output::kTree,
+                           .family = Family::kFilesystem,
+                           .timestamp_bytes = 4,
                            .probe = probe,
                            .extract = extract};
 

@@ -49,6 +49,7 @@ const Format kFormat_lha{.id = "lha",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kArchive,
                          .probe = probe,
                          .extract = extract};
 

@@ -88,6 +88,7 @@ const Format kFormat_lz4{.id = "lz4",
                          .carve = Carve::kAnyOffset,
                          .output = Output::kStream,
                          .strength = Strength::kMagicOnly,
+                         .family = Family::kStream,
                          .probe = probe,
                          .extract = extract};
 

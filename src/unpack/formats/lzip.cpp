@@ -37,6 +37,7 @@ const Format kFormat_lzip{.id = "lzip",
                           .magics = kMagics,
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
+                          .family = Family::kStream,
                           .probe = probe,
                           .extract = extract};
 

@@ -191,6 +191,7 @@ const Format kFormat_lzma{.id = "lzma",
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
                           .strength = Strength::kMagicOnly,
+                          .family = Family::kStream,
                           .probe = probe,
                           .extract = extract};
 

@@ -188,6 +188,7 @@ const Format kFormat_lzop{.id = "lzop",
                           .magics = kMagics,
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
+                          .family = Family::kStream,
                           .probe = probe,
                           .extract = extract};
 

@@ -346,6 +346,7 @@ const Format kFormat_minix{.id = "minix",
                            .magics = kMagics,
                            .carve = Carve::kAnyOffset,
                            .output = Output::kTree,
+                           .family = Family::kFilesystem,
                            .probe = probe,
                            .extract = extract};
 

@@ -121,6 +121,7 @@ const Format kFormat_netgear_chk{.id = "netgear_chk",
                                  .magics = kMagics,
                                  .carve = Carve::kAnyOffset,
                                  .output = Output::kStream,
+                                 .family = Family::kFirmware,
                                  .probe = probe,
                                  .extract = extract};
 

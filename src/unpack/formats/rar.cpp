@@ -37,6 +37,7 @@ const Format kFormat_rar{.id = "rar",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kArchive,
                          .probe = probe,
                          .extract = extract};
 

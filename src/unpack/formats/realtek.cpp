@@ -108,6 +108,7 @@ const Format kFormat_realtek{.id = "realtek",
                              .magics = kMagics,
                              .carve = Carve::kAnyOffset,
                              .output = Output::kStream,
+                             .family = Family::kFirmware,
                              .probe = probe,
                              .extract = extract};
 

@@ -206,6 +206,7 @@ const Format kFormat_romfs{.id = "romfs",
                            .magics = kMagics,
                            .carve = Carve::kAnyOffset,
                            .output = Output::kTree,
+                           .family = Family::kFilesystem,
                            .probe = probe,
                            .extract = extract};
 

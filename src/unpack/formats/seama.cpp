@@ -105,6 +105,7 @@ const Format kFormat_seama{.id = "seama",
                            .magics = kMagics,
                            .carve = Carve::kAnyOffset,
                            .output = Output::kStream,
+                           .family = Family::kFirmware,
                            .probe = probe,
                            .extract = extract};
 

@@ -102,6 +102,8 @@ const Format kFormat_sevenzip{.id = "sevenzip",
                               .magics = kMagics,
                               .carve = Carve::kAnyOffset,
                               .output = Output::kTree,
+                              .family = Family::kArchive,
+                              .timestamp_bytes = 8,
                               .probe = probe,
                               .extract = extract};
 

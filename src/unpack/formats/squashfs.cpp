@@ -667,6 +667,8 @@ const Format kFormat_squashfs{.id = "squashfs",
                               .magics = kMagics,
                               .carve = Carve::kAnyOffset,
                               .output = Output::kTree,
+                              .family = Family::kFilesystem,
+                              .timestamp_bytes = 4,
                               .probe = probe,
                               .extract = extract};
 

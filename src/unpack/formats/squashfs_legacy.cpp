@@ -765,6 +765,7 @@ const Format kFormat_squashfs_legacy{
     .magics = kMagics,
     .carve = Carve::kAnyOffset,
     .output = Output::kTree,
+    .family = Family::kFilesystem,
     .probe = probe,
     .extract = extract};
 

@@ -58,6 +58,7 @@ const Format kFormat_srec{.id = "srec",
                           .magics = kMagics,
                           .carve = Carve::kStartOnly,
                           .output = Output::kStream,
+                          .family = Family::kFirmware,
                           .probe = probe,
                           .extract = extract};
 

@@ -28,6 +28,8 @@ const Format kFormat_tar{.id = "tar",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kArchive,
+                         .timestamp_bytes = 12,
                          .probe = probe,
                          .extract = extract};
 

@@ -57,6 +57,7 @@ const Format kFormat_tar_v7{.id = "tar_v7",
                             .magics = kMagics,
                             .carve = Carve::kStartOnly,
                             .output = Output::kTree,
+                            .family = Family::kArchive,
                             .probe = probe,
                             .extract = extract};
 

@@ -115,6 +115,7 @@ const Format kFormat_tekhex{.id = "tekhex",
                             .magics = kMagics,
                             .carve = Carve::kStartOnly,
                             .output = Output::kStream,
+                            .family = Family::kFirmware,
                             .probe = probe,
                             .extract = extract};
 

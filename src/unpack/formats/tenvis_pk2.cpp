@@ -98,6 +98,7 @@ const Format kFormat_tenvis_pk2{.id = "tenvis_pk2",
                                 .magics = kMagics,
                                 .carve = Carve::kAnyOffset,
                                 .output = Output::kTree,
+                                .family = Family::kFirmware,
                                 .probe = probe,
                                 .extract = extract};
 

@@ -149,6 +149,7 @@ const Format kFormat_tplink{.id = "tplink",
                             .magics = kMagics,
                             .carve = Carve::kAnyOffset,
                             .output = Output::kStream,
+                            .family = Family::kFirmware,
                             .probe = probe,
                             .extract = extract};
 

@@ -101,6 +101,7 @@ const Format kFormat_trx{.id = "trx",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kStream,
+                         .family = Family::kFirmware,
                          .probe = probe,
                          .extract = extract};
 

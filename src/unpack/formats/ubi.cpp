@@ -245,6 +245,7 @@ const Format kFormat_ubi{.id = "ubi",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kStream,
+                         .family = Family::kFirmware,
                          .probe = probe,
                          .extract = extract};
 

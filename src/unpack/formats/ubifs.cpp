@@ -398,6 +398,8 @@ const Format kFormat_ubifs{.id = "ubifs",
                            .magics = kMagics,
                            .carve = Carve::kStartOnly,
                            .output = Output::kTree,
+                           .family = Family::kFilesystem,
+                           .timestamp_bytes = 8,
                            .probe = probe,
                            .extract = extract};
 

@@ -148,6 +148,7 @@ const Format kFormat_uimage{.id = "uimage",
                             .magics = kMagics,
                             .carve = Carve::kAnyOffset,
                             .output = Output::kStream,
+                            .family = Family::kFirmware,
                             .probe = probe,
                             .extract = extract};
 

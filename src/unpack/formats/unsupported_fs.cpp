@@ -100,6 +100,7 @@ const Format kFormat_unsupported_fs{
     .magics = kMagics,
     .carve = Carve::kAnyOffset,
     .output = Output::kLeaf,
+    .family = Family::kFilesystem,
     .probe = probe,
     .extract = extract};
 

@@ -77,6 +77,7 @@ const Format kFormat_wrgg{.id = "wrgg",
                           .magics = kMagics,
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
+                          .family = Family::kFirmware,
                           .probe = probe,
                           .extract = extract};
 

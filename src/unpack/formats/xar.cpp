@@ -73,6 +73,7 @@ const Format kFormat_xar{.id = "xar",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kArchive,
                          .probe = probe,
                          .extract = extract};
 

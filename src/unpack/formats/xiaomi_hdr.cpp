@@ -99,6 +99,7 @@ const Format kFormat_xiaomi_hdr{.id = "xiaomi_hdr",
                                 .magics = kMagics,
                                 .carve = Carve::kAnyOffset,
                                 .output = Output::kStream,
+                                .family = Family::kFirmware,
                                 .probe = probe,
                                 .extract = extract};
 

@@ -40,6 +40,7 @@ const Format kFormat_xz{.id = "xz",
                         .magics = kMagics,
                         .carve = Carve::kAnyOffset,
                         .output = Output::kStream,
+                        .family = Family::kStream,
                         .probe = probe,
                         .extract = extract};
 

@@ -304,6 +304,7 @@ const Format kFormat_yaffs2{
     .magics = kMagics,
     .carve = Carve::kAnyOffset,
     .output = Output::kTree,
+    .family = Family::kFilesystem,
     .probe = probe,
     .extract = extract};
 

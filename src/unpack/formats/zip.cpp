@@ -48,6 +48,8 @@ const Format kFormat_zip{.id = "zip",
                          .magics = kMagics,
                          .carve = Carve::kAnyOffset,
                          .output = Output::kTree,
+                         .family = Family::kArchive,
+                         .timestamp_bytes = 4,
                          .probe = probe,
                          .extract = extract};
 

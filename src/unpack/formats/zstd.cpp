@@ -49,6 +49,7 @@ const Format kFormat_zstd{.id = "zstd",
                           .carve = Carve::kAnyOffset,
                           .output = Output::kStream,
                           .strength = Strength::kMagicOnly,
+                          .family = Family::kStream,
                           .probe = probe,
                           .extract = extract};
 
