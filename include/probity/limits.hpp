@@ -93,6 +93,10 @@ inline constexpr std::uint32_t kMaxHwnpItems = 4096;
 /// long as the data.
 inline constexpr std::uint64_t kMaxBuffaloNameBytes = 256;
 inline constexpr std::uint64_t kMaxBuffaloLongstateBytes = 64 * kMiB;
+/// Android Verified Boot: the largest vbmeta blob read (libavb's own VBMETA_MAX_SIZE, 64 KiB)
+/// and the most vendor ramdisks one vendor_boot v4 table may list (mkbootimg writes a few).
+inline constexpr std::uint64_t kMaxAvbVbmetaBytes = 64 * 1024;
+inline constexpr std::uint32_t kMaxVendorRamdisks = 256;
 /// Largest xar table of contents inflated to check it before libarchive reads it (a TOC lists
 /// names and attributes: a few KiB per thousand files).
 inline constexpr std::uint64_t kMaxXarTocBytes = 64 * kMiB;

@@ -290,5 +290,100 @@ TEST(FormatAndroidBoot, KernelPastTheEndIsTruncated) {
   EXPECT_TRUE(u.file(c.id, "kernel")->truncated);
 }
 
+TEST(FormatAvb, FooterSplitsImageAndVbmeta) {
+  auto u = unpack_file(fs_fixture("boot-avb.img"));
+  const Container& c = u.only("avb");
+  EXPECT_TRUE(c.complete);
+  EXPECT_EQ(c.offset, 0u);
+  EXPECT_EQ(c.length, u.tree.image.size);  // the footer ends the partition
+  // The original image is the boot image, byte for byte, and is opened again.
+  ASSERT_NE(u.file(c.id, "image"), nullptr);
+  EXPECT_EQ(u.file(c.id, "image")->sha256, file_sha(fs_fixture("boot-v0.img")));
+  const Container& boot = u.only("android_boot");
+  EXPECT_EQ(boot.parent, c.id);
+  EXPECT_EQ(boot.source, "image");
+  // The vbmeta blob is its own region; its hash matches and both descriptors are counted.
+  ASSERT_NE(u.file(c.id, "vbmeta"), nullptr);
+  EXPECT_EQ(u.file(c.id, "vbmeta")->sha256, file_sha(fs_fixture("boot-avb.vbmeta")));
+  const Container& meta = u.only("avb_vbmeta");
+  EXPECT_EQ(meta.parent, c.id);
+  EXPECT_TRUE(meta.complete);
+  EXPECT_NE(meta.description.find("SHA256_RSA2048"), std::string::npos) << meta.description;
+  EXPECT_NE(meta.description.find("2 descriptors (1 property, 0 hashtree, 1 hash"),
+            std::string::npos)
+      << meta.description;
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+}
+
+TEST(FormatAvb, StandaloneVbmetaAndFooterAlone) {
+  auto v = unpack_file(fs_fixture("vbmeta.img"));
+  const Container& meta = v.only("avb_vbmeta");
+  EXPECT_TRUE(meta.complete);
+  EXPECT_EQ(meta.length, v.tree.image.size);
+  auto f = unpack_file(fs_fixture("avb-footer-alone.bin"));
+  const Container& c = f.only("avb");
+  EXPECT_EQ(c.length, 64u);
+  EXPECT_TRUE(f.files_of(c.id).empty());
+  EXPECT_FALSE(f.warnings("format-warning").empty());
+}
+
+TEST(FormatAvb, HostileFootersAndVbmeta) {
+  // A changed descriptor byte: the hash no longer matches.
+  auto bad = unpack_file(fs_fixture("boot-avb-badhash.img"));
+  ASSERT_EQ(bad.containers("avb_vbmeta").size(), 1u);
+  EXPECT_FALSE(bad.warnings("crc-mismatch").empty());
+  // A descriptor longer than its area: a format error at the descriptor, no crash.
+  auto over = unpack_file(fs_fixture("vbmeta-desc-overrun.img"));
+  ASSERT_EQ(over.containers("avb_vbmeta").size(), 1u);
+  EXPECT_FALSE(over.warnings("format-error").empty());
+  // A footer pointing past the end is not an AVB partition; the boot image is still found.
+  auto past = unpack_file(fs_fixture("boot-avb-vbmeta-past-end.img"));
+  EXPECT_TRUE(past.containers("avb").empty());
+  EXPECT_EQ(past.containers("android_boot").size(), 1u);
+}
+
+TEST(FormatAndroidVendorBoot, Version3FromMkbootimg) {
+  auto u = unpack_file(fs_fixture("vendor-boot-v3.img"));
+  const Container& c = u.only("android_vendor_boot");
+  EXPECT_TRUE(c.complete);
+  EXPECT_NE(c.description.find("console=ttyS0"), std::string::npos) << c.description;
+  ASSERT_NE(u.file(c.id, "vendor_ramdisk"), nullptr);
+  EXPECT_EQ(u.file(c.id, "vendor_ramdisk")->sha256, file_sha(fs_fixture("ramdisk.cpio.gz")));
+  ASSERT_NE(u.file(c.id, "dtb"), nullptr);
+  EXPECT_EQ(u.file(c.id, "dtb")->sha256, file_sha(fs_fixture("dtb.bin")));
+  bool passwd = false;  // the ramdisk (gzip, then cpio) is opened
+  for (const auto& f : u.tree.files) passwd = passwd || f.path == "etc/passwd";
+  EXPECT_TRUE(passwd);
+}
+
+TEST(FormatAndroidVendorBoot, Version4RamdiskTableAndBootconfig) {
+  auto u = unpack_file(fs_fixture("vendor-boot-v4.img"));
+  const Container& c = u.only("android_vendor_boot");
+  EXPECT_TRUE(c.complete);
+  EXPECT_EQ(c.length, u.tree.image.size);
+  const FileRecord* first = u.file(c.id, "vendor_ramdisk_00_platform_first");
+  const FileRecord* dlkm = u.file(c.id, "vendor_ramdisk_01_dlkm_dlkm");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(dlkm, nullptr);
+  EXPECT_EQ(first->sha256, file_sha(fs_fixture("ramdisk.cpio.gz")));
+  EXPECT_EQ(dlkm->sha256, file_sha(fs_fixture("vendor-ramdisk-2.gz")));
+  ASSERT_NE(u.file(c.id, "bootconfig"), nullptr);
+  EXPECT_EQ(u.file(c.id, "bootconfig")->sha256, file_sha(fs_fixture("vendor-bootconfig.txt")));
+  EXPECT_EQ(u.file(c.id, "dtb")->sha256, file_sha(fs_fixture("dtb.bin")));
+}
+
+TEST(FormatAndroidVendorBoot, HostileFragmentsAndSizes) {
+  auto frag = unpack_file(fs_fixture("vendor-boot-v4-bad-fragment.img"));
+  const Container& c = frag.only("android_vendor_boot");
+  EXPECT_FALSE(c.complete);
+  EXPECT_NE(frag.file(c.id, "vendor_ramdisk_00_platform_first"), nullptr);
+  EXPECT_EQ(frag.file(c.id, "vendor_ramdisk_01_dlkm_dlkm"), nullptr);
+  auto longer = unpack_file(fs_fixture("vendor-boot-v3-long-ramdisk.img"));
+  const Container& l = longer.only("android_vendor_boot");
+  EXPECT_FALSE(l.complete);
+  ASSERT_NE(longer.file(l.id, "vendor_ramdisk"), nullptr);
+  EXPECT_TRUE(longer.file(l.id, "vendor_ramdisk")->truncated);
+}
+
 }  // namespace
 }  // namespace probity::test
