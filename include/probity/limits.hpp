@@ -97,6 +97,12 @@ inline constexpr std::uint64_t kMaxBuffaloLongstateBytes = 64 * kMiB;
 /// and the most vendor ramdisks one vendor_boot v4 table may list (mkbootimg writes a few).
 inline constexpr std::uint64_t kMaxAvbVbmetaBytes = 64 * 1024;
 inline constexpr std::uint32_t kMaxVendorRamdisks = 256;
+/// UEFI firmware volumes: the most FFS files walked in one volume, the largest section one
+/// GUID-defined LZMA section may decode to (held in memory to read the sections inside; EDK2
+/// images decode to a few MiB), and the deepest nesting of compression/GUID-defined sections.
+inline constexpr std::uint32_t kMaxUefiFiles = 65536;
+inline constexpr std::uint64_t kMaxUefiSectionBytes = 64 * kMiB;
+inline constexpr std::uint32_t kMaxUefiSectionDepth = 8;
 /// Largest xar table of contents inflated to check it before libarchive reads it (a TOC lists
 /// names and attributes: a few KiB per thousand files).
 inline constexpr std::uint64_t kMaxXarTocBytes = 64 * kMiB;

@@ -385,5 +385,45 @@ TEST(FormatAndroidVendorBoot, HostileFragmentsAndSizes) {
   EXPECT_TRUE(longer.file(l.id, "vendor_ramdisk")->truncated);
 }
 
+TEST(FormatUefiFv, FilesSectionsLzmaAndNestedVolume) {
+  auto u = unpack_file(fs_fixture("uefi.fv"));
+  auto fvs = u.containers("uefi_fv");
+  ASSERT_EQ(fvs.size(), 2u);  // the volume and the one nested in its FV-image file
+  const Container& c = *fvs[0];
+  EXPECT_TRUE(c.complete);
+  EXPECT_EQ(c.length, u.tree.image.size);
+  const auto sha = [&](const std::string& path) {
+    const FileRecord* r = u.file(c.id, path);
+    return r ? r->sha256 : std::string("missing ") + path;
+  };
+  EXPECT_EQ(sha("AAAAAAAA-0000-0000-0000-000000000001_raw/raw.bin"),
+            file_sha(fs_fixture("uefi-raw.bin")));
+  EXPECT_EQ(sha("AAAAAAAA-0000-0000-0000-000000000002_driver/00_pe32.efi"),
+            file_sha(fs_fixture("uefi-pe32.efi")));
+  // The PE32 inside the GUID-defined LZMA section, decoded by liblzma.
+  EXPECT_EQ(sha("AAAAAAAA-0000-0000-0000-000000000003_driver/00_pe32.efi"),
+            file_sha(fs_fixture("uefi-lzma-pe32.efi")));
+  EXPECT_NE(u.file(c.id, "AAAAAAAA-0000-0000-0000-000000000004_freeform/00_raw.bin"), nullptr);
+  EXPECT_EQ(fvs[1]->parent, c.id);
+  EXPECT_NE(u.file(fvs[1]->id, "11111111-2222-3333-4444-555555555555_raw/raw.bin"), nullptr);
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+  EXPECT_TRUE(u.warnings("format-error").empty());
+}
+
+TEST(FormatUefiFv, HostileVolumesAreIncomplete) {
+  for (const char* name :
+       {"uefi-long-file.fv", "uefi-long-section.fv", "uefi-bad-lzma.fv", "uefi-tiano.fv"}) {
+    auto u = unpack_file(fs_fixture(name));
+    ASSERT_EQ(u.containers("uefi_fv").size(), 1u) << name;
+    EXPECT_FALSE(u.containers("uefi_fv")[0]->complete) << name;
+    EXPECT_FALSE(u.warnings("format-error").empty()) << name;
+  }
+  // The Tiano-compressed section is kept as it is, not passed off as decoded.
+  auto t = unpack_file(fs_fixture("uefi-tiano.fv"));
+  EXPECT_NE(t.file(t.containers("uefi_fv")[0]->id,
+                   "BBBBBBBB-0000-0000-0000-000000000004_driver/00_tiano_compressed.bin"),
+            nullptr);
+}
+
 }  // namespace
 }  // namespace probity::test
