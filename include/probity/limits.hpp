@@ -103,6 +103,10 @@ inline constexpr std::uint32_t kMaxVendorRamdisks = 256;
 inline constexpr std::uint32_t kMaxUefiFiles = 65536;
 inline constexpr std::uint64_t kMaxUefiSectionBytes = 64 * kMiB;
 inline constexpr std::uint32_t kMaxUefiSectionDepth = 8;
+/// coreboot CBFS: the most file headers walked in one CBFS (a ROM holds a few dozen to a few
+/// hundred) and the longest file name read (cbfstool's names are well under 256 bytes).
+inline constexpr std::uint32_t kMaxCbfsFiles = 65536;
+inline constexpr std::uint64_t kMaxCbfsNameBytes = 1024;
 /// Largest xar table of contents inflated to check it before libarchive reads it (a TOC lists
 /// names and attributes: a few KiB per thousand files).
 inline constexpr std::uint64_t kMaxXarTocBytes = 64 * kMiB;

@@ -425,5 +425,37 @@ TEST(FormatUefiFv, HostileVolumesAreIncomplete) {
             nullptr);
 }
 
+TEST(FormatCbfs, FilesAndCompressedFilesDecoded) {
+  auto u = unpack_file(fs_fixture("cbfs.rom"));
+  const Container& c = u.only("cbfs");
+  EXPECT_TRUE(c.complete);
+  EXPECT_NE(c.description.find("master header"), std::string::npos) << c.description;
+  ASSERT_NE(u.file(c.id, "config"), nullptr);
+  EXPECT_EQ(u.file(c.id, "config")->sha256, file_sha(fs_fixture("cbfs-raw.bin")));
+  EXPECT_NE(u.file(c.id, "fallback/test.lzma-file.lzma"), nullptr);
+  EXPECT_NE(u.file(c.id, "lz4file.lz4"), nullptr);
+  // The LZMA and LZ4 files are decoded (liblzma, liblz4) to the original bytes.
+  const Container& lz = u.only("lzma");
+  const Container& l4 = u.only("lz4");
+  EXPECT_EQ(lz.parent, c.id);
+  ASSERT_NE(u.file(lz.id, "decompressed"), nullptr);
+  EXPECT_EQ(u.file(lz.id, "decompressed")->sha256, file_sha(fs_fixture("cbfs-plain.txt")));
+  ASSERT_NE(u.file(l4.id, "decompressed"), nullptr);
+  EXPECT_EQ(u.file(l4.id, "decompressed")->sha256, file_sha(fs_fixture("cbfs-lz4-plain.txt")));
+  EXPECT_EQ(u.files_of(c.id).size(), 3u);  // master header, deleted and empty entries skipped
+}
+
+TEST(FormatCbfs, HostileChains) {
+  auto l = unpack_file(fs_fixture("cbfs-long-file.rom"));
+  ASSERT_EQ(l.containers("cbfs").size(), 1u);
+  EXPECT_FALSE(l.containers("cbfs")[0]->complete);
+  EXPECT_FALSE(l.warnings("format-error").empty());
+  // A header whose attributes lie past its data ends the chain: only the first file is read.
+  auto b = unpack_file(fs_fixture("cbfs-bad-attr.rom"));
+  const Container& c = b.only("cbfs");
+  EXPECT_EQ(b.files_of(c.id).size(), 1u);
+  EXPECT_LT(c.length, b.tree.image.size);
+}
+
 }  // namespace
 }  // namespace probity::test
