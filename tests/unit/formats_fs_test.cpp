@@ -457,5 +457,35 @@ TEST(FormatCbfs, HostileChains) {
   EXPECT_LT(c.length, b.tree.image.size);
 }
 
+TEST(FormatUefiCapsule, EfiAndFmpCapsulesOpenTheirVolume) {
+  for (const char* name : {"uefi.cap", "uefi-fmp.cap"}) {
+    auto u = unpack_file(fs_fixture(name));
+    const Container& c = u.only("uefi_capsule");
+    EXPECT_TRUE(c.complete) << name;
+    EXPECT_EQ(c.length, u.tree.image.size) << name;
+    auto fvs = u.containers("uefi_fv");
+    ASSERT_EQ(fvs.size(), 2u) << name;
+    EXPECT_EQ(fvs[0]->parent, c.id) << name;
+  }
+  auto f = unpack_file(fs_fixture("uefi-fmp.cap"));
+  const Container& c = f.only("uefi_capsule");
+  ASSERT_NE(f.file(c.id, "driver_00.efi"), nullptr);
+  EXPECT_EQ(f.file(c.id, "driver_00.efi")->sha256, file_sha(fs_fixture("uefi-pe32.efi")));
+  ASSERT_NE(f.file(c.id, "00_CCCCCCCC-0000-0000-0000-000000000001.bin"), nullptr);
+  EXPECT_EQ(f.file(c.id, "00_CCCCCCCC-0000-0000-0000-000000000001.bin")->sha256,
+            file_sha(fs_fixture("uefi.fv")));
+}
+
+TEST(FormatUefiCapsule, HostileCapsulesAreIncomplete) {
+  for (const char* name : {"uefi-long.cap", "uefi-fmp-bad-offset.cap"}) {
+    auto u = unpack_file(fs_fixture(name));
+    ASSERT_EQ(u.containers("uefi_capsule").size(), 1u) << name;
+    EXPECT_FALSE(u.containers("uefi_capsule")[0]->complete) << name;
+    EXPECT_FALSE(u.warnings("format-error").empty()) << name;
+    // The volume inside is still found by carving what the capsule did not read.
+    EXPECT_FALSE(u.containers("uefi_fv").empty()) << name;
+  }
+}
+
 }  // namespace
 }  // namespace probity::test

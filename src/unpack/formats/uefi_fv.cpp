@@ -17,21 +17,13 @@
 #include "probity/limits.hpp"
 #include "unpack/format.hpp"
 #include "unpack/stream.hpp"
+#include "unpack/uefi_guid.hpp"
 
 namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"_FVH", 40}};
 constexpr std::uint64_t kFvHeaderMin = 72;  // 56 bytes + one block map entry + the terminator
-
-std::string guid(Bytes d, std::uint64_t off) {
-  const Bytes g = sub(d, off, 16);
-  if (g.size() < 16) return "short-guid";
-  return fmt::format("{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}",
-                     *read_le<std::uint32_t>(g, 0), *read_le<std::uint16_t>(g, 4),
-                     *read_le<std::uint16_t>(g, 6), g[8], g[9], g[10], g[11], g[12], g[13], g[14],
-                     g[15]);
-}
 
 constexpr std::string_view kFfs1 = "7A9354D9-0468-444A-81CE-0BF617D890DF",
                            kFfs2 = "8C8CE578-8A3D-4F1C-9935-896185C32DD3",
@@ -58,7 +50,7 @@ std::optional<Volume> parse(Bytes d) {
   std::uint16_t sum = 0;  // the header's 16-bit words add up to zero
   for (std::uint64_t i = 0; i < v.header; i += 2) sum += *read_le<std::uint16_t>(d, i);
   if (sum != 0) return std::nullopt;
-  v.fs = guid(d, 16);
+  v.fs = uefi_guid(d, 16);
   v.erase_ones = (v.attributes & 0x800) != 0;
   v.files = v.header;
   if (const std::uint16_t ext = *read_le<std::uint16_t>(d, 52); ext != 0) {
@@ -226,7 +218,7 @@ class Walker {
     }
     if (type == 0x02) {  // GUID-defined: GUID, DataOffset (from the section start), Attributes
       if (body.size() < 20) return write(dir, "guid_defined_short", "bin", body);
-      const std::string g = guid(body, 0);
+      const std::string g = uefi_guid(body, 0);
       const std::uint64_t data_off = *read_le<std::uint16_t>(body, 16);
       const std::uint16_t attrs = *read_le<std::uint16_t>(body, 18);
       const Bytes data =
@@ -289,13 +281,13 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
     for (std::uint64_t i = 0; i < hdr; ++i)
       if (i != 17 && i != 23) sum = std::uint8_t(sum + fv[off + i]);
     if (sum != 0)
-      sink.warn("crc-mismatch", fmt::format("FFS file {}: header checksum", guid(fv, off)), {},
+      sink.warn("crc-mismatch", fmt::format("FFS file {}: header checksum", uefi_guid(fv, off)), {},
                 off);
     if (type == 0xf0) {  // pad file
       off += size;
       continue;
     }
-    std::string dir = guid(fv, off);
+    std::string dir = uefi_guid(fv, off);
     if (const std::uint32_t n = seen[dir]++; n > 0) dir += fmt::format("_{}", n);
     dir += fmt::format("_{}", file_type(type));
     const Bytes body = sub(fv, off + hdr, size - hdr);
