@@ -8,6 +8,7 @@
 // not decoded (a format-warning says how many).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "probity/limits.hpp"

@@ -7,6 +7,8 @@
 // Vendor capsule GUIDs (AMI, Intel, Lenovo...) are not recognised.
 #include <fmt/format.h>
 
+#include <vector>
+
 #include "probity/limits.hpp"
 #include "unpack/format.hpp"
 #include "unpack/uefi_guid.hpp"
