@@ -93,6 +93,20 @@ inline constexpr std::uint32_t kMaxHwnpItems = 4096;
 /// long as the data.
 inline constexpr std::uint64_t kMaxBuffaloNameBytes = 256;
 inline constexpr std::uint64_t kMaxBuffaloLongstateBytes = 64 * kMiB;
+/// Android Verified Boot: the largest vbmeta blob read (libavb's own VBMETA_MAX_SIZE, 64 KiB)
+/// and the most vendor ramdisks one vendor_boot v4 table may list (mkbootimg writes a few).
+inline constexpr std::uint64_t kMaxAvbVbmetaBytes = 64 * 1024;
+inline constexpr std::uint32_t kMaxVendorRamdisks = 256;
+/// UEFI firmware volumes: the most FFS files walked in one volume, the largest section one
+/// GUID-defined LZMA section may decode to (held in memory to read the sections inside; EDK2
+/// images decode to a few MiB), and the deepest nesting of compression/GUID-defined sections.
+inline constexpr std::uint32_t kMaxUefiFiles = 65536;
+inline constexpr std::uint64_t kMaxUefiSectionBytes = 64 * kMiB;
+inline constexpr std::uint32_t kMaxUefiSectionDepth = 8;
+/// coreboot CBFS: the most file headers walked in one CBFS (a ROM holds a few dozen to a few
+/// hundred) and the longest file name read (cbfstool's names are well under 256 bytes).
+inline constexpr std::uint32_t kMaxCbfsFiles = 65536;
+inline constexpr std::uint64_t kMaxCbfsNameBytes = 1024;
 /// Largest xar table of contents inflated to check it before libarchive reads it (a TOC lists
 /// names and attributes: a few KiB per thousand files).
 inline constexpr std::uint64_t kMaxXarTocBytes = 64 * kMiB;

@@ -290,5 +290,202 @@ TEST(FormatAndroidBoot, KernelPastTheEndIsTruncated) {
   EXPECT_TRUE(u.file(c.id, "kernel")->truncated);
 }
 
+TEST(FormatAvb, FooterSplitsImageAndVbmeta) {
+  auto u = unpack_file(fs_fixture("boot-avb.img"));
+  const Container& c = u.only("avb");
+  EXPECT_TRUE(c.complete);
+  EXPECT_EQ(c.offset, 0u);
+  EXPECT_EQ(c.length, u.tree.image.size);  // the footer ends the partition
+  // The original image is the boot image, byte for byte, and is opened again.
+  ASSERT_NE(u.file(c.id, "image"), nullptr);
+  EXPECT_EQ(u.file(c.id, "image")->sha256, file_sha(fs_fixture("boot-v0.img")));
+  const Container& boot = u.only("android_boot");
+  EXPECT_EQ(boot.parent, c.id);
+  EXPECT_EQ(boot.source, "image");
+  // The vbmeta blob is its own region; its hash matches and both descriptors are counted.
+  ASSERT_NE(u.file(c.id, "vbmeta"), nullptr);
+  EXPECT_EQ(u.file(c.id, "vbmeta")->sha256, file_sha(fs_fixture("boot-avb.vbmeta")));
+  const Container& meta = u.only("avb_vbmeta");
+  EXPECT_EQ(meta.parent, c.id);
+  EXPECT_TRUE(meta.complete);
+  EXPECT_NE(meta.description.find("SHA256_RSA2048"), std::string::npos) << meta.description;
+  EXPECT_NE(meta.description.find("2 descriptors (1 property, 0 hashtree, 1 hash"),
+            std::string::npos)
+      << meta.description;
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+}
+
+TEST(FormatAvb, StandaloneVbmetaAndFooterAlone) {
+  auto v = unpack_file(fs_fixture("vbmeta.img"));
+  const Container& meta = v.only("avb_vbmeta");
+  EXPECT_TRUE(meta.complete);
+  EXPECT_EQ(meta.length, v.tree.image.size);
+  auto f = unpack_file(fs_fixture("avb-footer-alone.bin"));
+  const Container& c = f.only("avb");
+  EXPECT_EQ(c.length, 64u);
+  EXPECT_TRUE(f.files_of(c.id).empty());
+  EXPECT_FALSE(f.warnings("format-warning").empty());
+}
+
+TEST(FormatAvb, HostileFootersAndVbmeta) {
+  // A changed descriptor byte: the hash no longer matches.
+  auto bad = unpack_file(fs_fixture("boot-avb-badhash.img"));
+  ASSERT_EQ(bad.containers("avb_vbmeta").size(), 1u);
+  EXPECT_FALSE(bad.warnings("crc-mismatch").empty());
+  // A descriptor longer than its area: a format error at the descriptor, no crash.
+  auto over = unpack_file(fs_fixture("vbmeta-desc-overrun.img"));
+  ASSERT_EQ(over.containers("avb_vbmeta").size(), 1u);
+  EXPECT_FALSE(over.warnings("format-error").empty());
+  // A footer pointing past the end is not an AVB partition; the boot image is still found.
+  auto past = unpack_file(fs_fixture("boot-avb-vbmeta-past-end.img"));
+  EXPECT_TRUE(past.containers("avb").empty());
+  EXPECT_EQ(past.containers("android_boot").size(), 1u);
+}
+
+TEST(FormatAndroidVendorBoot, Version3FromMkbootimg) {
+  auto u = unpack_file(fs_fixture("vendor-boot-v3.img"));
+  const Container& c = u.only("android_vendor_boot");
+  EXPECT_TRUE(c.complete);
+  EXPECT_NE(c.description.find("console=ttyS0"), std::string::npos) << c.description;
+  ASSERT_NE(u.file(c.id, "vendor_ramdisk"), nullptr);
+  EXPECT_EQ(u.file(c.id, "vendor_ramdisk")->sha256, file_sha(fs_fixture("ramdisk.cpio.gz")));
+  ASSERT_NE(u.file(c.id, "dtb"), nullptr);
+  EXPECT_EQ(u.file(c.id, "dtb")->sha256, file_sha(fs_fixture("dtb.bin")));
+  bool passwd = false;  // the ramdisk (gzip, then cpio) is opened
+  for (const auto& f : u.tree.files) passwd = passwd || f.path == "etc/passwd";
+  EXPECT_TRUE(passwd);
+}
+
+TEST(FormatAndroidVendorBoot, Version4RamdiskTableAndBootconfig) {
+  auto u = unpack_file(fs_fixture("vendor-boot-v4.img"));
+  const Container& c = u.only("android_vendor_boot");
+  EXPECT_TRUE(c.complete);
+  EXPECT_EQ(c.length, u.tree.image.size);
+  const FileRecord* first = u.file(c.id, "vendor_ramdisk_00_platform_first");
+  const FileRecord* dlkm = u.file(c.id, "vendor_ramdisk_01_dlkm_dlkm");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(dlkm, nullptr);
+  EXPECT_EQ(first->sha256, file_sha(fs_fixture("ramdisk.cpio.gz")));
+  EXPECT_EQ(dlkm->sha256, file_sha(fs_fixture("vendor-ramdisk-2.gz")));
+  ASSERT_NE(u.file(c.id, "bootconfig"), nullptr);
+  EXPECT_EQ(u.file(c.id, "bootconfig")->sha256, file_sha(fs_fixture("vendor-bootconfig.txt")));
+  EXPECT_EQ(u.file(c.id, "dtb")->sha256, file_sha(fs_fixture("dtb.bin")));
+}
+
+TEST(FormatAndroidVendorBoot, HostileFragmentsAndSizes) {
+  auto frag = unpack_file(fs_fixture("vendor-boot-v4-bad-fragment.img"));
+  const Container& c = frag.only("android_vendor_boot");
+  EXPECT_FALSE(c.complete);
+  EXPECT_NE(frag.file(c.id, "vendor_ramdisk_00_platform_first"), nullptr);
+  EXPECT_EQ(frag.file(c.id, "vendor_ramdisk_01_dlkm_dlkm"), nullptr);
+  auto longer = unpack_file(fs_fixture("vendor-boot-v3-long-ramdisk.img"));
+  const Container& l = longer.only("android_vendor_boot");
+  EXPECT_FALSE(l.complete);
+  ASSERT_NE(longer.file(l.id, "vendor_ramdisk"), nullptr);
+  EXPECT_TRUE(longer.file(l.id, "vendor_ramdisk")->truncated);
+}
+
+TEST(FormatUefiFv, FilesSectionsLzmaAndNestedVolume) {
+  auto u = unpack_file(fs_fixture("uefi.fv"));
+  auto fvs = u.containers("uefi_fv");
+  ASSERT_EQ(fvs.size(), 2u);  // the volume and the one nested in its FV-image file
+  const Container& c = *fvs[0];
+  EXPECT_TRUE(c.complete);
+  EXPECT_EQ(c.length, u.tree.image.size);
+  const auto sha = [&](const std::string& path) {
+    const FileRecord* r = u.file(c.id, path);
+    return r ? r->sha256 : std::string("missing ") + path;
+  };
+  EXPECT_EQ(sha("AAAAAAAA-0000-0000-0000-000000000001_raw/raw.bin"),
+            file_sha(fs_fixture("uefi-raw.bin")));
+  EXPECT_EQ(sha("AAAAAAAA-0000-0000-0000-000000000002_driver/00_pe32.efi"),
+            file_sha(fs_fixture("uefi-pe32.efi")));
+  // The PE32 inside the GUID-defined LZMA section, decoded by liblzma.
+  EXPECT_EQ(sha("AAAAAAAA-0000-0000-0000-000000000003_driver/00_pe32.efi"),
+            file_sha(fs_fixture("uefi-lzma-pe32.efi")));
+  EXPECT_NE(u.file(c.id, "AAAAAAAA-0000-0000-0000-000000000004_freeform/00_raw.bin"), nullptr);
+  EXPECT_EQ(fvs[1]->parent, c.id);
+  EXPECT_NE(u.file(fvs[1]->id, "11111111-2222-3333-4444-555555555555_raw/raw.bin"), nullptr);
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+  EXPECT_TRUE(u.warnings("format-error").empty());
+}
+
+TEST(FormatUefiFv, HostileVolumesAreIncomplete) {
+  for (const char* name :
+       {"uefi-long-file.fv", "uefi-long-section.fv", "uefi-bad-lzma.fv", "uefi-tiano.fv"}) {
+    auto u = unpack_file(fs_fixture(name));
+    ASSERT_EQ(u.containers("uefi_fv").size(), 1u) << name;
+    EXPECT_FALSE(u.containers("uefi_fv")[0]->complete) << name;
+    EXPECT_FALSE(u.warnings("format-error").empty()) << name;
+  }
+  // The Tiano-compressed section is kept as it is, not passed off as decoded.
+  auto t = unpack_file(fs_fixture("uefi-tiano.fv"));
+  EXPECT_NE(t.file(t.containers("uefi_fv")[0]->id,
+                   "BBBBBBBB-0000-0000-0000-000000000004_driver/00_tiano_compressed.bin"),
+            nullptr);
+}
+
+TEST(FormatCbfs, FilesAndCompressedFilesDecoded) {
+  auto u = unpack_file(fs_fixture("cbfs.rom"));
+  const Container& c = u.only("cbfs");
+  EXPECT_TRUE(c.complete);
+  EXPECT_NE(c.description.find("master header"), std::string::npos) << c.description;
+  ASSERT_NE(u.file(c.id, "config"), nullptr);
+  EXPECT_EQ(u.file(c.id, "config")->sha256, file_sha(fs_fixture("cbfs-raw.bin")));
+  EXPECT_NE(u.file(c.id, "fallback/test.lzma-file.lzma"), nullptr);
+  EXPECT_NE(u.file(c.id, "lz4file.lz4"), nullptr);
+  // The LZMA and LZ4 files are decoded (liblzma, liblz4) to the original bytes.
+  const Container& lz = u.only("lzma");
+  const Container& l4 = u.only("lz4");
+  EXPECT_EQ(lz.parent, c.id);
+  ASSERT_NE(u.file(lz.id, "decompressed"), nullptr);
+  EXPECT_EQ(u.file(lz.id, "decompressed")->sha256, file_sha(fs_fixture("cbfs-plain.txt")));
+  ASSERT_NE(u.file(l4.id, "decompressed"), nullptr);
+  EXPECT_EQ(u.file(l4.id, "decompressed")->sha256, file_sha(fs_fixture("cbfs-lz4-plain.txt")));
+  EXPECT_EQ(u.files_of(c.id).size(), 3u);  // master header, deleted and empty entries skipped
+}
+
+TEST(FormatCbfs, HostileChains) {
+  auto l = unpack_file(fs_fixture("cbfs-long-file.rom"));
+  ASSERT_EQ(l.containers("cbfs").size(), 1u);
+  EXPECT_FALSE(l.containers("cbfs")[0]->complete);
+  EXPECT_FALSE(l.warnings("format-error").empty());
+  // A header whose attributes lie past its data ends the chain: only the first file is read.
+  auto b = unpack_file(fs_fixture("cbfs-bad-attr.rom"));
+  const Container& c = b.only("cbfs");
+  EXPECT_EQ(b.files_of(c.id).size(), 1u);
+  EXPECT_LT(c.length, b.tree.image.size);
+}
+
+TEST(FormatUefiCapsule, EfiAndFmpCapsulesOpenTheirVolume) {
+  for (const char* name : {"uefi.cap", "uefi-fmp.cap"}) {
+    auto u = unpack_file(fs_fixture(name));
+    const Container& c = u.only("uefi_capsule");
+    EXPECT_TRUE(c.complete) << name;
+    EXPECT_EQ(c.length, u.tree.image.size) << name;
+    auto fvs = u.containers("uefi_fv");
+    ASSERT_EQ(fvs.size(), 2u) << name;
+    EXPECT_EQ(fvs[0]->parent, c.id) << name;
+  }
+  auto f = unpack_file(fs_fixture("uefi-fmp.cap"));
+  const Container& c = f.only("uefi_capsule");
+  ASSERT_NE(f.file(c.id, "driver_00.efi"), nullptr);
+  EXPECT_EQ(f.file(c.id, "driver_00.efi")->sha256, file_sha(fs_fixture("uefi-pe32.efi")));
+  ASSERT_NE(f.file(c.id, "00_CCCCCCCC-0000-0000-0000-000000000001.bin"), nullptr);
+  EXPECT_EQ(f.file(c.id, "00_CCCCCCCC-0000-0000-0000-000000000001.bin")->sha256,
+            file_sha(fs_fixture("uefi.fv")));
+}
+
+TEST(FormatUefiCapsule, HostileCapsulesAreIncomplete) {
+  for (const char* name : {"uefi-long.cap", "uefi-fmp-bad-offset.cap"}) {
+    auto u = unpack_file(fs_fixture(name));
+    ASSERT_EQ(u.containers("uefi_capsule").size(), 1u) << name;
+    EXPECT_FALSE(u.containers("uefi_capsule")[0]->complete) << name;
+    EXPECT_FALSE(u.warnings("format-error").empty()) << name;
+    // The volume inside is still found by carving what the capsule did not read.
+    EXPECT_FALSE(u.containers("uefi_fv").empty()) << name;
+  }
+}
+
 }  // namespace
 }  // namespace probity::test
