@@ -125,6 +125,17 @@ TEST(VulnDbEol, FirmwareProductsFromTheirReleaseTags) {
   EXPECT_EQ(eol_for("dnsmasq", "2.90", "2026-11-23")->cycle, "2.90");
   EXPECT_EQ(eol_for("u-boot", "2023.04", "2026-11-23")->cycle, "2023.04");
   EXPECT_EQ(eol_for("uclibc-ng", "1.0.45", "2026-11-23")->cycle, "1.0.45");
+  // hostapd and wpa_supplicant (one release train), from the dates of hostap's own ChangeLog:
+  // 2.9 ended when 2.10 came out; 2.11 is the newest line and has no end; 0.7.3 is in 0.7.
+  auto ha = eol_for("hostapd", "2.9", "2026-11-23");
+  ASSERT_TRUE(ha);
+  EXPECT_EQ(ha->cycle, "2.9");
+  EXPECT_EQ(ha->date, "2022-01-16");
+  EXPECT_TRUE(ha->reached);
+  EXPECT_EQ(eol_for("wpa_supplicant", "2.10", "2026-11-23")->date, "2024-07-20");
+  EXPECT_EQ(eol_for("hostapd", "2.10-devel", "2026-11-23")->cycle, "2.10");
+  EXPECT_FALSE(eol_for("hostapd", "2.11", "2026-11-23"));
+  EXPECT_EQ(eol_for("hostapd", "0.7.3", "2026-11-23")->cycle, "0.7");
 }
 
 TEST(VulnDbEol, OtherDataDirectory) {
