@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -14,7 +15,6 @@ namespace {
 
 constexpr Magic kMagics[] = {{"\x27\x05\x19\x56", 0}};
 constexpr std::uint32_t kHeader = 64;
-constexpr std::uint32_t kMaxMultiFiles = 256;
 
 struct Header {
   std::uint32_t hcrc, time, size, load, entry, dcrc;
@@ -123,7 +123,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
       auto n = read_be<std::uint32_t>(payload, off);
       off += 4;
       if (!n || *n == 0) break;
-      if (sizes.size() >= kMaxMultiFiles)
+      if (sizes.size() >= kMaxUimageMultiFiles)
         return fail("too many files in multi-file uImage", kHeader + off);
       sizes.push_back(*n);
     }
