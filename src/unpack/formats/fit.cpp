@@ -191,6 +191,17 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   return span;
 }
 
+// Header fields for equiv: the root "timestamp" property (docs/equiv.md, fit-timestamp); the
+// tree's other properties are compared node by node by equiv itself.
+std::vector<HeaderField> header_fields(Bytes d) {
+  const auto t = fdt::parse(d);
+  if (!t || t->nodes.empty()) return {};
+  const auto* p = t->nodes[0].prop("timestamp");
+  if (!p || p->value.size() != 4 || p->offset + 4 > d.size()) return {};
+  return {{"/timestamp", p->offset, 4, HeaderField::Role::kTimestamp, "fit-timestamp",
+           std::to_string(*read_be<std::uint32_t>(p->value, 0))}};
+}
+
 }  // namespace
 
 const Format kFormat_fit{.id = "fit",
@@ -200,6 +211,8 @@ const Format kFormat_fit{.id = "fit",
                          .output = Output::kStream,
                          .family = Family::kFirmware,
                          .probe = probe,
-                         .extract = extract};
+                         .extract = extract,
+                         .header_fields = header_fields,
+                         .header_label = "FIT"};
 
 }  // namespace probity::unpacker
