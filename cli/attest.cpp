@@ -14,9 +14,6 @@
 namespace probity::cli {
 namespace {
 
-/// The verdict copied into the predicate when it has no summary fields and is small.
-constexpr std::size_t kMaxVerdictBytes = 8192;
-
 // The first of several JSON pointers that exists in `j` (report.json's schema is still growing,
 // so several spellings are accepted; see docs/tlog.md).
 const nlohmann::json* first_of(const nlohmann::json& j, std::initializer_list<const char*> ptrs) {
@@ -78,7 +75,7 @@ Command add_attest(CLI::App& parent) {
               return kExitUsage;
             };
             if (!args->countersign.empty()) {
-              auto text = read_file_capped(args->countersign, tlog::kMaxEntryBytes);
+              auto text = read_file_capped(args->countersign, probity::kMaxEntryBytes);
               if (!text) return usage(text.error().to_string());
               auto env = tlog::parse_envelope(
                   {reinterpret_cast<const std::uint8_t*>(text->data()), text->size()});
@@ -183,7 +180,7 @@ Command add_attest(CLI::App& parent) {
               if (auto s = tlog::dsse_sign(env, *key); !s) return usage(s.error().to_string());
             }
             const std::string out = env.serialize();
-            if (out.size() > tlog::kMaxEntryBytes)
+            if (out.size() > probity::kMaxEntryBytes)
               return usage("envelope is larger than a log entry may be");
             if (auto s = tlog::write_file_atomic(args->out, out); !s)
               return usage(s.error().to_string());

@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "probity/hash.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::cli {
@@ -15,8 +16,6 @@ namespace {
 
 /// Envelopes appended per transaction by `log append` (each transaction is one fsync).
 constexpr std::size_t kAppendBatch = 10000;
-/// A token file holds one line.
-constexpr std::size_t kMaxTokenBytes = 4096;
 
 int usage(const char* cmd, const std::string& m) {
   fmt::print(stderr, "probity log {}: {}\n", cmd, m);
@@ -24,7 +23,7 @@ int usage(const char* cmd, const std::string& m) {
 }
 
 Result<std::string> read_token(const std::string& path) {
-  auto t = read_file_capped(path, kMaxTokenBytes);
+  auto t = read_file_capped(path, kMaxLogTokenBytes);
   if (!t) return t;
   while (!t->empty() && (t->back() == '\n' || t->back() == '\r' || t->back() == ' ')) t->pop_back();
   if (t->empty()) return fail("token file is empty", 0, path);
@@ -176,7 +175,7 @@ Command add_log(CLI::App& parent) {
                 return kExitOk;
               };
               for (const auto& f : a->files) {
-                auto data = read_file_capped(f, tlog::kMaxEntryBytes);
+                auto data = read_file_capped(f, probity::kMaxEntryBytes);
                 if (!data) return usage("append", data.error().to_string());
                 batch.emplace_back(data->begin(), data->end());
                 names.push_back(f);
@@ -252,7 +251,7 @@ Command add_log(CLI::App& parent) {
                 co.log_key = *k;
               }
               for (const auto& f : a->states) {
-                auto note = read_file_capped(f, tlog::kMaxNoteBytes);
+                auto note = read_file_capped(f, probity::kMaxNoteBytes);
                 if (!note) return usage("check", note.error().to_string());
                 co.trusted.emplace_back("the checkpoint in " + f, *note);
               }

@@ -14,6 +14,7 @@ namespace probity::cli {
 namespace {
 
 /// High findings printed in the summary (report.json has them all).
+/// How many the summary prints, not a cap.
 constexpr std::size_t kMaxPrintedFindings = 20;
 
 struct SourceArgs {

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "probity/json.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::cli {
@@ -67,7 +68,7 @@ Command add_verify(CLI::App& parent) {
         opt.witness_threshold = a->witness_threshold;
         if (!a->state.empty()) opt.state = a->state;
         for (const auto& v : a->accept) opt.accept_verdicts.push_back(v);
-        auto text = read_file_capped(a->bundle, tlog::kMaxBundleBytes);
+        auto text = read_file_capped(a->bundle, probity::kMaxBundleBytes);
         if (!text) return usage(text.error().to_string());
         // A bundle or envelope that does not parse (over a cap included) is unreadable input,
         // exit 2; verify_offline then judges only what is readable.
@@ -80,7 +81,7 @@ Command add_verify(CLI::App& parent) {
                                    env.error().offset, env.error().message));
         } else if (auto st = parse_json_bounded(
                        {reinterpret_cast<const char*>(env->payload.data()), env->payload.size()},
-                       {}, tlog::kMaxEntryBytes);
+                       {}, probity::kMaxEntryBytes);
                    !st) {
           // A signed statement that is not readable JSON (over a cap included) is unreadable
           // input too: exit 2 naming it, not a failed subject check.

@@ -142,6 +142,7 @@ std::vector<RootFilesystem> find_root_filesystems(const ArtifactTree& tree);
 /// (the demo image's kernel), so 7.5 keeps code out and ciphertext in.
 inline constexpr double kEncryptedEntropy = 7.5;
 /// Smaller regions are not called encrypted: their entropy says little (at most log2(size)).
+/// A heuristic, not a cap.
 inline constexpr std::uint64_t kMinEncryptedBytes = 4096;
 
 /// A not-understood region that looks encrypted (or whose format's header says it is), and the

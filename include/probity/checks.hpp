@@ -11,16 +11,12 @@
 
 #include "probity/artifact.hpp"
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
 
 class TaskPool;
-
-/// Largest file the checks read (bytes past this are not looked at; a warning finding says so).
-inline constexpr std::uint64_t kMaxCheckFileBytes = 256 * kMiB;
-/// Largest text file (passwd, shadow, init scripts, configs) parsed line by line.
-inline constexpr std::uint64_t kMaxConfigBytes = 4 * kMiB;
 
 /// What the checks need besides the tree.
 struct CheckOptions {

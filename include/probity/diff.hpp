@@ -21,10 +21,8 @@ namespace probity {
 /// binary rebuilt with small changes while refusing two unrelated files that share a library.
 inline constexpr int kMoveSimilarity = 50;
 /// Smallest file compared by similarity: ssdeep needs a few kilobytes to say anything.
+/// A heuristic, not a cap.
 inline constexpr std::uint64_t kMinSimilarityBytes = 4096;
-/// Most removed x added pairs compared by similarity (a warning says when the cap was hit, and
-/// the files left are reported as removed and added).
-inline constexpr std::uint64_t kMaxSimilarityPairs = 200'000;
 
 /// Reads a report.json written by `probity scan`. Errors name the file and what is wrong
 /// (not JSON, not a probity report, a field of the wrong type, an unknown schema version).

@@ -15,24 +15,9 @@
 
 #include "probity/artifact.hpp"
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 
 namespace probity {
-
-/// Differences recorded per comparison before the rest are only counted (--max-differences).
-inline constexpr std::size_t kMaxEquivDifferences = 10'000;
-/// Byte ranges listed per differing file or region; more are counted, not listed.
-inline constexpr std::size_t kMaxEquivRanges = 64;
-/// FIT nodes compared per tree (a real FIT has tens; the rest are left uncompared, with a warning).
-inline constexpr std::size_t kMaxFitNodes = 10000;
-/// Text files larger than this are compared as bytes, not lines (--max-diff-bytes).
-inline constexpr std::uint64_t kMaxTextDiffBytes = 1 * kMiB;
-/// Lines of unified diff kept per text file; the rest is cut with a marker.
-inline constexpr std::size_t kMaxUnifiedDiffLines = 2'000;
-/// Cells of the line LCS table (changed lines × changed lines after trimming the common prefix
-/// and suffix); above it the changed middle is shown as one replaced hunk.
-inline constexpr std::uint64_t kMaxLcsCells = 4'000'000;
-/// Symbols named per differing ELF byte range.
-inline constexpr std::size_t kMaxSymbolsPerRange = 16;
 
 enum class EquivVerdict { kIdentical, kEquivalent, kDifferent };
 const char* to_string(EquivVerdict v);

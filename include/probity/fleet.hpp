@@ -13,12 +13,11 @@
 #include <vector>
 
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
 
-/// Other images listed per fleet-wide-key finding (the message says how many more there are).
-inline constexpr std::size_t kMaxFleetSightings = 20;
 /// Images re-judged per transaction by `fleet rejudge` (each image is still all or nothing).
 inline constexpr std::size_t kRejudgeBatch = 200;
 

@@ -17,19 +17,12 @@
 
 #include "probity/artifact.hpp"
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
 
 class TaskPool;
-
-/// Caps on what identification reads from untrusted files.
-inline constexpr std::uint64_t kMaxScanFileBytes = 512ull << 20;  ///< larger files are skipped
-inline constexpr std::size_t kMaxMatchesPerFile = 20000;         ///< stop a file's scan beyond this
-inline constexpr std::size_t kMaxMatchSpan = 256;                ///< longest matched span examined
-inline constexpr std::uint64_t kMaxMetadataBytes = 16ull << 20;  ///< package databases read
-inline constexpr std::size_t kMaxVersionLength = 64;
-inline constexpr std::uint64_t kMaxAliasFileBytes = 4ull << 20;  ///< signatures/cpe-aliases.tsv
 
 /// One real version string and the version it must yield (a signature's test case).
 struct SignatureTest {

@@ -1,6 +1,11 @@
-// The named caps that bound every unpacking run (each overridable by a CLI flag; hitting one is
-// recorded as a warning in the manifest, never silent), every parse of a user-supplied file, and
-// what `probity log serve` lets its clients hold (docs/tlog.md, "Slow and hostile clients").
+// Every cap probity has, defined once: the named caps that bound every unpacking run (each
+// overridable by a CLI flag; hitting one is recorded as a warning in the manifest, never silent),
+// every parse of a user-supplied file, what `probity log serve` lets its clients hold
+// (docs/tlog.md, "Slow and hostile clients"), and, by stage, the caps of each reader and check.
+// A cap without a flag says why it has none (for a block of caps, in the block's heading).
+// Thresholds that are heuristics or format facts, not caps, stay beside their code and say
+// "not a cap" there (tests/unit/limits_test.cpp fails on a kMax/kMin constant elsewhere that
+// does not).
 #pragma once
 
 #include <cstddef>
@@ -236,5 +241,239 @@ inline constexpr std::size_t kMaxToolchainHeaders = 8'000;
 /// Most bytes of string literals kept in the source index (tree and toolchain together); past
 /// it, literals are not indexed and the run is inconclusive.
 inline constexpr std::uint64_t kMaxSourceLiteralBytes = 512 * kMiB;
+
+// ---- unpack: caps of single format readers ----------------------------------------------------
+// No flags: each bounds what one hostile header can make one reader allocate or walk (most are
+// far above what any real image holds); the run's caps above (kMaxFileBytes, kMaxEntries,
+// kMaxTotalBytes, kFormatSeconds, all with flags) bound the rest.
+/// Memory a decoder may allocate for its dictionary/window (xz, lzma, lzip, zstd).
+inline constexpr std::uint64_t kMaxDecoderMemory = 256 * kMiB;
+/// Device trees (dtb, FIT): nodes parsed from one tree (a large SoC dtb has a few thousand),
+inline constexpr std::uint32_t kMaxFdtNodes = 65'536;
+/// properties, node nesting, name length, property size, memory reservations, and the longest
+/// string read from a property (descriptions, algorithm names).
+inline constexpr std::uint32_t kMaxFdtProps = 1'000'000;
+inline constexpr std::uint32_t kMaxFdtDepth = 64;
+inline constexpr std::uint32_t kMaxFdtNameBytes = 1024;
+/// (A single property may be large: FIT images embed kernels and root filesystems.)
+inline constexpr std::uint64_t kMaxFdtPropBytes = 1ull << 31;
+inline constexpr std::uint32_t kMaxFdtReservations = 1024;
+inline constexpr std::size_t kMaxFdtStringBytes = 4096;
+/// dtb: property values above this size are elided from the .dts text written (embedded blobs).
+inline constexpr std::uint64_t kMaxDtsValueBytes = 64 * 1024;
+/// FIT: images extracted from one FIT, and payloads above this size elided from fit.dts.
+inline constexpr std::size_t kMaxFitImages = 1024;
+inline constexpr std::uint64_t kMaxFitDtsValueBytes = 256;
+/// uImage multi-file images: most sub-images listed (a real one holds two or three).
+inline constexpr std::uint32_t kMaxUimageMultiFiles = 256;
+/// Netgear CHK: longest board id accepted ("U12H072T00_NETGEAR"; mkchkimg allows 64).
+inline constexpr std::uint64_t kMaxChkBoardIdBytes = 64;
+/// ELF carving: most program or section headers a header may declare for it to be taken as ELF.
+inline constexpr std::uint32_t kMaxElfCarveHeaders = 65535;
+/// TRX: partitions of a version 2 header (the format has room for four offsets).
+inline constexpr std::uint32_t kMaxTrxParts = 4;
+/// cpio: longest member name accepted.
+inline constexpr std::uint64_t kMaxCpioNameBytes = 4096;
+/// squashfs 1.x-3.x: decompressed metadata blocks kept in memory at once (the cache is dropped
+/// when it is full).
+inline constexpr std::uint64_t kMaxSquashfsLegacyMetaCache = 64 * kMiB;
+/// squashfs 1.x-3.x: format-error warnings listed per image; the rest are counted in one last
+/// warning.
+inline constexpr std::uint64_t kMaxSquashfsLegacyWarnings = 1000;
+/// Tenvis PK2: sections looked at in one package (a real one holds a few dozen).
+inline constexpr std::uint32_t kMaxTenvisSections = 4096;
+/// zstd: largest window a frame may ask for (2^27 = 128 MiB, within kMaxDecoderMemory).
+inline constexpr int kMaxZstdWindowLog = 27;
+/// 7z: largest next header accepted (headers list names and sizes: megabytes at most).
+inline constexpr std::uint64_t kMax7zNextHeaderBytes = 64 * kMiB;
+/// UBIFS: index tree depth and index nodes visited.
+inline constexpr std::uint32_t kMaxUbifsIndexLevels = 64;
+inline constexpr std::uint64_t kMaxUbifsIndexNodes = 4'000'000;
+/// SEAMA: entities looked at in one image (a real one holds one to three).
+inline constexpr std::uint32_t kMaxSeamaEntities = 64;
+/// UBI: volumes in one image (UBI's own maximum).
+inline constexpr std::uint32_t kMaxUbiVolumes = 128;
+/// Broadcom SAO: records looked at in one image (a real one holds a handful).
+inline constexpr std::uint32_t kMaxSaoRecords = 256;
+/// zip: bytes searched backwards from the end for the end-of-central-directory record.
+inline constexpr std::uint64_t kMaxZipEocdSearch = 2 * kGiB;
+/// Xiaomi HDR1/HDR2: blob offsets read from the header (the format has room for eight).
+inline constexpr int kMaxXiaomiBlobs = 8;
+/// Alpha Networks script images: the script (and the base64 helper) must fit in this many bytes
+/// before the firmware.
+inline constexpr std::uint64_t kMaxAlphaScriptBytes = 4 * kMiB;
+/// JFFS2: data one inode node may carry (the kernel writes at most a page), and nodes read from
+/// one image.
+inline constexpr std::uint32_t kMaxJffs2NodeData = 1u << 20;
+inline constexpr std::uint64_t kMaxJffs2Nodes = 4'000'000;
+/// JFFS2: bytes of neither nodes nor erased flash after the last node before the scan stops (the
+/// end of this filesystem; what follows may be another format).
+inline constexpr std::uint64_t kMaxJffs2Garbage = 4096;
+
+// ---- identify: what identification reads from untrusted files -----------------------------------
+// No flags: a file past a cap is skipped or cut with a warning, never silently.
+/// Largest file identification scans (larger files are skipped, with a warning).
+inline constexpr std::uint64_t kMaxScanFileBytes = 512ull << 20;
+/// Signature matches looked at per file; its scan stops beyond this.
+inline constexpr std::size_t kMaxMatchesPerFile = 20000;
+/// Longest matched span examined for a version.
+inline constexpr std::size_t kMaxMatchSpan = 256;
+/// Largest package database read (dpkg status, opkg status, apk installed, rpm).
+inline constexpr std::uint64_t kMaxMetadataBytes = 16ull << 20;
+/// Longest version string taken from a match.
+inline constexpr std::size_t kMaxVersionLength = 64;
+/// Largest data/signatures/cpe-aliases.tsv read.
+inline constexpr std::uint64_t kMaxAliasFileBytes = 4ull << 20;
+/// ELF files read for facts (identify's SONAMEs and version tags, the checks' hardening and
+/// imports; counts and offsets are the file's own): .dynamic entries read.
+inline constexpr std::size_t kMaxElfDynamicEntries = 4096;
+/// ELF: verdef + verneed (+ aux) nodes read.
+inline constexpr std::size_t kMaxElfVersionNodes = 4096;
+/// ELF: longest SONAME or version name kept (longer names are cut).
+inline constexpr std::size_t kMaxElfNameLength = 256;
+
+// ---- checks: what the back-door checks read, and how many findings of a kind one file gives -----
+// No flags: per-file output caps keep one generated file from burying the report (the rest are
+// counted); read caps bound hostile counts and sizes.
+/// Largest file the checks read (bytes past this are not looked at; a warning finding says so).
+inline constexpr std::uint64_t kMaxCheckFileBytes = 256 * kMiB;
+/// Largest text file (passwd, shadow, init scripts, configs) parsed line by line.
+inline constexpr std::uint64_t kMaxConfigBytes = 4 * kMiB;
+/// Longest string kept from a binary by the checks (longer runs are cut).
+inline constexpr std::size_t kMaxStringLength = 512;
+/// ELF: symbols read per symbol table (a hostile table can claim millions).
+inline constexpr std::size_t kMaxElfSymbols = 200'000;
+/// ELF: program headers read.
+inline constexpr std::size_t kMaxElfProgramHeaders = 4096;
+/// PEM blocks read per file (a CA bundle holds a few hundred).
+inline constexpr std::size_t kMaxPemBlocks = 2000;
+/// Longest PEM block accepted (a 16384-bit RSA key is ~13 KB).
+inline constexpr std::size_t kMaxPemBlockBytes = 64 * 1024;
+/// Entries read per passwd, shadow or group file (a real passwd has tens).
+inline constexpr std::size_t kMaxAccountEntries = 10'000;
+/// authorized_keys: keys reported per file.
+inline constexpr std::size_t kMaxAuthorizedKeysPerFile = 100;
+/// endpoints: distinct endpoints reported per file.
+inline constexpr std::size_t kMaxEndpointsPerFile = 100;
+/// endpoints: raw matches looked at per file (vectorscan reports every end of a growing match).
+inline constexpr std::size_t kMaxEndpointRawMatches = 200'000;
+/// update integrity: update-server findings per file.
+inline constexpr std::size_t kMaxUpdateServersPerFile = 20;
+/// default credentials: candidate passwords read from data/credentials.
+inline constexpr std::size_t kMaxCredentialCandidates = 5000;
+/// hard-coded secrets: findings per file (a generated config can hold thousands of keys).
+inline constexpr std::size_t kMaxSecretsPerFile = 50;
+/// hard-coded secrets: longest value taken as a secret.
+inline constexpr std::size_t kMaxSecretLength = 128;
+/// hard-coded secrets: entries read from data/credentials/stock-config-samples.txt (a short
+/// reviewed list).
+inline constexpr std::size_t kMaxSecretSamples = 10'000;
+/// debug modes: findings per file.
+inline constexpr std::size_t kMaxDebugHitsPerFile = 10;
+
+// ---- vulnerability data: imports, updates, snapshots, reachability -----------------------------
+// No flags: feeds are read under kMaxVulnRecordBytes/kMaxVulnDocumentBytes above; these bound the
+// rest (a broken feed is an error naming the file, never a crash).
+/// Reachability: symlink hops followed inside the tree (as kMaxLinkHops does for opening files).
+inline constexpr int kMaxReachabilityHops = 8;
+/// Reachability: libraries visited per executable's DT_NEEDED closure, ELF files read in all, and
+/// the largest ELF read.
+inline constexpr std::size_t kMaxReachabilityClosure = 256;
+inline constexpr std::size_t kMaxReachabilityElfReads = 4096;
+inline constexpr std::uint64_t kMaxReachabilityElfBytes = 64ull << 20;
+/// Warnings kept per triage text file read (KEV, EPSS, endoflife.date); the rest are counted.
+inline constexpr std::size_t kMaxIntelTextWarnings = 20;
+/// `db update`: largest HTTP response body accepted (one feed document).
+inline constexpr std::uint64_t kMaxUpdateResponseBytes = kMaxVulnDocumentBytes;
+/// `db import`: warnings kept per import (the rest are counted).
+inline constexpr std::size_t kMaxVulnDbWarnings = 20;
+/// Signed database snapshots (`db export`/`db import --trust`): the signed note's size, and the
+/// snapshot's (read whole to be hashed).
+inline constexpr std::size_t kMaxSnapshotNoteBytes = 16 * 1024;
+inline constexpr std::uint64_t kMaxSnapshotBytes = kMaxVulnDocumentBytes * 4;
+
+// ---- diff and equiv ----------------------------------------------------------------------------
+// Flags where named; the others bound how much one comparison lists (the rest is counted).
+/// Most removed x added pairs compared by similarity (a warning says when the cap was hit, and
+/// the files left are reported as removed and added).
+inline constexpr std::uint64_t kMaxSimilarityPairs = 200'000;
+/// Largest prefix of a file fed to ssdeep (a moved firmware blob of gigabytes is compared by its
+/// first part; equal content is caught by hash before this).
+inline constexpr std::uint64_t kMaxSimilarityFileBytes = 64 * kMiB;
+/// Differences recorded per comparison before the rest are only counted (--max-differences).
+inline constexpr std::size_t kMaxEquivDifferences = 10'000;
+/// Byte ranges listed per differing file or region; more are counted, not listed.
+inline constexpr std::size_t kMaxEquivRanges = 64;
+/// FIT nodes compared per tree (a real FIT has tens; the rest are left uncompared, with a warning).
+inline constexpr std::size_t kMaxFitNodes = 10000;
+/// Text files larger than this are compared as bytes, not lines (--max-diff-bytes).
+inline constexpr std::uint64_t kMaxTextDiffBytes = 1 * kMiB;
+/// Lines of unified diff kept per text file; the rest is cut with a marker.
+inline constexpr std::size_t kMaxUnifiedDiffLines = 2'000;
+/// Cells of the line LCS table (changed lines × changed lines after trimming the common prefix
+/// and suffix); above it the changed middle is shown as one replaced hunk.
+inline constexpr std::uint64_t kMaxLcsCells = 4'000'000;
+/// Symbols named per differing ELF byte range.
+inline constexpr std::size_t kMaxSymbolsPerRange = 16;
+/// A key or signature file is two short lines; anything larger is not one.
+inline constexpr std::size_t kMaxUsignFileBytes = 4096;
+
+// ---- fleet
+// ----------------------------------------------------------------------------------------
+/// Other images listed per fleet-wide-key finding (the message says how many more there are).
+inline constexpr std::size_t kMaxFleetSightings = 20;
+
+// ---- transparency log, attest, verify: what is read from untrusted logs, notes and bundles ------
+// No flags: the sizes are the formats' own (tlog-tiles, signed notes, DSSE) or far above them.
+/// tlog-tiles entry bundles prefix each entry with a big-endian uint16 length.
+inline constexpr std::size_t kMaxEntryBytes = 65535;
+/// A Merkle proof for any tree of at most 2^63 leaves has at most 64 hashes.
+inline constexpr std::size_t kMaxProofHashes = 64;
+/// Signed notes (checkpoints) read from untrusted sources: size and signature lines.
+inline constexpr std::size_t kMaxNoteBytes = 1 << 20;
+inline constexpr std::size_t kMaxNoteSignatures = 100;
+/// A DSSE envelope's signatures, and a proof bundle's size.
+inline constexpr std::size_t kMaxDsseSignatures = 64;
+inline constexpr std::size_t kMaxBundleBytes = 8 << 20;
+/// How many consistency proofs (from earlier checkpoint sizes) a bundle carries at most.
+inline constexpr std::size_t kMaxBundleConsistencyProofs = 64;
+/// Entries committed in one transaction at most: bounds a batch's latency and memory.
+inline constexpr std::size_t kMaxCommitBatch = 4096;
+/// A statement payload is small JSON; larger payloads are not parsed for subjects.
+inline constexpr std::size_t kMaxStatementBytes = kMaxEntryBytes;
+/// Key names are short printable identifiers; the cap keeps hostile keys small.
+inline constexpr std::size_t kMaxKeyNameBytes = 256;
+/// Witnesses per checkpoint a log stores (each posted line is kept once).
+inline constexpr std::size_t kMaxCosignaturesPerCheckpoint = 32;
+/// Problems `Log::check` lists; more are counted in a last line.
+inline constexpr std::size_t kMaxCheckProblems = 20;
+/// A checkpoint's extension lines are the log's business; cap how many a reader accepts.
+inline constexpr std::size_t kMaxExtensionLines = 64;
+/// Per-address request buckets remembered; past it, those of addresses without a connection are
+/// forgotten (they start again with a full bucket).
+inline constexpr std::size_t kMaxTrackedAddresses = 65536;
+/// A tile is at most 256 hashes; entry responses are not fetched by the witness.
+inline constexpr std::size_t kMaxTileBytes = 256 * 32;
+/// Tiles fetched for one consistency proof at most (2 per proof hash is plenty).
+inline constexpr std::size_t kMaxTileFetches = 4 * kMaxProofHashes;
+/// `log` CLI: a token file holds one line.
+inline constexpr std::size_t kMaxLogTokenBytes = 4096;
+/// `attest`: the verdict copied into the predicate when it has no summary fields and is small.
+inline constexpr std::size_t kMaxVerdictBytes = 8192;
+
+// ---- probity source: the hand-written readers' line and work caps -------------------------------
+// No flags (the tree's caps above have their reasons).
+/// Version macros: regexes run only on lines of at most this many bytes (longer lines are cut).
+inline constexpr std::size_t kMaxSourceVersionLine = 512;
+/// meson's project( ... ) call is read up to this many bytes past "project(".
+inline constexpr std::size_t kMaxSourceCallBytes = 4096;
+/// Build files: longest logical line (continuations joined) looked at.
+inline constexpr std::size_t kMaxBuildLogicalLine = 16 * 1024;
+/// Longest string tried as literals laid end to end (the search is cubic in its length).
+inline constexpr std::size_t kMaxExplainPiecesString = 256;
+/// `source --image`: values kept per string macro, and expansions per pattern (bounds on a
+/// heuristic's work: a name defined in many configurations keeps its first values).
+inline constexpr std::size_t kMaxExplainMacroValues = 8;
+inline constexpr std::size_t kMaxExplainExpansions = 16;
 
 }  // namespace probity

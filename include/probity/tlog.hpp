@@ -24,19 +24,6 @@ namespace probity::tlog {
 using Hash = std::array<std::uint8_t, 32>;
 using Bytes = std::vector<std::uint8_t>;
 
-/// tlog-tiles entry bundles prefix each entry with a big-endian uint16 length.
-inline constexpr std::size_t kMaxEntryBytes = 65535;
-/// A Merkle proof for any tree of at most 2^63 leaves has at most 64 hashes.
-inline constexpr std::size_t kMaxProofHashes = 64;
-/// Caps on signed notes (checkpoints) read from untrusted sources.
-inline constexpr std::size_t kMaxNoteBytes = 1 << 20;
-inline constexpr std::size_t kMaxNoteSignatures = 100;
-/// Caps on a DSSE envelope's signatures and on a proof bundle's size.
-inline constexpr std::size_t kMaxDsseSignatures = 64;
-inline constexpr std::size_t kMaxBundleBytes = 8 << 20;
-/// How many consistency proofs (from earlier checkpoint sizes) a bundle carries at most.
-inline constexpr std::size_t kMaxBundleConsistencyProofs = 64;
-
 // ---- base64 (RFC 4648 section 4, padded): the one in probity/base64.hpp --------------------
 
 inline std::string base64_encode(std::span<const std::uint8_t> bytes) {

@@ -4,13 +4,12 @@
 #include "checks_support/keys.hpp"
 #include "checks_support/text.hpp"
 #include "probity/base64.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 namespace {
 
 constexpr std::string_view kCat = "remote-access";
-/// Keys reported per file.
-constexpr std::size_t kMaxKeysPerFile = 100;
 
 void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
   auto name = basename(f.path());
@@ -20,7 +19,7 @@ void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
   std::size_t n = 0;
   for_each_line(f.text(), [&](std::string_view raw, std::uint64_t off) {
     auto line = trim(raw);
-    if (line.empty() || line[0] == '#' || n >= kMaxKeysPerFile) return;
+    if (line.empty() || line[0] == '#' || n >= kMaxAuthorizedKeysPerFile) return;
     auto w = words(line);
     // [options] keytype base64 [comment]: find the base64 blob after a key-type word.
     for (std::size_t i = 0; i + 1 < w.size(); ++i) {
@@ -53,7 +52,8 @@ void on_file(const Context& ctx, void*, const FileView& f, Emitter& em) {
       return;
     }
   });
-  if (n >= kMaxKeysPerFile) em.cap_hit(f, kCat, "kMaxKeysPerFile", kMaxKeysPerFile);
+  if (n >= kMaxAuthorizedKeysPerFile)
+    em.cap_hit(f, kCat, "kMaxAuthorizedKeysPerFile", kMaxAuthorizedKeysPerFile);
 }
 
 }  // namespace

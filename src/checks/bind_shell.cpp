@@ -13,6 +13,7 @@ namespace {
 constexpr std::string_view kCat = "remote-access";
 /// Imports of a purpose-built bind shell or back-door daemon: a few dozen. Large programs with
 /// the same imports (git, gawk, perf) are reported as low "shell-capable-server" instead.
+/// A heuristic (what looks purpose-built), not a cap.
 constexpr std::size_t kMaxBindShellImports = 80;
 
 bool contains(Bytes b, std::string_view s) {

@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::string_view kCat = "private-key";
 /// Smallest RSA/DSA modulus not reported as weak.
+/// A finding threshold, not a cap.
 constexpr int kMinRsaBits = 2048;
 
 std::string hexfp(X509* x) {

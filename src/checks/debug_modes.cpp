@@ -6,13 +6,12 @@
 #include "checks_support/check.hpp"
 #include "checks_support/literals.hpp"
 #include "checks_support/text.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 namespace {
 
 constexpr std::string_view kCat = "remote-access";
-/// Findings per file.
-constexpr std::size_t kMaxDebugHitsPerFile = 10;
 
 constexpr std::array<std::string_view, 14> kMarkers = {
     "factory mode", "factory_mode", "factorymode",  "debug shell",    "debug_shell",

@@ -9,6 +9,7 @@
 
 #include "checks_support/accounts.hpp"
 #include "checks_support/text.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 namespace {
@@ -16,14 +17,12 @@ namespace {
 constexpr std::string_view kCat = "credentials";
 /// Wall-clock budget for trying the list against one hash (bcrypt/yescrypt are slow on purpose).
 constexpr auto kCrackBudget = std::chrono::milliseconds(4000);
-/// Candidate passwords read from the list.
-constexpr std::size_t kMaxCandidates = 5000;
 
 struct Candidate {
   std::string user, password, source;
 };
 
-/// Reads the list; `capped` is set when entries beyond kMaxCandidates were left out.
+/// Reads the list; `capped` is set when entries beyond kMaxCredentialCandidates were left out.
 std::vector<Candidate> load_list(const std::filesystem::path& file, bool& capped) {
   std::vector<Candidate> out;
   std::ifstream in(file);
@@ -31,7 +30,7 @@ std::vector<Candidate> load_list(const std::filesystem::path& file, bool& capped
   while (std::getline(in, line)) {
     auto t = trim(line);
     if (t.empty() || t[0] == '#') continue;
-    if (out.size() == kMaxCandidates && t.front() != '[') {
+    if (out.size() == kMaxCredentialCandidates && t.front() != '[') {
       capped = true;
       break;
     }
@@ -97,9 +96,9 @@ void on_tree(Context& ctx, void*, Emitter& em) {
   auto list = load_list(ctx.data_dir / "credentials" / "default-passwords.txt", capped);
   if (capped)
     em.add_image("check-cap", kCat, Severity::kInfo,
-                 "the default-password list was read up to kMaxCandidates = " +
-                     std::to_string(kMaxCandidates) + " entries; the rest was not tried",
-                 "kMaxCandidates");
+                 "the default-password list was read up to kMaxCredentialCandidates = " +
+                     std::to_string(kMaxCredentialCandidates) + " entries; the rest was not tried",
+                 "kMaxCredentialCandidates");
   for (const auto& db : dbs) {
     struct Item {
       const FileRecord* file;

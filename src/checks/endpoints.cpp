@@ -9,15 +9,12 @@
 #include "checks_support/check.hpp"
 #include "checks_support/endpoint_class.hpp"
 #include "checks_support/text.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 namespace {
 
 constexpr std::string_view kCat = "endpoint";
-/// Distinct endpoints reported per file.
-constexpr std::size_t kMaxEndpointsPerFile = 100;
-/// Raw matches looked at per file (vectorscan reports every end of a growing match).
-constexpr std::size_t kMaxRawMatches = 200'000;
 
 enum Kind : unsigned { kUrl = 0, kIpv4 = 1, kIpv6 = 2, kEmail = 3, kHost = 4 };
 
@@ -83,7 +80,7 @@ struct Span {
 
 int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void* user) {
   auto* v = static_cast<std::vector<Span>*>(user);
-  if (v->size() >= kMaxRawMatches) return 1;  // stop scanning this file
+  if (v->size() >= kMaxEndpointRawMatches) return 1;  // stop scanning this file
   v->push_back({from, to, id});
   return 0;
 }
@@ -183,7 +180,8 @@ void on_file(const Context& ctx, void* state, const FileView& f, Emitter& em) {
   Bytes b = f.bytes();
   hs_scan(st->db, reinterpret_cast<const char*>(b.data()),
           unsigned(std::min<std::size_t>(b.size(), UINT32_MAX)), 0, scratch, on_match, &raw);
-  if (raw.size() >= kMaxRawMatches) em.cap_hit(f, kCat, "kMaxRawMatches", kMaxRawMatches);
+  if (raw.size() >= kMaxEndpointRawMatches)
+    em.cap_hit(f, kCat, "kMaxEndpointRawMatches", kMaxEndpointRawMatches);
   // Longest match per (kind, start); then drop matches inside a URL or e-mail.
   std::map<std::pair<unsigned, unsigned long long>, unsigned long long> longest;
   for (const auto& s : raw) {

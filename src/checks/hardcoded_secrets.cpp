@@ -11,15 +11,12 @@
 #include "checks_support/check.hpp"
 #include "checks_support/literals.hpp"
 #include "checks_support/text.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 namespace {
 
 constexpr std::string_view kCat = "credentials";
-/// Findings per file (a generated config can hold thousands of keys).
-constexpr std::size_t kMaxSecretsPerFile = 50;
-/// Longest value taken as a secret.
-constexpr std::size_t kMaxSecretLength = 128;
 
 constexpr std::array<std::string_view, 12> kKeys = {
     "password", "passwd",  "passphrase", "pwd", "secret", "token",
@@ -114,8 +111,6 @@ bool is_shell_script(std::string_view text) {
 /// Sample values stock configuration files ship with (data/credentials/stock-config-samples.txt):
 /// {file name, key, value}.
 using Sample = std::tuple<std::string, std::string, std::string>;
-/// Entries read from the samples file (it is a short reviewed list).
-constexpr std::size_t kMaxSamples = 10'000;
 
 struct State {
   Literals literals{std::vector<std::string>(kKeys.begin(), kKeys.end()), /*single=*/false};
@@ -126,7 +121,7 @@ std::shared_ptr<void> prepare(Context& ctx) {
   auto st = std::make_shared<State>();
   std::ifstream in(ctx.data_dir / "credentials" / "stock-config-samples.txt");
   std::string line;
-  while (st->samples.size() < kMaxSamples && std::getline(in, line)) {
+  while (st->samples.size() < kMaxSecretSamples && std::getline(in, line)) {
     std::istringstream words(line);
     std::string file, key, value;
     if (!(words >> file >> key >> value) || file.starts_with("#")) continue;

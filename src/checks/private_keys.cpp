@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view kCat = "private-key";
 /// Smallest encrypted key body taken as a real key (a 512-bit RSA key is ~300 bytes).
+/// A heuristic (what is a key), not a cap.
 constexpr std::size_t kMinKeyBodyBytes = 128;
 
 /// Never prompts: an encrypted key without a password simply fails to load.

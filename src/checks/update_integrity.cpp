@@ -4,13 +4,12 @@
 
 #include "checks_support/check.hpp"
 #include "checks_support/text.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 namespace {
 
 constexpr std::string_view kCat = "update-integrity";
-/// Update-server findings per file.
-constexpr std::size_t kMaxUpdateServersPerFile = 20;
 
 constexpr std::array<std::string_view, 9> kFlashWrites = {
     "mtd write", "mtd -r write", "sysupgrade",     "of=/dev/mtd", "flashcp",

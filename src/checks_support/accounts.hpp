@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "checks_support/check.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 
@@ -35,9 +36,6 @@ struct AccountDb {
   /// Files whose entries stopped at kMaxAccountEntries (the account check reports each).
   std::vector<const FileRecord*> capped;
 };
-
-/// Entries read per passwd, shadow or group file (a real passwd has tens).
-inline constexpr std::size_t kMaxAccountEntries = 10'000;
 
 /// Every etc/passwd (any container, any depth) with its siblings, parsed.
 std::vector<AccountDb> load_account_dbs(const Context& ctx);

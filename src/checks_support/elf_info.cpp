@@ -1,4 +1,5 @@
 #include "checks_support/elf_info.hpp"
+#include "probity/limits.hpp"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -11,9 +12,9 @@ namespace {
 void scan_symbols(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfInfo& info, bool dynamic) {
   Elf_Data* d = elf_getdata(scn, nullptr);
   if (!d || sh.sh_entsize == 0) return;
-  std::size_t n = std::min<std::size_t>(sh.sh_size / sh.sh_entsize, kMaxSymbols);
-  if (sh.sh_size / sh.sh_entsize > kMaxSymbols)
-    info.caps_hit.push_back({"kMaxSymbols", kMaxSymbols});
+  std::size_t n = std::min<std::size_t>(sh.sh_size / sh.sh_entsize, kMaxElfSymbols);
+  if (sh.sh_size / sh.sh_entsize > kMaxElfSymbols)
+    info.caps_hit.push_back({"kMaxElfSymbols", kMaxElfSymbols});
   for (std::size_t i = 1; i < n; ++i) {
     GElf_Sym sym;
     if (!gelf_getsym(d, int(i), &sym)) break;
@@ -55,9 +56,9 @@ std::optional<ElfInfo> parse_elf(Bytes bytes) {
   info.dyn_type = eh.e_type == ET_DYN;
   std::size_t nph = 0;
   if (elf_getphdrnum(e, &nph) == 0) {
-    if (nph > kMaxProgramHeaders)
-      info.caps_hit.push_back({"kMaxProgramHeaders", kMaxProgramHeaders});
-    for (std::size_t i = 0; i < nph && i < kMaxProgramHeaders; ++i) {
+    if (nph > kMaxElfProgramHeaders)
+      info.caps_hit.push_back({"kMaxElfProgramHeaders", kMaxElfProgramHeaders});
+    for (std::size_t i = 0; i < nph && i < kMaxElfProgramHeaders; ++i) {
       GElf_Phdr ph;
       if (!gelf_getphdr(e, int(i), &ph)) break;
       if (ph.p_type == PT_INTERP) info.has_interp = true;
@@ -83,8 +84,8 @@ std::optional<ElfInfo> parse_elf(Bytes bytes) {
       if (!d || sh.sh_entsize == 0) continue;
       const std::size_t total = sh.sh_size / sh.sh_entsize;
       for (std::size_t i = 0; i < total; ++i) {
-        if (i == kMaxDynamic) {  // no DT_NULL yet: entries were left unread
-          info.caps_hit.push_back({"kMaxDynamic", kMaxDynamic});
+        if (i == kMaxElfDynamicEntries) {  // no DT_NULL yet: entries were left unread
+          info.caps_hit.push_back({"kMaxElfDynamicEntries", kMaxElfDynamicEntries});
           break;
         }
         GElf_Dyn dyn;

@@ -9,17 +9,11 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 
 enum class Relro { kNone, kPartial, kFull };
-
-/// Symbols read per symbol table (a hostile table can claim millions).
-inline constexpr std::size_t kMaxSymbols = 200'000;
-/// Dynamic entries read.
-inline constexpr std::size_t kMaxDynamic = 4096;
-/// Program headers read.
-inline constexpr std::size_t kMaxProgramHeaders = 4096;
 
 struct ElfInfo {
   bool exec_type = false;  ///< ET_EXEC
@@ -37,13 +31,13 @@ struct ElfInfo {
   std::string rpath;
   std::string runpath;
   std::string soname;
-  std::vector<std::string> needed;  ///< DT_NEEDED entries in order (at most kMaxDynamic)
+  std::vector<std::string> needed;  ///< DT_NEEDED entries in order (at most kMaxElfDynamicEntries)
   std::set<std::string> imports;    ///< undefined dynamic symbols (version suffix removed)
   bool canary_symbol = false;       ///< __stack_chk_fail/__stack_chk_guard in any symbol table
   bool fortify_symbol = false;      ///< some __*_chk symbol in any symbol table
   /// Caps reached while parsing (the hardening check reports them).
   struct CapHit {
-    std::string_view name;  ///< the constant, e.g. "kMaxSymbols"
+    std::string_view name;  ///< the constant, e.g. "kMaxElfSymbols"
     std::size_t value;
   };
   std::vector<CapHit> caps_hit;

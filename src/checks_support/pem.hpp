@@ -5,13 +5,9 @@
 #include <string_view>
 
 #include "core/bytes.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
-
-/// PEM blocks read per file (a CA bundle holds a few hundred).
-inline constexpr std::size_t kMaxPemBlocks = 2000;
-/// Longest PEM block accepted (a 16384-bit RSA key is ~13 KB).
-inline constexpr std::size_t kMaxPemBlockBytes = 64 * 1024;
 
 /// Calls fn(label, whole block text from BEGIN to the end of END, offset) for each
 /// "-----BEGIN <label>-----" ... "-----END <label>-----" block. Returns true when it stopped at

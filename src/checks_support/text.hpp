@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::checks {
 
 /// Shortest printable run taken as a string in binaries (as `strings` does by default + 2).
+/// A heuristic (what counts as a string), not a cap.
 inline constexpr std::size_t kMinStringLength = 6;
-/// Longest string kept from a binary (longer runs are cut).
-inline constexpr std::size_t kMaxStringLength = 512;
 
 inline std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))

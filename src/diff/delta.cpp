@@ -11,16 +11,13 @@
 
 #include "probity/checks.hpp"
 #include "probity/diff.hpp"
+#include "probity/limits.hpp"
 #include "probity/mapped_file.hpp"
 #include "probity/tree_files.hpp"
 #include "probity/version.hpp"
 
 namespace probity {
 namespace {
-
-/// Largest prefix of a file fed to ssdeep (a moved firmware blob of gigabytes is compared by its
-/// first part; equal content is caught by hash before this).
-constexpr std::uint64_t kMaxSimilarityFileBytes = 64 * kMiB;
 
 /// The ssdeep signature of an extracted file ("" when unreadable), read through TreeFiles:
 /// resolved inside its container, never a link.

@@ -76,10 +76,6 @@ bool looks_text(Bytes b) {
   return std::ranges::none_of(head, [](std::uint8_t c) { return c == 0; });
 }
 
-std::string hex32(std::uint32_t v) {
-  return fmt::format("0x{:08x}", v);
-}
-
 struct Side {
   const ArtifactTree* tree = nullptr;
   fs::path dir;
@@ -493,12 +489,9 @@ class Comparer {
     const bool contents_equal = out_.differences_total == before;
     // Header fields: masked per rule; everything else there is a difference.
     std::vector<ByteRange> header_masks;
-    if (x.format == y.format) {
-      if (x.format == "uimage") uimage_header(xa, xb, contents_equal, label, header_masks);
-      if (x.format == "gzip") gzip_header(xa, xb, contents_equal, label, header_masks);
-      if (x.format == "squashfs") squashfs_header(xa, xb, label, header_masks);
-      if (x.format == "fit") fit_header(xa, xb, label, header_masks);
-    }
+    if (x.format == y.format)
+      if (const auto* f = unpacker::find_format(x.format))
+        header(*f, xa, xb, contents_equal, label, header_masks);
     if (!has_files && x.format == y.format && xa.size() == xb.size()) {
       // A container with nothing extracted (an ELF carved from a kernel, a device tree): its
       // bytes are its contents.
@@ -529,149 +522,82 @@ class Comparer {
     }
   }
 
-  void uimage_header(Bytes xa, Bytes xb, bool payload_equal, const std::string& label,
-                     std::vector<ByteRange>& masks) {
-    if (xa.size() < 64 || xb.size() < 64) return;
+  // The header fields the format file states (Format::header_fields), each compared by its role:
+  // a timestamp is masked under its rule, a field that follows from the payload's encoding only
+  // when the payloads compared equivalent, a header checksum only when no other field differs;
+  // any other field that differs is a header-field difference.
+  void header(const unpacker::Format& f, Bytes xa, Bytes xb, bool payload_equal,
+              const std::string& label, std::vector<ByteRange>& masks) {
+    if (!f.header_fields) return;
+    using Role = unpacker::HeaderField::Role;
+    auto fa = f.header_fields(xa), fb = f.header_fields(xb);
+    if (fa.empty() || fb.empty()) return;
+    auto inside = [](const unpacker::HeaderField& h, Bytes b) {
+      return h.offset <= b.size() && h.length <= b.size() - h.offset;
+    };
+    std::erase_if(fa, [&](const auto& h) { return !inside(h, xa); });
+    std::erase_if(fb, [&](const auto& h) { return !inside(h, xb); });
+    auto bytes = [](Bytes b, const unpacker::HeaderField& h) {
+      return b.subspan(h.offset, h.length);
+    };
+    auto same_place = [](const unpacker::HeaderField& a, const unpacker::HeaderField& b) {
+      return a.offset == b.offset && a.length == b.length;
+    };
     bool other = false;
-    auto u32 = [](Bytes b, std::size_t o) { return *read_be<std::uint32_t>(b, o); };
-    auto field = [&](const char* name, std::size_t off, std::size_t len, std::string va,
-                     std::string vb) {
-      if (std::memcmp(xa.data() + off, xb.data() + off, len) == 0) return;
+    auto identity = [&](const std::string& name, std::uint64_t off, std::uint64_t len,
+                        const std::string& va, const std::string& vb) {
       other = true;
       differ({.path = label,
               .kind = "header-field",
-              .explanation = fmt::format("uImage header {} differs: {} vs {}", name, va, vb),
+              .explanation = fmt::format("{} {} differs: {} vs {}", f.header_label, name, va, vb),
               .container = label,
               .ranges = {{off, len}},
               .ranges_total = 1,
               .shipped = va,
               .rebuilt = vb});
     };
-    if (u32(xa, 8) != u32(xb, 8)) {
-      normalise("uimage-header-time", label, 4,
-                fmt::format("ih_time {} vs {}", u32(xa, 8), u32(xb, 8)));
-      masks.push_back({8, 4});
-    }
-    for (auto [name, off] : {std::pair{"size", 12}, std::pair{"data CRC", 24}}) {
-      if (u32(xa, off) == u32(xb, off)) continue;
-      if (payload_equal) {
-        normalise(off == 24 ? "uimage-data-crc" : "compression-layout", label, 4,
-                  fmt::format("ih_{} {} vs {} (payload equivalent)", off == 24 ? "dcrc" : "size",
-                              hex32(u32(xa, off)), hex32(u32(xb, off))));
-        masks.push_back({std::uint64_t(off), 4});
-      }  // else: a consequence of the payload difference reported below it
-    }
-    field("load address", 16, 4, hex32(u32(xa, 16)), hex32(u32(xb, 16)));
-    field("entry point", 20, 4, hex32(u32(xa, 20)), hex32(u32(xb, 20)));
-    field("os", 28, 1, std::to_string(xa[28]), std::to_string(xb[28]));
-    field("arch", 29, 1, std::to_string(xa[29]), std::to_string(xb[29]));
-    field("type", 30, 1, std::to_string(xa[30]), std::to_string(xb[30]));
-    if (xa[31] != xb[31]) {
-      if (payload_equal) {
-        normalise("compression-layout", label, 1,
-                  fmt::format("ih_comp {} vs {} (payload equivalent)", xa[31], xb[31]));
-        masks.push_back({31, 1});
+    std::vector<std::pair<const unpacker::HeaderField*, const unpacker::HeaderField*>> crcs;
+    for (const auto& a : fa) {
+      const auto it = std::ranges::find(fb, a.name, &unpacker::HeaderField::name);
+      if (it == fb.end()) {
+        if (a.role == Role::kIdentity) identity(a.name, a.offset, a.length, a.value, "absent");
+        continue;
+      }
+      const auto& b = *it;
+      const Bytes va = bytes(xa, a), vb = bytes(xb, b);
+      if (va.size() == vb.size() && std::equal(va.begin(), va.end(), vb.begin())) continue;
+      const std::string detail = fmt::format("{} {} vs {}", a.name, a.value, b.value);
+      switch (a.role) {
+        case Role::kIdentity:
+          identity(a.name, a.offset, a.length, a.value, b.value);
+          break;
+        case Role::kTimestamp:
+          normalise(std::string(a.rule), label, a.length, detail);
+          if (same_place(a, b)) masks.push_back({a.offset, a.length});
+          break;
+        case Role::kEncoding:
+          if (payload_equal) {  // else: a consequence of the payload difference reported below
+            normalise(std::string(a.rule), label, a.length, detail + " (payload equivalent)");
+            if (same_place(a, b)) masks.push_back({a.offset, a.length});
+          }
+          break;
+        case Role::kHeaderCrc:
+          crcs.emplace_back(&a, &b);
+          break;
       }
     }
-    field("name", 32, 32, cstr(xa, 32, 32), cstr(xb, 32, 32));
-    if (u32(xa, 4) != u32(xb, 4)) {
-      if (!other) {
-        normalise("uimage-header-crc", label, 4,
-                  fmt::format("ih_hcrc {} vs {} (only masked fields differ)", hex32(u32(xa, 4)),
-                              hex32(u32(xb, 4))));
-        masks.push_back({4, 4});
-      }
+    for (const auto& b : fb)
+      if (b.role == Role::kIdentity &&
+          std::ranges::find(fa, b.name, &unpacker::HeaderField::name) == fa.end())
+        identity(b.name, b.offset, b.length, "absent", b.value);
+    if (other) return;
+    for (const auto& [a, b] : crcs) {
+      if (!same_place(*a, *b)) continue;
+      normalise(
+          std::string(a->rule), label, a->length,
+          fmt::format("{} {} vs {} (only masked fields differ)", a->name, a->value, b->value));
+      masks.push_back({a->offset, a->length});
     }
-  }
-
-  // gzip member header (RFC 1952): MTIME masked; XFL is the compressor's setting; FHCRC masked
-  // only when nothing else in the header differs.
-  void gzip_header(Bytes xa, Bytes xb, bool payload_equal, const std::string& label,
-                   std::vector<ByteRange>& masks) {
-    auto header_end = [](Bytes b) -> std::optional<std::uint64_t> {
-      if (b.size() < 10) return std::nullopt;
-      const std::uint8_t flg = b[3];
-      std::uint64_t p = 10;
-      if (flg & 4) {
-        const auto xlen = read_le<std::uint16_t>(b, p);
-        if (!xlen) return std::nullopt;
-        p += 2 + *xlen;
-      }
-      for (int bit : {8, 16})
-        if (flg & bit) {
-          while (p < b.size() && b[p]) ++p;
-          ++p;
-        }
-      return p <= b.size() ? std::optional(p) : std::nullopt;
-    };
-    const auto ea = header_end(xa), eb = header_end(xb);
-    if (!ea || !eb) return;
-    bool other = false;
-    if (std::memcmp(xa.data() + 4, xb.data() + 4, 4) != 0) {
-      normalise("gzip-header-time", label, 4,
-                fmt::format("MTIME {} vs {}", *read_le<std::uint32_t>(xa, 4),
-                            *read_le<std::uint32_t>(xb, 4)));
-      masks.push_back({4, 4});
-    }
-    if (xa[8] != xb[8] && payload_equal) {
-      normalise("compression-layout", label, 1, fmt::format("XFL {} vs {}", xa[8], xb[8]));
-      masks.push_back({8, 1});
-    }
-    auto field = [&](const char* name, Bytes va, Bytes vb, std::uint64_t off, std::string sa,
-                     std::string sb) {
-      if (va.size() == vb.size() && std::memcmp(va.data(), vb.data(), va.size()) == 0) return;
-      other = true;
-      differ({.path = label,
-              .kind = "header-field",
-              .explanation = fmt::format("gzip header {} differs: {} vs {}", name, sa, sb),
-              .container = label,
-              .ranges = {{off, va.size()}},
-              .ranges_total = 1,
-              .shipped = sa,
-              .rebuilt = sb});
-    };
-    field("FLG", xa.subspan(3, 1), xb.subspan(3, 1), 3, std::to_string(xa[3]),
-          std::to_string(xb[3]));
-    field("OS", xa.subspan(9, 1), xb.subspan(9, 1), 9, std::to_string(xa[9]),
-          std::to_string(xb[9]));
-    const bool hcrc = (xa[3] & 2) && (xb[3] & 2);
-    const std::uint64_t la = *ea, lb = *eb;
-    if (la > 10 || lb > 10)
-      field("FEXTRA/FNAME/FCOMMENT", xa.subspan(10, la - 10), xb.subspan(10, lb - 10), 10,
-            fmt::format("{} bytes", la - 10), fmt::format("{} bytes", lb - 10));
-    if (hcrc && la + 2 <= xa.size() && lb + 2 <= xb.size() && la == lb &&
-        std::memcmp(xa.data() + la, xb.data() + lb, 2) != 0 && !other) {
-      normalise("gzip-header-crc", label, 2, "FHCRC (only masked fields differ)");
-      masks.push_back({la, 2});
-    }
-  }
-
-  void squashfs_header(Bytes xa, Bytes xb, const std::string& label,
-                       std::vector<ByteRange>& masks) {
-    if (xa.size() < 96 || xb.size() < 96) return;
-    const bool le = starts_with(xa, "hsqs");
-    auto rd = [&](Bytes b, std::size_t o) {
-      return le ? *read_le<std::uint32_t>(b, o) : *read_be<std::uint32_t>(b, o);
-    };
-    if (rd(xa, 8) != rd(xb, 8)) {
-      normalise("fs-timestamps", label, 4,
-                fmt::format("superblock modification_time {} vs {}", rd(xa, 8), rd(xb, 8)));
-      masks.push_back({8, 4});
-    }
-  }
-
-  // FIT (flattened device tree): the root "timestamp" property.
-  void fit_header(Bytes xa, Bytes xb, const std::string& label, std::vector<ByteRange>& masks) {
-    const auto ta = unpacker::fdt::parse(xa), tb = unpacker::fdt::parse(xb);
-    if (!ta || !tb || ta->nodes.empty() || tb->nodes.empty()) return;
-    const auto* pa = ta->nodes[0].prop("timestamp");
-    const auto* pb = tb->nodes[0].prop("timestamp");
-    if (!pa || !pb || pa->value.size() != 4 || pb->value.size() != 4) return;
-    if (std::memcmp(pa->value.data(), pb->value.data(), 4) == 0) return;
-    normalise("fit-timestamp", label, 4,
-              fmt::format("/timestamp {} vs {}", *read_be<std::uint32_t>(pa->value, 0),
-                          *read_be<std::uint32_t>(pb->value, 0)));
-    if (pa->offset == pb->offset) masks.push_back({pa->offset, 4});
   }
 
   // FIT: the tree itself, node by node and property by property (fit.dts, the unpacker's
@@ -679,8 +605,8 @@ class Comparer {
   // files; what depends only on a payload is masked when that payload compared equivalent:
   // hash-* `value` (rule fit-hash-value) and external-data `data-offset`/`data-position`/
   // `data-size` (compression-layout). Root and signature-node `timestamp`: fit-timestamp (the
-  // root one counted by fit_header). Signature `value`: vendor-signature, not verified. Any
-  // other property or node that differs is a header-field difference.
+  // root one counted by the FIT format's header_fields). Signature `value`: vendor-signature, not
+  // verified. Any other property or node that differs is a header-field difference.
   void fit_tree(Bytes xa, Bytes xb, const std::string& label,
                 const std::set<std::string>& differing_images) {
     const auto ta = unpacker::fdt::parse(xa), tb = unpacker::fdt::parse(xb);
@@ -731,7 +657,7 @@ class Comparer {
         if (pa && pb && std::ranges::equal(pa->value, pb->value)) continue;
         const std::uint64_t width = std::max(pa ? pa->value.size() : 0, pb ? pb->value.size() : 0);
         if (pa && pb) {
-          if (path == "/" && name == "timestamp") continue;  // fit_header
+          if (path == "/" && name == "timestamp") continue;  // the FIT format's header_fields
           const bool image_node =
               path.starts_with("/images/") && path.find('/', 8) == std::string::npos;
           if (image_node && name == "data") continue;  // compared as the extracted file

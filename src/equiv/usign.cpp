@@ -11,14 +11,13 @@
 
 #include "probity/equiv.hpp"
 #include "probity/hash.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity {
 namespace {
 
 constexpr std::string_view kComment = "untrusted comment:";
-/// A key or signature file is two short lines; anything larger is not one.
-constexpr std::size_t kMaxUsignFileBytes = 4096;
 
 /// The decoded payload of a usign file: "Ed" + id + body of `body_size` bytes.
 std::optional<tlog::Bytes> payload(std::string_view text, std::size_t body_size) {

@@ -11,12 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace probity::elf {
+#include "probity/limits.hpp"
 
-/// Caps on what is read of one ELF file (hostile input: counts and offsets are the file's).
-inline constexpr std::size_t kMaxElfDynamicEntries = 4096;  ///< .dynamic entries read
-inline constexpr std::size_t kMaxElfVersionNodes = 4096;    ///< verdef + verneed (+ aux) nodes
-inline constexpr std::size_t kMaxElfNameLength = 256;       ///< longer names are cut
+namespace probity::elf {
 
 struct ElfFacts {
   std::string soname;                         ///< DT_SONAME ("" when none)

@@ -74,6 +74,7 @@ bool is_utf8(std::string_view s) {
       if ((b & 0xc0) != 0x80) return false;
       cp = cp << 6 | (b & 0x3f);
     }
+    /// UTF-8's shortest encodings, not a cap.
     static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
     i += n;

@@ -7,12 +7,11 @@
 #include <array>
 #include <cctype>
 
+#include "probity/limits.hpp"
 #include "probity/source.hpp"
 
 namespace probity {
 namespace {
-
-constexpr std::size_t kMaxLogicalLine = 16 * 1024;
 
 std::string_view base_name(std::string_view p) {
   const auto s = p.rfind('/');
@@ -155,9 +154,9 @@ std::vector<BuildStep> build_steps(std::string_view rel_path, std::string_view t
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (logical.empty()) start = n;
     const bool cont = !line.empty() && line.back() == '\\';
-    if (logical.size() < kMaxLogicalLine)
-      logical.append(
-          line.substr(0, std::min(line.size() - (cont ? 1 : 0), kMaxLogicalLine - logical.size())));
+    if (logical.size() < kMaxBuildLogicalLine)
+      logical.append(line.substr(
+          0, std::min(line.size() - (cont ? 1 : 0), kMaxBuildLogicalLine - logical.size())));
     if (cont) continue;
     judge(start);
     logical.clear();

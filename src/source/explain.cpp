@@ -23,6 +23,7 @@
 #include "probity/checks.hpp"
 #include "probity/diff.hpp"
 #include "probity/inventory.hpp"
+#include "probity/limits.hpp"
 #include "probity/source.hpp"
 #include "probity/task_pool.hpp"
 #include "probity/tree_files.hpp"
@@ -38,16 +39,12 @@ namespace fs = std::filesystem;
 /// `strings` uses 4; 6 keeps pointer and table bytes out).
 constexpr std::size_t kMinBinaryString = 6;
 /// Shortest piece of a string explained as two literals laid end to end (a heuristic).
+/// A heuristic, not a cap.
 constexpr std::size_t kMinPiece = 4;
-/// Longest string tried as literals laid end to end (the search is cubic in its length).
-constexpr std::size_t kMaxPiecesString = 256;
 /// A binary whose strings the source explains less than this is reported once, as a binary
 /// without source origin, not string by string (a heuristic).
+/// A heuristic, not a cap.
 constexpr double kMinOriginShare = 0.5;
-/// Values kept per string macro, and expansions per pattern (bounds on a heuristic's work:
-/// a name defined more ways than this keeps its first values).
-constexpr std::size_t kMaxMacroValues = 8;
-constexpr std::size_t kMaxExpansions = 16;
 
 bool ident_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';
@@ -244,7 +241,7 @@ bool SourceIndex::lex(std::string_view t, bool comment) {
       std::vector<std::string> value;
       for (const auto& p : seq) value.push_back(encode(p));
       auto& values = macros_[define_name];
-      if (values.size() < kMaxMacroValues) values.insert(std::move(value));
+      if (values.size() < kMaxExplainMacroValues) values.insert(std::move(value));
     }
     flush();
     define_name.clear();
@@ -447,7 +444,7 @@ void SourceIndex::merge(SourceIndex&& o) {
   for (auto& [name, values] : o.macros_) {
     auto& mine = macros_[name];
     for (const auto& v : values)
-      if (mine.size() < kMaxMacroValues) mine.insert(v);
+      if (mine.size() < kMaxExplainMacroValues) mine.insert(v);
   }
   std::move(o.patterns_.begin(), o.patterns_.end(), std::back_inserter(patterns_));
   code_ += o.code_;
@@ -456,7 +453,7 @@ void SourceIndex::merge(SourceIndex&& o) {
 
 void SourceIndex::finish() {
   // Resolve macros in patterns: a macro whose value is a literal of the tree becomes text
-  // (each of its values: `#if` branches define one name several ways, up to kMaxExpansions
+  // (each of its values: `#if` branches define one name several ways, up to kMaxExplainExpansions
   // combinations); an unknown one stays a gap.
   std::vector<Pattern> resolved;
   // Expands macro pieces (values may name macros themselves: up to three levels).
@@ -473,11 +470,11 @@ void SourceIndex::finish() {
           std::vector<std::vector<std::string>> next;
           for (const auto& value : m->second)
             for (const auto& v : variants) {
-              if (next.size() >= kMaxExpansions) break;
+              if (next.size() >= kMaxExplainExpansions) break;
               std::vector<std::vector<std::string>> one = {v};
               expand(value, depth + 1, one);
               for (auto& x : one)
-                if (next.size() < kMaxExpansions) next.push_back(std::move(x));
+                if (next.size() < kMaxExplainExpansions) next.push_back(std::move(x));
             }
           variants = std::move(next);
         }
@@ -622,7 +619,7 @@ SourceIndex::Match SourceIndex::explain(std::string_view s) const {
   // sequence that #if blocks interrupt. The first piece may be a literal's tail and the last
   // one's head; every piece at least kMinPiece bytes (so that single letters cannot spell a
   // planted string).
-  if (s.size() <= kMaxPiecesString) {
+  if (s.size() <= kMaxExplainPiecesString) {
     const std::size_t n = s.size();
     std::vector<char> reach(n + 1, 0);
     for (std::size_t j = kMinPiece; j < n; ++j) reach[j] = is_suffix(s.substr(0, j));
@@ -776,7 +773,7 @@ std::optional<BinaryText> binary_text(std::span<const std::uint8_t> bytes) {
       Elf_Data* d = elf_getdata(scn, nullptr);
       if (!d || !sh.sh_entsize) continue;
       const std::size_t count =
-          std::min<std::size_t>(sh.sh_size / sh.sh_entsize, checks::kMaxSymbols);
+          std::min<std::size_t>(sh.sh_size / sh.sh_entsize, probity::kMaxElfSymbols);
       for (std::size_t k = 0; k < count; ++k) {
         GElf_Sym sym;
         if (!gelf_getsym(d, int(k), &sym)) break;

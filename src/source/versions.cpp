@@ -1,23 +1,20 @@
 // The versions a source tree states about itself and what it vendors (docs/source-audit.md,
 // "Components"). Hand-written line scanners: no library parses Makefiles, autoconf, meson,
 // BitBake recipes and Debian changelogs for their version alone, and these formats are read
-// only for one assignment each. Regexes run only on lines of at most kMaxLine bytes, so a
-// hostile file cannot make std::regex recurse deeply; the whole scan is linear in the input.
+// only for one assignment each. Regexes run only on lines of at most kMaxSourceVersionLine bytes,
+// so a hostile file cannot make std::regex recurse deeply; the whole scan is linear in the input.
 #include <algorithm>
 #include <cctype>
 #include <optional>
 #include <regex>
 
 #include "probity/json.hpp"
+#include "probity/limits.hpp"
 #include "probity/source.hpp"
 #include "source/internal.hpp"
 
 namespace probity {
 namespace {
-
-constexpr std::size_t kMaxLine = 512;
-/// meson's project( ... ) call is read up to this many bytes past "project(".
-constexpr std::size_t kMaxCallBytes = 4096;
 
 std::string_view base_name(std::string_view p) {
   const auto s = p.rfind('/');
@@ -45,7 +42,7 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-/// Calls fn(line number, line) for every line (lines past kMaxLine are cut to it).
+/// Calls fn(line number, line) for every line (lines past kMaxSourceVersionLine are cut to it).
 template <typename Fn>
 void for_lines(std::string_view text, Fn&& fn) {
   std::uint32_t n = 0;
@@ -54,7 +51,7 @@ void for_lines(std::string_view text, Fn&& fn) {
     auto e = text.find('\n', pos);
     if (e == std::string_view::npos) e = text.size();
     ++n;
-    std::string_view line = text.substr(pos, std::min(e - pos, kMaxLine));
+    std::string_view line = text.substr(pos, std::min(e - pos, kMaxSourceVersionLine));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (!fn(n, line)) return;
     pos = e + 1;
@@ -203,7 +200,7 @@ std::vector<SourceVersion> source_versions(std::string_view rel_path, std::strin
     // project('name', 'c', version: '1.2.3', ...) over several lines.
     const auto p = text.find("project(");
     if (p != std::string_view::npos) {
-      std::string_view call = text.substr(p, kMaxCallBytes);
+      std::string_view call = text.substr(p, kMaxSourceCallBytes);
       call = call.substr(0, call.find(')'));
       const auto q = call.find('\'');
       const auto qe = q == std::string_view::npos ? q : call.find('\'', q + 1);

@@ -1,13 +1,11 @@
 // C2SP tlog-checkpoint bodies and C2SP tlog-tiles resource paths.
 #include <charconv>
 
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::tlog {
 namespace {
-
-/// A checkpoint's extension lines are the log's business; cap how many a reader accepts.
-constexpr std::size_t kMaxExtensionLines = 64;
 
 std::optional<std::uint64_t> parse_decimal(std::string_view s) {
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return std::nullopt;

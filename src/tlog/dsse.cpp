@@ -2,15 +2,11 @@
 #include <nlohmann/json.hpp>
 
 #include "probity/json.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::tlog {
-namespace {
-
-/// A statement payload is small JSON; larger payloads are not parsed for subjects.
-constexpr std::size_t kMaxStatementBytes = kMaxEntryBytes;
-
-}  // namespace
+namespace {}  // namespace
 
 Bytes pae(std::string_view type, std::span<const std::uint8_t> body) {
   const std::string head = "DSSEv1 " + std::to_string(type.size()) + " " + std::string(type) + " " +

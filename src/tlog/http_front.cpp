@@ -1,6 +1,7 @@
 // The accept path of `probity log serve` (see http_front.hpp): one epoll loop owns the sockets;
 // workers only ever see complete requests.
 #include "tlog/http_front.hpp"
+#include "probity/limits.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -51,9 +52,6 @@ constexpr std::size_t kLingerBytes = 1 << 20;
 /// File descriptors left to the rest of the process (the log's database, its WAL, key files):
 /// the connection cap is lowered to the open-file limit minus these.
 constexpr std::size_t kReservedFds = 64;
-/// Per-address request buckets remembered; past it, those of addresses without a connection are
-/// forgotten (they start again with a full bucket).
-constexpr std::size_t kMaxTrackedAddresses = 65536;
 /// Out of file descriptors with no connection to close: accept() pauses this long rather than
 /// spinning on a listening socket that stays readable.
 constexpr Ms kAcceptPause{100};

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "core/sqlite.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::tlog {
@@ -29,13 +30,10 @@ CREATE TABLE IF NOT EXISTS cosignatures(size INTEGER NOT NULL, line TEXT NOT NUL
 )sql";
 /// Node ids pack (level, index) as level << 56 | index; logs stay far below 2^56 entries.
 constexpr unsigned kLevelShift = 56;
+/// The node-id packing's range, a format fact, not a cap.
 constexpr std::uint64_t kMaxLogEntries = std::uint64_t(1) << kLevelShift;
-/// Witnesses per checkpoint a log stores (each posted line is kept once).
-constexpr std::size_t kMaxCosignaturesPerCheckpoint = 32;
 /// How long a writer waits for another process's lock.
 constexpr int kBusyTimeoutMs = 30000;
-/// Problems `Log::check` lists; more are counted in a last line.
-constexpr std::size_t kMaxCheckProblems = 20;
 
 std::int64_t node_id(unsigned level, std::uint64_t index) {
   return std::int64_t((std::uint64_t(level) << kLevelShift) | index);

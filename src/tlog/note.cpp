@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "probity/hash.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::tlog {
@@ -14,8 +15,6 @@ namespace {
 
 constexpr std::string_view kSigPrefix = "\xE2\x80\x94 ";  // U+2014 em dash, space
 constexpr std::string_view kPrivatePrefix = "PRIVATE+KEY+";
-/// Key names are short printable identifiers; the cap keeps hostile keys small.
-constexpr std::size_t kMaxKeyNameBytes = 256;
 
 struct PkeyFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }

@@ -16,14 +16,13 @@
 #include <thread>
 
 #include "probity/hash.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 #include "tlog/http_front.hpp"
 
 namespace probity::tlog {
 namespace {
 
-/// Entries committed in one transaction at most: bounds a batch's latency and memory.
-constexpr std::size_t kMaxCommitBatch = 4096;
 /// How long an append waits for its commit before the client is told 503.
 constexpr auto kCommitWait = std::chrono::seconds(60);
 

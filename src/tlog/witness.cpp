@@ -6,15 +6,11 @@
 #include <ctime>
 #include <map>
 
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 
 namespace probity::tlog {
 namespace {
-
-/// A tile is at most 256 hashes; entry responses are not fetched by the witness.
-constexpr std::size_t kMaxTileBytes = 256 * 32;
-/// Tiles fetched for one consistency proof at most (2 per proof hash is plenty).
-constexpr std::size_t kMaxTileFetches = 4 * kMaxProofHashes;
 
 class TileReader {
  public:

@@ -1,4 +1,5 @@
 #include "unpack/fdt_parser.hpp"
+#include "probity/limits.hpp"
 
 #include <fmt/format.h>
 
@@ -6,8 +7,6 @@ namespace probity::unpacker::fdt {
 namespace {
 
 constexpr std::uint32_t kBeginNode = 1, kEndNode = 2, kProp = 3, kNop = 4, kEnd = 9;
-/// Longest string returned by Node::str (descriptions, algorithm names).
-constexpr std::size_t kMaxStr = 4096;
 
 std::uint64_t align4(std::uint64_t v) {
   return (v + 3) & ~std::uint64_t(3);
@@ -57,7 +56,7 @@ std::string Node::str(std::string_view n) const {
   const Property* p = prop(n);
   if (!p) return {};
   std::string s;
-  for (std::size_t i = 0; i < p->value.size() && i < kMaxStr && p->value[i]; ++i)
+  for (std::size_t i = 0; i < p->value.size() && i < kMaxFdtStringBytes && p->value[i]; ++i)
     s.push_back(static_cast<char>(p->value[i]));
   return s;
 }
@@ -103,8 +102,8 @@ std::optional<Tree> parse(Bytes data) {
     auto a = read_be<std::uint64_t>(data, off), s = read_be<std::uint64_t>(data, off + 8);
     if (!a || !s || off + 16 > h->totalsize) return stop("memory reservation map truncated", off);
     if (*a == 0 && *s == 0) break;
-    if (t.reservations.size() >= kMaxReservations)
-      return stop(fmt::format("more than {} memory reservations", kMaxReservations), off);
+    if (t.reservations.size() >= kMaxFdtReservations)
+      return stop(fmt::format("more than {} memory reservations", kMaxFdtReservations), off);
     t.reservations.push_back({*a, *s});
   }
 
@@ -124,12 +123,12 @@ std::optional<Tree> parse(Bytes data) {
     switch (*tok) {
       case kBeginNode: {
         if (root_done) return stop("a second root node", abs);
-        auto name = terminated(block, pos, kMaxNameBytes);
+        auto name = terminated(block, pos, kMaxFdtNameBytes);
         if (!name) return stop("node name unterminated or too long", abs);
-        if (t.nodes.size() >= kMaxNodes)
-          return stop(fmt::format("more than {} nodes", kMaxNodes), abs);
-        if (stack.size() >= kMaxDepth)
-          return stop(fmt::format("nodes nested deeper than {}", kMaxDepth), abs);
+        if (t.nodes.size() >= kMaxFdtNodes)
+          return stop(fmt::format("more than {} nodes", kMaxFdtNodes), abs);
+        if (stack.size() >= kMaxFdtDepth)
+          return stop(fmt::format("nodes nested deeper than {}", kMaxFdtDepth), abs);
         Node n;
         n.name = std::string(*name);
         n.depth = std::uint32_t(stack.size());
@@ -153,12 +152,12 @@ std::optional<Tree> parse(Bytes data) {
         auto len = read_be<std::uint32_t>(block, pos);
         auto nameoff = read_be<std::uint32_t>(block, pos + 4);
         if (!len || !nameoff) return stop("property header truncated", abs);
-        if (*len > kMaxPropBytes) return stop("property larger than the cap", abs);
+        if (*len > kMaxFdtPropBytes) return stop("property larger than the cap", abs);
         if (pos + 8 + *len > block.size()) return stop("property value truncated", abs);
-        auto name = terminated(strings, *nameoff, kMaxNameBytes);
+        auto name = terminated(strings, *nameoff, kMaxFdtNameBytes);
         if (!name) return stop("property name outside the strings block", abs);
-        if (++props > kMaxProps)
-          return stop(fmt::format("more than {} properties", kMaxProps), abs);
+        if (++props > kMaxFdtProps)
+          return stop(fmt::format("more than {} properties", kMaxFdtProps), abs);
         t.nodes[stack.back()].props.push_back(
             Property{*name, block.subspan(pos + 8, *len), h->off_struct + pos + 8});
         pos = align4(pos + 8 + *len);

@@ -10,23 +10,12 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "probity/limits.hpp"
 
 namespace probity::unpacker::fdt {
 
 inline constexpr std::uint32_t kMagic = 0xd00dfeed;
 inline constexpr std::uint32_t kHeaderBytes = 40;
-/// Nodes parsed from one tree (a large SoC dtb has a few thousand).
-inline constexpr std::uint32_t kMaxNodes = 65'536;
-/// Properties parsed from one tree.
-inline constexpr std::uint32_t kMaxProps = 1'000'000;
-/// Node nesting depth.
-inline constexpr std::uint32_t kMaxDepth = 64;
-/// Longest node or property name.
-inline constexpr std::uint32_t kMaxNameBytes = 1024;
-/// Largest single property value (FIT images embed kernels and root filesystems).
-inline constexpr std::uint64_t kMaxPropBytes = 1ull << 31;
-/// Memory reservation entries read.
-inline constexpr std::uint32_t kMaxReservations = 1024;
 
 struct Header {
   std::uint32_t totalsize = 0;

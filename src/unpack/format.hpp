@@ -68,6 +68,26 @@ enum class Family {
   kLeaf,        ///< understood but not a container (ELF)
 };
 
+/// One field of a container's own header, as `probity equiv` compares two builds of it (issue 14
+/// item 5: the format file knows its header; equiv applies the rule the field's role names,
+/// docs/equiv.md).
+struct HeaderField {
+  enum class Role {
+    kIdentity,   ///< must be equal: a difference is a `header-field` difference
+    kTimestamp,  ///< a build time: masked under `rule` whenever it differs
+    kEncoding,   ///< follows from the payload and how it was encoded (a size, a data CRC, a
+                 ///< compressor setting): masked under `rule` when the payloads compared
+                 ///< equivalent, else a consequence of the payload's reported difference
+    kHeaderCrc,  ///< a checksum of the header: masked under `rule` when only masked fields differ
+  };
+  std::string name;  ///< as the format's documentation calls it ("ih_time", "MTIME")
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;  ///< may be 0 (an optional part that is absent)
+  Role role = Role::kIdentity;
+  std::string_view rule;  ///< equiv's rule for a masked field (kTimestamp, kEncoding, kHeaderCrc)
+  std::string value;      ///< printable value ("0x80008000", "1700000000", "12 bytes")
+};
+
 /// A format plugin.
 struct Format {
   std::string_view id;           ///< plugin id = file name, e.g. "squashfs"
@@ -87,6 +107,12 @@ struct Format {
   /// failure after a positive probe, returns an Error whose `offset` is how far it understood
   /// (relative to `data`); what was extracted before the failure is kept.
   Result<std::uint64_t> (*extract)(Bytes data, Sink& sink) = nullptr;
+  /// The fields of the format's own header in `data` (which starts at the format's first byte),
+  /// every one inside `data`; empty when the header cannot be read. nullptr: the format has no
+  /// header fields equiv compares apart from its contents. `header_label` names the header in
+  /// a difference ("uImage header").
+  std::vector<HeaderField> (*header_fields)(Bytes data) = nullptr;
+  std::string_view header_label;
 };
 
 // Each format file defines one of these (declared here so the definitions get external linkage).

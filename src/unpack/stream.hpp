@@ -10,8 +10,6 @@
 
 namespace probity::unpacker {
 
-/// Memory a decoder may allocate for its dictionary/window (xz, lzma, zstd).
-inline constexpr std::uint64_t kMaxDecoderMemory = 256 * kMiB;
 /// Output chunk size for streaming decoders.
 inline constexpr std::size_t kStreamChunk = 256 * 1024;
 

@@ -13,8 +13,6 @@
 namespace probity::vuln {
 namespace {
 
-constexpr std::size_t kMaxTextWarnings = 20;
-
 // Calls `f(line, number)` for each line (CR stripped), numbers from 1.
 template <class F>
 void each_line(std::string_view text, F&& f) {
@@ -31,7 +29,7 @@ void each_line(std::string_view text, F&& f) {
 
 void warn(TextImport& t, std::string w) {
   ++t.rejected;
-  if (t.warnings.size() < kMaxTextWarnings) t.warnings.push_back(std::move(w));
+  if (t.warnings.size() < kMaxIntelTextWarnings) t.warnings.push_back(std::move(w));
 }
 
 bool parse_unit(std::string_view s, double& out) {

@@ -22,13 +22,6 @@ namespace {
 using checks::basename;
 using checks::words;
 
-// Symlink hops followed inside the tree (as kMaxLinkHops does for opening files).
-constexpr int kMaxHops = 8;
-// DT_NEEDED closure: libraries visited per executable, and ELF files read in all.
-constexpr std::size_t kMaxClosure = 256;
-constexpr std::size_t kMaxElfReads = 4096;
-constexpr std::uint64_t kMaxElfBytes = 64ull << 20;
-
 // Servers that listen on the network by their default configuration.
 bool network_server(std::string_view b) {
   static const std::set<std::string_view> kServers = {
@@ -93,7 +86,7 @@ struct Index {
 
   // Follows symlinks/hard links inside the container to a regular file.
   const FileRecord* resolve(const FileRecord* f) const {
-    for (int hop = 0; f && hop <= kMaxHops; ++hop) {
+    for (int hop = 0; f && hop <= kMaxReachabilityHops; ++hop) {
       if (f->type == EntryType::kFile) return f;
       if (f->type != EntryType::kSymlink && f->type != EntryType::kHardlink) return nullptr;
       std::string target = f->link;
@@ -241,7 +234,8 @@ void assess_reachability(Report& report, const std::filesystem::path& out_dir) {
   std::size_t reads = 0;
   auto needed_of = [&](const FileRecord* f) -> const std::vector<std::string>& {
     auto [it, fresh] = needed_cache.try_emplace(f);
-    if (!fresh || !files || f->kind != "elf" || f->size > kMaxElfBytes || reads >= kMaxElfReads)
+    if (!fresh || !files || f->kind != "elf" || f->size > kMaxReachabilityElfBytes ||
+        reads >= kMaxReachabilityElfReads)
       return it->second;
     ++reads;
     auto m = files->map(*f);
@@ -259,7 +253,7 @@ void assess_reachability(Report& report, const std::filesystem::path& out_dir) {
   for (auto& [exe, st] : started) {
     std::vector<std::pair<const FileRecord*, std::vector<std::string>>> queue{{exe, {}}};
     std::set<const FileRecord*> seen{exe};
-    for (std::size_t q = 0; q < queue.size() && seen.size() < kMaxClosure; ++q) {
+    for (std::size_t q = 0; q < queue.size() && seen.size() < kMaxReachabilityClosure; ++q) {
       const auto [f, path] = queue[q];
       for (const auto& so : needed_of(f)) {
         const auto* lib = find_lib(f, so);

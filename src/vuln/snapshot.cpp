@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "probity/hash.hpp"
+#include "probity/limits.hpp"
 #include "probity/tlog.hpp"
 #include "probity/vulndb.hpp"
 
@@ -20,9 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr std::string_view kMagic = "probity-vulndb-snapshot v1 ";
-constexpr std::size_t kMaxNoteBytes = 16 * 1024;
-// A database snapshot is read whole to be hashed; the cap is the import document cap.
-constexpr std::uint64_t kMaxSnapshotBytes = kMaxVulnDocumentBytes * 4;
 
 // "key value" lines of the note text.
 std::string field(std::string_view text, std::string_view key) {
@@ -136,7 +134,7 @@ Result<VulnSnapshotInfo> import_vuln_snapshot(const fs::path& file, const std::s
   std::size_t note_len = 0;
   const auto len = std::string_view(line).substr(kMagic.size());
   if (std::from_chars(len.data(), len.data() + len.size(), note_len).ec != std::errc() ||
-      note_len == 0 || note_len > kMaxNoteBytes)
+      note_len == 0 || note_len > kMaxSnapshotNoteBytes)
     return fail("snapshot header: bad note length", kMagic.size(), file.string());
   std::string note_text(note_len, '\0');
   if (!in.read(note_text.data(), std::streamsize(note_len)))

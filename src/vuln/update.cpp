@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "probity/limits.hpp"
 #include "probity/vulndb.hpp"
 
 namespace probity {
@@ -24,8 +25,8 @@ using Clock = std::chrono::system_clock;
 
 // NVD: "The maximum allowable range when using any date range parameters is 120 consecutive
 // days"; pages of at most 2,000 records.
+/// The NVD API's own limit, not a cap of probity's.
 constexpr std::int64_t kMaxWindowDays = 120;
-constexpr std::uint64_t kMaxResponseBytes = kMaxVulnDocumentBytes;
 
 std::string iso(Clock::time_point t) {
   const std::time_t tt = Clock::to_time_t(t);
@@ -90,7 +91,7 @@ class Fetcher {
       std::string body;
       bool too_big = false;
       auto r = cli.Get(u->path + query, headers, [&](const char* data, std::size_t n) {
-        if (body.size() + n > kMaxResponseBytes) {
+        if (body.size() + n > kMaxUpdateResponseBytes) {
           too_big = true;
           return false;
         }

@@ -17,6 +17,7 @@
 #include "core/sqlite.hpp"
 #include "probity/data.hpp"
 #include "probity/hash.hpp"
+#include "probity/limits.hpp"
 #include "probity/task_pool.hpp"
 #include "probity/version.hpp"
 #include "probity/vulndb.hpp"
@@ -68,7 +69,6 @@ namespace {
 
 // Bump when the schema changes; an older database is refused with a message to re-import.
 constexpr int kSchemaVersion = 2;
-constexpr std::size_t kMaxWarnings = 20;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -888,7 +888,7 @@ Result<std::vector<VulnImportStats>> VulnDb::import_files(
     };
     auto warn = [&](std::string w) {
       ++st.rejected;
-      if (st.warnings.size() < kMaxWarnings) st.warnings.push_back(std::move(w));
+      if (st.warnings.size() < kMaxVulnDbWarnings) st.warnings.push_back(std::move(w));
     };
     auto check = [&](const Status& s) {
       if (!s && !fatal) fatal = s.error();

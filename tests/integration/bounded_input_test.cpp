@@ -101,7 +101,7 @@ TEST_F(BoundedInput, OversizedReportIsRefusedBeforeItIsRead) {
 
 TEST_F(BoundedInput, VerifyRefusesBundlesAndEnvelopesOverTheirCaps) {
   // The deepest envelope a log entry can hold (65,535 bytes).
-  const std::size_t depth = (tlog::kMaxEntryBytes - 16) / 2;
+  const std::size_t depth = (probity::kMaxEntryBytes - 16) / 2;
   auto r = verify(bundle_with(
       "deep.bundle", "{\"payload\": " + std::string(depth, '[') + std::string(depth, ']') + "}"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -109,12 +109,12 @@ TEST_F(BoundedInput, VerifyRefusesBundlesAndEnvelopesOverTheirCaps) {
   EXPECT_NE(r.output.find("kMaxJsonDepth"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("/payload/0/0"), std::string::npos) << r.output;
   r = verify(bundle_with("long.bundle",
-                         "{\"payload\": \"" + std::string(tlog::kMaxEntryBytes, 'A') + "\"}"));
+                         "{\"payload\": \"" + std::string(probity::kMaxEntryBytes, 'A') + "\"}"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("over the cap of 65535 bytes"), std::string::npos) << r.output;
   const auto big = p("big.bundle");
   write(big, "probity.dev/bundle/v1\n");
-  fs::resize_file(big, tlog::kMaxBundleBytes + 1);
+  fs::resize_file(big, probity::kMaxBundleBytes + 1);
   r = verify(big);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("larger than the cap"), std::string::npos) << r.output;

@@ -158,7 +158,7 @@ TEST(ChecksHostile, ParserCapsAreReported) {
   SyntheticTree t("parse-caps");
   // Within the caps: nothing reported.
   t.add("bin/small", tiny_elf(100, 100), 0755);
-  // Over kMaxSymbols (200,000) and kMaxDynamic (4,096).
+  // Over kMaxElfSymbols (200,000) and kMaxElfDynamicEntries (4,096).
   t.add("bin/huge", tiny_elf(200'001, 4'097), 0755);
   // Over kMaxPemBlocks (2,000) in one file.
   std::string pem;
@@ -170,8 +170,8 @@ TEST(ChecksHostile, ParserCapsAreReported) {
     passwd += "u" + std::to_string(i) + ":*:" + std::to_string(2000 + i) + ":100::/:/bin/false\n";
   t.add("etc/passwd", passwd);
   auto fs = t.run();
-  EXPECT_NE(cap_message(fs, "bin/huge", "kMaxSymbols"), "");
-  EXPECT_NE(cap_message(fs, "bin/huge", "kMaxDynamic"), "");
+  EXPECT_NE(cap_message(fs, "bin/huge", "kMaxElfSymbols"), "");
+  EXPECT_NE(cap_message(fs, "bin/huge", "kMaxElfDynamicEntries"), "");
   EXPECT_EQ(cap_message(fs, "bin/small", "kMax"), "");
   EXPECT_NE(cap_message(fs, "etc/ssl/many.pem", "kMaxPemBlocks"), "");
   EXPECT_NE(cap_message(fs, "etc/passwd", "kMaxAccountEntries"), "");

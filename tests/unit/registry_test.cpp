@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <set>
+#include <sstream>
 
 #include "probity/inventory.hpp"
 #include "unpack/format.hpp"
@@ -54,6 +57,50 @@ TEST(FormatRegistry, EveryFormatStatesTheFactsOtherStagesUse) {
   const std::string text = ":this is a line of text\nS0 and another\n";
   EXPECT_EQ(classify(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())),
             "text");
+}
+
+// Header fields (issue 14 item 5): equiv compares a container's own header through the fields
+// its format file states. Every rule a field names is one of docs/equiv.md's, every field lies
+// inside the data it was read from (random and truncated data included), and the formats whose
+// headers carry build times state them (equiv would report their times as differences else).
+TEST(FormatRegistry, HeaderFieldsNameDocumentedRulesAndStayInside) {
+  std::ifstream doc(PROBITY_SOURCE_DIR "/docs/equiv.md");
+  std::stringstream text;
+  text << doc.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  std::mt19937 rng(7);
+  std::vector<std::uint8_t> noise(4096);
+  for (auto& b : noise) b = std::uint8_t(rng());
+  std::set<std::string> with_fields;
+  for (const Format* f : all_formats()) {
+    if (!f->header_fields) continue;
+    with_fields.insert(std::string(f->id));
+    EXPECT_FALSE(f->header_label.empty()) << f->id;
+    for (std::size_t n : {0, 1, 9, 10, 63, 64, 95, 96, 4096}) {
+      std::vector<std::uint8_t> d(noise.begin(), noise.begin() + n);
+      // The format's magic at 0, so the reader gets past its first check.
+      for (std::size_t k = 0; k < f->magics[0].bytes.size() && f->magics[0].at + k < n; ++k)
+        d[f->magics[0].at + k] = std::uint8_t(f->magics[0].bytes[k]);
+      for (const auto& h : f->header_fields(Bytes(d))) {
+        EXPECT_LE(h.offset + h.length, n) << f->id << " " << h.name;
+        if (h.role != HeaderField::Role::kIdentity) {
+          EXPECT_NE(text.str().find("`" + std::string(h.rule) + "`"), std::string::npos)
+              << f->id << " " << h.name << ": rule " << h.rule << " is not in docs/equiv.md";
+        }
+      }
+    }
+  }
+  for (const char* id : {"uimage", "gzip", "squashfs", "fit"})
+    EXPECT_TRUE(with_fields.contains(id)) << id << " states no header fields";
+  // A uImage header: ih_time is a timestamp, the load address must match.
+  std::vector<std::uint8_t> u(64, 0);
+  u[0] = 0x27, u[1] = 0x05, u[2] = 0x19, u[3] = 0x56, u[11] = 1;
+  const auto fields = find_format("uimage")->header_fields(Bytes(u));
+  ASSERT_EQ(fields.size(), 11u);
+  EXPECT_EQ(fields[1].name, "ih_time");
+  EXPECT_EQ(fields[1].role, HeaderField::Role::kTimestamp);
+  EXPECT_EQ(fields[1].value, "1");
+  EXPECT_EQ(fields[3].role, HeaderField::Role::kIdentity);
 }
 
 TEST(FormatRegistry, FindFormat) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "probity/base64.hpp"
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -19,8 +20,6 @@ constexpr std::string_view kFirmware = "=== Firmware Boundary ===\n";
 constexpr std::string_view kDdPack = "=== ddPack Boundary ===\n";
 constexpr std::string_view kBase64 = "begin-base64";
 constexpr std::string_view kBase64End = "\n====\n";
-/// The script (and the base64 helper) must fit in this many bytes before the firmware.
-constexpr std::uint64_t kMaxScriptBytes = 4 * kMiB;
 
 std::string_view view(Bytes b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
@@ -28,7 +27,7 @@ std::string_view view(Bytes b) {
 
 std::optional<Probe> probe(Bytes d) {
   if (!starts_with(d, "#!/bin/sh\n")) return std::nullopt;
-  const std::string_view head = view(sub(d, 0, kMaxScriptBytes + kFirmware.size()));
+  const std::string_view head = view(sub(d, 0, kMaxAlphaScriptBytes + kFirmware.size()));
   const auto fw = head.find(kFirmware);
   if (fw == std::string_view::npos) return std::nullopt;
   return Probe{d.size(), fmt::format("Alpha Networks upgrade script, firmware at 0x{:x}",
@@ -37,7 +36,7 @@ std::optional<Probe> probe(Bytes d) {
 
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   const std::string_view all = view(d);
-  const std::string_view head = view(sub(d, 0, kMaxScriptBytes + kFirmware.size()));
+  const std::string_view head = view(sub(d, 0, kMaxAlphaScriptBytes + kFirmware.size()));
   const auto fw = head.find(kFirmware);
   if (fw == std::string_view::npos) return fail("no firmware boundary", 0);
   const auto dd = head.substr(0, fw).find(kDdPack);

@@ -4,6 +4,7 @@
 // Both CRCs are checked (a mismatch is a warning, the record is still written).
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 #include "unpack/vendor.hpp"
 
@@ -12,8 +13,6 @@ namespace {
 
 constexpr Magic kMagics[] = {{"SOBJ", 0}};
 constexpr std::uint64_t kHeader = 64;
-/// Records looked at in one image (a real one holds a handful).
-constexpr std::uint32_t kMaxRecords = 256;
 
 struct Record {
   std::uint64_t offset = 0, size = 0;
@@ -50,7 +49,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   std::uint64_t at = 0;
   std::uint32_t n = 0;
   std::string names;
-  while (n < kMaxRecords) {
+  while (n < kMaxSaoRecords) {
     auto r = record_at(d, at);
     if (!r) break;
     const Bytes data = sub(d, at + kHeader, r->size);
@@ -72,7 +71,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
     at += kHeader + r->size;
   }
   sink.describe(fmt::format("Broadcom SAO, {} objects: {}", n, names));
-  if (n == kMaxRecords && record_at(d, at))
+  if (n == kMaxSaoRecords && record_at(d, at))
     return fail(fmt::format("more than {} SAO objects: the rest not read", n), at);
   return at;
 }

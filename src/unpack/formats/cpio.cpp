@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/archive_reader.hpp"
 
 namespace probity::unpacker {
@@ -17,8 +18,6 @@ constexpr Magic kMagics[] = {{"070701"sv, 0},
                              {"070707"sv, 0},
                              {"\xc7\x71"sv, 0, true},
                              {"\x71\xc7"sv, 0, true}};
-
-constexpr std::uint64_t kMaxName = 4096;
 
 bool hex_field(Bytes d, std::size_t off, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -52,7 +51,8 @@ void verify_crc(Bytes d, Sink& sink) {
   for (std::uint64_t at = 0; at + 110 <= d.size() && starts_with(d, "070702", at);) {
     const auto mode = newc_field(d, at, 1), size = newc_field(d, at, 6),
                namesize = newc_field(d, at, 11), check = newc_field(d, at, 12);
-    if (!mode || !size || !namesize || !check || *namesize == 0 || *namesize > kMaxName) return;
+    if (!mode || !size || !namesize || !check || *namesize == 0 || *namesize > kMaxCpioNameBytes)
+      return;
     const std::uint64_t data_at = align(at + 110 + *namesize, 4);
     if (data_at + *size > d.size()) return;  // truncated: libarchive reports it
     const auto name_bytes = sub(d, at + 110, *namesize - 1);
@@ -82,7 +82,8 @@ std::optional<std::uint64_t> binary_entry(Bytes d, std::uint64_t at, bool le) {
   const auto magic = r16(0), mode = r16(6), namesize = r16(20), size_hi = r16(22),
              size_lo = r16(24);
   if (!magic || *magic != 070707 || !mode || !namesize || !size_hi || !size_lo) return std::nullopt;
-  if (*namesize == 0 || *namesize > kMaxName || at + 26 + *namesize > d.size()) return std::nullopt;
+  if (*namesize == 0 || *namesize > kMaxCpioNameBytes || at + 26 + *namesize > d.size())
+    return std::nullopt;
   const auto name = sub(d, at + 26, *namesize);
   if (name.back() != 0) return std::nullopt;
   for (std::size_t i = 0; i + 1 < name.size(); ++i)

@@ -3,6 +3,7 @@
 // segment's file extent, each bounds-checked.
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -12,7 +13,6 @@ constexpr Magic kMagics[] = {
     {"\x7f"
      "ELF",
      0}};
-constexpr std::uint32_t kMaxHeaders = 65535;
 
 struct Reader {
   Bytes d;
@@ -60,7 +60,7 @@ std::optional<std::uint64_t> elf_span(Bytes d) {
   }
   const std::uint16_t want_ph = b64 ? 56 : 32, want_sh = b64 ? 64 : 40;
   if ((phnum && phentsize != want_ph) || (shnum && shentsize != want_sh)) return std::nullopt;
-  if (phnum > kMaxHeaders || shnum > kMaxHeaders) return std::nullopt;
+  if (phnum > kMaxElfCarveHeaders || shnum > kMaxElfCarveHeaders) return std::nullopt;
   std::uint64_t end = b64 ? 64 : 52;
   if (shnum) end = std::max(end, shoff + std::uint64_t(shnum) * shentsize);
   if (phnum) end = std::max(end, phoff + std::uint64_t(phnum) * phentsize);

@@ -3,6 +3,7 @@
 // fit format sits before this one in the registry and claims those.
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/fdt_parser.hpp"
 #include "unpack/format.hpp"
 
@@ -10,8 +11,6 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\xd0\x0d\xfe\xed", 0}};
-/// Property values above this size are elided from the .dts text (embedded blobs).
-constexpr std::uint64_t kMaxDtsValue = 64 * 1024;
 
 std::string model_of(const fdt::Tree& t) {
   if (t.nodes.empty()) return {};
@@ -42,7 +41,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
     sink.warn("format-error", fmt::format("device tree truncated: header says {} bytes, {} present",
                                           total, blob.size()));
   if (auto st = sink.file(Entry{"devicetree.dtb"}, blob); !st) return fail(st.error().message, 0);
-  const std::string dts = fdt::to_dts(*t, kMaxDtsValue);
+  const std::string dts = fdt::to_dts(*t, kMaxDtsValueBytes);
   if (auto st = sink.file(Entry{"devicetree.dts"},
                           Bytes(reinterpret_cast<const std::uint8_t*>(dts.data()), dts.size()));
       !st)

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/fdt_parser.hpp"
 #include "unpack/format.hpp"
 
@@ -19,10 +20,6 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\xd0\x0d\xfe\xed", 0}};
-/// Images extracted from one FIT.
-constexpr std::size_t kMaxImages = 1024;
-/// Payloads in the decompiled fit.dts above this size are elided.
-constexpr std::uint64_t kMaxDtsValue = 256;
 
 std::string hex(Bytes b) {
   std::string s;
@@ -107,8 +104,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   std::size_t signatures = 0;
   for (std::uint32_t idx : images->children) {
     if (auto st = sink.check_time(); !st) return fail(st.error().message, span);
-    if (used.size() >= kMaxImages) {
-      sink.warn("cap-entries", fmt::format("more than {} images in the FIT", kMaxImages));
+    if (used.size() >= kMaxFitImages) {
+      sink.warn("cap-entries", fmt::format("more than {} images in the FIT", kMaxFitImages));
       break;
     }
     const fdt::Node& img = t->nodes[idx];
@@ -177,7 +174,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
                           sn.str("key-name-hint"), sn.str("sign-images")));
         }
 
-  const std::string dts = fdt::to_dts(*t, kMaxDtsValue);
+  const std::string dts = fdt::to_dts(*t, kMaxFitDtsValueBytes);
   if (auto st = sink.file(Entry{"fit.dts"},
                           Bytes(reinterpret_cast<const std::uint8_t*>(dts.data()), dts.size()));
       !st)
@@ -194,6 +191,17 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   return span;
 }
 
+// Header fields for equiv: the root "timestamp" property (docs/equiv.md, fit-timestamp); the
+// tree's other properties are compared node by node by equiv itself.
+std::vector<HeaderField> header_fields(Bytes d) {
+  const auto t = fdt::parse(d);
+  if (!t || t->nodes.empty()) return {};
+  const auto* p = t->nodes[0].prop("timestamp");
+  if (!p || p->value.size() != 4 || p->offset + 4 > d.size()) return {};
+  return {{"/timestamp", p->offset, 4, HeaderField::Role::kTimestamp, "fit-timestamp",
+           std::to_string(*read_be<std::uint32_t>(p->value, 0))}};
+}
+
 }  // namespace
 
 const Format kFormat_fit{.id = "fit",
@@ -203,6 +211,8 @@ const Format kFormat_fit{.id = "fit",
                          .output = Output::kStream,
                          .family = Family::kFirmware,
                          .probe = probe,
-                         .extract = extract};
+                         .extract = extract,
+                         .header_fields = header_fields,
+                         .header_label = "FIT"};
 
 }  // namespace probity::unpacker

@@ -90,6 +90,38 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   return r;  // zlib's total_in includes the CRC32/ISIZE trailer
 }
 
+// Header fields for equiv (RFC 1952; docs/equiv.md: MTIME is gzip-header-time, XFL the
+// compressor's setting, FHCRC gzip-header-crc when only masked fields differ).
+std::vector<HeaderField> header_fields(Bytes d) {
+  if (d.size() < 10) return {};
+  const std::uint8_t flg = d[3];
+  std::uint64_t end = 10;
+  if (flg & 4) {
+    const auto xlen = read_le<std::uint16_t>(d, end);
+    if (!xlen) return {};
+    end += 2 + *xlen;
+  }
+  for (int bit : {8, 16})
+    if (flg & bit) {
+      while (end < d.size() && d[end]) ++end;
+      ++end;
+    }
+  if (end > d.size()) return {};
+  using R = HeaderField::Role;
+  std::vector<HeaderField> f = {
+      {"FLG", 3, 1, R::kIdentity, {}, std::to_string(d[3])},
+      {"MTIME", 4, 4, R::kTimestamp, "gzip-header-time",
+       std::to_string(*read_le<std::uint32_t>(d, 4))},
+      {"XFL", 8, 1, R::kEncoding, "compression-layout", std::to_string(d[8])},
+      {"OS", 9, 1, R::kIdentity, {}, std::to_string(d[9])},
+      {"FEXTRA/FNAME/FCOMMENT", 10, end - 10, R::kIdentity, {}, fmt::format("{} bytes", end - 10)},
+  };
+  if ((flg & 2) && end + 2 <= d.size())
+    f.push_back({"FHCRC", end, 2, R::kHeaderCrc, "gzip-header-crc",
+                 fmt::format("{:#06x}", *read_le<std::uint16_t>(d, end))});
+  return f;
+}
+
 }  // namespace
 
 const Format kFormat_gzip{.id = "gzip",
@@ -100,6 +132,8 @@ const Format kFormat_gzip{.id = "gzip",
                           .strength = Strength::kMagicOnly,
                           .family = Family::kStream,
                           .probe = probe,
-                          .extract = extract};
+                          .extract = extract,
+                          .header_fields = header_fields,
+                          .header_label = "gzip header"};
 
 }  // namespace probity::unpacker

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -26,13 +27,6 @@ constexpr Magic kMagics[] = {{"\x85\x19\x03\x20", 0},
 constexpr std::uint16_t kNodeMagic = 0x1985;
 constexpr std::uint16_t kDirent = 0xe001, kInode = 0xe002, kAccurate = 0x2000;
 constexpr std::uint32_t kHeaderBytes = 12, kDirentBytes = 40, kInodeBytes = 68;
-/// Data one inode node may carry (the kernel writes at most a page).
-constexpr std::uint32_t kMaxNodeData = 1u << 20;
-/// Nodes read from one image.
-constexpr std::uint64_t kMaxNodes = 4'000'000;
-/// Bytes of neither nodes nor erased flash after the last node before the scan stops (the end
-/// of this filesystem; what follows may be another format).
-constexpr std::uint64_t kMaxGarbage = 4096;
 /// Directory nesting depth.
 
 enum Compr : std::uint8_t { kNone = 0, kZero = 1, kRtime = 2, kZlib = 6, kLzo = 7, kLzma = 8 };
@@ -137,12 +131,12 @@ class Jffs2 {
       if (!h) {
         const std::uint32_t w = r_.u32(off);
         if (w != 0xffffffff && w != 0) garbage += 4;
-        if (garbage > kMaxGarbage) break;
+        if (garbage > kMaxJffs2Garbage) break;
         off += 4;
         continue;
       }
-      if (++nodes > kMaxNodes) {
-        sink_.warn("cap-entries", fmt::format("more than {} JFFS2 nodes", kMaxNodes), "", off);
+      if (++nodes > kMaxJffs2Nodes) {
+        sink_.warn("cap-entries", fmt::format("more than {} JFFS2 nodes", kMaxJffs2Nodes), "", off);
         break;
       }
       garbage = 0;
@@ -217,7 +211,7 @@ class Jffs2 {
     n.dsize = r_.u32(off + 52);
     n.compr = r_.d[off + 56];
     n.at = off;
-    if (kInodeBytes + std::uint64_t(csize) > len || n.dsize > kMaxNodeData) {
+    if (kInodeBytes + std::uint64_t(csize) > len || n.dsize > kMaxJffs2NodeData) {
       sink_.warn("format-error", "inode node with inconsistent sizes", "", off);
       return;
     }

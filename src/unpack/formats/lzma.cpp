@@ -73,6 +73,7 @@ constexpr std::size_t kHeader = 13;
 /// A declared size below this is refused: a trial decode of a few dozen bytes confirms nothing
 /// (zero-heavy tables in a decompressed U-Boot hold "00 00 10 00 00" + a size of 15..46 bytes +
 /// a zero byte, and decode cleanly that far). Streams of unknown size have no minimum.
+/// A probe threshold, not a cap.
 constexpr std::uint64_t kMinKnownSize = 256;
 /// The trial decode: at most this much output from at most this much input. Random bytes after a
 /// plausible header fail within a few hundred bytes (a match reaching before the start, an

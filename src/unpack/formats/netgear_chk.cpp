@@ -5,6 +5,7 @@
 // checksums are Netgear's (a Fletcher-style pair of 16-bit sums); all four are checked.
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -12,8 +13,6 @@ namespace {
 
 constexpr Magic kMagics[] = {{"*#$^", 0}};
 constexpr std::uint64_t kFixed = 40;
-/// Longest board id accepted ("U12H072T00_NETGEAR"; mkchkimg allows 64).
-constexpr std::uint64_t kMaxBoardId = 64;
 
 struct Sum {
   // 32-bit sums that wrap, as mkchkimg's do.
@@ -51,8 +50,8 @@ std::optional<Header> parse(Bytes d) {
   h.rootfs_len = *read_be<std::uint32_t>(d, 28);
   h.image_sum = *read_be<std::uint32_t>(d, 32);
   h.header_sum = *read_be<std::uint32_t>(d, 36);
-  if (h.header_len < kFixed || h.header_len > kFixed + kMaxBoardId || h.header_len > d.size() ||
-      h.kernel_len == 0)
+  if (h.header_len < kFixed || h.header_len > kFixed + kMaxChkBoardIdBytes ||
+      h.header_len > d.size() || h.kernel_len == 0)
     return std::nullopt;
   for (std::uint64_t i = kFixed; i < h.header_len; ++i) {
     const auto c = d[i];

@@ -5,6 +5,7 @@
 // first. Each image's MD5 is checked. The byte-swapped magic is read as little-endian.
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 #include "unpack/vendor.hpp"
 
@@ -13,9 +14,8 @@ namespace {
 
 constexpr Magic kMagics[] = {{"\x5e\xa3\xa4\x17", 0}, {"\x17\xa4\xa3\x5e", 0}};
 constexpr std::uint64_t kHeader = 12;
-/// Entities looked at in one image (a real one holds one to three).
-constexpr std::uint32_t kMaxEntities = 64;
 /// Longest metadata accepted (the field is 16 bits).
+/// The 16-bit field's range, a format fact, not a cap.
 constexpr std::uint64_t kMaxMeta = 0xffff;
 
 struct Entity {
@@ -68,7 +68,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   std::uint64_t at = 0;
   std::uint32_t images = 0, n = 0;
   std::string first_meta;
-  for (; n < kMaxEntities; ++n) {
+  for (; n < kMaxSeamaEntities; ++n) {
     auto e = entity_at(d, at, le);
     if (!e) break;
     if (e->data_at() > d.size())
@@ -93,7 +93,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   }
   sink.describe(fmt::format("SEAMA, {} entities, {} images{}{}", n, images,
                             first_meta.empty() ? "" : ": ", first_meta));
-  if (n == kMaxEntities && entity_at(d, at, le))
+  if (n == kMaxSeamaEntities && entity_at(d, at, le))
     return fail(fmt::format("more than {} SEAMA entities: the rest not read", n), at);
   return at;
 }

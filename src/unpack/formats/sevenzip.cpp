@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/archive_reader.hpp"
 
 namespace probity::unpacker {
@@ -23,9 +24,6 @@ std::optional<Probe> probe(Bytes d) {
   if (d[6] != 0) return std::nullopt;  // major version 0
   return Probe{span(d), fmt::format("7z, version 0.{}", d[7])};
 }
-
-/// Largest 7z next header accepted (headers list names and sizes: megabytes at most).
-constexpr std::uint64_t kMaxNextHeader = 64 * kMiB;
 
 /// Reads a 7z variable-length number (the leading one bits of the first byte count the extra
 /// little-endian bytes), advancing `pos`; nullopt past the end.
@@ -50,9 +48,9 @@ std::optional<std::uint64_t> number(Bytes h, std::uint64_t& pos) {
 Status check_header_counts(Bytes d) {
   const std::uint64_t off = 32 + *read_le<std::uint64_t>(d, 12);
   const std::uint64_t size = *read_le<std::uint64_t>(d, 20);
-  if (size > kMaxNextHeader)
+  if (size > kMax7zNextHeaderBytes)
     return fail(fmt::format("7z next header of {} bytes exceeds the cap ({} MiB)", size,
-                            kMaxNextHeader / kMiB),
+                            kMax7zNextHeaderBytes / kMiB),
                 20);
   Bytes h = sub(d, off, size);
   std::uint64_t pos = 0;

@@ -660,6 +660,16 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   return span;
 }
 
+// Header fields for equiv: the superblock's modification_time (docs/equiv.md, fs-timestamps);
+// "sqsh" images are big-endian.
+std::vector<HeaderField> header_fields(Bytes d) {
+  if (d.size() < 96) return {};
+  const bool le = starts_with(d, "hsqs");
+  const std::uint32_t t = le ? *read_le<std::uint32_t>(d, 8) : *read_be<std::uint32_t>(d, 8);
+  return {{"superblock modification_time", 8, 4, HeaderField::Role::kTimestamp, "fs-timestamps",
+           std::to_string(t)}};
+}
+
 }  // namespace
 
 const Format kFormat_squashfs{.id = "squashfs",
@@ -670,6 +680,8 @@ const Format kFormat_squashfs{.id = "squashfs",
                               .family = Family::kFilesystem,
                               .timestamp_bytes = 4,
                               .probe = probe,
-                              .extract = extract};
+                              .extract = extract,
+                              .header_fields = header_fields,
+                              .header_label = "squashfs superblock"};
 
 }  // namespace probity::unpacker

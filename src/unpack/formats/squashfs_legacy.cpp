@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 #include "unpack/squashfs_blocks.hpp"
 
@@ -30,14 +31,9 @@ constexpr std::array<std::string_view, 7> kMagicNames = {"hsqs", "sqsh", "shsq",
                                                          "sqlz", "hsqt", "tqsh"};
 
 constexpr std::uint32_t kMetaSize = 8192;
-/// Directory nesting depth inside one image.
-/// Entries in one directory (1.x-3.x directories hold at most 2^27 bytes of listing).
-/// Decompressed metadata blocks kept in memory at once (the cache is dropped when it is full).
-constexpr std::uint64_t kMaxMetaCache = 64 * kMiB;
 /// Largest data block accepted (3.x allows 1 MiB; 1.x 32 KiB, 2.x 64 KiB).
+/// The format's valid block sizes (4 KiB to 1 MiB), not a cap.
 constexpr std::uint32_t kMaxBlockLog = 20, kMinBlockLog = 12;
-/// format-error warnings listed per image; the rest are counted in one last warning.
-constexpr std::uint64_t kMaxWarnings = 1000;
 constexpr std::uint32_t kInvalidFrag = 0xffffffff;
 constexpr std::uint32_t kFlagCheck = 1u << 2;
 
@@ -286,7 +282,7 @@ class Image {
     else if (!dec_.decode(in, kMetaSize, false, b.data))
       return err(at, "metadata block does not decompress"), nullptr;
     b.next = at + hdr + size;
-    if (cache_bytes_ + b.data.size() > kMaxMetaCache) drop_cache();
+    if (cache_bytes_ + b.data.size() > kMaxSquashfsLegacyMetaCache) drop_cache();
     cache_bytes_ += b.data.size();
     return &cache_.emplace(at, std::move(b)).first->second;
   }
@@ -552,14 +548,14 @@ class Walker {
     return false;
   }
 
-  /// A format-error warning; past kMaxWarnings one last warning says the rest are not listed
-  /// (a hostile directory can hold 200 000 broken entries).
+  /// A format-error warning; past kMaxSquashfsLegacyWarnings one last warning says the rest are not
+  /// listed (a hostile directory can hold 200 000 broken entries).
   void problem(std::string message, std::string entry = {}, std::uint64_t offset = 0) {
-    if (++problems_ > kMaxWarnings) {
-      if (problems_ == kMaxWarnings + 1)
-        sink_.warn(
-            "format-error",
-            fmt::format("more than {} format errors: the rest are not listed", kMaxWarnings));
+    if (++problems_ > kMaxSquashfsLegacyWarnings) {
+      if (problems_ == kMaxSquashfsLegacyWarnings + 1)
+        sink_.warn("format-error",
+                   fmt::format("more than {} format errors: the rest are not listed",
+                               kMaxSquashfsLegacyWarnings));
       return;
     }
     sink_.warn("format-error", std::move(message), std::move(entry), offset);

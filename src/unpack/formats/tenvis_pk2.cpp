@@ -6,6 +6,7 @@
 // with the XOR undone. Every MD5 is checked.
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 #include "unpack/vendor.hpp"
 
@@ -15,8 +16,6 @@ namespace {
 constexpr Magic kMagics[] = {{std::string_view("PK2\0", 4), 0}};
 constexpr std::uint64_t kHeader = 28;
 constexpr std::uint64_t kSection = 24;
-/// Sections looked at in one package (a real one holds a few dozen).
-constexpr std::uint32_t kMaxSections = 4096;
 constexpr std::uint8_t kKey[8] = {0xa1, 0x83, 0x24, 0x78, 0xb3, 0x41, 0x43, 0x56};
 
 std::vector<std::uint8_t> unxor(Bytes b) {
@@ -33,7 +32,8 @@ std::optional<Probe> probe(Bytes d) {
   if (!starts_with(d, std::string_view("PK2\0", 4)) || d.size() < kHeader + kSection)
     return std::nullopt;
   const std::uint32_t count = *read_le<std::uint32_t>(d, 24);
-  if (count == 0 || count > kMaxSections || !known_type(cstr(d, kHeader, 4))) return std::nullopt;
+  if (count == 0 || count > kMaxTenvisSections || !known_type(cstr(d, kHeader, 4)))
+    return std::nullopt;
   return Probe{0, fmt::format("Tenvis PK2, {} sections", count)};
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -13,7 +14,6 @@ namespace {
 
 constexpr Magic kMagics[] = {{"HDR0", 0}};
 constexpr std::uint32_t kFlagsOffset = 12;
-constexpr std::uint32_t kMaxParts = 4;
 
 struct Header {
   std::uint32_t len = 0, crc = 0;
@@ -34,7 +34,7 @@ std::optional<Header> parse(Bytes d) {
   h.flags = std::uint16_t(*fv & 0xffff);
   h.version = std::uint16_t(*fv >> 16);
   if (h.version != 1 && h.version != 2) return std::nullopt;
-  const std::uint32_t parts = h.version == 1 ? 3 : kMaxParts;
+  const std::uint32_t parts = h.version == 1 ? 3 : kMaxTrxParts;
   h.header_size = 16 + 4 * parts;
   if (h.len < h.header_size) return std::nullopt;
   std::uint32_t prev = 0;

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -20,9 +21,8 @@ namespace {
 constexpr Magic kMagics[] = {{"UBI#", 0}};
 constexpr std::uint32_t kEcBytes = 64, kVidBytes = 64, kVtblRecord = 172;
 constexpr std::uint32_t kLayoutVolume = 0x7fffefff;
-/// Volumes in one image (UBI's own maximum).
-constexpr std::uint32_t kMaxVolumes = 128;
 /// PEB sizes tried: powers of two in [kMinPeb, kMaxPeb].
+/// The valid range of eraseblock sizes, not a cap.
 constexpr std::uint64_t kMinPeb = 1024, kMaxPeb = 4 * kMiB;
 /// Volume type of static volumes (1 is dynamic; anything else is read as dynamic).
 constexpr std::uint8_t kStatic = 2;
@@ -148,7 +148,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
     auto it = blocks.find({kLayoutVolume, copy});
     if (it == blocks.end()) continue;
     const Bytes table = sub(d, it->second.peb * peb + first->data_offset, leb);
-    for (std::uint32_t r = 0; r < kMaxVolumes && (r + 1) * kVtblRecord <= table.size(); ++r) {
+    for (std::uint32_t r = 0; r < kMaxUbiVolumes && (r + 1) * kVtblRecord <= table.size(); ++r) {
       const Bytes rec = table.subspan(r * kVtblRecord, kVtblRecord);
       if (ucrc(rec.subspan(0, kVtblRecord - 4)) != *read_be<std::uint32_t>(rec, kVtblRecord - 4))
         continue;
@@ -169,7 +169,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   std::uint64_t fill_budget = npeb;
   for (std::uint32_t id : ids) {
     if (auto st = sink.check_time(); !st) return fail(st.error().message, span);
-    if (id >= kMaxVolumes) {
+    if (id >= kMaxUbiVolumes) {
       sink.warn("format-error", fmt::format("volume id {} out of range", id));
       continue;
     }

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -27,11 +28,9 @@ constexpr std::uint32_t kKeyIno = 0, kKeyData = 1, kKeyDent = 2;
 constexpr std::uint32_t kBlock = 4096;
 constexpr std::uint32_t kKeyLen = 8;          ///< simple key format
 constexpr std::uint32_t kFlagAuth = 1u << 4;  ///< authenticated index: branches carry hashes
-/// Index tree depth and nodes visited.
-constexpr std::uint32_t kMaxLevels = 64;
-constexpr std::uint64_t kMaxIndexNodes = 4'000'000;
 /// Directory nesting depth.
 /// LEB sizes accepted.
+/// The valid range of LEB sizes a superblock may state, not a cap.
 constexpr std::uint32_t kMinLeb = 4096, kMaxLeb = 8 * kMiB;
 
 std::uint32_t ucrc(Bytes b) {
@@ -151,7 +150,7 @@ class Ubifs {
   /// `inum`: the inode the parent branch's key names (marked damaged if the node is bad).
   void index(std::uint32_t lnum, std::uint32_t offs, std::uint32_t depth, std::uint32_t inum = 0) {
     if (!status_) return;
-    if (depth > kMaxLevels || ++visited_ > kMaxIndexNodes) {
+    if (depth > kMaxUbifsIndexLevels || ++visited_ > kMaxUbifsIndexNodes) {
       status_ = fail("UBIFS index too deep or too large (a loop?)");
       return;
     }

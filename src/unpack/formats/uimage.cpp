@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -14,7 +15,6 @@ namespace {
 
 constexpr Magic kMagics[] = {{"\x27\x05\x19\x56", 0}};
 constexpr std::uint32_t kHeader = 64;
-constexpr std::uint32_t kMaxMultiFiles = 256;
 
 struct Header {
   std::uint32_t hcrc, time, size, load, entry, dcrc;
@@ -123,7 +123,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
       auto n = read_be<std::uint32_t>(payload, off);
       off += 4;
       if (!n || *n == 0) break;
-      if (sizes.size() >= kMaxMultiFiles)
+      if (sizes.size() >= kMaxUimageMultiFiles)
         return fail("too many files in multi-file uImage", kHeader + off);
       sizes.push_back(*n);
     }
@@ -141,6 +141,28 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   return std::min<std::uint64_t>(want, d.size());
 }
 
+// Header fields for equiv (docs/equiv.md: uimage-header-time, uimage-header-crc,
+// uimage-data-crc; the size and compression code follow from the payload's encoding).
+std::vector<HeaderField> header_fields(Bytes d) {
+  if (d.size() < kHeader) return {};
+  using R = HeaderField::Role;
+  auto u32 = [&](std::uint64_t o) { return *read_be<std::uint32_t>(d, o); };
+  auto hex = [&](std::uint64_t o) { return fmt::format("{:#010x}", u32(o)); };
+  return {
+      {"ih_hcrc", 4, 4, R::kHeaderCrc, "uimage-header-crc", hex(4)},
+      {"ih_time", 8, 4, R::kTimestamp, "uimage-header-time", std::to_string(u32(8))},
+      {"ih_size", 12, 4, R::kEncoding, "compression-layout", hex(12)},
+      {"load address", 16, 4, R::kIdentity, {}, hex(16)},
+      {"entry point", 20, 4, R::kIdentity, {}, hex(20)},
+      {"ih_dcrc", 24, 4, R::kEncoding, "uimage-data-crc", hex(24)},
+      {"os", 28, 1, R::kIdentity, {}, std::to_string(d[28])},
+      {"arch", 29, 1, R::kIdentity, {}, std::to_string(d[29])},
+      {"type", 30, 1, R::kIdentity, {}, std::to_string(d[30])},
+      {"ih_comp", 31, 1, R::kEncoding, "compression-layout", std::to_string(d[31])},
+      {"name", 32, 32, R::kIdentity, {}, cstr(d, 32, 32)},
+  };
+}
+
 }  // namespace
 
 const Format kFormat_uimage{.id = "uimage",
@@ -150,6 +172,8 @@ const Format kFormat_uimage{.id = "uimage",
                             .output = Output::kStream,
                             .family = Family::kFirmware,
                             .probe = probe,
-                            .extract = extract};
+                            .extract = extract,
+                            .header_fields = header_fields,
+                            .header_label = "uImage header"};
 
 }  // namespace probity::unpacker

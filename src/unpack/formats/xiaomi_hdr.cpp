@@ -5,6 +5,7 @@
 // 32-byte name) followed by its data, which lies before the signature.
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 #include "unpack/vendor.hpp"
 
@@ -15,7 +16,6 @@ constexpr Magic kMagics[] = {{"HDR1", 0}, {"HDR2", 0}};
 constexpr std::uint64_t kSignature = 272;
 constexpr std::uint64_t kBlobHeader = 48;
 constexpr std::uint32_t kBlobMagic = 0xbabe;
-constexpr int kMaxBlobs = 8;
 
 struct Header {
   int version = 1;
@@ -41,7 +41,7 @@ std::optional<Header> parse(Bytes d) {
   h.signature_offset = *read_le<std::uint32_t>(d, 4);
   h.crc = *read_le<std::uint32_t>(d, 8);
   if (h.signature_offset < h.header_size) return std::nullopt;
-  for (int i = 0; i < kMaxBlobs; ++i) {
+  for (int i = 0; i < kMaxXiaomiBlobs; ++i) {
     const std::uint64_t o = *read_le<std::uint32_t>(d, h.header_size - 32 + 4 * std::uint64_t(i));
     if (o == 0) break;
     if (o < h.header_size || o + kBlobHeader > h.signature_offset) return std::nullopt;

@@ -2,17 +2,17 @@
 // central directory lies just before it, so data after the archive is carved on its own.
 #include <archive.h>
 
+#include "probity/limits.hpp"
 #include "unpack/archive_reader.hpp"
 
 namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"PK\x03\x04", 0}};
-constexpr std::uint64_t kMaxEocdSearch = 2 * kGiB;
 
 /// Offset just past the end-of-central-directory record (and its comment), or 0.
 std::uint64_t zip_span(Bytes d) {
-  const std::uint64_t limit = std::min<std::uint64_t>(d.size(), kMaxEocdSearch);
+  const std::uint64_t limit = std::min<std::uint64_t>(d.size(), kMaxZipEocdSearch);
   for (std::uint64_t i = 30; i + 22 <= limit; ++i) {
     if (d[i] != 'P' || !starts_with(d, "PK\x05\x06", i)) continue;
     const auto cd_size = *read_le<std::uint32_t>(d, i + 12);

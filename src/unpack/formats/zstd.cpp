@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "probity/limits.hpp"
 #include "unpack/format.hpp"
 #include "unpack/stream.hpp"
 
@@ -10,7 +11,6 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\x28\xb5\x2f\xfd", 0}};
-constexpr int kMaxWindowLog = 27;  // 128 MiB, within kMaxDecoderMemory
 
 std::optional<Probe> probe(Bytes d) {
   if (d.size() < 9 || !starts_with(d, "\x28\xb5\x2f\xfd")) return std::nullopt;
@@ -26,7 +26,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
     ZSTD_DCtx* z;
     ~Guard() { ZSTD_freeDCtx(z); }
   } guard{z};
-  ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, kMaxWindowLog);
+  ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, kMaxZstdWindowLog);
   ZSTD_inBuffer in{d.data(), d.size(), 0};
   return pump_stream(
       sink, "decompressed", [&](std::uint8_t* buf, std::size_t cap) -> Result<StepResult> {
