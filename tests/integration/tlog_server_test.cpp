@@ -140,7 +140,7 @@ TEST_F(TlogServer, RejectsUnauthenticatedAndOversizedStoresNothing) {
                "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
-  const std::string big(kMaxEntryBytes + 100, ' ');
+  const std::string big(probity::kMaxEntryBytes + 100, ' ');
   r = cli.Post("/add", auth(), big, "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);

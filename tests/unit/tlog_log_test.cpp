@@ -89,7 +89,7 @@ TEST(TlogLog, AppendProofsTilesAndReopen) {
   const std::string junk = "not json";
   std::vector<Bytes> bad{all[0], Bytes(junk.begin(), junk.end())};
   EXPECT_FALSE((*log)->append(bad));
-  EXPECT_FALSE((*log)->append(std::vector<Bytes>{Bytes(kMaxEntryBytes + 1, '{')}));
+  EXPECT_FALSE((*log)->append(std::vector<Bytes>{Bytes(probity::kMaxEntryBytes + 1, '{')}));
   EXPECT_EQ(*(*log)->size(), n);
 
   auto root = (*log)->root(n);
