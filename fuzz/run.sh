@@ -27,7 +27,7 @@ done
 # an error. That is not a fault; memory actually used is still capped by -rss_limit_mb. So the
 # per-malloc limit is lifted, and allocations the allocator cannot serve return NULL (ENOMEM).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1"
-library_backed="squashfs tar cpio zip sevenzip ar gzip xz lzma bzip2 zstd lz4 elf iso9660 cab xar rar lha lzip compress"
+library_backed="squashfs tar cpio zip sevenzip ar gzip xz lzma bzip2 zstd lz4 elf iso9660 cab xar rar lha lzip"
 status=0
 for bin in "${targets[@]}"; do
   [ -x "$bin" ] || continue

@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
+#include <vector>
 
 #include "formats_fixture.hpp"
+#include "unpack/format.hpp"
 
 namespace probity::test {
 namespace {
@@ -66,6 +69,29 @@ TEST(FormatCompress, FromNcompress) {
   const FileRecord* r = stream_output(u, "compress");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->sha256, file_sha(fs_fixture("numbers.txt")));
+}
+
+// The .Z header is two magic bytes and a flags byte: the probe checks the first LZW codes.
+// 20,000 random bodies behind every valid flags byte are refused (a random blob.bin in a fixture
+// tree was once carved as a compress stream and failed, a format-error on nothing); every prefix
+// of ncompress's output from 4 bytes on that holds a code is accepted.
+TEST(FormatCompress, TheProbeChecksTheFirstCodes) {
+  const unpacker::Format* f = unpacker::find_format("compress");
+  ASSERT_NE(f, nullptr);
+  std::mt19937 rng(1985);
+  std::size_t accepted = 0;
+  std::vector<std::uint8_t> buf(3 + 96);
+  for (int i = 0; i < 20'000; ++i) {
+    buf[0] = 0x1f;
+    buf[1] = 0x9d;
+    buf[2] = std::uint8_t((i % 2 ? 0x80 : 0) | (9 + i % 8));
+    for (std::size_t k = 3; k < buf.size(); ++k) buf[k] = std::uint8_t(rng());
+    accepted += f->probe(Bytes(buf.data(), buf.size())).has_value();
+  }
+  EXPECT_EQ(accepted, 0u);
+  const std::string z = read_text(fs_fixture("numbers.txt.Z"));
+  for (std::size_t n : {std::size_t(5), std::size_t(16), std::size_t(100), z.size()})
+    EXPECT_TRUE(f->probe(Bytes(reinterpret_cast<const std::uint8_t*>(z.data()), n))) << n;
 }
 
 /// Each named file of the flat tree is a regular file of the one `format` container.
