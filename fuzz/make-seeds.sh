@@ -7,7 +7,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 c="$here/corpus"
-mkdir -p "$c"/{uimage,fit,trx,fdt,cramfs,jffs2,ubi,squashfs,tar,cpio,zip,sevenzip,ar,gzip,xz,lzma,bzip2,zstd,lz4}
+mkdir -p "$c"/{uimage,fit,trx,fdt,cramfs,jffs2,ubi,squashfs,tar,cpio,zip,sevenzip,ar,gzip,zlib,xz,lzma,bzip2,zstd,lz4}
 export SOURCE_DATE_EPOCH=1700000000
 
 # The vendor headers' target (fuzz/vendor_fuzz.cpp): tiny images from the fixture generator.
@@ -83,6 +83,7 @@ tar --format=ustar -b1 -cf "$c/tar/seed.tar" -C t d l
 (cd t/d && ar rcD "$c/ar/seed.a" f)
 printf 'seed text seed text seed text\n' > s.txt
 gzip -9 -n -c s.txt > "$c/gzip/seed.gz"
+pigz -z -9 -c s.txt > "$c/zlib/seed.zz"
 xz -c s.txt > "$c/xz/seed.xz"
 xz --format=lzma -c s.txt > "$c/lzma/seed.lzma"
 bzip2 -c s.txt > "$c/bzip2/seed.bz2"

@@ -16,7 +16,7 @@ BUILD_PKGS=(
 TOOL_PKGS=(
   # fixtures and demo: real packages, packed as real firmware is
   squashfs-tools squashfs-tools-ng u-boot-tools device-tree-compiler cpio zip p7zip-full
-  lz4 zstd xz-utils bzip2 gzip lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
+  lz4 zstd xz-utils bzip2 gzip pigz lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
   util-linux  # mkfs.cramfs (bookworm ships it in util-linux, not util-linux-extra)
   # issue 10 formats: ISO 9660, cab, lha, lzip, compress, romfs, FAT, Android images, hex records
   genisoimage gcab jlha-utils lzip ncompress genromfs dosfstools mtools

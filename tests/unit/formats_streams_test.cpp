@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "probity/hash.hpp"
@@ -63,7 +64,45 @@ TEST_P(StreamFormat, DecodesToTheOriginalBytes) {
 INSTANTIATE_TEST_SUITE_P(Streams, StreamFormat,
                          ::testing::Values("numbers.txt.gz", "numbers.txt.xz", "numbers.txt.lzma",
                                            "numbers.txt.bz2", "numbers.txt.zst", "numbers.txt.lz4",
-                                           "numbers.txt.legacy.lz4"));
+                                           "numbers.txt.legacy.lz4", "numbers.txt.zz"));
+
+// A bare zlib stream has a two-byte header (78 da here): found at its offset inside a blob by the
+// probe's trial decode, decoded to the original bytes, and spanning exactly its own bytes.
+TEST(ZlibFormat, FoundInsideABlobAtItsOffset) {
+  auto [tree, out] = run("zlib-embedded.bin");
+  const auto zz = fs::file_size(kDir / "numbers.txt.zz");
+  const Container* z = nullptr;
+  for (const auto& c : tree.containers)
+    if (c.format == "zlib") z = &c;
+  ASSERT_NE(z, nullptr);
+  EXPECT_EQ(z->offset, 4099u);
+  EXPECT_EQ(z->length, zz);
+  EXPECT_TRUE(z->complete);
+  const std::string want = *sha256_file(kDir / "numbers.txt");
+  bool found = false;
+  for (const auto& f : tree.files) found |= f.container == z->id && f.sha256 == want;
+  EXPECT_TRUE(found);
+  fs::remove_all(out);
+}
+
+// Random bytes hold a zlib-shaped header every ~16 KiB; the trial decode refuses every one of
+// them (no container, no warning about a corrupt stream).
+TEST(ZlibFormat, RandomBytesYieldNoStream) {
+  std::ifstream in(kDir / "random-4m.bin", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_EQ(bytes.size(), 4u << 20);
+  std::size_t headers = 0;
+  for (std::size_t i = 0; i + 1 < bytes.size(); ++i) {
+    const unsigned char a = bytes[i], b = bytes[i + 1];
+    headers += a == 0x78 && (b == 0x01 || b == 0x5e || b == 0x9c || b == 0xda);
+  }
+  EXPECT_GE(headers, 150u) << "the fixture no longer tests the probe";
+  auto [tree, out] = run("random-4m.bin");
+  for (const auto& c : tree.containers) EXPECT_NE(c.format, "zlib") << "at " << c.offset;
+  for (const auto& w : tree.warnings)
+    EXPECT_EQ(w.message.find("zlib"), std::string::npos) << w.message;
+  fs::remove_all(out);
+}
 
 class ArchiveFormat : public ::testing::TestWithParam<const char*> {};
 

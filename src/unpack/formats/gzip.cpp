@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "unpack/format.hpp"
-#include "unpack/stream.hpp"
+#include "unpack/inflate.hpp"
 
 namespace probity::unpacker {
 namespace {
@@ -59,35 +59,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   if (name.empty() || name == "." || name == "..") name = "decompressed";
   sink.describe(fmt::format("gzip{}{}, mtime {}", h->name.empty() ? "" : ", name \"",
                             h->name.empty() ? "" : h->name + "\"", h->mtime));
-  z_stream z{};
-  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return fail("zlib: cannot initialise");
-  struct Guard {
-    z_stream* z;
-    ~Guard() { inflateEnd(z); }
-  } guard{&z};
-  // zlib counts in uInt: feed the input in windows below 4 GiB.
-  std::uint64_t fed = 0;
-  auto r = pump_stream(sink, name, [&](std::uint8_t* buf, std::size_t cap) -> Result<StepResult> {
-    if (z.avail_in == 0 && fed < d.size()) {
-      const std::uint64_t n = std::min<std::uint64_t>(d.size() - fed, 1u << 30);
-      z.next_in = const_cast<Bytef*>(d.data() + fed);
-      z.avail_in = uInt(n);
-      fed += n;
-    }
-    z.next_out = buf;
-    z.avail_out = uInt(cap);
-    int rc = inflate(&z, Z_NO_FLUSH);
-    StepResult s{cap - z.avail_out, rc == Z_STREAM_END, fed - z.avail_in};
-    if (rc == Z_STREAM_END) return s;
-    if (rc == Z_BUF_ERROR && z.avail_in == 0 && fed >= d.size())
-      return fail("truncated gzip stream (input ended before the end of the stream)",
-                  fed - z.avail_in);
-    if (rc != Z_OK && rc != Z_BUF_ERROR)
-      return fail(fmt::format("corrupt deflate data: {}", z.msg ? z.msg : "error"),
-                  fed - z.avail_in);
-    return s;
-  });
-  return r;  // zlib's total_in includes the CRC32/ISIZE trailer
+  // zlib's total_in includes the CRC32/ISIZE trailer.
+  return inflate_stream(d, sink, name, 16 + MAX_WBITS, "gzip");
 }
 
 // Header fields for equiv (RFC 1952; docs/equiv.md: MTIME is gzip-header-time, XFL the
