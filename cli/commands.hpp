@@ -12,6 +12,7 @@
 
 #include "probity/artifact.hpp"
 #include "probity/limits.hpp"
+#include "probity/scan.hpp"
 #include "probity/unpack.hpp"
 
 namespace probity::cli {
@@ -61,17 +62,13 @@ void add_scan_flags(CLI::App& app, ScanArgs& args);
 /// terminal summary unless quiet); errors are printed as "probity WHO: ...". Returns kExitOk
 /// (policy passed), kExitFail (policy failed), kExitInconclusive or kExitUsage.
 int run_scan(const ScanArgs& args, const char* who);
+/// The library's scan options from the flags (image and out included); prints "probity WHO:
+/// error" and returns nullopt for a flag that does not parse.
+std::optional<ScanOptions> scan_options(const ScanArgs& args, const char* who);
 
 /// The library's unpack options from the flags; prints "probity WHO: error" and returns nullopt
 /// for a size that does not parse.
 std::optional<UnpackOptions> unpack_options(const char* who, const UnpackFlags& flags);
-
-/// Unpacks IMAGE into OUT and inventories it, with progress on stderr unless quiet. On failure
-/// prints "probity WHO: error" and returns nullopt (the caller exits kExitUsage). `skip_blob`:
-/// see UnpackOptions::skip_blob.
-std::optional<ArtifactTree> unpack_and_inventory(
-    const char* who, const std::string& image, const std::string& out, const UnpackFlags& flags,
-    bool quiet, std::function<bool(const FileRecord& file)> skip_blob = {});
 
 /// The one rule for output directories (unpack, scan, diff, equiv): DIR is created when absent;
 /// an existing non-directory or non-empty directory is refused, unless `force` and it holds an

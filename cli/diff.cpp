@@ -1,18 +1,16 @@
 // probity diff OLD NEW --out DIR [--quiet]: what an update changed. OLD and NEW are images
 // (scanned into DIR/old and DIR/new with scan's pipeline) or report.json files from `probity scan`
-// (nothing is rescanned).
+// (nothing is rescanned). Flags into DiffRunOptions, probity::diff (src/diff/run.cpp), the
+// summary.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <filesystem>
-#include <fstream>
-#include <future>
 #include <memory>
 
 #include "commands.hpp"
 #include "probity/diff.hpp"
 #include "probity/json.hpp"
-#include "probity/policy.hpp"
 
 namespace probity::cli {
 namespace {
@@ -26,62 +24,6 @@ struct DiffArgs {
   std::vector<std::string> fail_on;  ///< gates: new-high, clause-regression
   ScanArgs scan;                     ///< the scan options used for image inputs
 };
-
-/// One side: a report read from disk, or the image scanned into DIR/<side> and its report read.
-/// `root` is where the side's extracted files are (for similarity), "" when not there.
-struct Side {
-  Report report;
-  std::filesystem::path root;
-};
-
-/// A JSON object is taken for a report (read_report then says precisely what is wrong if it is
-/// not a good one); anything else is an image: no firmware format starts with '{'.
-bool is_json(const std::string& input) {
-  std::ifstream in(input, std::ios::binary);
-  char c = 0;
-  while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
-  }
-  return c == '{';
-}
-
-std::optional<Side> load_side(const DiffArgs& args, const std::string& input, const char* side) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_regular_file(input, ec)) {
-    fmt::print(stderr,
-               "probity diff: {} {}: not a readable file (give an image or a report.json)\n", side,
-               input);
-    return std::nullopt;
-  }
-  fs::path report_path;
-  if (is_json(input)) {
-    report_path = input;
-  } else {
-    ScanArgs scan = args.scan;
-    scan.image = input;
-    scan.out = (fs::path(args.out) / side).string();
-    scan.quiet = true;
-    if (!args.quiet) fmt::print(stderr, "probity diff: scanning {} into {}\n", input, scan.out);
-    // Exit 1 is a failed policy, which is no reason not to diff.
-    if (run_scan(scan, "diff") == kExitUsage) return std::nullopt;
-    report_path = fs::path(scan.out) / "report.json";
-  }
-  auto r = read_report(report_path);
-  if (!r) {
-    fmt::print(stderr, "probity diff: {} report: {}\n", side, r.error().to_string());
-    return std::nullopt;
-  }
-  Side s{std::move(*r), report_path.parent_path()};
-  // The extracted files are beside the report when it is a scan's output directory.
-  bool any = false;
-  for (const auto& f : s.report.tree.files)
-    if (!f.extracted.empty()) {
-      any = fs::exists(s.root / f.extracted, ec);
-      break;
-    }
-  if (!any) s.root.clear();
-  return s;
-}
 
 void print_summary(std::FILE* to, const Delta& d, const nlohmann::json& j, const std::string& out) {
   fmt::print(to, "probity diff: {} -> {}\n", d.old_image.name, d.new_image.name);
@@ -172,78 +114,41 @@ Command add_diff(CLI::App& parent) {
   return {app, [args]() -> int {
             namespace fs = std::filesystem;
             if (!prepare_out_dir("diff", args->out, args->force)) return kExitUsage;
-            // Two reports are read at once (parsing is most of a report-to-report diff); images
-            // are scanned one after the other (each scan uses every core).
-            std::optional<Side> old_side, new_side;
-            if (is_json(args->old_input) && is_json(args->new_input)) {
-              auto later = std::async(std::launch::async,
-                                      [&] { return load_side(*args, args->new_input, "new"); });
-              old_side = load_side(*args, args->old_input, "old");
-              new_side = later.get();
-            } else {
-              old_side = load_side(*args, args->old_input, "old");
-              if (old_side) new_side = load_side(*args, args->new_input, "new");
+            auto scan = scan_options(args->scan, "diff");
+            if (!scan) return kExitUsage;
+            DiffRunOptions opt{.old_input = args->old_input,
+                               .new_input = args->new_input,
+                               .out = args->out,
+                               .scan = std::move(*scan),
+                               .move_similarity = args->similarity,
+                               .max_similarity_pairs = args->max_pairs,
+                               .fail_on = args->fail_on,
+                               .on_scan = {}};
+            if (!args->quiet)
+              opt.on_scan = [&](std::string_view side, const fs::path& image) {
+                fmt::print(stderr, "probity diff: scanning {} into {}\n", image.string(),
+                           (fs::path(args->out) / side).string());
+              };
+            auto run = probity::diff(opt);
+            if (!run) {
+              fmt::print(stderr, "probity diff: {}\n", run.error().to_string());
+              return kExitUsage;
             }
-            if (!old_side || !new_side) return kExitUsage;
-            DiffOptions opt;
-            opt.old_root = old_side->root;
-            opt.new_root = new_side->root;
-            opt.move_similarity = args->similarity;
-            opt.max_similarity_pairs = args->max_pairs;
-            Delta d = diff_reports(old_side->report, new_side->report, opt);
-            auto j = delta_json(d);
-            const fs::path out(args->out);
-            {
-              std::ofstream f(out / "diff.json");
-              f << dump_json(j) << "\n";
-              if (!f) {
-                fmt::print(stderr, "probity diff: cannot write {}\n", (out / "diff.json").string());
-                return kExitUsage;
-              }
-            }
-            {
-              std::ofstream f(out / "diff.html");
-              f << diff_html(j);
-              if (!f) {
-                fmt::print(stderr, "probity diff: cannot write {}\n", (out / "diff.html").string());
-                return kExitUsage;
-              }
-            }
+            const Delta& d = run->delta;
             const bool table = args->format == "table";
-            if (!args->quiet) print_summary(table ? stdout : stderr, d, j, args->out);
-            if (!table && !print_file("diff", out / "diff.json")) return kExitUsage;
-            // Gates first (a tripped gate is a failure whatever else is true), then whether
-            // both sides were fully seen: a diff against an image not fully read proves nothing.
-            std::vector<std::string> tripped;
-            for (const auto& gate : args->fail_on) {
-              if (gate == "clause-regression" && !d.verdict.regressions.empty())
-                tripped.push_back(
-                    fmt::format("clause-regression ({} clauses)", d.verdict.regressions.size()));
-              if (gate == "new-high") {
-                std::size_t n = 0;
-                for (const auto& f : d.findings.added)
-                  n += !f.suppression && f.severity >= Severity::kHigh;
-                // Ranked as scan --fail-on ranks them (apply_fail_on): parse_severity.
-                for (const auto& v : d.vulnerabilities.introduced) {
-                  const auto s = parse_severity(v.severity);
-                  n += !v.suppression && s && *s >= Severity::kHigh;
-                }
-                if (n) tripped.push_back(fmt::format("new-high ({} new)", n));
-              }
-            }
-            if (!tripped.empty()) {
-              fmt::print(stderr, "probity diff: FAIL: {}\n", fmt::join(tripped, ", "));
-              return kExitFail;
-            }
-            if (d.verdict.old_result == "inconclusive" || d.verdict.new_result == "inconclusive") {
+            if (!args->quiet) print_summary(table ? stdout : stderr, d, run->json, args->out);
+            if (!table && !print_file("diff", fs::path(args->out) / "diff.json")) return kExitUsage;
+            const int code = diff_exit_code(*run);
+            if (code == kExitFail)
+              fmt::print(stderr, "probity diff: FAIL: {}\n", fmt::join(run->tripped, ", "));
+            if (code == kExitInconclusive) {
               const bool both = d.verdict.old_result == d.verdict.new_result;
               fmt::print(stderr, "probity diff: INCONCLUSIVE: {} not fully seen\n",
                          both ? "neither image was"
                               : (d.verdict.old_result == "inconclusive" ? "the OLD image was"
                                                                         : "the NEW image was"));
-              return kExitInconclusive;
             }
-            return kExitOk;
+            return code;
           }};
 }
 

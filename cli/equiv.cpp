@@ -1,21 +1,14 @@
-// probity equiv SHIPPED REBUILT --out DIR [--quiet] [--diffoscope-json FILE] [--slsa FILE]
+// probity equiv SHIPPED REBUILT --out DIR [--quiet] [--diffoscope-json FILE] [--slsa FILE]: flags
+// into EquivRunOptions, probity::equiv (src/equiv/run.cpp), the summary.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <future>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <set>
 
 #include "commands.hpp"
 #include "probity/equiv.hpp"
-#include "probity/hash.hpp"
 #include "probity/json.hpp"
 
 namespace probity::cli {
@@ -31,77 +24,6 @@ struct EquivArgs {
   std::size_t max_differences = kMaxEquivDifferences;
   std::string max_text = "1M";
   UnpackFlags flags;
-};
-
-bool write_file(const fs::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  f.close();
-  if (!f) fmt::print(stderr, "probity equiv: cannot write {}\n", path.string());
-  return bool(f);
-}
-
-std::optional<ImageInfo> image_info(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    fmt::print(stderr, "probity equiv: {}: not a readable regular file\n", path);
-    return std::nullopt;
-  }
-  auto digest = sha256_file(path);
-  if (!digest) {
-    fmt::print(stderr, "probity equiv: {}: {}\n", path, digest.error().to_string());
-    return std::nullopt;
-  }
-  return ImageInfo{path, fs::path(path).filename().string(), *digest, fs::file_size(path, ec)};
-}
-
-// Blobs (extracted files) both unpack runs meet. The comparison never looks inside a file whose
-// bytes are equal on both sides, so such a blob need not be carved in either image: a run that
-// meets a large blob first waits until the other run has met the same path (then both skip it
-// when the bytes are equal, both carve it when not), has finished, or kSharedWait has passed.
-// Small blobs are carved unless the other run met them first. Skipping can only make a
-// comparison coarser (bytes instead of containers), never mask anything.
-class SharedBlobs {
- public:
-  static constexpr std::uint64_t kWaitBytes = 1 * kMiB;
-  static constexpr auto kSharedWait = std::chrono::seconds(5);
-
-  std::function<bool(const FileRecord&)> side(int s) {
-    return [this, s](const FileRecord& f) { return check(s, f); };
-  }
-  void done(int s) {
-    std::lock_guard lock(mu_);
-    done_[s] = true;
-    cv_.notify_all();
-  }
-
- private:
-  bool check(int s, const FileRecord& f) {
-    const std::string key = f.sha256 + '\0' + f.path;
-    std::unique_lock lock(mu_);
-    if (seen_[1 - s].contains(key)) {
-      both_.insert(key);
-      cv_.notify_all();
-      return true;
-    }
-    seen_[s].insert(key);
-    paths_[s][f.path].insert(f.sha256);
-    cv_.notify_all();
-    if (f.size < kWaitBytes) return false;
-    const auto other_differs = [&] {
-      const auto it = paths_[1 - s].find(f.path);
-      return it != paths_[1 - s].end() && !it->second.contains(f.sha256);
-    };
-    cv_.wait_for(lock, kSharedWait,
-                 [&] { return both_.contains(key) || other_differs() || done_[1 - s]; });
-    return both_.contains(key);
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::set<std::string> seen_[2], both_;
-  std::map<std::string, std::set<std::string>> paths_[2];
-  bool done_[2] = {false, false};
 };
 
 void print_summary(std::FILE* to, const Equivalence& e, const std::string& out) {
@@ -150,99 +72,64 @@ Command add_equiv(CLI::App& parent) {
                   "usign public key (as in OpenWrt's etc/opkg/keys/); repeatable. Each image's\n"
                   "fwtool signature must then verify with one of them");
   add_unpack_flags(*app, args->flags);
-  return {
-      app, [args]() -> int {
-        EquivOptions opt;
-        for (const auto& file : args->vendor_keys) {
-          std::ifstream in(file, std::ios::binary);
-          if (!in) {
-            fmt::print(stderr, "probity equiv: --vendor-key: cannot read {}\n", file);
-            return kExitUsage;
-          }
-          std::string text(4096, '\0');
-          in.read(text.data(), std::streamsize(text.size()));
-          text.resize(std::size_t(in.gcount()));
-          auto key = parse_usign_key(text, file);
-          if (!in.eof() || !key) {
-            fmt::print(stderr, "probity equiv: --vendor-key: {}\n",
-                       key ? file + ": larger than a usign key file" : key.error().to_string());
-            return kExitUsage;
-          }
-          opt.vendor_keys.push_back(std::move(*key));
-        }
-        const auto a = image_info(args->shipped);
-        const auto b = image_info(args->rebuilt);
-        if (!a || !b) return kExitUsage;
-        const fs::path out(args->out);
-        if (!prepare_out_dir("equiv", args->out, args->force)) return kExitUsage;
-        opt.max_differences = args->max_differences;
-        try {
-          opt.max_text_bytes = parse_size(args->max_text);
-        } catch (const std::exception& e) {
-          fmt::print(stderr, "probity equiv: --max-diff-bytes: {}\n", e.what());
-          return kExitUsage;
-        }
-        const auto start = std::chrono::steady_clock::now();
-        Equivalence e;
-        std::vector<std::string> unseen;  ///< "side: cap-code", when a cap hid content
-        if (a->sha256 == b->sha256 && a->size == b->size) {
-          e = identical_images(*a, *b);  // same bytes: nothing to unpack
-        } else {
-          // Both images are unpacked at once: each run is mostly single-stream work
-          // (one large filesystem or compressed kernel), so two overlap well.
-          SharedBlobs blobs;
-          auto shipped = std::async(std::launch::async, [&] {
-            auto t = unpack_and_inventory("equiv", args->shipped, (out / "shipped").string(),
-                                          args->flags, true, blobs.side(0));
-            blobs.done(0);
-            return t;
-          });
-          const auto tb = unpack_and_inventory("equiv", args->rebuilt, (out / "rebuilt").string(),
-                                               args->flags, true, blobs.side(1));
-          blobs.done(1);
-          const auto ta = shipped.get();
-          if (!ta || !tb) return kExitUsage;
-          if (!write_file(out / "shipped" / "manifest.json",
-                          dump_json(manifest_json(*ta)) + "\n") ||
-              !write_file(out / "rebuilt" / "manifest.json", dump_json(manifest_json(*tb)) + "\n"))
-            return kExitUsage;
-          e = compare_images(*ta, (out / "shipped").string(), *tb, (out / "rebuilt").string(), opt);
-          // An equivalence is a claim about every byte: a cap that left content unextracted on
-          // either side leaves it unproven (inconclusive), never equivalent. A difference found
-          // in what was seen stays a difference.
-          const std::pair<const char*, const ArtifactTree*> sides[] = {{"shipped", &*ta},
-                                                                       {"rebuilt", &*tb}};
-          for (const auto& [side, tree] : sides)
-            for (const auto& w : tree->warnings)
-              if (w.code.starts_with("cap-")) unseen.push_back(fmt::format("{}: {}", side, w.code));
-          std::sort(unseen.begin(), unseen.end());
-          unseen.erase(std::unique(unseen.begin(), unseen.end()), unseen.end());
-          if (e.verdict != EquivVerdict::kDifferent && !unseen.empty())
-            e.warnings.push_back("not fully seen, so equivalence is unproven (inconclusive): " +
-                                 fmt::format("{}", fmt::join(unseen, ", ")));
-        }
-        e.elapsed_ms = std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::steady_clock::now() - start)
-                                         .count());
-        if (!write_file(out / "equiv.json", dump_json(equiv_json(e)) + "\n") ||
-            !write_file(out / "equiv.html", equiv_html(e)))
-          return kExitUsage;
-        if (!args->diffoscope_json.empty() &&
-            !write_file(args->diffoscope_json, dump_json(equiv_diffoscope_json(e)) + "\n"))
-          return kExitUsage;
-        if (!args->slsa.empty() && !write_file(args->slsa, dump_json(equiv_slsa_vsa(e)) + "\n"))
-          return kExitUsage;
-        const bool table = args->format == "table";
-        if (!args->quiet) print_summary(table ? stdout : stderr, e, args->out);
-        if (!table && !print_file("equiv", out / "equiv.json")) return kExitUsage;
-        if (e.verdict == EquivVerdict::kDifferent) return kExitFail;
-        if (!unseen.empty()) {
-          fmt::print(stderr, "probity equiv: INCONCLUSIVE: {} (see {}/equiv.json)\n",
-                     e.warnings.back(), args->out);
-          return kExitInconclusive;
-        }
-        return kExitOk;
-      }};
+  return {app, [args]() -> int {
+            EquivOptions opt;
+            for (const auto& file : args->vendor_keys) {
+              std::ifstream in(file, std::ios::binary);
+              if (!in) {
+                fmt::print(stderr, "probity equiv: --vendor-key: cannot read {}\n", file);
+                return kExitUsage;
+              }
+              std::string text(4096, '\0');
+              in.read(text.data(), std::streamsize(text.size()));
+              text.resize(std::size_t(in.gcount()));
+              auto key = parse_usign_key(text, file);
+              if (!in.eof() || !key) {
+                fmt::print(stderr, "probity equiv: --vendor-key: {}\n",
+                           key ? file + ": larger than a usign key file" : key.error().to_string());
+                return kExitUsage;
+              }
+              opt.vendor_keys.push_back(std::move(*key));
+            }
+            std::error_code ec;
+            for (const auto& image : {args->shipped, args->rebuilt})
+              if (!fs::is_regular_file(image, ec)) {
+                fmt::print(stderr, "probity equiv: {}: not a readable regular file\n", image);
+                return kExitUsage;
+              }
+            if (!prepare_out_dir("equiv", args->out, args->force)) return kExitUsage;
+            opt.max_differences = args->max_differences;
+            try {
+              opt.max_text_bytes = parse_size(args->max_text);
+            } catch (const std::exception& e) {
+              fmt::print(stderr, "probity equiv: --max-diff-bytes: {}\n", e.what());
+              return kExitUsage;
+            }
+            auto unpack = unpack_options("equiv", args->flags);
+            if (!unpack) return kExitUsage;
+            EquivRunOptions run_opt{.shipped = args->shipped,
+                                    .rebuilt = args->rebuilt,
+                                    .out = args->out,
+                                    .unpack = std::move(*unpack),
+                                    .compare = std::move(opt),
+                                    .diffoscope_json = args->diffoscope_json,
+                                    .slsa = args->slsa};
+            auto run = probity::equiv(run_opt);
+            if (!run) {
+              fmt::print(stderr, "probity equiv: {}\n", run.error().to_string());
+              return kExitUsage;
+            }
+            const Equivalence& e = run->equivalence;
+            const fs::path out(args->out);
+            const bool table = args->format == "table";
+            if (!args->quiet) print_summary(table ? stdout : stderr, e, args->out);
+            if (!table && !print_file("equiv", out / "equiv.json")) return kExitUsage;
+            const int code = equiv_exit_code(*run);
+            if (code == kExitInconclusive)
+              fmt::print(stderr, "probity equiv: INCONCLUSIVE: {} (see {}/equiv.json)\n",
+                         e.warnings.back(), args->out);
+            return code;
+          }};
 }
 
 }  // namespace probity::cli

@@ -134,7 +134,7 @@ void add_scan_flags(CLI::App& app, ScanArgs& args) {
                  "MaxMind-format GeoIP database for the policy's allowed countries");
 }
 
-int run_scan(const ScanArgs& args, const char* who) {
+std::optional<ScanOptions> scan_options(const ScanArgs& args, const char* who) {
   ScanOptions opt;
   if (!args.fail_on.empty()) {
     opt.fail_on = parse_severity(args.fail_on);
@@ -142,11 +142,11 @@ int run_scan(const ScanArgs& args, const char* who) {
       fmt::print(stderr,
                  "probity {}: --fail-on: expected info, low, medium, high or critical, got '{}'\n",
                  who, args.fail_on);
-      return kExitUsage;
+      return std::nullopt;
     }
   }
   auto unpack = unpack_options(who, args.flags);
-  if (!unpack) return kExitUsage;
+  if (!unpack) return std::nullopt;
   opt.unpack = std::move(*unpack);
   opt.image = args.image;
   opt.out = args.out;
@@ -157,6 +157,13 @@ int run_scan(const ScanArgs& args, const char* who) {
   opt.rules = args.rules;
   opt.geoip = args.geoip;
   opt.fleet_index = args.fleet_index;
+  return opt;
+}
+
+int run_scan(const ScanArgs& args, const char* who) {
+  auto parsed = scan_options(args, who);
+  if (!parsed) return kExitUsage;
+  ScanOptions opt = std::move(*parsed);
   // Progress on stderr while unpacking (the stage that takes long), none after.
   Progress progress;
   opt.unpack.progress = &progress;

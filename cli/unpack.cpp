@@ -88,13 +88,16 @@ std::optional<UnpackOptions> unpack_options(const char* who, const UnpackFlags& 
   return opt;
 }
 
-std::optional<ArtifactTree> unpack_and_inventory(
-    const char* who, const std::string& image, const std::string& out, const UnpackFlags& f,
-    bool quiet, std::function<bool(const FileRecord& file)> skip_blob) {
+namespace {
+
+/// Unpacks IMAGE into OUT and inventories it, with progress on stderr unless quiet. On failure
+/// prints "probity WHO: error" and returns nullopt (the caller exits kExitUsage).
+std::optional<ArtifactTree> unpack_and_inventory(const char* who, const std::string& image,
+                                                 const std::string& out, const UnpackFlags& f,
+                                                 bool quiet) {
   auto parsed = unpack_options(who, f);
   if (!parsed) return std::nullopt;
   UnpackOptions opt = std::move(*parsed);
-  opt.skip_blob = std::move(skip_blob);
   Progress progress;
   opt.progress = &progress;
   Result<ArtifactTree> tree = fail("not run");
@@ -111,6 +114,8 @@ std::optional<ArtifactTree> unpack_and_inventory(
   }
   return std::move(*tree);
 }
+
+}  // namespace
 
 Command add_unpack(CLI::App& parent) {
   auto args = std::make_shared<UnpackArgs>();

@@ -13,6 +13,7 @@
 #include "probity/error.hpp"
 #include "probity/limits.hpp"
 #include "probity/report.hpp"
+#include "probity/scan.hpp"
 
 namespace probity {
 
@@ -129,5 +130,38 @@ nlohmann::json delta_json(const Delta& delta);
 
 /// diff.html: one self-contained page rendering a diff.json document (no network needed).
 std::string diff_html(const nlohmann::json& delta_json);
+
+// ---- the whole run as one library call (issue 14 item 1) -------------------------------------
+
+/// `probity diff` without the CLI. Each side is an image (scanned with probity::scan into
+/// OUT/old or OUT/new) or a report.json from an earlier scan (read, not rescanned).
+struct DiffRunOptions {
+  std::filesystem::path old_input, new_input;
+  std::filesystem::path out;  ///< created if absent; the caller makes sure it may be written
+  /// The scan of an image side: everything but `image` and `out`, which the run sets.
+  ScanOptions scan;
+  int move_similarity = kMoveSimilarity;
+  std::uint64_t max_similarity_pairs = kMaxSimilarityPairs;
+  /// CI gates: "new-high" (NEW adds a high or critical finding or vulnerability),
+  /// "clause-regression" (NEW fails a policy clause OLD passed).
+  std::vector<std::string> fail_on;
+  /// Called before an image side is scanned ("old" or "new", the image).
+  std::function<void(std::string_view side, const std::filesystem::path& image)> on_scan;
+};
+
+struct DiffRun {
+  Delta delta;
+  nlohmann::json json;               ///< diff.json as written
+  std::vector<std::string> tripped;  ///< the gates of `fail_on` that tripped, with their counts
+  std::vector<std::filesystem::path> written;  ///< output files, in the order written
+};
+
+/// Runs diff and writes OUT/diff.json and OUT/diff.html. Errors are unusable input (a side that
+/// is neither a readable image nor a good report.json, a scan refused, an output not written).
+Result<DiffRun> diff(const DiffRunOptions& options);
+
+/// The process exit code of a run: 1 a gate tripped, 3 a side's verdict is inconclusive (not
+/// fully seen: a diff against it proves nothing), else 0.
+int diff_exit_code(const DiffRun& run);
 
 }  // namespace probity

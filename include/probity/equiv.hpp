@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -16,6 +17,7 @@
 #include "probity/artifact.hpp"
 #include "probity/error.hpp"
 #include "probity/limits.hpp"
+#include "probity/unpack.hpp"
 
 namespace probity {
 
@@ -165,5 +167,36 @@ nlohmann::json equiv_diffoscope_json(const Equivalence& e);
 /// An in-toto Statement v1 whose predicate is an SLSA verification summary (VSA v1).
 /// `time_verified` is RFC 3339 UTC ("" means now).
 nlohmann::json equiv_slsa_vsa(const Equivalence& e, const std::string& time_verified = {});
+
+// ---- the whole run as one library call (issue 14 item 1) -------------------------------------
+
+/// `probity equiv` without the CLI: both images are hashed, unpacked at once into OUT/shipped
+/// and OUT/rebuilt (with their manifest.json), compared, and the outputs written.
+struct EquivRunOptions {
+  std::filesystem::path shipped, rebuilt;  ///< the images
+  std::filesystem::path out;  ///< created if absent; the caller makes sure it may be written
+  /// Caps, --deep and worker threads for each side's unpack (each side has a pool of its own
+  /// of `threads`; `pool`, `progress` and `skip_blob` are set by the run).
+  UnpackOptions unpack;
+  EquivOptions compare;                   ///< vendor keys, --max-differences, --max-diff-bytes
+  std::filesystem::path diffoscope_json;  ///< also write diffoscope's JSON here ("" : no)
+  std::filesystem::path slsa;  ///< also write an in-toto SLSA verification summary ("" : no)
+};
+
+struct EquivRun {
+  Equivalence equivalence;
+  /// "shipped: cap-..." / "rebuilt: cap-...": caps that left content unextracted, so that an
+  /// equivalence is unproven (its warning says so); empty when both sides were fully seen.
+  std::vector<std::string> unseen;
+  std::vector<std::filesystem::path> written;  ///< output files, in the order written
+};
+
+/// Runs equiv. Errors are unusable input (an image that is not a readable file, an output that
+/// cannot be written); everything found inside the images is in the result.
+Result<EquivRun> equiv(const EquivRunOptions& options);
+
+/// The process exit code of a run: 0 identical or equivalent, 1 different, 3 inconclusive (a
+/// cap left content of either side unextracted).
+int equiv_exit_code(const EquivRun& run);
 
 }  // namespace probity

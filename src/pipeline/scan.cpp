@@ -31,10 +31,12 @@ Error with_context(Error e, const std::string& what) {
 
 }  // namespace
 
-Status write_text(const std::filesystem::path& path, const std::string& text) {
+Status write_text(const std::filesystem::path& path, const std::string& text,
+                  std::vector<std::filesystem::path>* written) {
   std::ofstream f(path, std::ios::binary);
   f << text;
   if (!f.flush()) return fail("cannot write " + path.string(), 0, path.string());
+  if (written) written->push_back(path);
   return {};
 }
 
@@ -238,15 +240,13 @@ Result<ScanResult> scan(const ScanOptions& opt) {
     outputs.emplace_back("vex.cdx.json", std::move(vex));
   }
   if (auto st = write_text(opt.out / "report.html",
-                           html_report(outputs.front().second, html_extras(report, opt.out)));
+                           html_report(outputs.front().second, html_extras(report, opt.out)),
+                           &result.written);
       !st)
     return std::unexpected(st.error());
-  result.written.push_back(opt.out / "report.html");
-  for (const auto& [name, j] : outputs) {
-    if (auto st = write_text(opt.out / name, dump_json(j) + "\n"); !st)
+  for (const auto& [name, j] : outputs)
+    if (auto st = write_text(opt.out / name, dump_json(j) + "\n", &result.written); !st)
       return std::unexpected(st.error());
-    result.written.push_back(opt.out / name);
-  }
   return result;
 }
 

@@ -18,7 +18,9 @@ VulnerabilityMatcher open_matcher(const std::filesystem::path& path);
 /// CPE product), else data/eol (by CPE product, e.g. linux_kernel).
 void add_eol(std::vector<Component>& components, const std::filesystem::path& db_path);
 
-/// Writes `text` to `path` (an output file), or an error naming it.
-Status write_text(const std::filesystem::path& path, const std::string& text);
+/// Writes `text` to `path` (an output file), or an error naming it; lists the path in `written`
+/// when given (scan, diff and equiv return the files they wrote).
+Status write_text(const std::filesystem::path& path, const std::string& text,
+                  std::vector<std::filesystem::path>* written = nullptr);
 
 }  // namespace probity
