@@ -185,7 +185,18 @@ TEST_F(HostileTest, TruncatedAndBadSuperblockSquashfs) {
   fs::remove_all(out_);
   auto b = unpack("squashfs-badsuper.sqfs");
   EXPECT_FALSE(b["warnings"].empty());
-  for (const auto& c : b["containers"]) EXPECT_FALSE(c["complete"].get<bool>());
+  // The refused filesystem is never reported complete; the gzip blocks past its bad
+  // superblock are still carved as bare zlib streams (one bad region never stops the rest).
+  bool squashfs = false, zlib = false;
+  for (const auto& c : b["containers"]) {
+    if (c["format"] == "squashfs") {
+      squashfs = true;
+      EXPECT_FALSE(c["complete"].get<bool>());
+    }
+    zlib |= c["format"] == "zlib";
+  }
+  EXPECT_TRUE(squashfs);
+  EXPECT_TRUE(zlib) << b["containers"].dump();
 }
 
 TEST_F(HostileTest, TruncatedImageStillYieldsTheKernel) {
