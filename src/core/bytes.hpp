@@ -36,8 +36,10 @@ inline Bytes sub(Bytes b, std::uint64_t off, std::uint64_t len = UINT64_MAX) {
 }
 
 inline bool starts_with(Bytes b, std::string_view magic, std::uint64_t off = 0) {
+  // An empty magic (avb.cpp's: every blob's start) matches without memcmp, whose pointers must
+  // not be null even for a length of 0 (an empty blob's span has a null data()).
   return off <= b.size() && b.size() - off >= magic.size() &&
-         std::memcmp(b.data() + off, magic.data(), magic.size()) == 0;
+         (magic.empty() || std::memcmp(b.data() + off, magic.data(), magic.size()) == 0);
 }
 
 /// A NUL-terminated string of at most `max` bytes starting at `off` (cut at the end of `b`).
