@@ -102,6 +102,9 @@ inline constexpr std::uint64_t kMaxBuffaloLongstateBytes = 64 * kMiB;
 /// and the most vendor ramdisks one vendor_boot v4 table may list (mkbootimg writes a few).
 inline constexpr std::uint64_t kMaxAvbVbmetaBytes = 64 * 1024;
 inline constexpr std::uint32_t kMaxVendorRamdisks = 256;
+/// Arcadyan obfuscated-LZMA kernels: the most bytes de-obfuscated (a copy is made) — binwalk's
+/// own bound for the format, 0x1B0000.
+inline constexpr std::uint64_t kMaxArcadyanBytes = 0x1B0000;
 /// UEFI firmware volumes: the most FFS files walked in one volume, the largest section one
 /// GUID-defined LZMA section may decode to (held in memory to read the sections inside; EDK2
 /// images decode to a few MiB), and the deepest nesting of compression/GUID-defined sections.

@@ -1,8 +1,9 @@
 // Vendor firmware headers (tplink, netgear_chk, cybertan, seama, wrgg, xiaomi_hdr, broadcom_sao,
-// bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp) on images
-// assembled from their documented layouts by tests/fixtures/make-vendor-headers.py, each wrapping a
-// gzip kernel and a squashfs root filesystem; hostile variants (flipped bytes, lengths past the
-// end, truncation); and nested images: a zip member named *.img carved in full without --deep.
+// bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp, draytek)
+// on images assembled from their documented layouts by tests/fixtures/make-vendor-headers.py, each
+// wrapping a gzip kernel and a squashfs root filesystem; hostile variants (flipped bytes, lengths
+// past the end, truncation); and nested images: a zip member named *.img carved in full without
+// --deep.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -74,7 +75,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"hwnp.bin", "huawei_hwnp", "kernel", "HWNP, 3 items"},
                       Case{"buffalo.bin", "buffalo", "", "\"WZR-HP-G300NH\", version \"1.75\""},
                       Case{"buffalo-long.bin", "buffalo", "", "longstate"},
-                      Case{"gm8126.bin", "grain_media", "", "\"IPCAM\""}),
+                      Case{"gm8126.bin", "grain_media", "", "\"IPCAM\""},
+                      Case{"draytek.bin", "draytek", "kernel", "root filesystem"},
+                      Case{"arcadyan.bin", "arcadyan", "", "leading bytes 30051120"}),
     [](const auto& info) { return file_case_name(info.param.file); });
 
 TEST(VendorHeaders, TplinkBootloaderIsAPartition) {
@@ -157,9 +160,9 @@ TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
 }
 
 TEST(VendorHeaders, TruncatedImagesWarn) {
-  for (const char* name :
-       {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
-        "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin", "buffalo.bin"}) {
+  for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
+                           "sao.bin", "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin",
+                           "buffalo.bin", "draytek.bin", "arcadyan.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/cut-") + name));
     EXPECT_FALSE(u.warnings("format-error").empty()) << name;
     // The header's container stopped early or marked what it wrote as cut short.
@@ -231,6 +234,52 @@ TEST(VendorHeaders, BuffaloDataThatDoesNotRestoreIsEncrypted) {
   ASSERT_EQ(enc.size(), 1u);
   EXPECT_EQ(enc[0].claimed_by, "buffalo");
   EXPECT_GT(enc[0].region->size, 20000u);
+}
+
+TEST(VendorHeaders, DraytekMagicAloneIsNoImage) {
+  // "2RDH" in release notes, and a header whose parts run past the total it states.
+  EXPECT_TRUE(unpack_file(vendor("hostile/draytek-notes.txt")).containers("draytek").empty());
+  EXPECT_TRUE(unpack_file(vendor("hostile/draytek-huge.bin")).containers("draytek").empty());
+}
+
+TEST(VendorHeaders, ArcadyanMagicAloneIsNoImage) {
+  EXPECT_TRUE(unpack_file(vendor("hostile/arcadyan-random.bin")).containers("arcadyan").empty());
+}
+
+TEST(VendorHeaders, ArcadyanPublicVector) {
+  // binwalk's test image: one obfuscated stream at offset 0, a 2,813,252-byte MIPS kernel.
+  const fs::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const fs::path img = dir / "binwalk/arcadyan.bin";
+  if (!fs::exists(img)) GTEST_SKIP() << img << " not present";
+  auto u = unpack_file(img);
+  const Container& ct = u.only("arcadyan");
+  EXPECT_EQ(ct.offset, 0u);
+  EXPECT_TRUE(ct.complete);
+  const FileRecord* k = u.file(ct.id, "decompressed");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->size, 2813252u);
+  EXPECT_FALSE(k->truncated);
+}
+
+TEST(VendorHeaders, DraytekPublicVector) {
+  // fact_extractor's Vigor 167 test image: a 4 KiB squashfs behind the header, no kernel.
+  const fs::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const fs::path img = dir / "fact_extractor/draytek_vigor_167__valid_draytekvigor167_image.bin";
+  if (!fs::exists(img)) GTEST_SKIP() << img << " not present";
+  auto u = unpack_file(img);
+  const Container& ct = u.only("draytek");
+  EXPECT_TRUE(ct.complete);
+  EXPECT_EQ(ct.length, u.tree.image.size);
+  EXPECT_NE(ct.description.find("kernel 0 bytes, root filesystem 4096 bytes"), std::string::npos)
+      << ct.description;
+  const FileRecord* root = u.file(ct.id, "rootfs");
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(root->size, 4096u);
+  ASSERT_FALSE(u.containers("squashfs").empty()) << "the root filesystem was not opened";
+  EXPECT_EQ(u.only("squashfs").parent, ct.id);
+  for (const auto& w : u.tree.warnings) ADD_FAILURE() << w.code << ": " << w.message;
 }
 
 TEST(NestedImages, ImageNamedMemberIsCarvedWithoutDeep) {
