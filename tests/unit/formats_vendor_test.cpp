@@ -144,6 +144,36 @@ TEST(VendorHeaders, EncrptedImgIsReportedEncrypted) {
   expect_encrypted("encrpted_img.bin", "dlink_encrpted_img", 16, 8192);
 }
 
+// The MH01 payload (16 + 16 + 33 bytes in) is encrypted; the headers, the digest text and the
+// 256-byte signature after it are read, never decrypted.
+void expect_mh01(const fs::path& file, std::uint64_t payload) {
+  auto u = unpack_file(file);
+  const Container& ct = u.only("dlink_mh01");
+  EXPECT_EQ(ct.offset, 0u);
+  EXPECT_TRUE(ct.complete);
+  EXPECT_EQ(ct.length, u.tree.image.size);
+  const auto enc = find_encrypted_regions(u.tree);
+  ASSERT_EQ(enc.size(), 1u);
+  EXPECT_EQ(enc[0].claimed_by, "dlink_mh01");
+  EXPECT_EQ(enc[0].region->offset, 65u);
+  EXPECT_EQ(enc[0].region->size, payload);
+  EXPECT_FALSE(enc[0].region->understood);
+  // Understood: the headers and the digest text; the signature after the payload stays
+  // unexplained (a format's understood bytes end where its encrypted span begins).
+  EXPECT_EQ(u.tree.coverage.understood, 65u);
+  EXPECT_NE(ct.description.find("not decrypted"), std::string::npos) << ct.description;
+}
+
+TEST(VendorHeaders, Mh01IsReportedEncrypted) {
+  expect_mh01(vendor("mh01.bin"), 16 + 24 * 16);
+  // Its public test image (fact_extractor's), when ../shared is present.
+  const fs::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const fs::path img = dir / "fact_extractor/dlink__fw_mh01_test.bin";
+  if (!fs::exists(img)) GTEST_SKIP() << img << " not present";
+  expect_mh01(img, 320);
+}
+
 TEST(VendorHeaders, ShrsIsReportedEncrypted) {
   expect_encrypted("shrs.bin", "dlink_shrs", 0x6dc, 4096);
   auto u = unpack_file(vendor("shrs.bin"));
