@@ -119,9 +119,13 @@ CREATE TABLE IF NOT EXISTS alias(id TEXT NOT NULL, vendor TEXT NOT NULL, product
 CREATE INDEX IF NOT EXISTS alias_product ON alias(product, vendor);
 )sql";
 
-// Secondary indexes; dropped during an import into an empty database and built once at the end.
-// (product, hi) also serves lookups by product alone: the (product, vendor) index that databases
-// imported before December 2026 have is not built any more (it cost a third of the index build).
+// Secondary indexes. (product, hi) is dropped during an import into an empty database and built
+// once at the end: its rows arrive in no order. (cve, cfg) is kept: rows arrive in that order
+// (a record's rows after the one before), so keeping it up costs appends on the storing thread
+// while the parsing thread works, where building it at the end ran alone (0.19 s of a 1.84 s
+// 33,000-record import). (product, hi) also serves lookups by product alone: the (product,
+// vendor) index that databases imported before December 2026 have is not built any more (it
+// cost a third of the index build).
 constexpr const char* kIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS cpe_match_hi ON cpe_match(product, hi);
 CREATE INDEX IF NOT EXISTS cpe_match_cve ON cpe_match(cve, cfg);
@@ -129,7 +133,6 @@ CREATE INDEX IF NOT EXISTS cpe_match_cve ON cpe_match(cve, cfg);
 constexpr const char* kDropIndexes = R"sql(
 DROP INDEX IF EXISTS cpe_match_product;
 DROP INDEX IF EXISTS cpe_match_hi;
-DROP INDEX IF EXISTS cpe_match_cve;
 )sql";
 
 /// The `hi` column: the key of the row's upper bound (its exact version when it has no range:
