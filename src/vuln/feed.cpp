@@ -6,8 +6,12 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "probity/limits.hpp"
 #include "probity/vulndb.hpp"
@@ -52,6 +56,77 @@ Result<std::string> read_text_source(const std::filesystem::path& path, std::uin
 
 namespace {
 
+// What the read-ahead thread inflated: the bytes, or a zlib error. Empty bytes: the end.
+struct Chunk {
+  std::string data;
+  std::string error;
+};
+
+// Inflates a gzip file on its own thread, at most two chunks ahead of the reader (8 MiB), with
+// reads that start small and double up to kChunk as the splitter's own do.
+class Inflater {
+ public:
+  explicit Inflater(gzFile f) : f_(f), thread_([this] { run(); }) {}
+  ~Inflater() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+
+  Chunk take() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !ready_.empty(); });
+    Chunk c = std::move(ready_.front());
+    ready_.pop_front();
+    cv_.notify_all();
+    return c;
+  }
+
+ private:
+  void run() {
+    std::size_t chunk = 32u << 10;
+    for (bool last = false; !last;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || ready_.size() < 2; });
+        if (stop_) return;
+      }
+      chunk = std::min(kChunk, chunk * 2);
+      Chunk c;
+      int n = 0;
+      try {
+        c.data.resize_and_overwrite(chunk, [&](char* p, std::size_t) {
+          n = gzread(f_, p, static_cast<unsigned>(chunk));
+          return static_cast<std::size_t>(std::max(n, 0));
+        });
+      } catch (const std::bad_alloc&) {
+        c.error = "out of memory";
+        n = -1;
+      }
+      if (n < 0 && c.error.empty()) {
+        int errnum = 0;
+        c.error = gzerror(f_, &errnum);
+      }
+      last = n <= 0;  // the end, or an error: nothing more is read
+      std::lock_guard lock(mu_);
+      ready_.push_back(std::move(c));
+      cv_.notify_all();
+    }
+  }
+
+  gzFile f_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> ready_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 // The JSON splitter: one call of next() reads one chunk and hands on the records it completes.
 // A record is cut out by bracket depth outside strings, so nothing is parsed here.
 class JsonFeedReader final : public FeedReader {
@@ -63,6 +138,9 @@ class JsonFeedReader final : public FeedReader {
     in_.f = gzopen(path_.c_str(), "rb");
     if (!in_.f) return fail("cannot open feed (check the path and permissions)", 0, path_.string());
     gzbuffer(in_.f, 64u << 10);
+    // A gzip feed is inflated a chunk ahead on a thread of its own: inflation was a fifth of
+    // the parsing thread's time on NVD 1.1 feeds. A plain file is read here (a kernel copy).
+    if (gzdirect(in_.f) == 0) ahead_ = std::make_unique<Inflater>(in_.f);
     return {};
   }
 
@@ -72,17 +150,28 @@ class JsonFeedReader final : public FeedReader {
     // Spare capacity after the data lets the record parser read past a record's end without a
     // copy (simdjson's padding). The read goes straight into the string, not zero-filled
     // first; reads start small and double up to kChunk, so a small feed costs no 4 MiB buffer.
-    chunk_ = std::min(kChunk, chunk_ * 2);
-    buf_.reserve(old + chunk_ + kFeedPadding);
     int n = 0;
-    buf_.resize_and_overwrite(old + chunk_, [&](char* p, std::size_t) {
-      n = gzread(in_.f, p + old, static_cast<unsigned>(chunk_));
-      return old + static_cast<std::size_t>(std::max(n, 0));
-    });
-    if (n < 0) {
-      int errnum = 0;
-      const char* msg = gzerror(in_.f, &errnum);
-      return fail(std::string("read error: ") + msg, base_ + old, path_.string());
+    if (ahead_) {
+      Chunk c = ahead_->take();
+      if (!c.error.empty()) {
+        done_ = true;  // the read-ahead thread has stopped: nothing more will come
+        return fail("read error: " + c.error, base_ + old, path_.string());
+      }
+      n = static_cast<int>(c.data.size());
+      buf_.reserve(old + c.data.size() + kFeedPadding);
+      buf_.append(c.data);
+    } else {
+      chunk_ = std::min(kChunk, chunk_ * 2);
+      buf_.reserve(old + chunk_ + kFeedPadding);
+      buf_.resize_and_overwrite(old + chunk_, [&](char* p, std::size_t) {
+        n = gzread(in_.f, p + old, static_cast<unsigned>(chunk_));
+        return old + static_cast<std::size_t>(std::max(n, 0));
+      });
+      if (n < 0) {
+        int errnum = 0;
+        const char* msg = gzerror(in_.f, &errnum);
+        return fail(std::string("read error: ") + msg, base_ + old, path_.string());
+      }
     }
     stats_.bytes += static_cast<std::uint64_t>(n);
     if (auto s = scan(on_item); !s) return std::unexpected(s.error());
@@ -195,7 +284,8 @@ class JsonFeedReader final : public FeedReader {
 
   std::filesystem::path path_;
   GzFile in_;
-  std::string buf_;  // unconsumed bytes; buf_[0] is at file offset `base_`
+  std::unique_ptr<Inflater> ahead_;  // gzip feeds; declared after in_: stopped before it closes
+  std::string buf_;                  // unconsumed bytes; buf_[0] is at file offset `base_`
   std::uint64_t base_ = 0;
   std::size_t chunk_ = 32u << 10;  // the next read's size (doubled before each read)
   std::size_t pos_ = 0;            // next byte to scan

@@ -126,6 +126,21 @@ TEST(VulnDbFeed, ManyRecordsAcrossReadChunksPlainAndGzip) {
     EXPECT_EQ(status->sources[0].bytes, page.size());
     fs::remove(db_path);
   }
+  // A gzip feed cut short (inflated on the read-ahead thread) is an error, never a shorter
+  // feed: the records read before the cut are not a whole import.
+  {
+    std::ifstream in(gz, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    const auto cut =
+        fs::temp_directory_path() / ("probity-feed-cut-" + std::to_string(getpid()) + ".gz");
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    std::size_t n = 0;
+    auto st = split_feed(cut, [&](std::string_view, std::uint64_t) { ++n; });
+    EXPECT_FALSE(st);
+    EXPECT_GT(n, 0u);
+    EXPECT_LT(n, std::size_t(kRecords));
+    fs::remove(cut);
+  }
   fs::remove(plain);
   fs::remove(gz);
 }
