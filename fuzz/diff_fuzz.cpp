@@ -1,4 +1,4 @@
-// libFuzzer target for `probity diff`'s report reader (src/diff/read_report.cpp, simdjson) and
+// libFuzzer target for `probity diff`'s report reader (src/report/report_io.cpp, simdjson) and
 // the delta over what it reads: the input is split at the first NUL into two report.json texts,
 // each written to a scratch file and read back; when both parse, they are diffed and the delta
 // rendered as diff.json and diff.html.

@@ -7,21 +7,6 @@ namespace probity {
 
 using nlohmann::json;
 
-namespace {
-
-std::string octal_mode(std::uint32_t mode) {
-  return fmt::format("{:04o}", mode & 07777);
-}
-
-json origin_json(const std::vector<OriginStep>& origin) {
-  json a = json::array();
-  for (const auto& s : origin)
-    a.push_back({{"source", s.source}, {"offset", s.offset}, {"format", s.format}});
-  return a;
-}
-
-}  // namespace
-
 std::string dump_json(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
@@ -50,89 +35,6 @@ bool write_json_streaming(std::ostream& out, const json& doc,
   }
   out << "\n  " << std::string_view(text).substr(at + kSlot.size() - 1) << "\n";
   return bool(out);
-}
-
-namespace {
-
-std::span<const std::uint8_t> as_bytes(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-/// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool is_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = std::uint8_t(s[i]);
-    const std::size_t n = c < 0x80         ? 1
-                          : (c >> 5) == 6  ? 2
-                          : (c >> 4) == 14 ? 3
-                          : (c >> 3) == 30 ? 4
-                                           : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    std::uint32_t cp = n == 1 ? c : c & (0x7f >> n);
-    for (std::size_t k = 1; k < n; ++k) {
-      const auto b = std::uint8_t(s[i + k]);
-      if ((b & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (b & 0x3f);
-    }
-    /// UTF-8's shortest encodings, not a cap.
-    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n;
-  }
-  return true;
-}
-
-}  // namespace
-
-json file_json(const FileRecord& f) {
-  json j = {{"path", f.path},
-            {"container", f.container},
-            {"origin", origin_json(f.origin)},
-            {"type", to_string(f.type)},
-            {"size", f.size},
-            {"mode", octal_mode(f.mode)},
-            {"uid", f.uid},
-            {"gid", f.gid},
-            {"mtime", f.mtime}};
-  if (f.type == EntryType::kFile) {
-    j["sha256"] = f.sha256;
-    j["kind"] = f.kind.empty() ? "data" : f.kind;
-  }
-  if (f.type == EntryType::kSymlink || f.type == EntryType::kHardlink) j["link"] = f.link;
-  if (f.mode & 04000) j["setuid"] = true;
-  if (f.mode & 02000) j["setgid"] = true;
-  if (f.elf) {
-    j["arch"] = f.elf->arch;
-    j["bits"] = f.elf->bits;
-    j["endian"] = f.elf->endian;
-    j["elf_type"] = f.elf->type;
-  }
-  if (!f.extracted.empty()) j["extracted"] = f.extracted;
-  // A name that is not UTF-8 is shown with U+FFFD, so two such names can print alike: the raw
-  // bytes keep them apart (and let a reader open the extracted file).
-  if (!is_utf8(f.path)) j["path_hex"] = to_hex(as_bytes(f.path));
-  if (!f.extracted.empty() && !is_utf8(f.extracted))
-    j["extracted_hex"] = to_hex(as_bytes(f.extracted));
-  if (f.truncated) j["truncated"] = true;
-  return j;
-}
-
-json image_json(const ImageInfo& i) {
-  return {{"path", i.path}, {"name", i.name}, {"sha256", i.sha256}, {"size", i.size}};
-}
-
-json coverage_json(const Coverage& c) {
-  return {{"bytes", c.bytes},
-          {"understood", c.understood},
-          {"share", std::round(c.share() * 10000) / 10000}};
-}
-
-json warning_json(const Warning& w) {
-  return {{"code", w.code},
-          {"message", w.message},
-          {"container", w.container},
-          {"entry", w.entry},
-          {"offset", w.offset}};
 }
 
 json manifest_json(const ArtifactTree& t, bool with_files) {

@@ -427,6 +427,174 @@ TEST_F(ReadReport, BadReportsAreClearErrors) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "files[0].uid: expected a non-negative integer");
   EXPECT_FALSE(is_report_file(write("e.bin", "hsqs....")));
+  // Nested values name their whole path; numbers that do not fit their field are refused.
+  r = read_report(write("f.json", R"({"schema": "probity-report", "schema_version": 1,
+      "files": [], "components": [{"name": "zlib", "evidence": [{"offset": -1}]}]})"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "components[0].evidence[0].offset: expected a non-negative integer");
+  r = read_report(write("g.json", R"({"schema": "probity-report", "schema_version": 1,
+      "files": [{"path": "a", "container": 4294967296}]})"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "files[0].container: expected a non-negative integer in range");
+  r = read_report(write("h.json", R"({"schema": "probity-report", "schema_version": 1,
+      "files": [], "verdict": {"result": "maybe"}})"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "verdict.result: expected pass, fail or inconclusive");
+  r = read_report(write("i.json", R"({"schema": "probity-report", "schema_version": 1,
+      "files": [], "findings": [{"rule": "x"}]})"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "findings[0].id: expected a finding id");
+  // A hostile report cannot point diff at files outside the output directory.
+  r = read_report(write("j.json", R"({"schema": "probity-report", "schema_version": 1,
+      "files": [{"path": "a", "extracted": "../../etc/shadow"},
+                {"path": "b", "extracted": "/etc/shadow"}, {"path": "c", "extracted": "x/c"}]})"));
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->tree.files.size(), 3u);
+  EXPECT_EQ(r->tree.files[0].extracted, "");
+  EXPECT_EQ(r->tree.files[1].extracted, "");
+  EXPECT_EQ(r->tree.files[2].extracted, "x/c");
+}
+
+// Every field of every type set to something other than its default: written, read back and
+// written again, the two documents are identical, and the values came back (a field the
+// writer writes and the reader skips fails here, as does one read into the wrong member).
+TEST_F(ReadReport, EveryFieldRoundTrips) {
+  Report rep;
+  rep.tree.image = {"/in/fw.bin", "fw.bin", std::string(64, 'a'), 1234};
+  rep.tree.coverage = {1234, 1000};
+  FileRecord f;
+  f.path = std::string("bin/\xff\xfe-odd");
+  f.container = 3;
+  f.origin = {{"fw.bin", 64, "trx"}, {"part1", 28, "squashfs"}};
+  f.type = EntryType::kFile;
+  f.size = 99;
+  f.sha256 = std::string(64, 'b');
+  f.mode = 04755;
+  f.uid = 7;
+  f.gid = 8;
+  f.mtime = -5;
+  f.kind = "elf";
+  f.elf = ElfFacts{"mips", 32, "big", "exec"};
+  f.extracted = std::string("x/bin/\xff");
+  f.truncated = true;
+  FileRecord l;
+  l.path = "lib/libc.so";
+  l.type = EntryType::kSymlink;
+  l.link = "libc.so.0";
+  l.mode = 02777;
+  rep.tree.files = {f, l};
+  rep.tree.warnings = {{"cap-total", "too much", 3, "part1", 4096}};
+  Component c;
+  c.name = "busybox";
+  c.version = "1.01";
+  c.vendor = "busybox";
+  c.purl = "pkg:generic/busybox@1.01";
+  c.cpe = "cpe:2.3:a:busybox:busybox:1.01:*:*:*:*:*:*:*";
+  c.source = "signature";
+  c.evidence = {
+      {"bin/busybox", 3, 512, "BusyBox v1.01", "signature:busybox", "version-string", 0.9}};
+  c.eol = Eol{"1.01", "2006-01-01", true};
+  c.distro = "openwrt";
+  c.distro_version = "1.01-1";
+  c.cpe_aliases = {"cpe:2.3:a:busybox:busybox_alias:1.01:*:*:*:*:*:*:*"};
+  rep.components = {c};
+  Vulnerability v;
+  v.id = "CVE-2021-42373";
+  v.component = "busybox";
+  v.version = "1.01";
+  v.severity = "medium";
+  v.cvss = 5.5;
+  v.cvss_vector = "CVSS:3.1/AV:L";
+  v.fixed_in = "1.34.0";
+  v.cwe = {"CWE-476"};
+  v.description = "man applet";
+  v.published = "2021-11-15";
+  v.suppression = Suppression{"not_affected", "code_not_present", "lab", "no man", "2026-01-01"};
+  v.kev = KevEntry{"2022-01-01", ""};
+  v.epss = EpssScore{0.25, 0.75};
+  v.reachability = {"exposed", {"etc/inittab: ::respawn:/bin/sh"}};
+  v.status = "not_affected";
+  v.status_evidence = "openwrt fixed";
+  rep.vulnerabilities = {v};
+  rep.db_snapshot = "snap-1";
+  rep.db_snapshot_date = "2026-11-30";
+  rep.db_age_days = 4;
+  Finding fd;
+  fd.id = "telnetd-shell:etc/inittab";
+  fd.rule = "telnetd-shell";
+  fd.category = "remote-access";
+  fd.severity = Severity::kCritical;
+  fd.path = "etc/inittab";
+  fd.container = 3;
+  fd.message = "telnetd at boot";
+  fd.evidence.excerpt = "::respawn:/usr/sbin/telnetd -l /bin/sh";
+  fd.evidence.offset = 17;
+  fd.evidence.related = {"usr/sbin/telnetd"};
+  fd.evidence.fingerprint = "sha256:00";
+  fd.suppression = Suppression{"accepted", "", "lab", "lab only", ""};
+  rep.findings = {fd};
+  Verdict vd;
+  vd.policy = "default";
+  vd.policy_sha256 = std::string(64, 'c');
+  vd.result = "inconclusive";
+  vd.pass = false;
+  vd.clauses = {{"no-remote-shell", "no shell at boot", false, {fd.id}, {v.id}}};
+  vd.reasons = {{"coverage", "60 % seen", "container 3"}};
+  rep.verdict = vd;
+  Facts x;
+  x.accounts = {{"admin", 0, 0, "/bin/sh", "/root", "etc/passwd", "/etc/passwd", "$1$x", "d"}};
+  x.services = {{"telnetd", "/usr/sbin/telnetd", "etc/inittab", "/etc/inittab", "inittab:respawn"}};
+  x.endpoints = {{"http://update.example.com/fw", "url", "public", "bin/upd", "/bin/upd"}};
+  x.keys = {{"private", "RSA", 1024, "sha256:11", "etc/key.pem", "/etc/key.pem"}};
+  HardeningFact h;
+  h.path = "bin/busybox";
+  h.location = "/bin/busybox";
+  h.executable = h.nx = h.pie = h.canary = h.fortify = h.stripped = true;
+  h.relro = "partial";
+  h.rpath = "/opt/lib";
+  x.hardening = {h};
+  rep.facts = x;
+
+  const auto first = dump_json(report_json(rep));
+  auto back = read_report(write("every.json", first));
+  ASSERT_TRUE(back) << back.error().to_string();
+  const auto second = dump_json(report_json(*back));
+  if (first != second) {
+    const auto patch =
+        nlohmann::json::diff(nlohmann::json::parse(first), nlohmann::json::parse(second));
+    ADD_FAILURE() << "write, read, write changes: " << patch.dump().substr(0, 4000);
+  }
+  ASSERT_EQ(back->tree.files.size(), 2u);
+  const auto& g = back->tree.files[0];
+  EXPECT_EQ(g.path, f.path);  // from path_hex: the raw bytes, not the U+FFFD display form
+  EXPECT_EQ(g.extracted, f.extracted);
+  EXPECT_EQ(g.mode, 04755u);
+  ASSERT_TRUE(g.elf);
+  EXPECT_EQ(g.elf->arch, "mips");
+  EXPECT_EQ(g.elf->bits, 32u);
+  EXPECT_EQ(g.elf->type, "exec");
+  EXPECT_EQ(g.mtime, -5);
+  EXPECT_TRUE(g.truncated);
+  EXPECT_FALSE(back->tree.files[1].elf);
+  EXPECT_EQ(back->tree.files[1].link, "libc.so.0");
+  EXPECT_EQ(back->components[0].distro, "openwrt");
+  EXPECT_EQ(back->components[0].evidence[0].offset, 512u);
+  ASSERT_TRUE(back->vulnerabilities[0].kev);
+  EXPECT_EQ(back->vulnerabilities[0].kev->due_date, "");
+  EXPECT_EQ(back->vulnerabilities[0].reachability.chain.size(), 1u);
+  EXPECT_EQ(back->findings[0].severity, Severity::kCritical);
+  EXPECT_EQ(back->findings[0].evidence.fingerprint, "sha256:00");
+  ASSERT_TRUE(back->verdict);
+  EXPECT_FALSE(back->verdict->pass);
+  EXPECT_FALSE(back->verdict->clauses[0].pass);
+  EXPECT_EQ(back->verdict->policy_sha256, vd.policy_sha256);
+  ASSERT_TRUE(back->db_age_days);
+  EXPECT_EQ(*back->db_age_days, 4);
+  EXPECT_EQ(back->facts->endpoints[0].cls, "public");
+  EXPECT_EQ(back->facts->accounts[0].uid, 0);
+  EXPECT_TRUE(back->facts->hardening[0].stripped);
+  EXPECT_EQ(back->tree.warnings[0].offset, 4096u);
+  EXPECT_EQ(back->tree.coverage.understood, 1000u);
 }
 
 }  // namespace
