@@ -10,6 +10,7 @@
 
 #include "checks_support/check.hpp"
 #include "checks_support/elf_info.hpp"
+#include "checks_support/pass.hpp"
 #include "probity/data.hpp"
 #include "probity/hash.hpp"
 #include "probity/inventory.hpp"
@@ -127,10 +128,21 @@ std::vector<std::string> check_ids() {
   return ids;
 }
 
-std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem::path& out_dir,
-                                const CheckOptions& opt, HardeningStats* stats, Facts* facts) {
+struct CheckPass::State {
+  std::filesystem::path out_dir;
+  CheckOptions opt;
+  checks::Context ctx;
+  std::vector<std::shared_ptr<void>> states;
+  std::vector<checks::Emitter> emitters;
+  State(const ArtifactTree& tree, std::filesystem::path dir, CheckOptions o)
+      : out_dir(std::move(dir)), opt(std::move(o)), ctx{tree, out_dir, opt} {}
+};
+
+CheckPass::CheckPass(const ArtifactTree& tree, const std::filesystem::path& out_dir,
+                     const CheckOptions& opt)
+    : s_(std::make_unique<State>(tree, out_dir, opt)) {
   using namespace checks;
-  Context ctx{tree, out_dir, opt};
+  auto& ctx = s_->ctx;
   ctx.data_dir = opt.data_dir.empty() ? data_dir() : opt.data_dir;
   // A plain directory (a source tree, `probity source`) rather than an unpack output: its
   // records' `extracted` paths are inside it, not under extracted/<id>-<format>/.
@@ -141,59 +153,53 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
     ctx.files = std::move(*opened);
   ctx.locations.reserve(tree.files.size());
   for (const auto& f : tree.files) ctx.locations.push_back(normalised_location(f));
-
   const auto& all = all_checks();
-  std::vector<std::shared_ptr<void>> states(all.size());
+  s_->states.resize(all.size());
   for (std::size_t c = 0; c < all.size(); ++c)
-    if (all[c]->prepare) states[c] = all[c]->prepare(ctx);
+    if (all[c]->prepare) s_->states[c] = all[c]->prepare(ctx);
+}
 
-  std::optional<TaskPool> own;
-  TaskPool& pool = opt.pool ? *opt.pool : own.emplace(opt.threads);
-  const unsigned n = pool.concurrency();
-  std::vector<Emitter> emitters(n);
-  // Largest files first so that one big binary does not leave the other workers idle at the end
-  // (the recorded size only orders the work; reads use the real size from fstat).
-  std::vector<std::size_t> order;
-  order.reserve(tree.files.size());
-  for (std::size_t i = 0; i < tree.files.size(); ++i)
-    if (tree.files[i].type == EntryType::kFile) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return tree.files[a].size > tree.files[b].size;
-  });
-  std::atomic<std::size_t> next{0};
-  auto work = [&](unsigned, std::size_t t) {
-    Emitter& em = emitters[t];
-    for (std::size_t k; (k = next.fetch_add(1)) < order.size();) {
-      const std::size_t i = order[k];
-      const FileRecord& f = tree.files[i];
-      if (f.type != EntryType::kFile || f.extracted.empty()) continue;
-      auto m = ctx.files.map(f);  // resolved inside its container; size from fstat
-      if (!m) continue;
-      Bytes b = m->bytes();
-      if (b.size() > kMaxCheckFileBytes) {
-        b = b.first(kMaxCheckFileBytes);
-        em.add("check-file-cap", "hardening", Severity::kInfo, f, ctx.locations[i],
-               "only the first " + std::to_string(kMaxCheckFileBytes) +
-                   " bytes were checked (kMaxCheckFileBytes)",
-               "cap");
-      }
-      FileView view(
-          f, ctx.locations[i], b,
-          f.kind.empty() ? classify(b.first(std::min<std::size_t>(b.size(), 65536))) : f.kind);
-      for (std::size_t c = 0; c < all.size(); ++c)
-        if (all[c]->on_file) all[c]->on_file(ctx, states[c].get(), view, em);
-    }
-  };
-  // One worker loop (and emitter) per thread of the pool; a loop that starts late finds the
-  // files taken.
-  pool.for_each(n, work);
+CheckPass::~CheckPass() = default;
 
+const TreeFiles& CheckPass::files() const {
+  return s_->ctx.files;
+}
+
+void CheckPass::start(unsigned slots) {
+  s_->emitters.resize(slots);
+}
+
+void CheckPass::visit(std::size_t i, Bytes b, unsigned slot) {
+  using namespace checks;
+  auto& ctx = s_->ctx;
+  const auto& all = all_checks();
+  Emitter& em = s_->emitters[slot];
+  const FileRecord& f = ctx.tree.files[i];
+  if (b.size() > kMaxCheckFileBytes) {
+    b = b.first(kMaxCheckFileBytes);
+    em.add("check-file-cap", "hardening", Severity::kInfo, f, ctx.locations[i],
+           "only the first " + std::to_string(kMaxCheckFileBytes) +
+               " bytes were checked (kMaxCheckFileBytes)",
+           "cap");
+  }
+  FileView view(
+      f, ctx.locations[i], b,
+      f.kind.empty() ? classify(b.first(std::min<std::size_t>(b.size(), 65536))) : f.kind);
+  for (std::size_t c = 0; c < all.size(); ++c)
+    if (all[c]->on_file) all[c]->on_file(ctx, s_->states[c].get(), view, em);
+}
+
+std::vector<Finding> CheckPass::finish(HardeningStats* stats, Facts* facts) {
+  using namespace checks;
+  auto& ctx = s_->ctx;
+  const auto& all = all_checks();
+  auto& states = s_->states;
   Emitter tree_em;
   for (std::size_t c = 0; c < all.size(); ++c)
     if (all[c]->on_tree) all[c]->on_tree(ctx, states[c].get(), tree_em);
 
   std::vector<Finding> out = std::move(tree_em.findings);
-  for (auto& em : emitters)
+  for (auto& em : s_->emitters)
     std::move(em.findings.begin(), em.findings.end(), std::back_inserter(out));
   // Per-thread emitters finish in any order: sort before the correlation hooks too, so what they
   // build from the order they see (evidence keys, hence finding ids) is the same every run.
@@ -230,6 +236,16 @@ std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem:
   }
   states.clear();
   return out;
+}
+
+std::vector<Finding> run_checks(const ArtifactTree& tree, const std::filesystem::path& out_dir,
+                                const CheckOptions& opt, HardeningStats* stats, Facts* facts) {
+  CheckPass pass(tree, out_dir, opt);
+  std::optional<TaskPool> own;
+  TaskPool& pool = opt.pool ? *opt.pool : own.emplace(opt.threads);
+  FileVisitor* visitors[] = {&pass};
+  run_file_pass(tree, pass.files(), pool, visitors);
+  return pass.finish(stats, facts);
 }
 
 }  // namespace probity

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file_pass.hpp"
 #include "identify/elf_facts.hpp"
+#include "identify/pass.hpp"
 #include "probity/identify.hpp"
 #include "probity/mapped_file.hpp"
 #include "probity/task_pool.hpp"
@@ -24,49 +26,9 @@
 namespace probity {
 namespace {
 
-/// Files up to this size are read into a reused buffer rather than mapped (see read_file).
-constexpr std::uint64_t kReadBufferBytes = 16ull << 20;
-
 std::string_view base_name(std::string_view path) {
   auto s = path.rfind('/');
   return s == std::string_view::npos ? path : path.substr(s + 1);
-}
-
-/// A file's bytes: small files are read into a buffer reused across files, large ones are
-/// memory-mapped. Measured on the Debian release trees (970 files, 63 MB, one core): mapping every
-/// file spent ~40% of the scan in page faults and unmapping; reading small files costs one copy
-/// from the page cache instead.
-struct FileBytes {
-  std::vector<std::uint8_t> buffer;
-  MappedFile mapped;
-};
-
-std::optional<std::span<const std::uint8_t>> read_file(const TreeFiles& files, const FileRecord& f,
-                                                       FileBytes& fb) {
-  auto opened = files.open(f);  // resolved inside the container, never a link
-  if (!opened) return std::nullopt;
-  const int fd = *opened;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  const auto size = std::uint64_t(st.st_size);
-  if (size > kReadBufferBytes) {
-    auto mf = MappedFile::from_fd(fd, f.path);  // takes the descriptor over
-    if (!mf) return std::nullopt;
-    fb.mapped = std::move(*mf);
-    return fb.mapped.bytes();
-  }
-  fb.buffer.resize(size);
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::read(fd, fb.buffer.data() + got, size - got);
-    if (n <= 0) break;
-    got += std::size_t(n);
-  }
-  ::close(fd);
-  return std::span<const std::uint8_t>(fb.buffer.data(), got);
 }
 
 /// The ELF-fact rules of all signatures (`sonames`, `symbol_versions`), compiled once a run.
@@ -166,63 +128,90 @@ double combined_confidence(const std::vector<Evidence>& evidence) {
   return 1.0 - doubt;
 }
 
-Identification identify(const ArtifactTree& tree, const std::filesystem::path& out_dir,
-                        const Identifier& identifier, const IdentifyOptions& options) {
+struct IdentifyPass::State {
+  const ArtifactTree& tree;
+  const Identifier& identifier;
   Identification result;
-  if (options.package_metadata)
-    result.components = package_components(tree, out_dir, identifier, options.plain_directory);
+  std::vector<char> wanted;  ///< files scanned for signatures
+  std::vector<char> seen;    ///< ... whose bytes the pass handed over
+  std::vector<std::vector<Hit>> hits;
+  std::vector<ElfRule> rules;
+  std::vector<std::vector<ElfHit>> elf;
+  std::vector<char> truncated;
+  std::vector<std::optional<Identifier::Scanner>> scanners;  ///< one per worker slot
+  std::atomic<std::uint64_t> bytes{0}, files{0};
+};
 
-  std::vector<std::size_t> work;
+IdentifyPass::IdentifyPass(const ArtifactTree& tree, const std::filesystem::path& out_dir,
+                           const Identifier& identifier, const IdentifyOptions& options)
+    : s_(new State{tree, identifier, {}, {}, {}, {}, {}, {}, {}, {}}) {
+  auto& st = *s_;
+  if (options.package_metadata)
+    st.result.components = package_components(tree, out_dir, identifier, options.plain_directory);
+  st.wanted.assign(tree.files.size(), 0);
+  st.seen.assign(tree.files.size(), 0);
   for (std::size_t i = 0; i < tree.files.size(); ++i) {
     const auto& f = tree.files[i];
     if (f.type != EntryType::kFile || f.extracted.empty() || f.size == 0) continue;
     if (f.size > kMaxScanFileBytes) {
-      result.warnings.push_back({"cap-identify-file",
-                                 fmt::format("not scanned for versions: {} bytes is over the {} "
-                                             "byte cap (kMaxScanFileBytes)",
-                                             f.size, kMaxScanFileBytes),
-                                 f.container, f.path, 0});
+      st.result.warnings.push_back({"cap-identify-file",
+                                    fmt::format("not scanned for versions: {} bytes is over the {} "
+                                                "byte cap (kMaxScanFileBytes)",
+                                                f.size, kMaxScanFileBytes),
+                                    f.container, f.path, 0});
       continue;
     }
-    work.push_back(i);
+    st.wanted[i] = 1;
   }
-  auto opened =
-      options.plain_directory ? TreeFiles::open_directory(out_dir) : TreeFiles::open(out_dir);
-  const TreeFiles tree_files = opened ? std::move(*opened) : TreeFiles();
-  std::vector<std::vector<Hit>> hits(tree.files.size());
-  const auto rules = elf_rules(identifier.signatures());
-  std::vector<std::vector<ElfHit>> elf(tree.files.size());
-  std::vector<char> truncated(tree.files.size(), 0);
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::uint64_t> bytes{0}, files{0};
-  std::optional<TaskPool> own;
-  TaskPool& pool = options.pool ? *options.pool : own.emplace(options.threads);
-  auto worker = [&] {
+  st.hits.resize(tree.files.size());
+  st.rules = elf_rules(identifier.signatures());
+  st.elf.resize(tree.files.size());
+  st.truncated.assign(tree.files.size(), 0);
+}
+
+IdentifyPass::~IdentifyPass() = default;
+
+void IdentifyPass::start(unsigned slots) {
+  s_->scanners.clear();
+  s_->scanners.resize(slots);
+}
+
+void IdentifyPass::visit(std::size_t i, Bytes content, unsigned slot) {
+  auto& st = *s_;
+  if (!st.wanted[i]) return;
+  auto& scanner = st.scanners[slot] ? *st.scanners[slot] : st.scanners[slot].emplace(st.identifier);
+  const auto& f = st.tree.files[i];
+  const auto name = base_name(f.path);
+  auto& out = st.hits[i];
+  out = scanner.scan_name(name);
+  st.seen[i] = 1;
+  bool cut = false;
+  auto found = scanner.scan(content, name, &cut);
+  st.truncated[i] = cut;
+  out.insert(out.end(), std::make_move_iterator(found.begin()),
+             std::make_move_iterator(found.end()));
+  if (!st.rules.empty())
+    if (auto facts = elf::read_elf_facts(content)) st.elf[i] = elf_hits(st.rules, *facts);
+  st.bytes += content.size();
+  ++st.files;
+}
+
+Identification IdentifyPass::finish() {
+  auto& st = *s_;
+  const auto& tree = st.tree;
+  const auto& identifier = st.identifier;
+  Identification& result = st.result;
+  auto& hits = st.hits;
+  auto& elf = st.elf;
+  auto& truncated = st.truncated;
+  // A file the pass could not read still has a name that may carry a version.
+  if (st.seen.size() == tree.files.size()) {
     Identifier::Scanner scanner(identifier);
-    FileBytes buffer;
-    for (std::size_t w; (w = next.fetch_add(1)) < work.size();) {
-      const auto& f = tree.files[work[w]];
-      const auto name = base_name(f.path);
-      auto& out = hits[work[w]];
-      out = scanner.scan_name(name);
-      auto content = read_file(tree_files, f, buffer);
-      if (!content) continue;
-      bool cut = false;
-      auto found = scanner.scan(*content, name, &cut);
-      truncated[work[w]] = cut;
-      out.insert(out.end(), std::make_move_iterator(found.begin()),
-                 std::make_move_iterator(found.end()));
-      if (!rules.empty())
-        if (auto facts = elf::read_elf_facts(*content)) elf[work[w]] = elf_hits(rules, *facts);
-      bytes += content->size();
-      ++files;
-    }
-  };
-  // One worker loop per thread of the pool (fewer for few files); late loops find no work.
-  pool.for_each(std::min<std::size_t>(pool.concurrency(), std::max<std::size_t>(1, work.size())),
-                [&](unsigned, std::size_t) { worker(); });
-  result.bytes_scanned = bytes;
-  result.files_scanned = files;
+    for (std::size_t i = 0; i < tree.files.size(); ++i)
+      if (st.wanted[i] && !st.seen[i]) hits[i] = scanner.scan_name(base_name(tree.files[i].path));
+  }
+  result.bytes_scanned = st.bytes;
+  result.files_scanned = st.files;
 
   const auto& sigs = identifier.signatures();
   // Signature hits of a (product, version) that package metadata declared confirm that component
@@ -359,7 +348,21 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
     if (a.version != b.version) return a.version < b.version;
     return a.evidence.front().path < b.evidence.front().path;
   });
-  return result;
+  return std::move(result);
+}
+
+Identification identify(const ArtifactTree& tree, const std::filesystem::path& out_dir,
+                        const Identifier& identifier, const IdentifyOptions& options) {
+  IdentifyPass pass(tree, out_dir, identifier, options);
+  auto opened =
+      options.plain_directory ? TreeFiles::open_directory(out_dir) : TreeFiles::open(out_dir);
+  if (opened) {
+    std::optional<TaskPool> own;
+    TaskPool& pool = options.pool ? *options.pool : own.emplace(options.threads);
+    FileVisitor* visitors[] = {&pass};
+    run_file_pass(tree, *opened, pool, visitors);
+  }
+  return pass.finish();
 }
 
 }  // namespace probity

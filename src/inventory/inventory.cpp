@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "inventory/pass.hpp"
 #include "probity/mapped_file.hpp"
 #include "probity/task_pool.hpp"
 #include "probity/tree_files.hpp"
@@ -159,6 +160,15 @@ std::optional<ElfFacts> elf_facts(std::span<const std::uint8_t> bytes) {
 
 namespace {
 
+/// Kind and ELF facts of one regular file from its first bytes; `whole` maps all of it when
+/// libelf needs it (section headers sit at the end).
+template <class Whole>
+void inventory_one(FileRecord& f, Bytes head, Whole&& whole) {
+  f.kind = classify(head);
+  if (f.kind == "elf")
+    if (auto all = whole()) f.elf = elf_facts(*all);
+}
+
 void inventory_files(ArtifactTree& tree, const TreeFiles* files, TaskPool& pool) {
   std::atomic<std::size_t> next{0};
   auto work = [&] {
@@ -178,14 +188,16 @@ void inventory_files(ArtifactTree& tree, const TreeFiles* files, TaskPool& pool)
       }
       const int fd = *opened;
       ssize_t n = pread(fd, head.data(), head.size(), 0);
-      Bytes h(head.data(), n > 0 ? std::size_t(n) : 0);
-      f.kind = classify(h);
-      if (f.kind == "elf") {
-        // libelf wants the whole object (section headers sit at the end): map it.
-        if (auto m = MappedFile::from_fd(fd, f.path)) f.elf = elf_facts(m->bytes());
-      } else {
-        ::close(fd);
-      }
+      std::optional<MappedFile> mapped;
+      bool taken = false;
+      inventory_one(f, Bytes(head.data(), n > 0 ? std::size_t(n) : 0),
+                    [&]() -> std::optional<Bytes> {
+                      taken = true;
+                      auto m = MappedFile::from_fd(fd, f.path);  // takes the descriptor over
+                      if (!m) return std::nullopt;
+                      return mapped.emplace(std::move(*m)).bytes();
+                    });
+      if (!taken) ::close(fd);
     }
   };
   // One worker loop per thread of the pool; a loop that starts late finds the files taken.
@@ -193,6 +205,19 @@ void inventory_files(ArtifactTree& tree, const TreeFiles* files, TaskPool& pool)
 }
 
 }  // namespace
+
+InventoryPass::InventoryPass(ArtifactTree& tree) : tree_(tree) {
+  // What the pass does not hand over (no content, empty, unreadable) is data.
+  for (auto& f : tree_.files)
+    if (f.type == EntryType::kFile) f.kind = "data";
+}
+
+void InventoryPass::visit(std::size_t index, Bytes bytes, unsigned) {
+  FileRecord& f = tree_.files[index];
+  if (f.size == 0 || bytes.empty()) return;
+  inventory_one(f, bytes.first(std::min<std::size_t>(bytes.size(), kHeadBytes)),
+                [bytes] { return std::optional<Bytes>(bytes); });
+}
 
 void inventory(ArtifactTree& tree, const std::filesystem::path& out_dir, TaskPool& pool) {
   // A plain directory (a source tree, `probity source`) rather than an unpack output: its

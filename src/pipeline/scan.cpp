@@ -10,6 +10,10 @@
 #include <set>
 #include <tuple>
 
+#include "checks_support/pass.hpp"
+#include "core/file_pass.hpp"
+#include "identify/pass.hpp"
+#include "inventory/pass.hpp"
 #include "pipeline/stages.hpp"
 #include "probity/data.hpp"
 #include "probity/fleet.hpp"
@@ -154,23 +158,40 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   stage("unpack");
   auto tree = unpack(opt.image, opt.out, uopt);
   if (!tree) return std::unexpected(tree.error());
-  inventory(*tree, opt.out, pool);
   ScanResult result;
-  if (opt.write_outputs) {
-    const auto path = opt.out / "manifest.json";
-    std::ofstream manifest(path);
-    if (!write_json_streaming(manifest, manifest_json(*tree, /*with_files=*/false), tree->files) ||
-        !manifest.flush())
-      return fail("cannot write " + path.string(), 0, path.string());
-    result.written.push_back(path);
-  }
   Report& report = result.report;
   report.tree = std::move(*tree);
 
   stage("identify");
+  // One pass over the extracted files (issue 14 item 2): each file is read once and handed to
+  // the inventory (kind, ELF facts), identification (version signatures, ELF facts) and every
+  // check's per-file hook; what each stage does with the whole tree comes after.
+  auto files = TreeFiles::open(opt.out);
+  if (!files) return std::unexpected(with_context(files.error(), "extracted files"));
+  CheckOptions copt;
+  copt.rules_dir = opt.rules;
+  copt.geoip_db = opt.geoip;
+  copt.allowed_domains = policy->allow_domains;
+  copt.allowed_networks = policy->allow_networks;
+  copt.allowed_countries = policy->allow_countries;
+  copt.pool = &pool;
   IdentifyOptions iopt;
   iopt.pool = &pool;
-  auto found = identify(report.tree, opt.out, *identifier, iopt);
+  InventoryPass inventory_pass(report.tree);
+  IdentifyPass identify_pass(report.tree, opt.out, *identifier, iopt);
+  CheckPass check_pass(report.tree, opt.out, copt);
+  FileVisitor* visitors[] = {&inventory_pass, &identify_pass, &check_pass};
+  run_file_pass(report.tree, *files, pool, visitors);
+  if (opt.write_outputs) {
+    const auto path = opt.out / "manifest.json";
+    std::ofstream manifest(path);
+    if (!write_json_streaming(manifest, manifest_json(report.tree, /*with_files=*/false),
+                              report.tree.files) ||
+        !manifest.flush())
+      return fail("cannot write " + path.string(), 0, path.string());
+    result.written.push_back(path);
+  }
+  auto found = identify_pass.finish();
   result.files_scanned = found.files_scanned;
   result.bytes_scanned = found.bytes_scanned;
   report.components = std::move(found.components);
@@ -192,15 +213,8 @@ Result<ScanResult> scan(const ScanOptions& opt) {
   }
 
   stage("check");
-  CheckOptions copt;
-  copt.rules_dir = opt.rules;
-  copt.geoip_db = opt.geoip;
-  copt.allowed_domains = policy->allow_domains;
-  copt.allowed_networks = policy->allow_networks;
-  copt.allowed_countries = policy->allow_countries;
-  copt.pool = &pool;
   Facts facts;
-  report.findings = run_checks(report.tree, opt.out, copt, &result.hardening, &facts);
+  report.findings = check_pass.finish(&result.hardening, &facts);
   report.facts = std::move(facts);
   // Triage: which vulnerable components a boot-started (network) program runs or links.
   assess_reachability(report, opt.out);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 
 #include "probity/limits.hpp"
 #include "probity/outputs.hpp"
@@ -74,6 +75,8 @@ json html_extras(const Report& r, const std::filesystem::path& out) {
   for (const auto& f : t.files)
     if (f.type == EntryType::kFile) by_path.emplace(std::pair{f.container, f.path}, &f);
   std::size_t views = 0;
+  // Each file is mapped once for all its findings (a library with 50 CVE findings: one map).
+  std::map<const FileRecord*, std::optional<MappedFile>> mapped;
   for (const auto& f : r.findings) {
     if (f.path.empty() || views >= kMaxHtmlEvidenceViews) continue;
     const auto it = by_path.find({f.container, f.path});
@@ -88,7 +91,10 @@ json html_extras(const Report& r, const std::filesystem::path& out) {
     v["size"] = rec.size;
     v["sha256"] = rec.sha256;
     if (tree && !rec.extracted.empty()) {
-      if (auto m = tree->map(rec); m && m->size() > 0) {
+      auto [at_file, fresh] = mapped.try_emplace(&rec);
+      if (fresh)
+        if (auto m = tree->map(rec)) at_file->second = std::move(*m);
+      if (const auto& m = at_file->second; m && m->size() > 0) {
         const auto bytes = m->bytes();
         const std::uint64_t at = std::min<std::uint64_t>(f.evidence.offset, bytes.size() - 1);
         const std::uint64_t h0 =
