@@ -1,5 +1,6 @@
 // Vendor firmware headers (tplink, netgear_chk, cybertan, seama, wrgg, xiaomi_hdr, broadcom_sao,
-// bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp, draytek)
+// bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp, draytek,
+// qnap)
 // on images assembled from their documented layouts by tests/fixtures/make-vendor-headers.py, each
 // wrapping a gzip kernel and a squashfs root filesystem; hostile variants (flipped bytes, lengths
 // past the end, truncation); and nested images: a zip member named *.img carved in full without
@@ -77,7 +78,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"buffalo-long.bin", "buffalo", "", "longstate"},
                       Case{"gm8126.bin", "grain_media", "", "\"IPCAM\""},
                       Case{"draytek.bin", "draytek", "kernel", "root filesystem"},
-                      Case{"arcadyan.bin", "arcadyan", "", "leading bytes 30051120"}),
+                      Case{"arcadyan.bin", "arcadyan", "", "leading bytes 30051120"},
+                      Case{"qnap-nas.img", "qnap", "", "key \"QNAPNASVERSION5\": decrypted"},
+                      Case{"qnap-qhora.img", "qnap", "", "key \"QHora-301W\": decrypted"}),
     [](const auto& info) { return file_case_name(info.param.file); });
 
 TEST(VendorHeaders, TplinkBootloaderIsAPartition) {
@@ -264,6 +267,62 @@ TEST(VendorHeaders, BuffaloDataThatDoesNotRestoreIsEncrypted) {
   ASSERT_EQ(enc.size(), 1u);
   EXPECT_EQ(enc[0].claimed_by, "buffalo");
   EXPECT_GT(enc[0].region->size, 20000u);
+}
+
+// A QNAP image whose key is neither public one: the encrypted part is an encrypted region
+// claimed by qnap, never understood, and nothing is extracted from it.
+TEST(VendorHeaders, QnapUnknownKeyIsEncrypted) {
+  auto u = unpack_file(vendor("qnap-unknown-key.img"));
+  const Container& ct = u.only("qnap");
+  EXPECT_EQ(ct.length, u.tree.image.size);
+  EXPECT_TRUE(u.files_of(ct.id).empty());
+  const auto enc = find_encrypted_regions(u.tree);
+  ASSERT_EQ(enc.size(), 1u);
+  EXPECT_EQ(enc[0].claimed_by, "qnap");
+  EXPECT_EQ(enc[0].region->offset, 0u);
+  EXPECT_EQ(enc[0].region->size, u.tree.image.size - 74 - 1000);  // as the generator encrypts
+  EXPECT_FALSE(enc[0].region->understood);
+  EXPECT_EQ(u.tree.coverage.understood, 0u);
+  EXPECT_FALSE(u.warnings("format-warning").empty());
+}
+
+// The cipher against a published value rather than our own generator: QNAP NAS images start
+// with the bytes F5 7B 47 03 (unblob's start pattern for them), a gzip header's 1F 8B 08 00
+// under the NAS key. An image with those first bytes and a footer decrypts to them.
+TEST(VendorHeaders, QnapCipherMatchesThePublishedStartBytes) {
+  TempDir tmp;
+  std::string img = "\xf5\x7b\x47\x03";
+  img += std::string(60, 'x');
+  std::string footer = "icpnas";
+  footer += std::string("\x40\0\0\0", 4);  // 64 encrypted bytes
+  for (const char* field : {"TS-859", "4.2.6", "20180504", "1234"}) {
+    std::string f(field);
+    f.resize(16, '\0');
+    footer += f;
+  }
+  write_bytes(tmp.path / "ts859.img", img + footer);
+  auto u = unpack_file(tmp.path / "ts859.img");
+  const Container& ct = u.only("qnap");
+  EXPECT_NE(ct.description.find("QNAPNASVERSION4\": decrypted"), std::string::npos)
+      << ct.description;
+  const FileRecord* tgz = u.file(ct.id, "firmware.tgz");
+  ASSERT_NE(tgz, nullptr);
+  EXPECT_EQ(read_text(u.out() / tgz->extracted).substr(0, 4), std::string("\x1f\x8b\x08\0", 4));
+}
+
+TEST(VendorHeaders, QnapHostileFootersAreBounded) {
+  // A length past the footer and binary text fields: not a QNAP image at all.
+  for (const char* name : {"qnap-huge.img", "qnap-binary-footer.img", "qnap-footer-only.img"}) {
+    auto u = unpack_file(vendor(std::string("hostile/") + name));
+    EXPECT_TRUE(u.containers("qnap").empty()) << name;
+  }
+  // A flipped byte inside the encrypted .tgz: it decrypts (the first bytes are intact), and the
+  // gzip stream behind it fails, loudly.
+  auto u = unpack_file(vendor("hostile/flip-qnap-nas.img"));
+  ASSERT_EQ(u.containers("qnap").size(), 1u);
+  bool failed = !u.warnings("format-error").empty() || !u.warnings("crc-mismatch").empty();
+  for (const auto& c : u.tree.containers) failed |= !c.complete;
+  EXPECT_TRUE(failed);
 }
 
 TEST(VendorHeaders, DraytekMagicAloneIsNoImage) {
