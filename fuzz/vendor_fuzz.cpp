@@ -8,7 +8,8 @@ constexpr const char* kIds[] = {"tplink",        "netgear_chk",        "seama", 
                                 "xiaomi_hdr",    "broadcom_sao",       "bneg",       "tenvis_pk2",
                                 "alphanetworks", "dlink_encrpted_img", "dlink_shrs", "cybertan",
                                 "realtek",       "huawei_hwnp",        "buffalo",    "grain_media",
-                                "draytek",       "arcadyan",           "dlink_mh01", "qnap"};
+                                "draytek",       "arcadyan",           "dlink_mh01", "qnap",
+                                "zynos"};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,6 +1,6 @@
 // Vendor firmware headers (tplink, netgear_chk, cybertan, seama, wrgg, xiaomi_hdr, broadcom_sao,
 // bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp, draytek,
-// qnap)
+// qnap, zynos)
 // on images assembled from their documented layouts by tests/fixtures/make-vendor-headers.py, each
 // wrapping a gzip kernel and a squashfs root filesystem; hostile variants (flipped bytes, lengths
 // past the end, truncation); and nested images: a zip member named *.img carved in full without
@@ -186,7 +186,7 @@ TEST(VendorHeaders, ShrsIsReportedEncrypted) {
 TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
   for (const char* name :
        {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
-        "pk2.bin", "shrs.bin", "realtek.bin", "hwnp.bin", "buffalo.bin"}) {
+        "pk2.bin", "shrs.bin", "realtek.bin", "hwnp.bin", "buffalo.bin", "zynos-plain.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/flip-") + name));
     EXPECT_FALSE(u.warnings("crc-mismatch").empty()) << name;
   }
@@ -195,7 +195,7 @@ TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
 TEST(VendorHeaders, TruncatedImagesWarn) {
   for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
                            "sao.bin", "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin",
-                           "buffalo.bin", "draytek.bin", "arcadyan.bin"}) {
+                           "buffalo.bin", "draytek.bin", "arcadyan.bin", "zynos-plain.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/cut-") + name));
     EXPECT_FALSE(u.warnings("format-error").empty()) << name;
     // The header's container stopped early or marked what it wrote as cut short.
@@ -323,6 +323,47 @@ TEST(VendorHeaders, QnapHostileFootersAreBounded) {
   bool failed = !u.warnings("format-error").empty() || !u.warnings("crc-mismatch").empty();
   for (const auto& c : u.tree.containers) failed |= !c.complete;
   EXPECT_TRUE(failed);
+}
+
+// A ZyNOS update: the BOOTEXT envelope (checksum over the rest of the image), inside it the
+// LZMA'd default configuration and the LZMA'd system objects, each checked, the system's root
+// filesystem reached.
+TEST(VendorHeaders, ZynosObjectsNestAndReachTheRootFilesystem) {
+  auto u = unpack_file(vendor("zynos.bin"));
+  const auto objects = u.containers("zynos");
+  ASSERT_EQ(objects.size(), 3u);
+  EXPECT_EQ(objects[0]->offset, 0u);
+  EXPECT_EQ(objects[0]->length, u.tree.image.size);
+  for (const Container* c : objects)
+    EXPECT_NE(c->description.find("checksum ok"), std::string::npos) << c->description;
+  EXPECT_NE(objects[0]->description.find("bootext"), std::string::npos);
+  EXPECT_EQ(u.containers("lzma").size(), 2u);
+  expect_rootfs(u);
+  for (const auto& w : u.tree.warnings) ADD_FAILURE() << w.code << ": " << w.message;
+  // The configuration came out whole (the words of a ZyNOS "sys" script).
+  bool config = false;
+  for (const auto& f : u.tree.files)
+    config |= f.type == EntryType::kFile && !f.extracted.empty() &&
+              read_text(u.out() / f.extracted).starts_with("sys hostname P-660\n");
+  EXPECT_TRUE(config);
+
+  auto plain = unpack_file(vendor("zynos-plain.bin"));
+  const Container& ct = plain.only("zynos");
+  EXPECT_NE(ct.description.find("\"V3.40(AAA.0)\""), std::string::npos) << ct.description;
+  const FileRecord* k = plain.file(ct.id, "rombin-V3.40_AAA.0_.bin");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->sha256, file_sha(vendor("kernel.bin.gz")));
+  EXPECT_EQ(plain.tree.coverage.understood, plain.tree.coverage.bytes);
+}
+
+TEST(VendorHeaders, ZynosHostileHeadersAreBounded) {
+  // "SIG" inside text is no object (the type byte of a header is never a letter).
+  EXPECT_TRUE(unpack_file(vendor("hostile/zynos-text.txt")).containers("zynos").empty());
+  // Sizes past the end: the object is cut short, loudly.
+  auto u = unpack_file(vendor("hostile/zynos-huge.bin"));
+  ASSERT_EQ(u.containers("zynos").size(), 1u);
+  EXPECT_FALSE(u.containers("zynos")[0]->complete);
+  EXPECT_FALSE(u.warnings("format-error").empty());
 }
 
 TEST(VendorHeaders, DraytekMagicAloneIsNoImage) {
