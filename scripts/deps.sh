@@ -19,7 +19,7 @@ TOOL_PKGS=(
   lz4 zstd xz-utils bzip2 gzip pigz lzop e2fsprogs genext2fs mtd-utils dpkg-dev python3 file
   util-linux  # mkfs.cramfs (bookworm ships it in util-linux, not util-linux-extra)
   # issue 10 formats: ISO 9660, cab, lha, lzip, compress, romfs, FAT, Android images, hex records
-  genisoimage gcab jlha-utils lzip ncompress genromfs dosfstools mtools
+  genisoimage gcab jlha-utils lzip ncompress genromfs dosfstools mtools exfatprogs
   android-sdk-libsparse-utils mkbootimg srecord
   arj  # ARJ fixtures (stored and compressed entries)
   # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates

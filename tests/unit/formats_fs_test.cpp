@@ -127,6 +127,57 @@ TEST(FormatFatHostile, LoopingChainsAndMissingDataWarn) {
   EXPECT_FALSE(cut.warnings("truncated").empty());
 }
 
+// exFAT: mkfs.exfat's volume with the flat tree added from the specification's layout
+// (make-exfat.py; fsck.exfat called it clean), files both contiguous and through FAT chains.
+TEST(FormatExfat, TreeFromMkfsExfat) {
+  auto u = unpack_file(fs_fixture("tree.exfat"));
+  const Container& c = u.only("exfat");
+  EXPECT_EQ(c.length, u.tree.image.size);
+  EXPECT_TRUE(c.complete);
+  EXPECT_NE(c.description.find("boot checksum ok"), std::string::npos) << c.description;
+  expect_contents(u, c.id, fs_fixture("flat"));
+  EXPECT_EQ(u.file(c.id, "etc/passwd")->mtime, 1700000000);
+  for (const auto& w : u.tree.warnings) ADD_FAILURE() << w.code << ": " << w.message;
+  EXPECT_EQ(u.tree.coverage.understood, u.tree.coverage.bytes);
+}
+
+// A volume another exFAT implementation wrote (util-linux's blkid test image, from ../shared):
+// 100 files, each holding its own name.
+TEST(FormatExfat, PublicVector) {
+  const std::filesystem::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const auto img = dir / "util-linux_blkid/exfat.img";
+  if (!std::filesystem::exists(img)) GTEST_SKIP() << img << " not present";
+  auto u = unpack_file(img);
+  const Container& c = u.only("exfat");
+  EXPECT_NE(c.description.find("boot checksum ok"), std::string::npos) << c.description;
+  std::size_t named = 0;
+  for (const FileRecord* f : u.files_of(c.id))
+    named += f->type == EntryType::kFile && read_text(u.out() / f->extracted) == f->path + "\n";
+  EXPECT_EQ(named, 100u);
+  EXPECT_TRUE(u.tree.warnings.empty());
+}
+
+TEST(FormatExfatHostile, LoopsBadSetsAndCutsWarn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto loop = unpack_file(fs_fixture("exfat-loop.img"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  ASSERT_EQ(loop.containers("exfat").size(), 1u);
+  EXPECT_FALSE(loop.warnings("format-error").empty());
+  const FileRecord* numbers = loop.file(loop.only("exfat").id, "usr/share/doc/numbers.txt");
+  ASSERT_NE(numbers, nullptr);
+  EXPECT_TRUE(numbers->truncated);
+  // A wrong entry-set checksum is said (the entry is still read); a length past the volume is
+  // bounded by what the volume holds.
+  auto sets = unpack_file(fs_fixture("exfat-bad-sets.img"));
+  ASSERT_EQ(sets.containers("exfat").size(), 1u);
+  EXPECT_FALSE(sets.warnings("crc-mismatch").empty());
+  EXPECT_FALSE(sets.warnings("format-error").empty());
+  auto cut = unpack_file(fs_fixture("exfat-cut.img"));
+  ASSERT_EQ(cut.containers("exfat").size(), 1u);
+  EXPECT_FALSE(cut.warnings("truncated").empty());
+}
+
 class FormatYaffs2 : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FormatYaffs2, TreeFromTheDocumentedLayout) {

@@ -11,6 +11,7 @@
 
 #include "unpack/dos_time.hpp"
 #include "unpack/format.hpp"
+#include "unpack/utf16.hpp"
 
 namespace probity::unpacker {
 namespace {
@@ -98,29 +99,6 @@ std::optional<Probe> probe(Bytes d) {
   return Probe{std::min<std::uint64_t>(v->size(), d.size()),
                fmt::format("FAT{}, {} bytes, {} clusters of {} bytes", v->width, v->size(),
                            v->clusters, v->cluster_bytes())};
-}
-
-/// UTF-8 of UTF-16LE code units (unpaired surrogates become '_').
-std::string utf8(const std::vector<std::uint16_t>& u) {
-  std::string s;
-  for (std::size_t i = 0; i < u.size(); ++i) {
-    std::uint32_t c = u[i];
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < u.size() && u[i + 1] >= 0xdc00 && u[i + 1] < 0xe000)
-      c = 0x10000 + ((c - 0xd800) << 10) + (u[++i] - 0xdc00);
-    else if (c >= 0xd800 && c < 0xe000)
-      c = '_';
-    if (c < 0x80) {
-      s += char(c);
-    } else if (c < 0x800) {
-      s += char(0xc0 | c >> 6), s += char(0x80 | (c & 0x3f));
-    } else if (c < 0x10000) {
-      s += char(0xe0 | c >> 12), s += char(0x80 | ((c >> 6) & 0x3f)), s += char(0x80 | (c & 0x3f));
-    } else {
-      s += char(0xf0 | c >> 18), s += char(0x80 | ((c >> 12) & 0x3f));
-      s += char(0x80 | ((c >> 6) & 0x3f)), s += char(0x80 | (c & 0x3f));
-    }
-  }
-  return s;
 }
 
 struct Walker {
@@ -245,7 +223,7 @@ struct Walker {
           if (u == 0 || u == 0xffff) break;
           units.push_back(u);
         }
-        name = utf8(units);
+        name = utf16_to_utf8(units);
       }
       lfn.clear(), lfn_sum = -1;
       if (name.empty()) {

@@ -1,8 +1,9 @@
 // Filesystems probity recognises but does not read (no Debian library reads them from memory and
-// no reader is written yet): XFS, Btrfs, F2FS, JFS, ReiserFS, UDF, HFS+/HFSX, NTFS, exFAT. Their
-// superblocks are matched so that the image is never silently counted as plain data: each is a
-// container that fails at its first byte, so its whole span is a not-understood region with a
-// `format-unsupported` warning naming the filesystem, and a scan of it is inconclusive.
+// no reader is written yet): XFS, Btrfs, F2FS, JFS, ReiserFS, UDF, HFS+/HFSX, NTFS (exFAT is read:
+// exfat.cpp). Their superblocks are matched so that the image is never silently counted as plain
+// data: each is a container that fails at its first byte, so its whole span is a not-understood
+// region with a `format-unsupported` warning naming the filesystem, and a scan of it is
+// inconclusive.
 #include <fmt/format.h>
 
 #include "unpack/format.hpp"
@@ -21,8 +22,7 @@ constexpr Magic kMagics[] = {{"XFSB"sv, 0},
                              {"\0BEA01\x01"sv, 0x8000},
                              {"H+\0\x04"sv, 0x400},
                              {"HX\0\x05"sv, 0x400},
-                             {"NTFS    "sv, 3},
-                             {"EXFAT   "sv, 3}};
+                             {"NTFS    "sv, 3}};
 
 bool pow2_in(std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
   return v >= lo && v <= hi && (v & (v - 1)) == 0;
@@ -66,10 +66,9 @@ std::optional<std::pair<std::string, std::uint64_t>> identify(Bytes d) {
     if (!bs || !pow2_in(*bs, 512, 1 << 20)) return std::nullopt;
     return std::pair{d[0x400] == 'H' && d[0x401] == '+' ? "HFS+" : "HFSX", all};
   }
-  const bool ntfs = starts_with(d, "NTFS    "sv, 3), exfat = starts_with(d, "EXFAT   "sv, 3);
-  if (ntfs || exfat) {
+  if (starts_with(d, "NTFS    "sv, 3)) {
     if (d.size() < 512 || d[510] != 0x55 || d[511] != 0xaa) return std::nullopt;
-    return std::pair{ntfs ? "NTFS" : "exFAT", all};
+    return std::pair{"NTFS", all};
   }
   return std::nullopt;
 }
@@ -96,7 +95,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 const Format kFormat_unsupported_fs{
     .id = "unsupported_fs",
-    .description = "XFS, Btrfs, F2FS, JFS, ReiserFS, UDF, HFS+, NTFS, exFAT: recognised, not read",
+    .description = "XFS, Btrfs, F2FS, JFS, ReiserFS, UDF, HFS+, NTFS: recognised, not read",
     .magics = kMagics,
     .carve = Carve::kAnyOffset,
     .output = Output::kLeaf,
