@@ -1,6 +1,6 @@
 // Vendor firmware headers (tplink, netgear_chk, cybertan, seama, wrgg, xiaomi_hdr, broadcom_sao,
 // bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp, draytek,
-// qnap, zynos)
+// qnap, zynos, ambarella_romfs, maxlinear_uimage)
 // on images assembled from their documented layouts by tests/fixtures/make-vendor-headers.py, each
 // wrapping a gzip kernel and a squashfs root filesystem; hostile variants (flipped bytes, lengths
 // past the end, truncation); and nested images: a zip member named *.img carved in full without
@@ -80,7 +80,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"draytek.bin", "draytek", "kernel", "root filesystem"},
                       Case{"arcadyan.bin", "arcadyan", "", "leading bytes 30051120"},
                       Case{"qnap-nas.img", "qnap", "", "key \"QNAPNASVERSION5\": decrypted"},
-                      Case{"qnap-qhora.img", "qnap", "", "key \"QHora-301W\": decrypted"}),
+                      Case{"qnap-qhora.img", "qnap", "", "key \"QHora-301W\": decrypted"},
+                      Case{"amba.romfs", "ambarella_romfs", "kernel.bin.gz", "3 files"},
+                      Case{"maxlinear-v2.bin", "maxlinear_uimage", "atomkernel.img", "v2"},
+                      Case{"maxlinear-v3.bin", "maxlinear_uimage", "atomkernel.img", "v3"}),
     [](const auto& info) { return file_case_name(info.param.file); });
 
 TEST(VendorHeaders, TplinkBootloaderIsAPartition) {
@@ -193,9 +196,10 @@ TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
 }
 
 TEST(VendorHeaders, TruncatedImagesWarn) {
-  for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
-                           "sao.bin", "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin",
-                           "buffalo.bin", "draytek.bin", "arcadyan.bin", "zynos-plain.bin"}) {
+  for (const char* name :
+       {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
+        "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin", "buffalo.bin", "draytek.bin",
+        "arcadyan.bin", "zynos-plain.bin", "amba.romfs", "maxlinear-v2.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/cut-") + name));
     EXPECT_FALSE(u.warnings("format-error").empty()) << name;
     // The header's container stopped early or marked what it wrote as cut short.
@@ -364,6 +368,53 @@ TEST(VendorHeaders, ZynosHostileHeadersAreBounded) {
   ASSERT_EQ(u.containers("zynos").size(), 1u);
   EXPECT_FALSE(u.containers("zynos")[0]->complete);
   EXPECT_FALSE(u.warnings("format-error").empty());
+}
+
+TEST(VendorHeaders, AmbarellaAndMaxlinearDetails) {
+  auto a = unpack_file(vendor("amba.romfs"));
+  const Container& romfs = a.only("ambarella_romfs");
+  ASSERT_NE(a.file(romfs.id, "fs/rootfs.squashfs"), nullptr);  // a name with a directory
+  const FileRecord* exact = a.file(romfs.id, "exact.bin");
+  ASSERT_NE(exact, nullptr);
+  EXPECT_EQ(exact->size, 2048u);  // padded by a whole 2048 bytes more, none of them its data
+  auto m = unpack_file(vendor("maxlinear-v2.bin"));
+  const Container& ml = m.only("maxlinear_uimage");
+  const FileRecord* extra = m.file(ml.id, "part-2-type-77.bin");
+  ASSERT_NE(extra, nullptr);
+  EXPECT_EQ(extra->size, 6u);
+}
+
+TEST(VendorHeaders, AmbarellaAndMaxlinearHostile) {
+  for (const char* name : {"amba-badmagic.romfs", "maxlinear-text.txt", "maxlinear-count.bin"}) {
+    auto u = unpack_file(vendor(std::string("hostile/") + name));
+    EXPECT_TRUE(u.containers("ambarella_romfs").empty()) << name;
+    EXPECT_TRUE(u.containers("maxlinear_uimage").empty()) << name;
+  }
+  for (const char* name : {"amba-huge.romfs", "amba-count.romfs", "maxlinear-huge.bin"}) {
+    auto u = unpack_file(vendor(std::string("hostile/") + name));
+    ASSERT_EQ(u.tree.containers.empty(), false) << name;
+    EXPECT_FALSE(u.tree.containers.front().complete) << name;
+    EXPECT_FALSE(u.warnings("format-error").empty()) << name;
+  }
+}
+
+// fact_extractor's public test images, when ../shared is present.
+TEST(VendorHeaders, AmbarellaAndMaxlinearPublicVectors) {
+  const fs::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const fs::path amba = dir / "fact_extractor/ambarella__ambarella_rom.fs",
+                 ml = dir / "fact_extractor/maxlinear__maxlinear-uimage-v2.bin";
+  if (!fs::exists(amba) || !fs::exists(ml)) GTEST_SKIP() << "vectors not present";
+  auto a = unpack_file(amba);
+  const Container& romfs = a.only("ambarella_romfs");
+  EXPECT_EQ(a.files_of(romfs.id).size(), 4u);
+  ASSERT_NE(a.file(romfs.id, "SuperViewWarpTable_4kp30_v.bin"), nullptr);
+  EXPECT_EQ(a.tree.coverage.understood, a.tree.coverage.bytes);
+  auto m = unpack_file(ml);
+  const Container& c = m.only("maxlinear_uimage");
+  for (const char* part : {"atomkernel.img", "atomrootfs.hsqs", "armkernel.img", "armrootfs.hsqs"})
+    EXPECT_NE(m.file(c.id, part), nullptr) << part;
+  EXPECT_EQ(m.tree.coverage.understood, m.tree.coverage.bytes);
 }
 
 TEST(VendorHeaders, DraytekMagicAloneIsNoImage) {
