@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "core/bytes.hpp"
 #include "probity/hash.hpp"
@@ -53,6 +54,26 @@ inline std::string raw(Bytes b) {
 /// Lower-case hex of a raw digest, for messages.
 inline std::string hex_of(const std::string& raw_digest) {
   return to_hex(Bytes(reinterpret_cast<const std::uint8_t*>(raw_digest.data()), raw_digest.size()));
+}
+
+/// AES-128-CBC decryption of whole blocks (no padding removed) with a vendor's published key:
+/// `in.size()` must be a multiple of 16; empty on an OpenSSL failure.
+inline std::vector<std::uint8_t> aes128_cbc_decrypt(Bytes in, Bytes key, Bytes iv) {
+  std::vector<std::uint8_t> out(in.size());
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  int len = 0, total = 0;
+  bool ok = ctx && key.size() == 16 && iv.size() == 16 && in.size() % 16 == 0 &&
+            EVP_DecryptInit_ex(ctx, EVP_aes_128_cbc(), nullptr, key.data(), iv.data()) == 1 &&
+            EVP_CIPHER_CTX_set_padding(ctx, 0) == 1;
+  for (std::uint64_t off = 0; ok && off < in.size(); off += 1u << 30) {
+    const Bytes part = sub(in, off, 1u << 30);
+    ok = EVP_DecryptUpdate(ctx, out.data() + total, &len, part.data(), int(part.size())) == 1;
+    total += len;
+  }
+  ok = ok && EVP_DecryptFinal_ex(ctx, out.data() + total, &len) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) out.clear();
+  return out;
 }
 
 }  // namespace probity::unpacker

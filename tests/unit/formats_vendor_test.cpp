@@ -82,6 +82,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"qnap-nas.img", "qnap", "", "key \"QNAPNASVERSION5\": decrypted"},
                       Case{"qnap-qhora.img", "qnap", "", "key \"QHora-301W\": decrypted"},
                       Case{"amba.romfs", "ambarella_romfs", "kernel.bin.gz", "3 files"},
+                      Case{"shrs-public-key.bin", "dlink_shrs", "", "public key: decrypted"},
                       Case{"maxlinear-v2.bin", "maxlinear_uimage", "atomkernel.img", "v2"},
                       Case{"maxlinear-v3.bin", "maxlinear_uimage", "atomkernel.img", "v3"}),
     [](const auto& info) { return file_case_name(info.param.file); });
@@ -181,9 +182,21 @@ TEST(VendorHeaders, Mh01IsReportedEncrypted) {
 }
 
 TEST(VendorHeaders, ShrsIsReportedEncrypted) {
+  // Under another key: the public one does not give the decrypted image's digest.
   expect_encrypted("shrs.bin", "dlink_shrs", 0x6dc, 4096);
   auto u = unpack_file(vendor("shrs.bin"));
   EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+  // fact_extractor's public SHRS image, encrypted by D-Link's tooling with the published key.
+  const fs::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const fs::path img = dir / "fact_extractor/dlink__test.dec";
+  if (!fs::exists(img)) GTEST_SKIP() << img << " not present";
+  auto v = unpack_file(img);
+  const Container& ct = v.only("dlink_shrs");
+  const FileRecord* fw = v.file(ct.id, "firmware.bin");
+  ASSERT_NE(fw, nullptr);
+  EXPECT_TRUE(read_text(v.out() / fw->extracted).starts_with("This is a decrypted test file!\n"));
+  EXPECT_TRUE(find_encrypted_regions(v.tree).empty());
 }
 
 TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
