@@ -1,6 +1,6 @@
 // Vendor firmware headers (tplink, netgear_chk, cybertan, seama, wrgg, xiaomi_hdr, broadcom_sao,
 // bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp, draytek,
-// qnap, zynos, ambarella_romfs, maxlinear_uimage)
+// qnap, zynos, ambarella_romfs, maxlinear_uimage, bosch_fw)
 // on images assembled from their documented layouts by tests/fixtures/make-vendor-headers.py, each
 // wrapping a gzip kernel and a squashfs root filesystem; hostile variants (flipped bytes, lengths
 // past the end, truncation); and nested images: a zip member named *.img carved in full without
@@ -83,6 +83,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"qnap-qhora.img", "qnap", "", "key \"QHora-301W\": decrypted"},
                       Case{"amba.romfs", "ambarella_romfs", "kernel.bin.gz", "3 files"},
                       Case{"shrs-public-key.bin", "dlink_shrs", "", "public key: decrypted"},
+                      Case{"bosch.fw", "bosch_fw", "section-0/kernel.bin.gz", "XOR-obfuscated"},
                       Case{"maxlinear-v2.bin", "maxlinear_uimage", "atomkernel.img", "v2"},
                       Case{"maxlinear-v3.bin", "maxlinear_uimage", "atomkernel.img", "v3"}),
     [](const auto& info) { return file_case_name(info.param.file); });
@@ -428,6 +429,39 @@ TEST(VendorHeaders, AmbarellaAndMaxlinearPublicVectors) {
   for (const char* part : {"atomkernel.img", "atomrootfs.hsqs", "armkernel.img", "armrootfs.hsqs"})
     EXPECT_NE(m.file(c.id, part), nullptr) << part;
   EXPECT_EQ(m.tree.coverage.understood, m.tree.coverage.bytes);
+}
+
+// A Bosch image whose second section is encrypted under a wrapped key: the obfuscated section
+// is read, the encrypted one is an encrypted region claimed by bosch_fw.
+TEST(VendorHeaders, BoschEncryptedSectionsAndHostileRecords) {
+  auto u = unpack_file(vendor("bosch-encrypted.fw"));
+  const Container& ct = u.only("bosch_fw");
+  ASSERT_NE(u.file(ct.id, "section-0/notes.txt"), nullptr);
+  const auto enc = find_encrypted_regions(u.tree);
+  ASSERT_EQ(enc.size(), 1u);
+  EXPECT_EQ(enc[0].claimed_by, "bosch_fw");
+  EXPECT_FALSE(enc[0].region->understood);
+  EXPECT_TRUE(u.containers("squashfs").empty());
+  auto huge = unpack_file(vendor("hostile/bosch-huge.fw"));
+  EXPECT_FALSE(huge.warnings("format-error").empty());
+  bool cut = false;
+  for (const auto& f : huge.tree.files) cut |= f.truncated;
+  EXPECT_TRUE(cut);
+  auto back = unpack_file(vendor("hostile/bosch-backwards.fw"));
+  EXPECT_FALSE(back.warnings("format-error").empty());
+  // fact_extractor's public test image (BoschFirmwareTool's format), when ../shared is present.
+  const fs::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const fs::path img = dir / "fact_extractor/boschtool__test.fw";
+  if (!fs::exists(img)) GTEST_SKIP() << img << " not present";
+  auto v = unpack_file(img);
+  const Container& b = v.only("bosch_fw");
+  const FileRecord* one = v.file(b.id, "test_file_1.txt");
+  ASSERT_NE(one, nullptr);
+  EXPECT_TRUE(read_text(v.out() / one->extracted).starts_with("this is a test file!"));
+  EXPECT_NE(v.file(b.id, "test_file_2.txt"), nullptr);
+  EXPECT_TRUE(v.tree.warnings.empty());
+  EXPECT_EQ(v.tree.coverage.understood, v.tree.coverage.bytes);
 }
 
 TEST(VendorHeaders, DraytekMagicAloneIsNoImage) {
