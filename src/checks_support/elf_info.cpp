@@ -1,4 +1,5 @@
 #include "checks_support/elf_info.hpp"
+#include "core/elf_memory.hpp"
 #include "probity/limits.hpp"
 
 #include <gelf.h>
@@ -37,21 +38,12 @@ void scan_symbols(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfInfo& info, bool
 }  // namespace
 
 std::optional<ElfInfo> parse_elf(Bytes bytes) {
-  if (bytes.size() < 52 || std::memcmp(bytes.data(),
-                                       "\x7f"
-                                       "ELF",
-                                       4) != 0)
-    return std::nullopt;
-  static const bool kInit = elf_version(EV_CURRENT) != EV_NONE;
-  if (!kInit) return std::nullopt;
-  Elf* e = elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size());
-  if (!e) return std::nullopt;
+  const ElfPtr elf = open_elf(bytes);
+  if (!elf) return std::nullopt;
+  Elf* e = elf.get();
   ElfInfo info;
   GElf_Ehdr eh;
-  if (!gelf_getehdr(e, &eh)) {
-    elf_end(e);
-    return std::nullopt;
-  }
+  if (!gelf_getehdr(e, &eh)) return std::nullopt;
   info.exec_type = eh.e_type == ET_EXEC;
   info.dyn_type = eh.e_type == ET_DYN;
   std::size_t nph = 0;
@@ -127,7 +119,6 @@ std::optional<ElfInfo> parse_elf(Bytes bytes) {
       }
     }
   }
-  elf_end(e);
   return info;
 }
 

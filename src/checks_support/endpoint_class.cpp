@@ -5,19 +5,12 @@
 #include <cstring>
 
 #include "checks_support/text.hpp"
+#include "core/enum_names.hpp"
 
 namespace probity::checks {
 
 const char* to_string(EndpointClass c) {
-  switch (c) {
-    case EndpointClass::kPublic:
-      return "public";
-    case EndpointClass::kPrivate:
-      return "private";
-    case EndpointClass::kReserved:
-      return "reserved";
-  }
-  return "?";
+  return enum_name<EndpointClass::kReserved>(c, {"public", "private", "reserved"}, "?");
 }
 
 std::optional<IpAddr> parse_ip(std::string_view s) {

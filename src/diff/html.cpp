@@ -6,17 +6,11 @@
 namespace probity {
 namespace {
 
-const std::string kHead = std::string(R"HTML(<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>probity diff</title>
-<style>
-)HTML") + html::kStyle + R"HTML(
-.up{color:#116329}.down{color:#a40e26;font-weight:600}.warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:0 0 8px}
-</style></head><body>
-<header><h1 id="title">probity diff</h1><div class="sub" id="subtitle"></div></header>
-<main>
+const std::string kHead =
+    html::page_head(
+        "probity diff",
+        R"CSS(.up{color:#116329}.down{color:#a40e26;font-weight:600}.warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:0 0 8px})CSS") +
+    R"HTML(<main>
 <section id="verdict-section"><h2>Verdict and clause regressions</h2><div id="verdict"></div></section>
 <section id="source-section" hidden><h2>Source changes to review</h2><div id="source-changes"></div></section>
 <section id="summary"><h2>Summary</h2><div id="warnings"></div><div class="grid" id="stats"></div></section>

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "core/bytes.hpp"
+#include "core/enum_names.hpp"
 #include "probity/equiv.hpp"
 #include "probity/mapped_file.hpp"
 #include "probity/tree_files.hpp"
@@ -881,15 +882,8 @@ class Comparer {
 }  // namespace
 
 const char* to_string(EquivVerdict v) {
-  switch (v) {
-    case EquivVerdict::kIdentical:
-      return "identical";
-    case EquivVerdict::kEquivalent:
-      return "equivalent";
-    case EquivVerdict::kDifferent:
-      return "different";
-  }
-  return "different";
+  return enum_name<EquivVerdict::kDifferent>(v, {"identical", "equivalent", "different"},
+                                             "different");
 }
 
 Equivalence identical_images(const ImageInfo& shipped, const ImageInfo& rebuilt) {

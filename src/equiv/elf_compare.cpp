@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/bytes.hpp"
+#include "core/elf_memory.hpp"
 #include "probity/equiv.hpp"
 
 namespace probity {
@@ -36,27 +37,12 @@ struct Parsed {
   std::uint64_t ehsize = 0, phoff = 0, phsize = 0, shoff = 0, shsize = 0;
 };
 
-struct ElfHandle {
-  Elf* e = nullptr;
-  ~ElfHandle() {
-    if (e) elf_end(e);
-  }
-};
-
 std::optional<Parsed> parse(std::span<const std::uint8_t> bytes) {
-  static const bool kInit = elf_version(EV_CURRENT) != EV_NONE;
-  if (!kInit || bytes.size() < 52 ||
-      std::memcmp(bytes.data(),
-                  "\x7f"
-                  "ELF",
-                  4) != 0)
-    return std::nullopt;
-  ElfHandle h;
-  // libelf only reads: ELF_C_READ semantics for memory images.
-  h.e = elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size());
-  if (!h.e || elf_kind(h.e) != ELF_K_ELF) return std::nullopt;
+  const ElfPtr elf = open_elf(bytes);
+  if (!elf) return std::nullopt;
+  Elf* e = elf.get();
   GElf_Ehdr eh;
-  if (!gelf_getehdr(h.e, &eh)) return std::nullopt;
+  if (!gelf_getehdr(e, &eh)) return std::nullopt;
   Parsed p;
   p.ehsize = eh.e_ehsize;
   p.phoff = eh.e_phoff;
@@ -64,13 +50,13 @@ std::optional<Parsed> parse(std::span<const std::uint8_t> bytes) {
   p.shoff = eh.e_shoff;
   p.shsize = std::uint64_t(eh.e_shnum) * eh.e_shentsize;
   std::size_t shstrndx = 0;
-  if (elf_getshdrstrndx(h.e, &shstrndx) != 0) return std::nullopt;
+  if (elf_getshdrstrndx(e, &shstrndx) != 0) return std::nullopt;
   Elf_Scn* symscn = nullptr;
   Elf_Scn* dynscn = nullptr;
-  for (Elf_Scn* scn = elf_nextscn(h.e, nullptr); scn; scn = elf_nextscn(h.e, scn)) {
+  for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn; scn = elf_nextscn(e, scn)) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh)) continue;
-    const char* name = elf_strptr(h.e, shstrndx, sh.sh_name);
+    const char* name = elf_strptr(e, shstrndx, sh.sh_name);
     Sec s{name ? name : "", sh.sh_type, sh.sh_flags, sh.sh_offset, sh.sh_size, sh.sh_addr};
     // Never trust the header: a section past the end of the file has no bytes here.
     if (sh.sh_type == SHT_NOBITS || sh.sh_offset > bytes.size())
@@ -107,7 +93,7 @@ std::optional<Parsed> parse(std::span<const std::uint8_t> bytes) {
         if (!gelf_getsym(d, int(i), &sym)) break;
         const int t = GELF_ST_TYPE(sym.st_info);
         if ((t != STT_FUNC && t != STT_OBJECT) || sym.st_size == 0) continue;
-        const char* nm = elf_strptr(h.e, sh.sh_link, sym.st_name);
+        const char* nm = elf_strptr(e, sh.sh_link, sym.st_name);
         if (!nm || !*nm) continue;
         std::uint64_t addr = sym.st_value;
         if (eh.e_machine == EM_ARM && t == STT_FUNC) addr &= ~std::uint64_t(1);  // Thumb bit

@@ -8,17 +8,11 @@
 namespace probity {
 namespace {
 
-const std::string kHead = std::string(R"HTML(<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>probity equiv</title>
-<style>
-)HTML") + html::kStyle + R"HTML(
-pre .add{background:#dafbe1} pre .del{background:#ffebe9} pre .hunk{color:#8250df}
-</style></head><body>
-<header><h1 id="title">probity equiv</h1><div class="sub" id="subtitle"></div></header>
-<main>
+const std::string kHead =
+    html::page_head(
+        "probity equiv",
+        R"CSS(pre .add{background:#dafbe1} pre .del{background:#ffebe9} pre .hunk{color:#8250df})CSS") +
+    R"HTML(<main>
 <section id="verdict"><h2>Verdict</h2><div id="verdict-body"></div><div class="grid" id="stats"></div></section>
 <section id="normalisations-section"><h2>Normalisations (masked, by rule)</h2><div id="normalisations"></div></section>
 <section id="differences-section"><h2>Differences no normalisation explains</h2><div id="differences"></div></section>

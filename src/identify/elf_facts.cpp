@@ -3,6 +3,7 @@
 // otherwise); this file only follows the vd_next/vda_next/vn_next/vna_next chains, which it caps
 // and requires to move forwards.
 #include "identify/elf_facts.hpp"
+#include "core/elf_memory.hpp"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -25,7 +26,13 @@ bool advance(std::size_t& at, std::uint64_t next, const Elf_Data* d) {
   return true;
 }
 
-void read_verdef(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f, std::size_t& nodes) {
+/// Reads the sh_info records of a GNU version section, chained by their next offsets: `read(d,
+/// at)` reads the record at `at` and returns its next offset (0: the last), nullopt when it cannot
+/// be read. Every record counts against kMaxElfVersionNodes; what cannot be read marks the facts
+/// truncated.
+template <class Read>
+void read_version_chain(Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f, std::size_t& nodes,
+                        Read read) {
   Elf_Data* d = elf_getdata(scn, nullptr);
   if (!d || d->d_size == 0) return;
   std::size_t at = 0;
@@ -34,11 +41,23 @@ void read_verdef(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f, std::si
       f.truncated = true;
       return;
     }
-    GElf_Verdef vd;
-    if (!gelf_getverdef(d, int(at), &vd)) {
+    const std::optional<std::uint64_t> next = read(d, at);
+    if (!next) {
       f.truncated = true;
       return;
     }
+    if (*next == 0) return;
+    if (!advance(at, *next, d)) {
+      f.truncated = true;
+      return;
+    }
+  }
+}
+
+void read_verdef(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f, std::size_t& nodes) {
+  read_version_chain(scn, sh, f, nodes, [&](Elf_Data* d, std::size_t at) {
+    GElf_Verdef vd;
+    if (!gelf_getverdef(d, int(at), &vd)) return std::optional<std::uint64_t>();
     // The first aux entry names the node; later ones name its parents.
     GElf_Verdaux aux;
     if (vd.vd_cnt > 0 && vd.vd_aux < d->d_size && at + vd.vd_aux < d->d_size &&
@@ -46,42 +65,24 @@ void read_verdef(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f, std::si
       auto name = name_at(e, sh.sh_link, aux.vda_name);
       if (!name.empty()) f.defined_versions.push_back(std::move(name));
     }
-    if (vd.vd_next == 0) return;
-    if (!advance(at, vd.vd_next, d)) {
-      f.truncated = true;
-      return;
-    }
-  }
+    return std::optional<std::uint64_t>(vd.vd_next);
+  });
 }
 
 void read_verneed(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f, std::size_t& nodes) {
-  Elf_Data* d = elf_getdata(scn, nullptr);
-  if (!d || d->d_size == 0) return;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < sh.sh_info; ++i) {
-    if (++nodes > kMaxElfVersionNodes) {
-      f.truncated = true;
-      return;
-    }
+  read_version_chain(scn, sh, f, nodes, [&](Elf_Data* d, std::size_t at) {
     GElf_Verneed vn;
-    if (!gelf_getverneed(d, int(at), &vn)) {
-      f.truncated = true;
-      return;
-    }
+    if (!gelf_getverneed(d, int(at), &vn)) return std::optional<std::uint64_t>();
     const std::string file = name_at(e, sh.sh_link, vn.vn_file);
     std::size_t aux_at = at;
     std::uint64_t step = vn.vn_aux;
     for (std::size_t k = 0; k < vn.vn_cnt; ++k) {
       if (++nodes > kMaxElfVersionNodes) {
         f.truncated = true;
-        return;
+        return std::optional<std::uint64_t>(0);
       }
       GElf_Vernaux aux;
-      if (!advance(aux_at, step, d)) {
-        f.truncated = true;
-        break;
-      }
-      if (!gelf_getvernaux(d, int(aux_at), &aux)) {
+      if (!advance(aux_at, step, d) || !gelf_getvernaux(d, int(aux_at), &aux)) {
         f.truncated = true;
         break;
       }
@@ -90,12 +91,8 @@ void read_verneed(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f, std::s
       if (aux.vna_next == 0) break;
       step = aux.vna_next;
     }
-    if (vn.vn_next == 0) return;
-    if (!advance(at, vn.vn_next, d)) {
-      f.truncated = true;
-      return;
-    }
-  }
+    return std::optional<std::uint64_t>(vn.vn_next);
+  });
 }
 
 void read_dynamic(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f) {
@@ -120,20 +117,9 @@ void read_dynamic(Elf* e, Elf_Scn* scn, const GElf_Shdr& sh, ElfFacts& f) {
 }  // namespace
 
 std::optional<ElfFacts> read_elf_facts(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < 52 || std::memcmp(bytes.data(),
-                                       "\x7f"
-                                       "ELF",
-                                       4) != 0)
-    return std::nullopt;
-  static const bool kInit = elf_version(EV_CURRENT) != EV_NONE;
-  if (!kInit) return std::nullopt;
-  // elf_memory only reads the image (ELF_C_READ_MMAP): converted data is libelf's own copy.
-  Elf* e = elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size());
-  if (!e) return std::nullopt;
-  if (elf_kind(e) != ELF_K_ELF) {
-    elf_end(e);
-    return std::nullopt;
-  }
+  const ElfPtr elf = open_elf(bytes);
+  if (!elf) return std::nullopt;
+  Elf* e = elf.get();
   ElfFacts f;
   std::size_t nodes = 0;
   Elf_Scn* scn = nullptr;
@@ -147,7 +133,6 @@ std::optional<ElfFacts> read_elf_facts(std::span<const std::uint8_t> bytes) {
     else if (sh.sh_type == SHT_GNU_verneed)
       read_verneed(e, scn, sh, f, nodes);
   }
-  elf_end(e);
   return f;
 }
 

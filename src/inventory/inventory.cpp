@@ -1,4 +1,5 @@
 #include "probity/inventory.hpp"
+#include "core/elf_memory.hpp"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -83,14 +84,9 @@ std::string classify(std::span<const std::uint8_t> head) {
 }
 
 std::optional<ElfFacts> elf_facts(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < 52 || !starts_with(bytes,
-                                        "\x7f"
-                                        "ELF"))
-    return std::nullopt;
-  static const bool kInit = elf_version(EV_CURRENT) != EV_NONE;
-  if (!kInit) return std::nullopt;
-  Elf* e = elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size());
-  if (!e) return std::nullopt;
+  const ElfPtr elf = open_elf(bytes);
+  if (!elf) return std::nullopt;
+  Elf* e = elf.get();
   GElf_Ehdr eh;
   std::optional<ElfFacts> out;
   if (gelf_getehdr(e, &eh)) {
@@ -154,7 +150,6 @@ std::optional<ElfFacts> elf_facts(std::span<const std::uint8_t> bytes) {
     }
     out = f;
   }
-  elf_end(e);
   return out;
 }
 

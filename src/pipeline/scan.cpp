@@ -108,6 +108,20 @@ std::optional<std::int64_t> days_between(const std::string& from, const std::str
 
 }  // namespace
 
+Status match_vulnerabilities(Report& report, const std::filesystem::path& db_path) {
+  auto matcher = open_matcher(db_path);
+  if (!matcher) return {};
+  auto matched = matcher(report.components);
+  if (!matched) return std::unexpected(matched.error());
+  report.vulnerabilities = std::move(matched->vulnerabilities);
+  report.db_snapshot = matched->db_snapshot;
+  report.db_vulnerabilities = matched->db_vulnerabilities;
+  report.db_imported_at = matched->db_imported_at;
+  report.db_snapshot_date = matched->db_snapshot_date;
+  report.db_age_days = days_between(matched->db_snapshot_date, today_utc());
+  return {};
+}
+
 int verdict_exit_code(const Verdict& verdict) {
   if (verdict.result == "inconclusive") return 3;
   return verdict.pass ? 0 : 1;
@@ -201,16 +215,7 @@ Result<ScanResult> scan(const ScanOptions& opt) {
                               found.warnings.end());
 
   stage("match");
-  if (auto matcher = open_matcher(db_path)) {
-    auto matched = matcher(report.components);
-    if (!matched) return std::unexpected(matched.error());
-    report.vulnerabilities = std::move(matched->vulnerabilities);
-    report.db_snapshot = matched->db_snapshot;
-    report.db_vulnerabilities = matched->db_vulnerabilities;
-    report.db_imported_at = matched->db_imported_at;
-    report.db_snapshot_date = matched->db_snapshot_date;
-    report.db_age_days = days_between(matched->db_snapshot_date, today_utc());
-  }
+  if (auto st = match_vulnerabilities(report, db_path); !st) return std::unexpected(st.error());
 
   stage("check");
   Facts facts;

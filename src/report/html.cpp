@@ -8,15 +8,7 @@
 namespace probity {
 namespace {
 
-const std::string kHead = std::string(R"HTML(<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>probity report</title>
-<style>
-)HTML" + std::string(html::kStyle) + R"HTML(</style></head><body>
-<header><h1 id="title">probity report</h1><div class="sub" id="subtitle"></div></header>
-<nav id="toc"><a href="#verdict">verdict</a> <a href="#fix-first-section">fix first</a> <a href="#summary">summary</a> <a href="#image-map">image map</a> <a href="#findings-section">findings</a> <a href="#vulns-section">vulnerabilities</a> <a href="#components-section">components</a> <a href="#accounts-section">accounts</a> <a href="#boot-services-section">boot services</a> <a href="#listening-section">listening services</a> <a href="#keys-section">keys</a> <a href="#endpoints-section">endpoints</a></nav>
+const std::string kHead = html::page_head("probity report") + R"HTML(<nav id="toc"><a href="#verdict">verdict</a> <a href="#fix-first-section">fix first</a> <a href="#summary">summary</a> <a href="#image-map">image map</a> <a href="#findings-section">findings</a> <a href="#vulns-section">vulnerabilities</a> <a href="#components-section">components</a> <a href="#accounts-section">accounts</a> <a href="#boot-services-section">boot services</a> <a href="#listening-section">listening services</a> <a href="#keys-section">keys</a> <a href="#endpoints-section">endpoints</a></nav>
 <main>
 <section id="verdict"><h2>Verdict</h2><div id="verdict-body"></div></section>
 <section id="fix-first-section"><h2>Fix first</h2><div id="fix-first"></div></section>
@@ -32,7 +24,7 @@ const std::string kHead = std::string(R"HTML(<!doctype html>
 <section id="keys-section"><h2>Keys</h2><div id="keys"></div></section>
 <section id="endpoints-section"><h2>Endpoints</h2><div id="endpoints"></div></section>
 </main>
-<script id="page-extras" type="application/json">)HTML");
+<script id="page-extras" type="application/json">)HTML";
 
 const std::string kMiddle = std::string(R"HTML(</script>
 <script id="report-data" type="application/json">)HTML");

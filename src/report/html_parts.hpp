@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace probity::html {
 
@@ -89,5 +90,21 @@ function table(host, id, rows, cols) {
 /// The JSON text to place inside <script type="application/json">: every "</" is escaped so
 /// that strings from the image cannot close the element early.
 std::string embed_json(const nlohmann::json& j);
+
+/// The start of a page up to its <main>: doctype, the content security policy that keeps it
+/// offline, `title`, the style sheet followed by the page's own `extra_css`, and the header (the
+/// title and an empty #subtitle the script fills in).
+inline std::string page_head(std::string_view title, std::string_view extra_css = {}) {
+  std::string s = R"HTML(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>)HTML";
+  s.append(title).append("</title>\n<style>\n").append(kStyle);
+  if (!extra_css.empty()) s.append("\n").append(extra_css).append("\n");
+  s.append("</style></head><body>\n<header><h1 id=\"title\">").append(title);
+  s.append("</h1><div class=\"sub\" id=\"subtitle\"></div></header>\n");
+  return s;
+}
 
 }  // namespace probity::html

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "core/enum_names.hpp"
 #include "probity/json.hpp"
 #include "probity/outputs.hpp"
 #include "probity/triage.hpp"
@@ -15,31 +16,12 @@ namespace {
 
 /// SARIF levels: error for high and critical, warning for medium, note below.
 const char* sarif_level(Severity s) {
-  switch (s) {
-    case Severity::kCritical:
-    case Severity::kHigh:
-      return "error";
-    case Severity::kMedium:
-      return "warning";
-    default:
-      return "note";
-  }
+  return enum_name<Severity::kCritical>(s, {"note", "note", "warning", "error", "error"}, "note");
 }
 
 /// GitHub-style numeric severity (0.0-10.0) so code-scanning UIs can rank results.
 const char* security_severity(Severity s) {
-  switch (s) {
-    case Severity::kCritical:
-      return "9.5";
-    case Severity::kHigh:
-      return "8.0";
-    case Severity::kMedium:
-      return "5.5";
-    case Severity::kLow:
-      return "3.0";
-    default:
-      return "0.0";
-  }
+  return enum_name<Severity::kCritical>(s, {"0.0", "3.0", "5.5", "8.0", "9.5"}, "0.0");
 }
 
 /// A relative URI for a path inside the image: percent-encode what RFC 3986 does not allow.

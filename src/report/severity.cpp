@@ -1,21 +1,10 @@
+#include "core/enum_names.hpp"
 #include "probity/report.hpp"
 
 namespace probity {
 
 const char* to_string(Severity s) {
-  switch (s) {
-    case Severity::kInfo:
-      return "info";
-    case Severity::kLow:
-      return "low";
-    case Severity::kMedium:
-      return "medium";
-    case Severity::kHigh:
-      return "high";
-    case Severity::kCritical:
-      return "critical";
-  }
-  return "info";
+  return enum_name<Severity::kCritical>(s, {"info", "low", "medium", "high", "critical"}, "info");
 }
 
 }  // namespace probity

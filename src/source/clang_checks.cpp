@@ -21,6 +21,7 @@
 #include <optional>
 #include <regex>
 
+#include "core/text.hpp"
 #include "source/internal.hpp"
 
 namespace probity::source_detail {
@@ -31,11 +32,6 @@ std::string str(CXString s) {
   std::string out = c ? c : "";
   clang_disposeString(s);
   return out;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 bool contains_any(const std::string& s, std::initializer_list<std::string_view> words) {

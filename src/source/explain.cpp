@@ -20,6 +20,7 @@
 
 #include "checks_support/elf_info.hpp"
 #include "core/bytes.hpp"
+#include "core/elf_memory.hpp"
 #include "probity/checks.hpp"
 #include "probity/diff.hpp"
 #include "probity/inventory.hpp"
@@ -727,14 +728,9 @@ std::string symbol_base(std::string_view name) {
 }  // namespace
 
 std::optional<BinaryText> binary_text(std::span<const std::uint8_t> bytes) {
-  if (elf_version(EV_CURRENT) == EV_NONE) return std::nullopt;
-  Elf* e = elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size());
-  if (!e) return std::nullopt;
-  struct Closer {
-    Elf* e;
-    ~Closer() { elf_end(e); }
-  } closer{e};
-  if (elf_kind(e) != ELF_K_ELF) return std::nullopt;
+  const ElfPtr elf = open_elf(bytes);
+  if (!elf) return std::nullopt;
+  Elf* e = elf.get();
   GElf_Ehdr eh;
   if (!gelf_getehdr(e, &eh)) return std::nullopt;
   BinaryText out;

@@ -472,15 +472,7 @@ Result<SourceResult> source_scan(const SourceOptions& opt) {
   add_eol(report.components, db_path);
 
   stage("match");
-  if (auto matcher = open_matcher(db_path)) {
-    auto matched = matcher(report.components);
-    if (!matched) return std::unexpected(matched.error());
-    report.vulnerabilities = std::move(matched->vulnerabilities);
-    report.db_snapshot = matched->db_snapshot;
-    report.db_vulnerabilities = matched->db_vulnerabilities;
-    report.db_imported_at = matched->db_imported_at;
-    report.db_snapshot_date = matched->db_snapshot_date;
-  }
+  if (auto st = match_vulnerabilities(report, db_path); !st) return std::unexpected(st.error());
 
   stage("check");
   // The image checks (secrets, keys, endpoints, credentials, YARA rules) on every file.

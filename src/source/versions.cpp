@@ -8,6 +8,7 @@
 #include <optional>
 #include <regex>
 
+#include "core/text.hpp"
 #include "probity/json.hpp"
 #include "probity/limits.hpp"
 #include "probity/source.hpp"
@@ -19,12 +20,6 @@ namespace {
 std::string_view base_name(std::string_view p) {
   const auto s = p.rfind('/');
   return s == std::string_view::npos ? p : p.substr(s + 1);
-}
-
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return o;
 }
 
 /// A version must start with a digit and hold only version characters.

@@ -6,8 +6,6 @@
 #include "probity/tlog.hpp"
 
 namespace probity::tlog {
-namespace {}  // namespace
-
 Bytes pae(std::string_view type, std::span<const std::uint8_t> body) {
   const std::string head = "DSSEv1 " + std::to_string(type.size()) + " " + std::string(type) + " " +
                            std::to_string(body.size()) + " ";

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "core/enum_names.hpp"
 #include "probity/hash.hpp"
 #include "probity/mapped_file.hpp"
 #include "probity/task_pool.hpp"
@@ -33,25 +34,9 @@
 namespace probity {
 
 const char* to_string(EntryType t) {
-  switch (t) {
-    case EntryType::kFile:
-      return "file";
-    case EntryType::kDir:
-      return "dir";
-    case EntryType::kSymlink:
-      return "symlink";
-    case EntryType::kHardlink:
-      return "hardlink";
-    case EntryType::kCharDev:
-      return "char-device";
-    case EntryType::kBlockDev:
-      return "block-device";
-    case EntryType::kFifo:
-      return "fifo";
-    case EntryType::kSocket:
-      return "socket";
-  }
-  return "file";
+  return enum_name<EntryType::kSocket>(
+      t, {"file", "dir", "symlink", "hardlink", "char-device", "block-device", "fifo", "socket"},
+      "file");
 }
 
 std::vector<std::string> format_ids() {

@@ -2,22 +2,15 @@
 #include "unpack/squashfs_blocks.hpp"
 
 #include <algorithm>
+#include "core/enum_names.hpp"
 
 namespace probity::unpacker::sqfs {
 
 const char* codec_name(Codec c) {
-  switch (c) {
-    case Codec::kZlib:
-      return "zlib";
-    case Codec::kLzmaAlone:
-      return "lzma (13-byte header)";
-    case Codec::kLzmaProps:
-      return "lzma (5-byte properties, no size)";
-    case Codec::kLzmaRaw:
-      return "lzma (no header)";
-    default:
-      return "none";
-  }
+  return enum_name<Codec::kLzmaRaw>(c,
+                                    {"none", "zlib", "lzma (13-byte header)",
+                                     "lzma (5-byte properties, no size)", "lzma (no header)"},
+                                    "none");
 }
 
 std::vector<std::uint8_t> raw_props_order() {

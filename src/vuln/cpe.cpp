@@ -4,20 +4,11 @@
 #include <map>
 #include <string>
 
+#include "core/text.hpp"
 #include "probity/vulndb.hpp"
 #include "vuln/record.hpp"
 
 namespace probity {
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
-
 namespace vuln {
 
 std::string unescape_cpe_value(std::string_view v) {

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/text.hpp"
 #include "probity/data.hpp"
 #include "probity/json.hpp"
 #include "probity/mapped_file.hpp"
@@ -14,12 +15,6 @@
 
 namespace probity {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // "1.0.2k" is in cycle "1.0.2"; "5.10.1" is in "5.10" but not in "5.1".
 bool in_cycle(std::string_view version, std::string_view cycle) {

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "core/text.hpp"
 #include "probity/limits.hpp"
 #include "vuln/record.hpp"
 
@@ -36,12 +37,6 @@ bool parse_unit(std::string_view s, double& out) {
   // from_chars for double is in GCC 12's libstdc++.
   const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
   return r.ec == std::errc() && r.ptr == s.data() + s.size() && out >= 0.0 && out <= 1.0;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // YAML scalar as text ("" when absent or not a scalar).

@@ -4,6 +4,7 @@
 // bounded reader; `include` directives are not followed (what they would add stays unknown, so
 // the server's default — listening — holds unless the main file restricts it).
 #include "vuln/listen_config.hpp"
+#include "core/text.hpp"
 
 #include <fmt/format.h>
 
@@ -20,12 +21,6 @@ using checks::trim;
 
 bool digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string_view unquote(std::string_view v) {

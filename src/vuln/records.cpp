@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <span>
 
+#include "core/text.hpp"
 #include "probity/hash.hpp"
 #include "vuln/record.hpp"
 
@@ -43,12 +44,6 @@ bool boolean(element e, std::string_view key, bool def) {
   bool b;
   if (e[key].get_bool().get(b)) return def;
   return b;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 MatchEntry entry_from_cpe(std::string_view criteria, bool vulnerable) {
