@@ -171,12 +171,9 @@ class CpioLinkSets {
 
 Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableFormat enable,
                                               std::uint64_t span_hint) {
-  struct archive* a = archive_read_new();
-  if (!a) return fail("libarchive: cannot initialise");
-  struct Guard {
-    struct archive* a;
-    ~Guard() { archive_read_free(a); }
-  } guard{a};
+  auto reader = new_archive_reader();
+  if (!reader) return std::unexpected(reader.error());
+  struct archive* a = reader->get();
   enable(a);
   archive_read_support_filter_none(a);
   for (const char* p : kArchivePasswords) archive_read_add_passphrase(a, p);
@@ -187,8 +184,7 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
   archive_read_set_seek_callback(a, &MemorySource::seek);
   archive_read_set_callback_data(a, &src);
   if (archive_read_open1(a) != ARCHIVE_OK)
-    return fail(
-        fmt::format("not readable: {}", archive_error_string(a) ? archive_error_string(a) : "?"));
+    return fail(fmt::format("not readable: {}", archive_message(a)));
   struct archive_entry* e = nullptr;
   std::uint64_t entries = 0;
   CpioLinkSets cpio_links;
@@ -203,17 +199,15 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
     int rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) break;
     if (rc == ARCHIVE_WARN) {
-      sink.warn("format-warning", archive_error_string(a) ? archive_error_string(a) : "warning",
+      sink.warn("format-warning", archive_message(a, "warning"),
                 archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
     } else if (rc != ARCHIVE_OK) {
       const std::uint64_t at = std::uint64_t(std::max<la_int64_t>(archive_filter_bytes(a, 0), 0));
       if (entries == 0 && span_hint == 0)
-        return fail(fmt::format("corrupt archive: {}",
-                                archive_error_string(a) ? archive_error_string(a) : "?"),
-                    0);
-      return fail(fmt::format("corrupt entry header after {} entries: {}", entries,
-                              archive_error_string(a) ? archive_error_string(a) : "?"),
-                  span_hint ? span_hint : at);
+        return fail(fmt::format("corrupt archive: {}", archive_message(a)), 0);
+      return fail(
+          fmt::format("corrupt entry header after {} entries: {}", entries, archive_message(a)),
+          span_hint ? span_hint : at);
     }
     ++entries;
     const char* path = archive_entry_pathname(e);
@@ -262,14 +256,11 @@ Result<std::uint64_t> extract_with_libarchive(Bytes data, Sink& sink, EnableForm
           sink.warn("encrypted",
                     fmt::format("entry is encrypted and none of the {} default passwords opens "
                                 "it: not seen ({})",
-                                std::size(kArchivePasswords),
-                                archive_error_string(a) ? archive_error_string(a) : "?"),
+                                std::size(kArchivePasswords), archive_message(a)),
                     out.path, std::uint64_t(archive_filter_bytes(a, 0)));
           break;
         }
-        sink.warn("format-error",
-                  fmt::format("entry data unreadable: {}",
-                              archive_error_string(a) ? archive_error_string(a) : "?"),
+        sink.warn("format-error", fmt::format("entry data unreadable: {}", archive_message(a)),
                   out.path, std::uint64_t(archive_filter_bytes(a, 0)));
         break;
       }

@@ -1,5 +1,6 @@
 // The format plugin interface. A format is one .cpp file in formats/ defining
-// `const Format kFormat_<id>` plus one PROBITY_FORMAT(<id>) line in formats/formats.def.
+// `const Format kFormat_<id> = make_format(kind::..., ...)` plus one PROBITY_FORMAT(<id>) line in
+// formats/formats.def.
 #pragma once
 
 #include <cctype>
@@ -10,8 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/bytes.hpp"
 #include "probity/error.hpp"
+#include "probity/limits.hpp"
 #include "unpack/sink.hpp"
 
 namespace probity::unpacker {
@@ -115,6 +119,81 @@ struct Format {
   std::string_view header_label;
 };
 
+/// The combinations of carve, output, strength and family that formats share, named by what
+/// they describe; `make_format` builds a Format of one.
+struct FormatKind {
+  Carve carve;
+  Output output;
+  Strength strength;
+  Family family;
+};
+
+namespace kind {
+/// A firmware header or container found anywhere, its payloads carved again (TRX, vendor headers).
+inline constexpr FormatKind kFirmwareHeader{Carve::kAnyOffset, Output::kStream, Strength::kChecked,
+                                            Family::kFirmware};
+/// The same, looked for only at the start of a file (weak magics, scripts, memory images).
+inline constexpr FormatKind kFirmwareAtStart{Carve::kStartOnly, Output::kStream, Strength::kChecked,
+                                             Family::kFirmware};
+/// A firmware container of named parts written out as files (FIT, UBI volumes, HWNP items).
+inline constexpr FormatKind kFirmwarePackage{Carve::kAnyOffset, Output::kTree, Strength::kChecked,
+                                             Family::kFirmware};
+/// A firmware structure understood but not unpacked (device tree, AVB footer).
+inline constexpr FormatKind kFirmwareLeaf{Carve::kAnyOffset, Output::kLeaf, Strength::kChecked,
+                                          Family::kFirmware};
+/// A filesystem image found anywhere, extracted as a tree.
+inline constexpr FormatKind kFilesystem{Carve::kAnyOffset, Output::kTree, Strength::kChecked,
+                                        Family::kFilesystem};
+/// A filesystem image looked for only at the start of a file.
+inline constexpr FormatKind kFilesystemAtStart{Carve::kStartOnly, Output::kTree, Strength::kChecked,
+                                               Family::kFilesystem};
+/// A filesystem recognised but not read (reported, never passed).
+inline constexpr FormatKind kFilesystemLeaf{Carve::kAnyOffset, Output::kLeaf, Strength::kChecked,
+                                            Family::kFilesystem};
+/// An archive of files found anywhere.
+inline constexpr FormatKind kArchive{Carve::kAnyOffset, Output::kTree, Strength::kChecked,
+                                     Family::kArchive};
+/// An archive looked for only at the start of a file (weak magics such as "!<arch>").
+inline constexpr FormatKind kArchiveAtStart{Carve::kStartOnly, Output::kTree, Strength::kChecked,
+                                            Family::kArchive};
+/// A compressed stream whose header carries a check (xz, zstd frames with sizes, lzip).
+inline constexpr FormatKind kCheckedStream{Carve::kAnyOffset, Output::kStream, Strength::kChecked,
+                                           Family::kStream};
+/// A compressed stream known by a few magic bytes only (gzip, raw LZMA, bzip2).
+inline constexpr FormatKind kRawStream{Carve::kAnyOffset, Output::kStream, Strength::kMagicOnly,
+                                       Family::kStream};
+/// Understood and not a container (ELF).
+inline constexpr FormatKind kLeaf{Carve::kAnyOffset, Output::kLeaf, Strength::kChecked,
+                                  Family::kLeaf};
+}  // namespace kind
+
+/// What only some formats state: per-file timestamps and the header equiv compares.
+struct FormatExtras {
+  std::uint8_t timestamp_bytes = 0;
+  std::vector<HeaderField> (*header_fields)(Bytes data) = nullptr;
+  std::string_view header_label;
+};
+
+/// A Format of `kind`: what a format file defines as its kFormat_<id>.
+constexpr Format make_format(const FormatKind& kind, std::string_view id,
+                             std::string_view description, std::span<const Magic> magics,
+                             std::optional<Probe> (*probe)(Bytes data),
+                             Result<std::uint64_t> (*extract)(Bytes data, Sink& sink),
+                             const FormatExtras& extras = {}) {
+  return Format{.id = id,
+                .description = description,
+                .magics = magics,
+                .carve = kind.carve,
+                .output = kind.output,
+                .strength = kind.strength,
+                .family = kind.family,
+                .timestamp_bytes = extras.timestamp_bytes,
+                .probe = probe,
+                .extract = extract,
+                .header_fields = extras.header_fields,
+                .header_label = extras.header_label};
+}
+
 // Each format file defines one of these (declared here so the definitions get external linkage).
 #define PROBITY_FORMAT(id) extern const Format kFormat_##id;
 #include "unpack/formats/formats.def"
@@ -168,6 +247,69 @@ inline std::optional<std::string> child_path(Sink& sink, std::string_view prefix
     return std::nullopt;
   }
   return prefix.empty() ? std::string(name) : std::string(prefix) + "/" + std::string(name);
+}
+
+/// Whether a directory `depth` levels down may be walked: one deeper than kMaxDirDepth is warned
+/// about (cap-depth) and not walked.
+inline bool within_dir_depth(Sink& sink, std::uint32_t depth, const std::string& prefix) {
+  if (depth <= kMaxDirDepth) return true;
+  sink.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth), prefix);
+  return false;
+}
+
+/// Whether the directory `key` (its inode, cluster or offset) may be walked: within
+/// kMaxDirDepth and not reached before (a loop, or a directory two entries share), each refusal
+/// warned about. `seen` holds the keys of the directories walked so far.
+template <class Seen>
+bool enter_directory(Sink& sink, Seen& seen, const typename Seen::key_type& key,
+                     const std::string& prefix, std::uint32_t depth) {
+  if (!within_dir_depth(sink, depth, prefix)) return false;
+  if (seen.insert(key).second) return true;
+  sink.warn("format-error",
+            "directory reached twice (a loop or a shared directory): not walked again", prefix);
+  return false;
+}
+
+/// Emits the directory entry `e` (path, permission bits, owner and time filled in) of inode `ino`
+/// whose POSIX mode is `mode`, for a filesystem that stores modes the POSIX way (jffs2, ubifs):
+/// a directory, then `walk()` for its children; a regular file, a hard link to the first path
+/// `first_path` holds for `ino`, else the bytes `read(data)` fills (it returns whether all were
+/// read, nullopt when the walk must stop); a symlink to `target()`; a device, FIFO or socket;
+/// any other mode is warned about.
+template <class FirstPaths, class Walk, class Read, class Target>
+void emit_posix_entry(Sink& sink, Entry e, std::uint32_t mode, std::uint64_t ino,
+                      FirstPaths& first_path, Walk walk, Read read, Target target) {
+  switch (mode & 0xf000) {
+    case 0x4000:
+      e.type = EntryType::kDir;
+      (void)sink.node(e);
+      walk();
+      return;
+    case 0x8000: {
+      auto [first, fresh] = first_path.emplace(ino, e.path);
+      if (!fresh) {
+        e.type = EntryType::kHardlink;
+        e.link = first->second;
+        (void)sink.node(e);
+        return;
+      }
+      std::vector<std::uint8_t> data;
+      if (const std::optional<bool> whole = read(data)) (void)sink.file(e, data, !*whole);
+      return;
+    }
+    case 0xa000:
+      e.type = EntryType::kSymlink;
+      e.link = target();
+      (void)sink.node(e);
+      return;
+    default:
+      if (auto t = node_type(mode)) {
+        e.type = *t;
+        (void)sink.node(e);
+        return;
+      }
+      sink.warn("format-error", fmt::format("unknown inode mode 0{:o}", mode), e.path);
+  }
 }
 
 /// Every registered format, in formats.def order (earlier wins at the same offset).

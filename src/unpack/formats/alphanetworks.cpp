@@ -83,13 +83,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_alphanetworks{.id = "alphanetworks",
-                                   .description = "Alpha Networks upgrade script with firmware",
-                                   .magics = kMagics,
-                                   .carve = Carve::kStartOnly,
-                                   .output = Output::kStream,
-                                   .family = Family::kFirmware,
-                                   .probe = probe,
-                                   .extract = extract};
+const Format kFormat_alphanetworks =
+    make_format(kind::kFirmwareAtStart, "alphanetworks",
+                "Alpha Networks upgrade script with firmware", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

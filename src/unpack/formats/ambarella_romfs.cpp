@@ -95,13 +95,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ambarella_romfs{.id = "ambarella_romfs",
-                                     .description = "Ambarella ROMFS partition",
-                                     .magics = kMagics,
-                                     .carve = Carve::kAnyOffset,
-                                     .output = Output::kTree,
-                                     .family = Family::kFilesystem,
-                                     .probe = probe,
-                                     .extract = extract};
+const Format kFormat_ambarella_romfs = make_format(
+    kind::kFilesystem, "ambarella_romfs", "Ambarella ROMFS partition", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

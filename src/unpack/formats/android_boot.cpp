@@ -94,13 +94,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_android_boot{.id = "android_boot",
-                                  .description = "Android boot image, header v0-v4",
-                                  .magics = kMagics,
-                                  .carve = Carve::kAnyOffset,
-                                  .output = Output::kStream,
-                                  .family = Family::kFirmware,
-                                  .probe = probe,
-                                  .extract = extract};
+const Format kFormat_android_boot =
+    make_format(kind::kFirmwareHeader, "android_boot", "Android boot image, header v0-v4", kMagics,
+                probe, extract);
 
 }  // namespace probity::unpacker

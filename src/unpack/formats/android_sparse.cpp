@@ -144,13 +144,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_android_sparse{.id = "android_sparse",
-                                    .description = "Android sparse image (expanded to raw)",
-                                    .magics = kMagics,
-                                    .carve = Carve::kAnyOffset,
-                                    .output = Output::kStream,
-                                    .family = Family::kFirmware,
-                                    .probe = probe,
-                                    .extract = extract};
+const Format kFormat_android_sparse =
+    make_format(kind::kFirmwareHeader, "android_sparse", "Android sparse image (expanded to raw)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -132,13 +132,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_android_vendor_boot{.id = "android_vendor_boot",
-                                         .description = "Android vendor_boot image, header v3-v4",
-                                         .magics = kMagics,
-                                         .carve = Carve::kAnyOffset,
-                                         .output = Output::kStream,
-                                         .family = Family::kFirmware,
-                                         .probe = probe,
-                                         .extract = extract};
+const Format kFormat_android_vendor_boot =
+    make_format(kind::kFirmwareHeader, "android_vendor_boot",
+                "Android vendor_boot image, header v3-v4", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -21,14 +21,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ar{.id = "ar",
-                        .description = "ar archive and .deb (libarchive)",
-                        .magics = kMagics,
-                        .carve = Carve::kAnyOffset,
-                        .output = Output::kTree,
-                        .family = Family::kArchive,
-                        .timestamp_bytes = 12,
-                        .probe = probe,
-                        .extract = extract};
+const Format kFormat_ar = make_format(kind::kArchive, "ar", "ar archive and .deb (libarchive)",
+                                      kMagics, probe, extract, {.timestamp_bytes = 12});
 
 }  // namespace probity::unpacker

@@ -83,13 +83,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_arcadyan{.id = "arcadyan",
-                              .description = "Arcadyan obfuscated LZMA kernel (liblzma)",
-                              .magics = kMagics,
-                              .carve = Carve::kAnyOffset,
-                              .output = Output::kStream,
-                              .family = Family::kFirmware,
-                              .probe = probe,
-                              .extract = extract};
+const Format kFormat_arcadyan =
+    make_format(kind::kFirmwareHeader, "arcadyan", "Arcadyan obfuscated LZMA kernel (liblzma)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "probity/limits.hpp"
+#include "unpack/archive_reader.hpp"
 #include "unpack/dos_time.hpp"
 #include "unpack/format.hpp"
 #include "unpack/vendor.hpp"
@@ -106,18 +107,14 @@ Result<std::uint32_t> decode_lzh(Bytes data, std::uint32_t original, FileOut& f)
   buf[1] = sum;
   buf.insert(buf.end(), data.begin(), data.end());
   buf.push_back(0);  // end of archive
-  struct archive* a = archive_read_new();
-  if (!a) return fail("libarchive: cannot initialise");
-  struct Guard {
-    struct archive* a;
-    ~Guard() { archive_read_free(a); }
-  } guard{a};
+  auto reader = new_archive_reader();
+  if (!reader) return std::unexpected(reader.error());
+  struct archive* a = reader->get();
   archive_read_support_format_lha(a);
   struct archive_entry* e = nullptr;
   if (archive_read_open_memory(a, buf.data(), buf.size()) != ARCHIVE_OK ||
       archive_read_next_header(a, &e) != ARCHIVE_OK)
-    return fail(fmt::format("ARJ compressed data not readable: {}",
-                            archive_error_string(a) ? archive_error_string(a) : "?"));
+    return fail(fmt::format("ARJ compressed data not readable: {}", archive_message(a)));
   std::uint32_t crc = 0;
   std::uint64_t written = 0;
   for (;;) {
@@ -130,7 +127,7 @@ Result<std::uint32_t> decode_lzh(Bytes data, std::uint32_t original, FileOut& f)
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN || std::uint64_t(offset) != written)
       return fail(fmt::format("ARJ compressed data corrupt after {} bytes: {}", written,
-                              archive_error_string(a) ? archive_error_string(a) : "?"));
+                              archive_message(a)));
     const Bytes out(static_cast<const std::uint8_t*>(block), size);
     crc = crc32_of(out, crc);
     if (auto st = f.write(out); !st) return std::unexpected(st.error());
@@ -244,13 +241,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_arj{.id = "arj",
-                         .description = "ARJ archive (methods 0-3; header and data CRC-32)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kArchive,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_arj =
+    make_format(kind::kArchive, "arj", "ARJ archive (methods 0-3; header and data CRC-32)", kMagics,
+                probe, extract);
 
 }  // namespace probity::unpacker

@@ -91,13 +91,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_avb{.id = "avb",
-                         .description = "Android Verified Boot footer (partition image + vbmeta)",
-                         .magics = kMagics,
-                         .carve = Carve::kStartOnly,
-                         .output = Output::kStream,
-                         .family = Family::kFirmware,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_avb =
+    make_format(kind::kFirmwareAtStart, "avb",
+                "Android Verified Boot footer (partition image + vbmeta)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -123,13 +123,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_avb_vbmeta{.id = "avb_vbmeta",
-                                .description = "Android Verified Boot vbmeta blob (hash checked)",
-                                .magics = kMagics,
-                                .carve = Carve::kAnyOffset,
-                                .output = Output::kLeaf,
-                                .family = Family::kFirmware,
-                                .probe = probe,
-                                .extract = extract};
+const Format kFormat_avb_vbmeta =
+    make_format(kind::kFirmwareLeaf, "avb_vbmeta",
+                "Android Verified Boot vbmeta blob (hash checked)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

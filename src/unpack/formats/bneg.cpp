@@ -59,13 +59,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_bneg{.id = "bneg",
-                          .description = "Instar BNEG camera firmware (two partitions)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kStream,
-                          .family = Family::kFirmware,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_bneg =
+    make_format(kind::kFirmwareHeader, "bneg", "Instar BNEG camera firmware (two partitions)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -134,13 +134,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_bosch_fw{.id = "bosch_fw",
-                              .description = "Bosch camera firmware (.fw, XOR-obfuscated)",
-                              .magics = kMagics,
-                              .carve = Carve::kAnyOffset,
-                              .output = Output::kTree,
-                              .family = Family::kFirmware,
-                              .probe = probe,
-                              .extract = extract};
+const Format kFormat_bosch_fw =
+    make_format(kind::kFirmwarePackage, "bosch_fw", "Bosch camera firmware (.fw, XOR-obfuscated)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

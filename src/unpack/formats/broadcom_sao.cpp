@@ -78,14 +78,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_broadcom_sao{
-    .id = "broadcom_sao",
-    .description = "Broadcom SAO image (SOBJ records, CRC-32 checked)",
-    .magics = kMagics,
-    .carve = Carve::kAnyOffset,
-    .output = Output::kStream,
-    .family = Family::kFirmware,
-    .probe = probe,
-    .extract = extract};
+const Format kFormat_broadcom_sao =
+    make_format(kind::kFirmwareHeader, "broadcom_sao",
+                "Broadcom SAO image (SOBJ records, CRC-32 checked)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -159,13 +159,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_buffalo{.id = "buffalo",
-                             .description = "Buffalo encrypted firmware (public key, checksum)",
-                             .magics = kMagics,
-                             .carve = Carve::kAnyOffset,
-                             .output = Output::kStream,
-                             .family = Family::kFirmware,
-                             .probe = probe,
-                             .extract = extract};
+const Format kFormat_buffalo =
+    make_format(kind::kFirmwareHeader, "buffalo",
+                "Buffalo encrypted firmware (public key, checksum)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -52,14 +52,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_bzip2{.id = "bzip2",
-                           .description = "bzip2 stream (libbz2)",
-                           .magics = kMagics,
-                           .carve = Carve::kAnyOffset,
-                           .output = Output::kStream,
-                           .strength = Strength::kMagicOnly,
-                           .family = Family::kStream,
-                           .probe = probe,
-                           .extract = extract};
+const Format kFormat_bzip2 =
+    make_format(kind::kRawStream, "bzip2", "bzip2 stream (libbz2)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

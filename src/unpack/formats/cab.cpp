@@ -38,13 +38,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_cab{.id = "cab",
-                         .description = "Microsoft Cabinet (libarchive)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kArchive,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_cab =
+    make_format(kind::kArchive, "cab", "Microsoft Cabinet (libarchive)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

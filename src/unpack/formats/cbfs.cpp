@@ -136,13 +136,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_cbfs{.id = "cbfs",
-                          .description = "coreboot CBFS (LARCHIVE file chain)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kTree,
-                          .family = Family::kFirmware,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_cbfs = make_format(
+    kind::kFirmwarePackage, "cbfs", "coreboot CBFS (LARCHIVE file chain)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

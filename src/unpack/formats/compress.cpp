@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "unpack/archive_reader.hpp"
 #include "unpack/format.hpp"
 #include "unpack/stream.hpp"
 
@@ -52,24 +53,19 @@ std::optional<Probe> probe(Bytes d) {
 }
 
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
-  struct archive* a = archive_read_new();
-  if (!a) return fail("libarchive: cannot initialise");
-  struct Guard {
-    struct archive* a;
-    ~Guard() { archive_read_free(a); }
-  } guard{a};
+  auto reader = new_archive_reader();
+  if (!reader) return std::unexpected(reader.error());
+  struct archive* a = reader->get();
   // Only the built-in LZW filter and the raw format: no external program is ever run.
   archive_read_support_filter_compress(a);
   archive_read_support_format_raw(a);
   if (archive_read_open_memory(a, d.data(), d.size()) != ARCHIVE_OK)
-    return fail(fmt::format("not a compress stream: {}",
-                            archive_error_string(a) ? archive_error_string(a) : "?"));
+    return fail(fmt::format("not a compress stream: {}", archive_message(a)));
   if (archive_filter_code(a, 0) != ARCHIVE_FILTER_COMPRESS)  // raw bytes are not a .Z stream
     return fail("not a compress stream (libarchive's LZW filter did not take it)");
   struct archive_entry* e = nullptr;
   if (archive_read_next_header(a, &e) != ARCHIVE_OK)
-    return fail(fmt::format("compress stream unreadable: {}",
-                            archive_error_string(a) ? archive_error_string(a) : "?"));
+    return fail(fmt::format("compress stream unreadable: {}", archive_message(a)));
   const int last = archive_filter_count(a) - 1;
   auto consumed = [&] {
     return std::uint64_t(std::max<la_int64_t>(archive_filter_bytes(a, last), 0));
@@ -78,9 +74,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
       sink, "decompressed", [&](std::uint8_t* buf, std::size_t cap) -> Result<StepResult> {
         const la_ssize_t n = archive_read_data(a, buf, cap);
         if (n < 0)
-          return fail(fmt::format("corrupt compress data: {}",
-                                  archive_error_string(a) ? archive_error_string(a) : "?"),
-                      consumed());
+          return fail(fmt::format("corrupt compress data: {}", archive_message(a)), consumed());
         return StepResult{std::size_t(n), n == 0, consumed()};
       });
   if (!r) return r;
@@ -89,14 +83,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_compress{.id = "compress",
-                              .description = "Unix compress .Z stream (libarchive)",
-                              .magics = kMagics,
-                              .carve = Carve::kAnyOffset,
-                              .output = Output::kStream,
-                              .strength = Strength::kMagicOnly,
-                              .family = Family::kStream,
-                              .probe = probe,
-                              .extract = extract};
+const Format kFormat_compress = make_format(
+    kind::kRawStream, "compress", "Unix compress .Z stream (libarchive)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -137,14 +137,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_cpio{.id = "cpio",
-                          .description = "cpio archive: newc, crc, odc, binary (libarchive)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kTree,
-                          .family = Family::kArchive,
-                          .timestamp_bytes = 8,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_cpio =
+    make_format(kind::kArchive, "cpio", "cpio archive: newc, crc, odc, binary (libarchive)",
+                kMagics, probe, extract, {.timestamp_bytes = 8});
 
 }  // namespace probity::unpacker

@@ -156,16 +156,7 @@ struct Walker {
   }
 
   void walk(const Inode& dir, const std::string& prefix, std::uint32_t depth) {
-    if (depth > kMaxDirDepth) {
-      sink.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                prefix);
-      return;
-    }
-    if (!visited_dirs.insert(dir.offset).second) {
-      sink.warn("format-error",
-                "directory reached twice (a loop or a shared directory): not walked again", prefix);
-      return;
-    }
+    if (!enter_directory(sink, visited_dirs, dir.offset, prefix, depth)) return;
     std::uint64_t off = std::uint64_t(dir.offset) * 4;
     const std::uint64_t end = off + dir.size;
     while (off < end && status) {
@@ -262,13 +253,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_cramfs{.id = "cramfs",
-                            .description = "cramfs (little/big endian, zlib; CRC checked)",
-                            .magics = kMagics,
-                            .carve = Carve::kAnyOffset,
-                            .output = Output::kTree,
-                            .family = Family::kFilesystem,
-                            .probe = probe,
-                            .extract = extract};
+const Format kFormat_cramfs =
+    make_format(kind::kFilesystem, "cramfs", "cramfs (little/big endian, zlib; CRC checked)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -39,13 +39,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_cybertan{.id = "cybertan",
-                              .description = "Linksys/Cisco (Cybertan) code pattern header + TRX",
-                              .magics = kIdMagics,
-                              .carve = Carve::kAnyOffset,
-                              .output = Output::kStream,
-                              .family = Family::kFirmware,
-                              .probe = probe,
-                              .extract = extract};
+const Format kFormat_cybertan =
+    make_format(kind::kFirmwareHeader, "cybertan",
+                "Linksys/Cisco (Cybertan) code pattern header + TRX", kIdMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -36,13 +36,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_dlink_encrpted_img{.id = "dlink_encrpted_img",
-                                        .description = "D-Link encrpted_img (reported encrypted)",
-                                        .magics = kMagics,
-                                        .carve = Carve::kAnyOffset,
-                                        .output = Output::kLeaf,
-                                        .family = Family::kFirmware,
-                                        .probe = probe,
-                                        .extract = extract};
+const Format kFormat_dlink_encrpted_img =
+    make_format(kind::kFirmwareLeaf, "dlink_encrpted_img",
+                "D-Link encrpted_img (reported encrypted)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -69,13 +69,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_dlink_mh01{.id = "dlink_mh01",
-                                .description = "D-Link MH01 (reported encrypted)",
-                                .magics = kMagics,
-                                .carve = Carve::kAnyOffset,
-                                .output = Output::kLeaf,
-                                .family = Family::kFirmware,
-                                .probe = probe,
-                                .extract = extract};
+const Format kFormat_dlink_mh01 = make_format(
+    kind::kFirmwareLeaf, "dlink_mh01", "D-Link MH01 (reported encrypted)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

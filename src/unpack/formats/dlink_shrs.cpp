@@ -82,14 +82,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_dlink_shrs{
-    .id = "dlink_shrs",
-    .description = "D-Link SHRS (decrypted with the public key, SHA-512 checked)",
-    .magics = kMagics,
-    .carve = Carve::kAnyOffset,
-    .output = Output::kStream,
-    .family = Family::kFirmware,
-    .probe = probe,
-    .extract = extract};
+const Format kFormat_dlink_shrs = make_format(
+    kind::kFirmwareHeader, "dlink_shrs",
+    "D-Link SHRS (decrypted with the public key, SHA-512 checked)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

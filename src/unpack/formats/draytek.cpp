@@ -82,13 +82,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_draytek{.id = "draytek",
-                             .description = "DrayTek Vigor firmware (2RDH header, sizes checked)",
-                             .magics = kMagics,
-                             .carve = Carve::kAnyOffset,
-                             .output = Output::kStream,
-                             .family = Family::kFirmware,
-                             .probe = probe,
-                             .extract = extract};
+const Format kFormat_draytek =
+    make_format(kind::kFirmwareHeader, "draytek",
+                "DrayTek Vigor firmware (2RDH header, sizes checked)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

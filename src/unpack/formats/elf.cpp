@@ -89,13 +89,7 @@ Result<std::uint64_t> extract(Bytes d, Sink&) {
 
 }  // namespace
 
-const Format kFormat_elf{.id = "elf",
-                         .description = "ELF object (a leaf: recognised, not unpacked)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kLeaf,
-                         .family = Family::kLeaf,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_elf = make_format(
+    kind::kLeaf, "elf", "ELF object (a leaf: recognised, not unpacked)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -9,10 +9,10 @@
 #include <fmt/format.h>
 
 #include <set>
-#include <unordered_set>
 #include <vector>
 
 #include "unpack/dos_time.hpp"
+#include "unpack/fat_chain.hpp"
 #include "unpack/format.hpp"
 #include "unpack/utf16.hpp"
 
@@ -118,18 +118,10 @@ struct Walker {
     if (contiguous) {
       for (std::uint64_t c = first; out.size() < count && v.valid(c); ++c) out.push_back(c);
     } else {
-      std::unordered_set<std::uint64_t> seen;
-      for (std::uint64_t c = first; out.size() < count && v.valid(c);) {
-        if (!seen.insert(c).second) {
-          sink.warn("format-error", fmt::format("cluster chain loops back to cluster {}", c), path,
-                    v.cluster_offset(c));
-          return out;
-        }
-        out.push_back(c);
-        auto n = v.next(c);
-        if (!n || *n == kEndOfChain || *n == kBadCluster) break;
-        c = *n;
-      }
+      auto ch = follow_chain(v, sink, first, count, path,
+                             [](std::uint64_t n) { return n == kEndOfChain || n == kBadCluster; });
+      if (ch.end == ClusterChain::End::kLoop) return std::move(ch.clusters);
+      out = std::move(ch.clusters);
     }
     if (sized && out.size() < count)
       sink.warn("format-error",
@@ -191,15 +183,7 @@ struct Walker {
 
   void walk(std::uint64_t first, std::uint64_t size, bool contiguous, const std::string& prefix,
             std::uint32_t depth) {
-    if (depth > kMaxDirDepth) {
-      sink.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                prefix);
-      return;
-    }
-    if (!dirs_seen.insert(first).second) {
-      sink.warn("format-error", "directory reached twice (a loop): not walked again", prefix);
-      return;
-    }
+    if (!enter_directory(sink, dirs_seen, first, prefix, depth)) return;
     const std::vector<std::uint8_t> dir = dir_bytes(first, size, contiguous, prefix);
     const Bytes b(dir.data(), dir.size());
     for (std::uint64_t off = 0; off + kEntryBytes <= b.size() && status; off += kEntryBytes) {
@@ -285,14 +269,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_exfat{.id = "exfat",
-                           .description = "exFAT filesystem",
-                           .magics = kMagics,
-                           .carve = Carve::kAnyOffset,
-                           .output = Output::kTree,
-                           .family = Family::kFilesystem,
-                           .timestamp_bytes = 4,
-                           .probe = probe,
-                           .extract = extract};
+const Format kFormat_exfat = make_format(kind::kFilesystem, "exfat", "exFAT filesystem", kMagics,
+                                         probe, extract, {.timestamp_bytes = 4});
 
 }  // namespace probity::unpacker

@@ -279,16 +279,7 @@ struct Walker {
   }
 
   void walk(ext2_ino_t dir, const std::string& prefix, std::uint32_t depth) {
-    if (depth > kMaxDirDepth) {
-      sink.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                prefix);
-      return;
-    }
-    if (!visited_dirs.insert(dir).second) {
-      sink.warn("format-error",
-                "directory reached twice (a loop or a shared directory): not walked again", prefix);
-      return;
-    }
+    if (!enter_directory(sink, visited_dirs, dir, prefix, depth)) return;
     struct Child {
       ext2_ino_t ino;
       std::string name;
@@ -411,14 +402,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ext{.id = "ext",
-                         .description = "ext2/ext3/ext4 filesystem (libext2fs)",
-                         .magics = kMagics,
-                         .carve = Carve::kStartOnly,
-                         .output = Output::kTree,
-                         .family = Family::kFilesystem,
-                         .timestamp_bytes = 4,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_ext =
+    make_format(kind::kFilesystemAtStart, "ext", "ext2/ext3/ext4 filesystem (libext2fs)", kMagics,
+                probe, extract, {.timestamp_bytes = 4});
 
 }  // namespace probity::unpacker

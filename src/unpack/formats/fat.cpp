@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 
 #include <set>
-#include <unordered_set>
 #include <vector>
 
 #include "unpack/dos_time.hpp"
+#include "unpack/fat_chain.hpp"
 #include "unpack/format.hpp"
 #include "unpack/utf16.hpp"
 
@@ -111,25 +111,12 @@ struct Walker {
   /// longer than the volume ends it with a warning).
   std::vector<std::uint64_t> chain(std::uint64_t first, std::uint64_t max,
                                    const std::string& path) {
-    std::vector<std::uint64_t> out;
-    std::unordered_set<std::uint64_t> seen;
-    std::uint64_t c = first;
-    while (v.valid(c) && out.size() < max) {
-      if (!seen.insert(c).second) {
-        sink.warn("format-error", fmt::format("cluster chain loops back to cluster {}", c), path,
-                  v.cluster_offset(c));
-        return out;
-      }
-      out.push_back(c);
-      auto n = v.next(c);
-      if (!n) break;
-      if (*n >= (v.width == 12 ? 0xff8u : v.width == 16 ? 0xfff8u : 0x0ffffff8u)) return out;
-      c = *n;
-    }
-    if (out.size() < max)
-      sink.warn("format-error", fmt::format("cluster chain broken at cluster {}", c), path,
-                v.cluster_offset(std::max<std::uint64_t>(c, 2)));
-    return out;
+    const std::uint64_t end = v.width == 12 ? 0xff8u : v.width == 16 ? 0xfff8u : 0x0ffffff8u;
+    auto ch = follow_chain(v, sink, first, max, path, [end](std::uint64_t n) { return n >= end; });
+    if (ch.end == ClusterChain::End::kBroken)
+      sink.warn("format-error", fmt::format("cluster chain broken at cluster {}", ch.stop), path,
+                v.cluster_offset(std::max<std::uint64_t>(ch.stop, 2)));
+    return std::move(ch.clusters);
   }
 
   /// The bytes of a directory (the fixed FAT12/16 root when `first` is 0).
@@ -173,11 +160,7 @@ struct Walker {
   }
 
   void walk(std::uint64_t first, const std::string& prefix, std::uint32_t depth) {
-    if (depth > kMaxDirDepth) {
-      sink.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                prefix);
-      return;
-    }
+    if (!within_dir_depth(sink, depth, prefix)) return;
     if (first != 0 && !dirs_seen.insert(first).second) {
       sink.warn("format-error", "directory reached twice (a loop): not walked again", prefix);
       return;
@@ -278,13 +261,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_fat{.id = "fat",
-                         .description = "FAT12/16/32 filesystem with long names",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kFilesystem,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_fat = make_format(
+    kind::kFilesystem, "fat", "FAT12/16/32 filesystem with long names", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

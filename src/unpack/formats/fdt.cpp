@@ -52,13 +52,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_fdt{.id = "fdt",
-                         .description = "flattened device tree (dtb), decompiled to .dts",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kFirmware,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_fdt =
+    make_format(kind::kFirmwarePackage, "fdt", "flattened device tree (dtb), decompiled to .dts",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

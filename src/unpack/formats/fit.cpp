@@ -204,15 +204,8 @@ std::vector<HeaderField> header_fields(Bytes d) {
 
 }  // namespace
 
-const Format kFormat_fit{.id = "fit",
-                         .description = "U-Boot FIT image (images extracted, hashes verified)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kStream,
-                         .family = Family::kFirmware,
-                         .probe = probe,
-                         .extract = extract,
-                         .header_fields = header_fields,
-                         .header_label = "FIT"};
+const Format kFormat_fit = make_format(
+    kind::kFirmwareHeader, "fit", "U-Boot FIT image (images extracted, hashes verified)", kMagics,
+    probe, extract, {.header_fields = header_fields, .header_label = "FIT"});
 
 }  // namespace probity::unpacker

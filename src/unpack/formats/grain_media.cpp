@@ -55,13 +55,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_grain_media{.id = "grain_media",
-                                 .description = "Grain Media GM812x camera kernel image",
-                                 .magics = kMagics,
-                                 .carve = Carve::kAnyOffset,
-                                 .output = Output::kStream,
-                                 .family = Family::kFirmware,
-                                 .probe = probe,
-                                 .extract = extract};
+const Format kFormat_grain_media =
+    make_format(kind::kFirmwareHeader, "grain_media", "Grain Media GM812x camera kernel image",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -97,16 +97,8 @@ std::vector<HeaderField> header_fields(Bytes d) {
 
 }  // namespace
 
-const Format kFormat_gzip{.id = "gzip",
-                          .description = "gzip stream (zlib)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kStream,
-                          .strength = Strength::kMagicOnly,
-                          .family = Family::kStream,
-                          .probe = probe,
-                          .extract = extract,
-                          .header_fields = header_fields,
-                          .header_label = "gzip header"};
+const Format kFormat_gzip =
+    make_format(kind::kRawStream, "gzip", "gzip stream (zlib)", kMagics, probe, extract,
+                {.header_fields = header_fields, .header_label = "gzip header"});
 
 }  // namespace probity::unpacker

@@ -112,13 +112,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_huawei_hwnp{.id = "huawei_hwnp",
-                                 .description = "Huawei HWNP upgrade packet (CRC-32 checked)",
-                                 .magics = kMagics,
-                                 .carve = Carve::kAnyOffset,
-                                 .output = Output::kTree,
-                                 .family = Family::kFirmware,
-                                 .probe = probe,
-                                 .extract = extract};
+const Format kFormat_huawei_hwnp =
+    make_format(kind::kFirmwarePackage, "huawei_hwnp",
+                "Huawei HWNP upgrade packet (CRC-32 checked)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -66,13 +66,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ihex{.id = "ihex",
-                          .description = "Intel HEX records to binary",
-                          .magics = kMagics,
-                          .carve = Carve::kStartOnly,
-                          .output = Output::kStream,
-                          .family = Family::kFirmware,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_ihex = make_format(kind::kFirmwareAtStart, "ihex",
+                                        "Intel HEX records to binary", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -57,14 +57,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_iso9660{
-    .id = "iso9660",
-    .description = "ISO 9660 image, Rock Ridge, Joliet, zisofs (libarchive)",
-    .magics = kMagics,
-    .carve = Carve::kAnyOffset,
-    .output = Output::kTree,
-    .family = Family::kFilesystem,
-    .probe = probe,
-    .extract = extract};
+const Format kFormat_iso9660 =
+    make_format(kind::kFilesystem, "iso9660",
+                "ISO 9660 image, Rock Ridge, Joliet, zisofs (libarchive)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

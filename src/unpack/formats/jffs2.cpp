@@ -319,17 +319,7 @@ class Jffs2 {
 
   void walk(const std::map<std::uint32_t, std::vector<const Dirent*>>& children, std::uint32_t dir,
             const std::string& prefix, std::uint32_t depth) {
-    if (depth > kMaxDirDepth) {
-      sink_.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                 prefix);
-      return;
-    }
-    if (!visited_dirs_.insert(dir).second) {
-      sink_.warn("format-error",
-                 "directory reached twice (a loop or a shared directory): not walked again",
-                 prefix);
-      return;
-    }
+    if (!enter_directory(sink_, visited_dirs_, dir, prefix, depth)) return;
     auto it = children.find(dir);
     if (it != children.end()) {
       for (const Dirent* de : it->second) {
@@ -350,42 +340,21 @@ class Jffs2 {
         InodeInfo& info = ino_it->second;
         Entry e{path,     EntryType::kFile, info.mode & 07777,
                 info.uid, info.gid,         std::int64_t(info.mtime)};
-        switch (info.mode & 0xf000) {
-          case 0x4000:
-            e.type = EntryType::kDir;
-            (void)sink_.node(e);
-            walk(children, de->ino, path, depth + 1);
-            break;
-          case 0x8000: {
-            auto [first, fresh] = first_path_.emplace(de->ino, path);
-            if (!fresh) {
-              e.type = EntryType::kHardlink;
-              e.link = first->second;
-              (void)sink_.node(e);
-              break;
-            }
-            std::vector<std::uint8_t> data;
-            const bool ok = content(de->ino, info, path, data);
-            if (!status_) break;
-            (void)sink_.file(e, data, !ok);
-            break;
-          }
-          case 0xa000: {
-            e.type = EntryType::kSymlink;
-            std::vector<std::uint8_t> data;
-            if (info.isize <= kMaxLinkBytes && content(de->ino, info, path, data))
-              e.link.assign(data.begin(), data.end());
-            (void)sink_.node(e);
-            break;
-          }
-          default:
-            if (auto t = node_type(info.mode)) {
-              e.type = *t;
-              (void)sink_.node(e);
-              break;
-            }
-            sink_.warn("format-error", fmt::format("unknown inode mode 0{:o}", info.mode), path);
-        }
+        const auto ino = de->ino;
+        emit_posix_entry(
+            sink_, std::move(e), info.mode, ino, first_path_,
+            [&] { walk(children, ino, path, depth + 1); },
+            [&](std::vector<std::uint8_t>& data) -> std::optional<bool> {
+              const bool whole = content(ino, info, path, data);
+              if (!status_) return std::nullopt;
+              return whole;
+            },
+            [&] {
+              std::vector<std::uint8_t> data;
+              if (info.isize > kMaxLinkBytes || !content(ino, info, path, data))
+                return std::string();
+              return std::string(data.begin(), data.end());
+            });
       }
     }
   }
@@ -403,14 +372,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_jffs2{.id = "jffs2",
-                           .description = "JFFS2 (little/big endian; none, zlib, rtime, lzo)",
-                           .magics = kMagics,
-                           .carve = Carve::kAnyOffset,
-                           .output = Output::kTree,
-                           .family = Family::kFilesystem,
-                           .timestamp_bytes = 4,
-                           .probe = probe,
-                           .extract = extract};
+const Format kFormat_jffs2 =
+    make_format(kind::kFilesystem, "jffs2", "JFFS2 (little/big endian; none, zlib, rtime, lzo)",
+                kMagics, probe, extract, {.timestamp_bytes = 4});
 
 }  // namespace probity::unpacker

@@ -44,13 +44,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_lha{.id = "lha",
-                         .description = "LHA/LZH archive (libarchive)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kArchive,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_lha =
+    make_format(kind::kArchive, "lha", "LHA/LZH archive (libarchive)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

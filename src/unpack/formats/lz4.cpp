@@ -82,14 +82,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_lz4{.id = "lz4",
-                         .description = "LZ4 frame and legacy (liblz4)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kStream,
-                         .strength = Strength::kMagicOnly,
-                         .family = Family::kStream,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_lz4 =
+    make_format(kind::kRawStream, "lz4", "LZ4 frame and legacy (liblz4)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -32,13 +32,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_lzip{.id = "lzip",
-                          .description = "lzip stream (liblzma)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kStream,
-                          .family = Family::kStream,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_lzip =
+    make_format(kind::kCheckedStream, "lzip", "lzip stream (liblzma)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "unpack/format.hpp"
+#include "unpack/liblzma_pump.hpp"
 #include "unpack/stream.hpp"
 
 namespace probity::unpacker {
@@ -163,37 +164,12 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   lzma_stream s = LZMA_STREAM_INIT;
   if (lzma_alone_decoder(&s, kMaxDecoderMemory) != LZMA_OK)
     return fail("liblzma: cannot initialise");
-  struct Guard {
-    lzma_stream* s;
-    ~Guard() { lzma_end(s); }
-  } guard{&s};
-  s.next_in = d.data();
-  s.avail_in = d.size();
-  return pump_stream(
-      sink, "decompressed", [&](std::uint8_t* buf, std::size_t cap) -> Result<StepResult> {
-        s.next_out = buf;
-        s.avail_out = cap;
-        lzma_ret rc = lzma_code(&s, LZMA_RUN);
-        StepResult r{cap - s.avail_out, rc == LZMA_STREAM_END, s.total_in};
-        if (rc == LZMA_OK && s.avail_in == 0 && r.produced == 0)
-          return fail("truncated lzma stream", s.total_in);
-        if (rc == LZMA_OK || rc == LZMA_STREAM_END) return r;
-        if (rc == LZMA_MEMLIMIT_ERROR)
-          return fail("lzma dictionary larger than the decoder memory cap", s.total_in);
-        return fail(fmt::format("corrupt lzma data (liblzma error {})", int(rc)), s.total_in);
-      });
+  return pump_liblzma(s, d, sink, "lzma stream");
 }
 
 }  // namespace
 
-const Format kFormat_lzma{.id = "lzma",
-                          .description = "lzma-alone stream (liblzma)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kStream,
-                          .strength = Strength::kMagicOnly,
-                          .family = Family::kStream,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_lzma =
+    make_format(kind::kRawStream, "lzma", "lzma-alone stream (liblzma)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -183,13 +183,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_lzop{.id = "lzop",
-                          .description = "lzop stream (liblzo2)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kStream,
-                          .family = Family::kStream,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_lzop =
+    make_format(kind::kCheckedStream, "lzop", "lzop stream (liblzo2)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

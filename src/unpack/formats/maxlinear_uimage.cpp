@@ -117,13 +117,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_maxlinear_uimage{.id = "maxlinear_uimage",
-                                      .description = "MaxLinear/Intel Puma UImage v2/v3",
-                                      .magics = kMagics,
-                                      .carve = Carve::kAnyOffset,
-                                      .output = Output::kStream,
-                                      .family = Family::kFirmware,
-                                      .probe = probe,
-                                      .extract = extract};
+const Format kFormat_maxlinear_uimage =
+    make_format(kind::kFirmwareHeader, "maxlinear_uimage", "MaxLinear/Intel Puma UImage v2/v3",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -341,13 +341,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_minix{.id = "minix",
-                           .description = "Minix filesystem v1/v2/v3, little and big endian",
-                           .magics = kMagics,
-                           .carve = Carve::kAnyOffset,
-                           .output = Output::kTree,
-                           .family = Family::kFilesystem,
-                           .probe = probe,
-                           .extract = extract};
+const Format kFormat_minix =
+    make_format(kind::kFilesystem, "minix", "Minix filesystem v1/v2/v3, little and big endian",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -115,13 +115,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_netgear_chk{.id = "netgear_chk",
-                                 .description = "Netgear CHK firmware (all four checksums checked)",
-                                 .magics = kMagics,
-                                 .carve = Carve::kAnyOffset,
-                                 .output = Output::kStream,
-                                 .family = Family::kFirmware,
-                                 .probe = probe,
-                                 .extract = extract};
+const Format kFormat_netgear_chk =
+    make_format(kind::kFirmwareHeader, "netgear_chk",
+                "Netgear CHK firmware (all four checksums checked)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

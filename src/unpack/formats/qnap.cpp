@@ -164,13 +164,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_qnap{.id = "qnap",
-                          .description = "QNAP firmware image (PC1-encrypted .tgz; decrypted)",
-                          .magics = kMagics,
-                          .carve = Carve::kStartOnly,
-                          .output = Output::kStream,
-                          .family = Family::kFirmware,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_qnap =
+    make_format(kind::kFirmwareAtStart, "qnap",
+                "QNAP firmware image (PC1-encrypted .tgz; decrypted)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -32,13 +32,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_rar{.id = "rar",
-                         .description = "RAR 4 and RAR 5 archive (libarchive)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kArchive,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_rar = make_format(
+    kind::kArchive, "rar", "RAR 4 and RAR 5 archive (libarchive)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -103,13 +103,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_realtek{.id = "realtek",
-                             .description = "Realtek RTL819x firmware image (cs6c/cr6c/r6cr...)",
-                             .magics = kMagics,
-                             .carve = Carve::kAnyOffset,
-                             .output = Output::kStream,
-                             .family = Family::kFirmware,
-                             .probe = probe,
-                             .extract = extract};
+const Format kFormat_realtek =
+    make_format(kind::kFirmwareHeader, "realtek",
+                "Realtek RTL819x firmware image (cs6c/cr6c/r6cr...)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

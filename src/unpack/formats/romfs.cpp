@@ -106,11 +106,7 @@ struct Walker {
   }
 
   void walk(std::uint64_t first, const std::string& prefix, std::uint32_t depth) {
-    if (depth > kMaxDirDepth) {
-      sink.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                prefix);
-      return;
-    }
+    if (!within_dir_depth(sink, depth, prefix)) return;
     for (std::uint64_t at = first; at != 0 && status;) {
       if (auto st = sink.check_time(); !st) {
         status = st;
@@ -201,13 +197,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_romfs{.id = "romfs",
-                           .description = "romfs (Linux ROM filesystem)",
-                           .magics = kMagics,
-                           .carve = Carve::kAnyOffset,
-                           .output = Output::kTree,
-                           .family = Family::kFilesystem,
-                           .probe = probe,
-                           .extract = extract};
+const Format kFormat_romfs = make_format(kind::kFilesystem, "romfs", "romfs (Linux ROM filesystem)",
+                                         kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -100,13 +100,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_seama{.id = "seama",
-                           .description = "D-Link SEAMA / DLOB firmware (MD5 checked)",
-                           .magics = kMagics,
-                           .carve = Carve::kAnyOffset,
-                           .output = Output::kStream,
-                           .family = Family::kFirmware,
-                           .probe = probe,
-                           .extract = extract};
+const Format kFormat_seama =
+    make_format(kind::kFirmwareHeader, "seama", "D-Link SEAMA / DLOB firmware (MD5 checked)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

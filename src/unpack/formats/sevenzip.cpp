@@ -95,14 +95,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_sevenzip{.id = "sevenzip",
-                              .description = "7z archive (libarchive)",
-                              .magics = kMagics,
-                              .carve = Carve::kAnyOffset,
-                              .output = Output::kTree,
-                              .family = Family::kArchive,
-                              .timestamp_bytes = 8,
-                              .probe = probe,
-                              .extract = extract};
+const Format kFormat_sevenzip = make_format(kind::kArchive, "sevenzip", "7z archive (libarchive)",
+                                            kMagics, probe, extract, {.timestamp_bytes = 8});
 
 }  // namespace probity::unpacker

@@ -169,11 +169,7 @@ struct Walker {
   }
 
   Status walk(const sqfs_inode_generic_t& dir, const std::string& prefix, std::uint32_t depth) {
-    if (depth > kMaxDirDepth) {
-      sink.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                prefix);
-      return {};
-    }
+    if (!within_dir_depth(sink, depth, prefix)) return {};
     if (!active_dirs.insert(dir.base.inode_number).second) {
       sink.warn("format-error", "directory loop (a directory contains itself)", prefix);
       return {};
@@ -672,16 +668,9 @@ std::vector<HeaderField> header_fields(Bytes d) {
 
 }  // namespace
 
-const Format kFormat_squashfs{.id = "squashfs",
-                              .description = "SquashFS 4.0, every compressor (libsquashfs)",
-                              .magics = kMagics,
-                              .carve = Carve::kAnyOffset,
-                              .output = Output::kTree,
-                              .family = Family::kFilesystem,
-                              .timestamp_bytes = 4,
-                              .probe = probe,
-                              .extract = extract,
-                              .header_fields = header_fields,
-                              .header_label = "squashfs superblock"};
+const Format kFormat_squashfs = make_format(
+    kind::kFilesystem, "squashfs", "SquashFS 4.0, every compressor (libsquashfs)", kMagics, probe,
+    extract,
+    {.timestamp_bytes = 4, .header_fields = header_fields, .header_label = "squashfs superblock"});
 
 }  // namespace probity::unpacker

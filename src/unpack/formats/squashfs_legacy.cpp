@@ -563,11 +563,7 @@ class Walker {
 
   void walk(const Inode& dir, std::uint64_t ref, const std::string& prefix, std::uint32_t depth) {
     if (!status_) return;
-    if (depth > kMaxDirDepth) {
-      sink_.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                 prefix);
-      return;
-    }
+    if (!within_dir_depth(sink_, depth, prefix)) return;
     if (!visited_.insert(ref).second) {
       problem("directory reached twice (a loop or a shared directory): not walked again", prefix);
       return;
@@ -755,14 +751,9 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_squashfs_legacy{
-    .id = "squashfs_legacy",
-    .description = "SquashFS 1.x/2.x/3.x (little/big endian, zlib and vendor LZMA, vendor magics)",
-    .magics = kMagics,
-    .carve = Carve::kAnyOffset,
-    .output = Output::kTree,
-    .family = Family::kFilesystem,
-    .probe = probe,
-    .extract = extract};
+const Format kFormat_squashfs_legacy =
+    make_format(kind::kFilesystem, "squashfs_legacy",
+                "SquashFS 1.x/2.x/3.x (little/big endian, zlib and vendor LZMA, vendor magics)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -53,13 +53,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_srec{.id = "srec",
-                          .description = "Motorola S-records to binary",
-                          .magics = kMagics,
-                          .carve = Carve::kStartOnly,
-                          .output = Output::kStream,
-                          .family = Family::kFirmware,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_srec = make_format(kind::kFirmwareAtStart, "srec",
+                                        "Motorola S-records to binary", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

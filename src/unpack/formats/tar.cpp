@@ -23,14 +23,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_tar{.id = "tar",
-                         .description = "tar archive: ustar, GNU, pax (libarchive)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kArchive,
-                         .timestamp_bytes = 12,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_tar =
+    make_format(kind::kArchive, "tar", "tar archive: ustar, GNU, pax (libarchive)", kMagics, probe,
+                extract, {.timestamp_bytes = 12});
 
 }  // namespace probity::unpacker

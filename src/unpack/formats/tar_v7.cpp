@@ -52,13 +52,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_tar_v7{.id = "tar_v7",
-                            .description = "tar archive, pre-POSIX v7 layout (libarchive)",
-                            .magics = kMagics,
-                            .carve = Carve::kStartOnly,
-                            .output = Output::kTree,
-                            .family = Family::kArchive,
-                            .probe = probe,
-                            .extract = extract};
+const Format kFormat_tar_v7 =
+    make_format(kind::kArchiveAtStart, "tar_v7", "tar archive, pre-POSIX v7 layout (libarchive)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

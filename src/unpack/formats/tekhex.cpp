@@ -110,13 +110,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_tekhex{.id = "tekhex",
-                            .description = "Tektronix hex and extended Tektronix hex to binary",
-                            .magics = kMagics,
-                            .carve = Carve::kStartOnly,
-                            .output = Output::kStream,
-                            .family = Family::kFirmware,
-                            .probe = probe,
-                            .extract = extract};
+const Format kFormat_tekhex =
+    make_format(kind::kFirmwareAtStart, "tekhex",
+                "Tektronix hex and extended Tektronix hex to binary", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -93,13 +93,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_tenvis_pk2{.id = "tenvis_pk2",
-                                .description = "Tenvis PK2 update package (XOR-obfuscated, MD5)",
-                                .magics = kMagics,
-                                .carve = Carve::kAnyOffset,
-                                .output = Output::kTree,
-                                .family = Family::kFirmware,
-                                .probe = probe,
-                                .extract = extract};
+const Format kFormat_tenvis_pk2 =
+    make_format(kind::kFirmwarePackage, "tenvis_pk2",
+                "Tenvis PK2 update package (XOR-obfuscated, MD5)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -144,13 +144,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_tplink{.id = "tplink",
-                            .description = "TP-Link firmware header v1/v2/v3 (MD5 checked)",
-                            .magics = kMagics,
-                            .carve = Carve::kAnyOffset,
-                            .output = Output::kStream,
-                            .family = Family::kFirmware,
-                            .probe = probe,
-                            .extract = extract};
+const Format kFormat_tplink =
+    make_format(kind::kFirmwareHeader, "tplink", "TP-Link firmware header v1/v2/v3 (MD5 checked)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

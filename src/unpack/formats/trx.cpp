@@ -96,13 +96,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_trx{.id = "trx",
-                         .description = "Broadcom TRX firmware (CRC32 checked, partitions)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kStream,
-                         .family = Family::kFirmware,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_trx =
+    make_format(kind::kFirmwareHeader, "trx", "Broadcom TRX firmware (CRC32 checked, partitions)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -240,13 +240,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ubi{.id = "ubi",
-                         .description = "UBI image (volumes rebuilt; header and data CRCs checked)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kStream,
-                         .family = Family::kFirmware,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_ubi = make_format(kind::kFirmwareHeader, "ubi",
+                                       "UBI image (volumes rebuilt; header and data CRCs checked)",
+                                       kMagics, probe, extract);
 
 }  // namespace probity::unpacker

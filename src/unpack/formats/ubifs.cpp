@@ -281,17 +281,7 @@ class Ubifs {
 
   void walk(const std::map<std::uint64_t, std::vector<const Dent*>>& children, std::uint64_t dir,
             const std::string& prefix, std::uint32_t depth) {
-    if (depth > kMaxDirDepth) {
-      sink_.warn("cap-depth", fmt::format("directories nested deeper than {}", kMaxDirDepth),
-                 prefix);
-      return;
-    }
-    if (!visited_dirs_.insert(dir).second) {
-      sink_.warn("format-error",
-                 "directory reached twice (a loop or a shared directory): not walked again",
-                 prefix);
-      return;
-    }
+    if (!enter_directory(sink_, visited_dirs_, dir, prefix, depth)) return;
     auto it = children.find(dir);
     if (it == children.end()) return;
     for (const Dent* de : it->second) {
@@ -318,43 +308,22 @@ class Ubifs {
               *read_le<std::uint32_t>(b, 96),
               *read_le<std::uint32_t>(b, 100),
               std::int64_t(*read_le<std::uint64_t>(b, 72))};
-      switch (mode & 0xf000) {
-        case 0x4000:
-          e.type = EntryType::kDir;
-          (void)sink_.node(e);
-          walk(children, de->inum, path, depth + 1);
-          break;
-        case 0x8000: {
-          auto [first, fresh] = first_path_.emplace(de->inum, path);
-          if (!fresh) {
-            e.type = EntryType::kHardlink;
-            e.link = first->second;
-            (void)sink_.node(e);
-            break;
-          }
-          std::vector<std::uint8_t> data;
-          const bool ok = content(de->inum, size, path, data);
-          if (!status_) return;
-          (void)sink_.file(e, data, !ok);
-          break;
-        }
-        case 0xa000: {
-          e.type = EntryType::kSymlink;
-          // The target is the inode's own data.
-          const auto len = *read_le<std::uint32_t>(b, 112);
-          const Bytes target = sub(b, 160, std::min<std::uint64_t>(len, kMaxLinkBytes));
-          e.link.assign(target.begin(), target.end());
-          (void)sink_.node(e);
-          break;
-        }
-        default:
-          if (auto t = node_type(mode)) {
-            e.type = *t;
-            (void)sink_.node(e);
-            break;
-          }
-          sink_.warn("format-error", fmt::format("unknown inode mode 0{:o}", mode), path);
-      }
+      const std::uint64_t inum = de->inum;
+      emit_posix_entry(
+          sink_, std::move(e), mode, inum, first_path_,
+          [&] { walk(children, inum, path, depth + 1); },
+          [&](std::vector<std::uint8_t>& data) -> std::optional<bool> {
+            const bool whole = content(inum, size, path, data);
+            if (!status_) return std::nullopt;
+            return whole;
+          },
+          [&] {
+            // The target is the inode's own data.
+            const auto len = *read_le<std::uint32_t>(b, 112);
+            const Bytes target = sub(b, 160, std::min<std::uint64_t>(len, kMaxLinkBytes));
+            return std::string(target.begin(), target.end());
+          });
+      if (!status_) return;
     }
   }
 
@@ -392,14 +361,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ubifs{.id = "ubifs",
-                           .description = "UBIFS (committed index; none, lzo, zlib, zstd)",
-                           .magics = kMagics,
-                           .carve = Carve::kStartOnly,
-                           .output = Output::kTree,
-                           .family = Family::kFilesystem,
-                           .timestamp_bytes = 8,
-                           .probe = probe,
-                           .extract = extract};
+const Format kFormat_ubifs =
+    make_format(kind::kFilesystemAtStart, "ubifs", "UBIFS (committed index; none, lzo, zlib, zstd)",
+                kMagics, probe, extract, {.timestamp_bytes = 8});
 
 }  // namespace probity::unpacker

@@ -112,13 +112,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_uefi_capsule{.id = "uefi_capsule",
-                                  .description = "UEFI capsule (EFI and FMP capsule GUIDs)",
-                                  .magics = kMagics,
-                                  .carve = Carve::kAnyOffset,
-                                  .output = Output::kStream,
-                                  .family = Family::kFirmware,
-                                  .probe = probe,
-                                  .extract = extract};
+const Format kFormat_uefi_capsule =
+    make_format(kind::kFirmwareHeader, "uefi_capsule", "UEFI capsule (EFI and FMP capsule GUIDs)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -309,13 +309,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_uefi_fv{.id = "uefi_fv",
-                             .description = "UEFI firmware volume (FFS files and sections)",
-                             .magics = kMagics,
-                             .carve = Carve::kAnyOffset,
-                             .output = Output::kTree,
-                             .family = Family::kFirmware,
-                             .probe = probe,
-                             .extract = extract};
+const Format kFormat_uefi_fv =
+    make_format(kind::kFirmwarePackage, "uefi_fv", "UEFI firmware volume (FFS files and sections)",
+                kMagics, probe, extract);
 
 }  // namespace probity::unpacker

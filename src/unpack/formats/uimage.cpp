@@ -165,15 +165,8 @@ std::vector<HeaderField> header_fields(Bytes d) {
 
 }  // namespace
 
-const Format kFormat_uimage{.id = "uimage",
-                            .description = "U-Boot legacy uImage (header CRC checked)",
-                            .magics = kMagics,
-                            .carve = Carve::kAnyOffset,
-                            .output = Output::kStream,
-                            .family = Family::kFirmware,
-                            .probe = probe,
-                            .extract = extract,
-                            .header_fields = header_fields,
-                            .header_label = "uImage header"};
+const Format kFormat_uimage = make_format(
+    kind::kFirmwareHeader, "uimage", "U-Boot legacy uImage (header CRC checked)", kMagics, probe,
+    extract, {.header_fields = header_fields, .header_label = "uImage header"});
 
 }  // namespace probity::unpacker

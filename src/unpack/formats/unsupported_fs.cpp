@@ -93,14 +93,9 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_unsupported_fs{
-    .id = "unsupported_fs",
-    .description = "XFS, Btrfs, F2FS, JFS, ReiserFS, UDF, HFS+, NTFS: recognised, not read",
-    .magics = kMagics,
-    .carve = Carve::kAnyOffset,
-    .output = Output::kLeaf,
-    .family = Family::kFilesystem,
-    .probe = probe,
-    .extract = extract};
+const Format kFormat_unsupported_fs =
+    make_format(kind::kFilesystemLeaf, "unsupported_fs",
+                "XFS, Btrfs, F2FS, JFS, ReiserFS, UDF, HFS+, NTFS: recognised, not read", kMagics,
+                probe, extract);
 
 }  // namespace probity::unpacker

@@ -72,13 +72,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_wrgg{.id = "wrgg",
-                          .description = "D-Link WRGG firmware (MD5 checked)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kStream,
-                          .family = Family::kFirmware,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_wrgg = make_format(
+    kind::kFirmwareHeader, "wrgg", "D-Link WRGG firmware (MD5 checked)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -68,13 +68,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_xar{.id = "xar",
-                         .description = "xar archive (libarchive)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kArchive,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_xar =
+    make_format(kind::kArchive, "xar", "xar archive (libarchive)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -94,13 +94,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_xiaomi_hdr{.id = "xiaomi_hdr",
-                                .description = "Xiaomi HDR1/HDR2 firmware (CRC-32 checked, blobs)",
-                                .magics = kMagics,
-                                .carve = Carve::kAnyOffset,
-                                .output = Output::kStream,
-                                .family = Family::kFirmware,
-                                .probe = probe,
-                                .extract = extract};
+const Format kFormat_xiaomi_hdr =
+    make_format(kind::kFirmwareHeader, "xiaomi_hdr",
+                "Xiaomi HDR1/HDR2 firmware (CRC-32 checked, blobs)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -35,13 +35,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_xz{.id = "xz",
-                        .description = "xz stream (liblzma)",
-                        .magics = kMagics,
-                        .carve = Carve::kAnyOffset,
-                        .output = Output::kStream,
-                        .family = Family::kStream,
-                        .probe = probe,
-                        .extract = extract};
+const Format kFormat_xz =
+    make_format(kind::kCheckedStream, "xz", "xz stream (liblzma)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

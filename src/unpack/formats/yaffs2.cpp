@@ -298,14 +298,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_yaffs2{
-    .id = "yaffs2",
-    .description = "yaffs2 NAND image (page 512-16384, LE/BE, tags at spare 0 or 2)",
-    .magics = kMagics,
-    .carve = Carve::kAnyOffset,
-    .output = Output::kTree,
-    .family = Family::kFilesystem,
-    .probe = probe,
-    .extract = extract};
+const Format kFormat_yaffs2 = make_format(
+    kind::kFilesystem, "yaffs2", "yaffs2 NAND image (page 512-16384, LE/BE, tags at spare 0 or 2)",
+    kMagics, probe, extract);
 
 }  // namespace probity::unpacker

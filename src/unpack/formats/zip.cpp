@@ -43,14 +43,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_zip{.id = "zip",
-                         .description = "zip archive (libarchive)",
-                         .magics = kMagics,
-                         .carve = Carve::kAnyOffset,
-                         .output = Output::kTree,
-                         .family = Family::kArchive,
-                         .timestamp_bytes = 4,
-                         .probe = probe,
-                         .extract = extract};
+const Format kFormat_zip = make_format(kind::kArchive, "zip", "zip archive (libarchive)", kMagics,
+                                       probe, extract, {.timestamp_bytes = 4});
 
 }  // namespace probity::unpacker

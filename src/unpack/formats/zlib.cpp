@@ -89,14 +89,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_zlib{.id = "zlib",
-                          .description = "zlib stream (RFC 1950, zlib)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kStream,
-                          .strength = Strength::kMagicOnly,
-                          .family = Family::kStream,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_zlib =
+    make_format(kind::kRawStream, "zlib", "zlib stream (RFC 1950, zlib)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

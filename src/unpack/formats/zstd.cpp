@@ -43,14 +43,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_zstd{.id = "zstd",
-                          .description = "Zstandard frame (libzstd)",
-                          .magics = kMagics,
-                          .carve = Carve::kAnyOffset,
-                          .output = Output::kStream,
-                          .strength = Strength::kMagicOnly,
-                          .family = Family::kStream,
-                          .probe = probe,
-                          .extract = extract};
+const Format kFormat_zstd =
+    make_format(kind::kRawStream, "zstd", "Zstandard frame (libzstd)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker

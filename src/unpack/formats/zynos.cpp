@@ -149,13 +149,8 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_zynos{.id = "zynos",
-                           .description = "ZyXEL ZyNOS firmware object (ROM-IO \"SIG\" header)",
-                           .magics = kMagics,
-                           .carve = Carve::kAnyOffset,
-                           .output = Output::kStream,
-                           .family = Family::kFirmware,
-                           .probe = probe,
-                           .extract = extract};
+const Format kFormat_zynos =
+    make_format(kind::kFirmwareHeader, "zynos",
+                "ZyXEL ZyNOS firmware object (ROM-IO \"SIG\" header)", kMagics, probe, extract);
 
 }  // namespace probity::unpacker
