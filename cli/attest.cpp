@@ -66,8 +66,8 @@ Command add_attest(CLI::App& parent) {
       ->required();
   app->add_option("--out", args->out, "Envelope file to write")->required();
   app->add_option("--allow-verdict", args->allow,
-                  "Also attest a report whose verdict is this (fail, inconclusive; repeatable):\n"
-                  "the statement says so, and verify refuses it unless --accept-verdict")
+                  R"(Also attest a report whose verdict is this (fail, inconclusive; repeatable):
+the statement says so, and verify refuses it unless --accept-verdict)")
       ->check(CLI::IsMember({"fail", "inconclusive"}));
   return {app, [args]() -> int {
             auto usage = [](const std::string& m) {

@@ -306,17 +306,17 @@ Command add_db(CLI::App& parent) {
   auto args = std::make_shared<DbArgs>();
   CLI::App* app = parent.add_subcommand(
       "db",
-      "The offline vulnerability database (NVD, CVE 5, OSV, KEV, EPSS, endoflife.date, kernel\n"
-      "stable-branch fixes, vendor advisory tables).\n"
-      "Without --db: $PROBITY_DB, else the database built with probity.");
+      R"(The offline vulnerability database (NVD, CVE 5, OSV, KEV, EPSS, endoflife.date, kernel
+stable-branch fixes, vendor advisory tables).
+Without --db: $PROBITY_DB, else the database built with probity.)");
   app->require_subcommand(1);
   CLI::App* imp = app->add_subcommand(
       "import",
-      "Import NVD CVE API 2.0 records or pages, NVD 1.1 feeds, CVE JSON 5 records, OSV records,\n"
-      "the CISA KEV catalogue, kernel stable-branch fixes and curl's advisory table (.json),\n"
-      "FIRST EPSS scores (.csv), endoflife.date product files (.md) and CPE alias tables\n"
-      "(*aliases*.tsv), each also .gz. Directories are searched for them.\n"
-      "Exit codes: 0 done, 2 bad input.");
+      R"(Import NVD CVE API 2.0 records or pages, NVD 1.1 feeds, CVE JSON 5 records, OSV records,
+the CISA KEV catalogue, kernel stable-branch fixes and curl's advisory table (.json),
+FIRST EPSS scores (.csv), endoflife.date product files (.md) and CPE alias tables
+(*aliases*.tsv), each also .gz. Directories are searched for them.
+Exit codes: 0 done, 2 bad input.)");
   imp->add_option("PATH", args->paths, "Feed files or directories")->required();
   imp->add_option("--db", args->db, "Database file (created when missing)");
   imp->add_flag("--quiet,-q", args->quiet, "Print only warnings and errors");
@@ -338,10 +338,10 @@ Command add_db(CLI::App& parent) {
   status->add_flag("--json", args->json, "Print JSON");
   CLI::App* upd = app->add_subcommand(
       "update",
-      "Fetch NVD CVE API 2.0 pages (incremental since the last update; $NVD_API_KEY raises the\n"
-      "rate limit), the KEV catalogue, EPSS scores, endoflife.date files and OSV records; resume\n"
-      "an interrupted update; replace the database only after the complete update verified.\n"
-      "Exit codes: 0 updated, 2 failed (the database is unchanged).");
+      R"(Fetch NVD CVE API 2.0 pages (incremental since the last update; $NVD_API_KEY raises the
+rate limit), the KEV catalogue, EPSS scores, endoflife.date files and OSV records; resume
+an interrupted update; replace the database only after the complete update verified.
+Exit codes: 0 updated, 2 failed (the database is unchanged).)");
   upd->add_option("--db", args->db, "Database file");
   upd->add_option("--nvd-url", args->update.nvd_url, "NVD CVE API 2.0 endpoint");
   upd->add_option("--kev-url", args->update.kev_url, "KEV catalogue (JSON)");

@@ -84,13 +84,13 @@ Command add_diff(CLI::App& parent) {
   auto args = std::make_shared<DiffArgs>();
   CLI::App* app = parent.add_subcommand(
       "diff",
-      "Compare two releases: OLD and NEW are images (scanned into DIR/old and DIR/new) or\n"
-      "report.json files from `probity scan` (nothing rescanned). Writes DIR/diff.json and\n"
-      "DIR/diff.html: files added/removed/changed/moved, components up- and downgraded, CVEs\n"
-      "fixed and introduced, findings new/fixed/persisting by stable id, hardening regressions,\n"
-      "accounts, boot-time services, endpoints and keys added or removed.\n"
-      "Exit codes: 0 diff written, 1 a --fail-on gate tripped, 2 bad usage or unreadable input,\n"
-      "3 a side's verdict is inconclusive (not fully seen).");
+      R"(Compare two releases: OLD and NEW are images (scanned into DIR/old and DIR/new) or
+report.json files from `probity scan` (nothing rescanned). Writes DIR/diff.json and
+DIR/diff.html: files added/removed/changed/moved, components up- and downgraded, CVEs
+fixed and introduced, findings new/fixed/persisting by stable id, hardening regressions,
+accounts, boot-time services, endpoints and keys added or removed.
+Exit codes: 0 diff written, 1 a --fail-on gate tripped, 2 bad usage or unreadable input,
+3 a side's verdict is inconclusive (not fully seen).)");
   app->add_option("OLD", args->old_input, "Older image or its report.json")->required();
   app->add_option("NEW", args->new_input, "Newer image or its report.json")->required();
   add_out_flags(*app, args->out, args->force);
@@ -105,9 +105,9 @@ Command add_diff(CLI::App& parent) {
                   "Most file pairs compared by similarity")
       ->capture_default_str();
   app->add_option("--fail-on", args->fail_on,
-                  "CI gates (comma-separated): new-high (exit 1 when NEW adds a high or critical\n"
-                  "finding or vulnerability), clause-regression (exit 1 when NEW fails a policy\n"
-                  "clause OLD passed)")
+                  R"(CI gates (comma-separated): new-high (exit 1 when NEW adds a high or critical
+finding or vulnerability), clause-regression (exit 1 when NEW fails a policy
+clause OLD passed))")
       ->delimiter(',')
       ->check(CLI::IsMember({"new-high", "clause-regression"}));
   add_scan_flags(*app, args->scan);

@@ -52,9 +52,9 @@ Command add_equiv(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "equiv",
       "Is REBUILT the same image as SHIPPED? Compares what the images hold, masking only the "
-      "named normalisations of docs/equiv.md, and writes DIR/equiv.json and DIR/equiv.html.\n"
-      "Exit codes: 0 identical or equivalent, 1 different, 2 bad usage or unreadable input,\n"
-      "3 inconclusive (a cap left content of either image unextracted: not proven equivalent).");
+      R"(named normalisations of docs/equiv.md, and writes DIR/equiv.json and DIR/equiv.html.
+Exit codes: 0 identical or equivalent, 1 different, 2 bad usage or unreadable input,
+3 inconclusive (a cap left content of either image unextracted: not proven equivalent).)");
   app->add_option("SHIPPED", args->shipped, "The image as shipped")->required();
   app->add_option("REBUILT", args->rebuilt, "The image rebuilt from source")->required();
   add_out_flags(*app, args->out, args->force);
@@ -69,8 +69,8 @@ Command add_equiv(CLI::App& parent) {
   app->add_option("--max-diff-bytes", args->max_text,
                   "Text files larger than this are compared as bytes (default 1M)");
   app->add_option("--vendor-key", args->vendor_keys,
-                  "usign public key (as in OpenWrt's etc/opkg/keys/); repeatable. Each image's\n"
-                  "fwtool signature must then verify with one of them");
+                  R"(usign public key (as in OpenWrt's etc/opkg/keys/); repeatable. Each image's
+fwtool signature must then verify with one of them)");
   add_unpack_flags(*app, args->flags);
   return {app, [args]() -> int {
             EquivOptions opt;

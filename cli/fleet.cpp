@@ -599,8 +599,8 @@ Command add_fleet(CLI::App& parent) {
   auto a = std::make_shared<FleetArgs>();
   CLI::App* app = parent.add_subcommand(
       "fleet",
-      "Fleet scale: a results store (SQLite file or PostgreSQL), batch scans on Slurm or local\n"
-      "workers, queries and re-judging (docs/fleet.md).");
+      R"(Fleet scale: a results store (SQLite file or PostgreSQL), batch scans on Slurm or local
+workers, queries and re-judging (docs/fleet.md).)");
   app->require_subcommand(1);
   auto store_opt = [&](CLI::App* c) {
     c->add_option(

@@ -28,9 +28,9 @@ Command add_identify(CLI::App& parent) {
   auto args = std::make_shared<IdentifyArgs>();
   CLI::App* app = parent.add_subcommand(
       "identify",
-      "Identify third-party components (name, exact version, evidence) in an unpacked directory\n"
-      "tree DIR with the version signatures, and print them with the scan throughput.\n"
-      "Exit codes: 0 done, 2 bad usage or unreadable input.");
+      R"(Identify third-party components (name, exact version, evidence) in an unpacked directory
+tree DIR with the version signatures, and print them with the scan throughput.
+Exit codes: 0 done, 2 bad usage or unreadable input.)");
   app->add_option("DIR", args->dir, "Directory tree (e.g. an unpacked root filesystem)")
       ->required();
   app->add_option("--signatures", args->signatures,

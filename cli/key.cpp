@@ -18,9 +18,9 @@ Command add_key(CLI::App& parent) {
   app->require_subcommand(1);
   CLI::App* gen = app->add_subcommand(
       "generate",
-      "Write PREFIX.key (private, mode 0600) and PREFIX.pub (verifier key name+keyid+base64).\n"
-      "Never overwrites an existing PREFIX.key or PREFIX.pub without --force.\n"
-      "Exit codes: 0 written, 2 bad usage, an existing key, or cannot write.");
+      R"(Write PREFIX.key (private, mode 0600) and PREFIX.pub (verifier key name+keyid+base64).
+Never overwrites an existing PREFIX.key or PREFIX.pub without --force.
+Exit codes: 0 written, 2 bad usage, an existing key, or cannot write.)");
   gen->add_option("--name", args->name, "Key name (log origin, approver or witness name)")
       ->required();
   gen->add_option("--out", args->out, "Output prefix")->required();

@@ -71,8 +71,8 @@ Command add_log(CLI::App& parent) {
 
   auto* prove = app->add_subcommand(
       "prove",
-      "--index I: print a C2SP tlog-proof@v1 for entry I against the newest checkpoint.\n"
-      "--from M [--to N]: print a consistency proof (base64 hashes, one per line).");
+      R"(--index I: print a C2SP tlog-proof@v1 for entry I against the newest checkpoint.
+--from M [--to N]: print a consistency proof (base64 hashes, one per line).)");
   prove->add_option("--dir", a->dir, "Log directory")->required();
   auto* o_index = prove->add_option("--index", a->index, "Entry index (inclusion proof)");
   auto* o_from = prove->add_option("--from", a->from, "Older tree size (consistency proof)");
@@ -91,8 +91,8 @@ Command add_log(CLI::App& parent) {
 
   auto* serve = app->add_subcommand(
       "serve",
-      "Serve the log over HTTP: GET /checkpoint, /tile/...; POST /add and /add-cosignature with\n"
-      "'Authorization: Bearer TOKEN'. Prints 'listening on HOST:PORT'. SIGTERM stops cleanly.");
+      R"(Serve the log over HTTP: GET /checkpoint, /tile/...; POST /add and /add-cosignature with
+'Authorization: Bearer TOKEN'. Prints 'listening on HOST:PORT'. SIGTERM stops cleanly.)");
   serve->add_option("--dir", a->dir, "Log directory")->required();
   serve->add_option("--listen", a->listen, "HOST:PORT (port 0 picks a free port)");
   serve->add_option("--token-file", a->token_file, "File holding the bearer token")->required();
@@ -123,9 +123,9 @@ Command add_log(CLI::App& parent) {
 
   auto* witness = app->add_subcommand(
       "witness",
-      "Poll a log, verify its checkpoint signature and consistency (from tiles) with the last\n"
-      "cosigned checkpoint, and only then cosign (C2SP tlog-cosignature/v1).\n"
-      "Exit codes: 0 every poll cosigned, 1 a checkpoint was refused, 2 bad usage.");
+      R"(Poll a log, verify its checkpoint signature and consistency (from tiles) with the last
+cosigned checkpoint, and only then cosign (C2SP tlog-cosignature/v1).
+Exit codes: 0 every poll cosigned, 1 a checkpoint was refused, 2 bad usage.)");
   witness->add_option("--url", a->url, "Log URL, e.g. http://127.0.0.1:8080")->required();
   witness->add_option("--log-key", a->log_key, "Log verifier key (file or vkey)")->required();
   witness->add_option("--key", a->key, "Witness private key (key generate --witness)")->required();
@@ -137,9 +137,9 @@ Command add_log(CLI::App& parent) {
 
   auto* check = app->add_subcommand(
       "check",
-      "Recompute every hash from the entries and verify the stored checkpoints: at least one\n"
-      "exists, each is signed by the log key and matches the entries at its size.\n"
-      "Exit codes: 0 consistent, 1 problems found (each named), 2 bad usage or unreadable log.");
+      R"(Recompute every hash from the entries and verify the stored checkpoints: at least one
+exists, each is signed by the log key and matches the entries at its size.
+Exit codes: 0 consistent, 1 problems found (each named), 2 bad usage or unreadable log.)");
   check->add_option("--dir", a->dir, "Log directory")->required();
   check->add_option("--log-key", a->log_key,
                     "Expected log key (file or vkey); default: the directory's own log.key");

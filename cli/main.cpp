@@ -86,9 +86,10 @@ ProgressPrinter::~ProgressPrinter() {
 int main(int argc, char** argv) {
   using namespace probity::cli;
   CLI::App app{
-      "probity: test network-equipment firmware for back doors, offline.\n\n"
-      "Exit codes: 0 done (or verdict pass), 1 verdict fail, 2 bad usage or unreadable input,\n"
-      "3 inconclusive (an image was not fully seen)."};
+      R"(probity: test network-equipment firmware for back doors, offline.
+
+Exit codes: 0 done (or verdict pass), 1 verdict fail, 2 bad usage or unreadable input,
+3 inconclusive (an image was not fully seen).)"};
   app.name("probity");
   // Every option's default shows in --help (flags and empty strings show none).
   app.option_defaults()->always_capture_default();

@@ -213,24 +213,24 @@ Command add_scan(CLI::App& parent) {
   auto args = std::make_shared<ScanArgs>();
   CLI::App* app = parent.add_subcommand(
       "scan",
-      "Unpack IMAGE into DIR, identify its third-party components, match known vulnerabilities,\n"
-      "and write DIR/manifest.json, DIR/report.json, DIR/sbom.cdx.json (CycloneDX 1.6) and\n"
-      "DIR/sbom.spdx.json (SPDX 2.3), then check for back-door indicators and judge the image\n"
-      "against the policy: DIR/findings.sarif (SARIF 2.1.0), DIR/report.html, DIR/vex.cdx.json.\n"
-      "Exit codes: 0 policy passed, 1 policy failed, 2 bad usage or unreadable input,\n"
-      "3 inconclusive (the image was not fully seen).");
+      R"(Unpack IMAGE into DIR, identify its third-party components, match known vulnerabilities,
+and write DIR/manifest.json, DIR/report.json, DIR/sbom.cdx.json (CycloneDX 1.6) and
+DIR/sbom.spdx.json (SPDX 2.3), then check for back-door indicators and judge the image
+against the policy: DIR/findings.sarif (SARIF 2.1.0), DIR/report.html, DIR/vex.cdx.json.
+Exit codes: 0 policy passed, 1 policy failed, 2 bad usage or unreadable input,
+3 inconclusive (the image was not fully seen).)");
   app->add_option("IMAGE", args->image, "Firmware image")->required();
   add_out_flags(*app, args->out, args->force);
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");
   add_format_flag(*app, args->format, {"table", "json", "sarif", "cyclonedx", "spdx"});
   add_scan_flags(*app, *args);
   app->add_option("--fail-on", args->fail_on,
-                  "CI gate: also fail (exit 1) when any finding or vulnerability is at or above\n"
-                  "this severity (info, low, medium, high, critical)");
+                  R"(CI gate: also fail (exit 1) when any finding or vulnerability is at or above
+this severity (info, low, medium, high, critical))");
   app->add_option("--fleet-index", args->fleet_index,
-                  "Fleet store kept across scans (SQLite file, created if absent, or\n"
-                  "postgresql://...; docs/fleet.md): a key also found in another image scanned\n"
-                  "with or ingested into the same store is a fleet-wide-key finding");
+                  R"(Fleet store kept across scans (SQLite file, created if absent, or
+postgresql://...; docs/fleet.md): a key also found in another image scanned
+with or ingested into the same store is a fleet-wide-key finding)");
   return {app, [args]() -> int { return run_scan(*args, "scan"); }};
 }
 

@@ -179,21 +179,21 @@ Command add_source(CLI::App& parent) {
   auto args = std::make_shared<SourceArgs>();
   CLI::App* app = parent.add_subcommand(
       "source",
-      "Audit a source tree a vendor hands over (docs/source-audit.md): vendored components with\n"
-      "their versions matched against the vulnerability database, back-door checks on C/C++\n"
-      "through libclang, build-file checks, secrets, keys and endpoints; writes OUT/report.json\n"
-      "(the scan schema, findings with path and line), OUT/sbom.cdx.json, OUT/findings.sarif and\n"
-      "OUT/report.html. Exit codes: 0 policy passed, 1 policy failed, 2 bad usage,\n"
-      "3 inconclusive (files not read or not parsed).");
+      R"(Audit a source tree a vendor hands over (docs/source-audit.md): vendored components with
+their versions matched against the vulnerability database, back-door checks on C/C++
+through libclang, build-file checks, secrets, keys and endpoints; writes OUT/report.json
+(the scan schema, findings with path and line), OUT/sbom.cdx.json, OUT/findings.sarif and
+OUT/report.html. Exit codes: 0 policy passed, 1 policy failed, 2 bad usage,
+3 inconclusive (files not read or not parsed).)");
   app->add_option("DIR", args->dir, "Source tree (a tree named `diff`: write ./diff)");
   auto dargs = std::make_shared<SourceDiffArgs>();
   CLI::App* diff = app->add_subcommand(
       "diff",
-      "Review only what changed between two source releases (docs/source-audit.md): new, fixed\n"
-      "and changed findings, vendored component versions, and the changed hunks that touch\n"
-      "authentication, listeners, credentials, crypto, exec or build steps, each with its line\n"
-      "on both sides; writes OUT/diff.json and OUT/diff.html. Exit codes: 0 done, 1 a --fail-on\n"
-      "gate tripped, 2 bad usage, 3 a tree not fully read or parsed.");
+      R"(Review only what changed between two source releases (docs/source-audit.md): new, fixed
+and changed findings, vendored component versions, and the changed hunks that touch
+authentication, listeners, credentials, crypto, exec or build steps, each with its line
+on both sides; writes OUT/diff.json and OUT/diff.html. Exit codes: 0 done, 1 a --fail-on
+gate tripped, 2 bad usage, 3 a tree not fully read or parsed.)");
   diff->add_option("OLD", dargs->old_dir, "Older source tree")->required();
   diff->add_option("NEW", dargs->new_dir, "Newer source tree")->required();
   add_out_flags(*diff, dargs->out, dargs->force);
@@ -205,9 +205,9 @@ Command add_source(CLI::App& parent) {
   diff->add_option("--parse-seconds", dargs->parse_seconds,
                    "Wall-clock budget of all libclang parses, per tree");
   diff->add_option("--fail-on", dargs->fail_on,
-                   "Gates (comma-separated): new-high (exit 1 when NEW adds a high finding),\n"
-                   "high-change (exit 1 on any high change: a finding, a downgraded component, a\n"
-                   "changed authentication/listener/exec hunk)")
+                   R"(Gates (comma-separated): new-high (exit 1 when NEW adds a high finding),
+high-change (exit 1 on any high change: a finding, a downgraded component, a
+changed authentication/listener/exec hunk))")
       ->delimiter(',')
       ->check(CLI::IsMember({"new-high", "high-change"}));
   app->require_subcommand(0, 1);
@@ -221,24 +221,24 @@ Command add_source(CLI::App& parent) {
   app->add_option("--policy", args->policy, "Policy (TOML; default: data/policy/default.toml)");
   app->add_option("--threads", args->threads, "Worker threads (0: every core)");
   app->add_flag("--prefilter", args->prefilter,
-                "Parse only C/C++ files holding a comparison or socket call and an\n"
-                "access-granting word (the others are listed as not-parsed-by-policy)");
+                R"(Parse only C/C++ files holding a comparison or socket call and an
+access-granting word (the others are listed as not-parsed-by-policy))");
   auto* image = app->add_option(
       "--image", args->image,
-      "Firmware image (or one ELF): map each of its ELF files to the source and report the\n"
-      "strings, symbols and DWARF files the source does not explain (unpacked into OUT/image)");
+      R"(Firmware image (or one ELF): map each of its ELF files to the source and report the
+strings, symbols and DWARF files the source does not explain (unpacked into OUT/image))");
   app->add_option("--scan", args->scan_dir,
-                  "Directory of an earlier `probity scan --out` (its report.json and extracted\n"
-                  "files), instead of --image")
+                  R"(Directory of an earlier `probity scan --out` (its report.json and extracted
+files), instead of --image)")
       ->excludes(image);
   app->add_option("--toolchain", args->toolchain,
-                  "The toolchain's include directory, whose headers (those the tree includes)\n"
-                  "explain compiler/libc strings (default: /usr/include)");
+                  R"(The toolchain's include directory, whose headers (those the tree includes)
+explain compiler/libc strings (default: /usr/include))");
   app->add_flag("--no-toolchain", args->no_toolchain,
                 "Do not learn strings from toolchain headers");
   app->add_flag("--no-regenerate", args->no_regenerate,
-                "Do not regenerate configure/Makefile.in with Autoconf/Automake (in a sandbox:\n"
-                "a new network namespace, as nobody) to compare them with the shipped ones");
+                R"(Do not regenerate configure/Makefile.in with Autoconf/Automake (in a sandbox:
+a new network namespace, as nobody) to compare them with the shipped ones)");
   app->add_option("--parse-seconds", args->parse_seconds,
                   "Wall-clock budget of all libclang parses (files left are listed, inconclusive)");
   return {app, [args, dargs, diff]() -> int {

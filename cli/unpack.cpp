@@ -121,8 +121,8 @@ Command add_unpack(CLI::App& parent) {
   auto args = std::make_shared<UnpackArgs>();
   CLI::App* app = parent.add_subcommand(
       "unpack",
-      "Unpack IMAGE safely and recursively into DIR and write DIR/manifest.json.\n"
-      "Exit codes: 0 done (warnings allowed), 2 bad usage or unreadable input.");
+      R"(Unpack IMAGE safely and recursively into DIR and write DIR/manifest.json.
+Exit codes: 0 done (warnings allowed), 2 bad usage or unreadable input.)");
   app->add_option("IMAGE", args->image, "Firmware image")->required();
   add_out_flags(*app, args->out, args->force);
   app->add_flag("--quiet,-q", args->quiet, "No progress and no summary");

@@ -37,8 +37,8 @@ Command add_verify(CLI::App& parent) {
   app->add_option("--state", a->state, "Last checkpoint seen (read, then updated on success)");
   app->add_flag("--json", a->json, "Print the checks as JSON");
   app->add_option("--accept-verdict", a->accept,
-                  "Also install an image whose attested verdict is this (fail, inconclusive;\n"
-                  "repeatable). Without it only a pass is installed")
+                  R"(Also install an image whose attested verdict is this (fail, inconclusive;
+repeatable). Without it only a pass is installed)")
       ->check(CLI::IsMember({"fail", "inconclusive"}));
   return {
       app, [a]() -> int {

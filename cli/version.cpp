@@ -26,19 +26,19 @@ std::string version_text() {
     db_line = fmt::format("{} ({})", *snap, db_path.string());
   }
   return fmt::format(
-      "probity {}\n"
-      "commit: {}\n"
-      "built: {}\n"
-      "default vulnerability database: {}\n"
-      "data directory: {}",
+      R"(probity {}
+commit: {}
+built: {}
+default vulnerability database: {}
+data directory: {})",
       PROBITY_VERSION, PROBITY_COMMIT, PROBITY_BUILD_DATE, db_line, data_dir().string());
 }
 
 Command add_version(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "version",
-      "Print the version, the commit and date it was built from, and the snapshot id of the\n"
-      "default vulnerability database (as --version does).");
+      R"(Print the version, the commit and date it was built from, and the snapshot id of the
+default vulnerability database (as --version does).)");
   return {app, []() -> int {
             fmt::print("{}\n", version_text());
             return kExitOk;
