@@ -4,12 +4,32 @@
 #include "format_fuzz.hpp"
 
 namespace {
-constexpr const char* kIds[] = {"tplink",        "netgear_chk",        "seama",      "wrgg",
-                                "xiaomi_hdr",    "broadcom_sao",       "bneg",       "tenvis_pk2",
-                                "alphanetworks", "dlink_encrpted_img", "dlink_shrs", "cybertan",
-                                "realtek",       "huawei_hwnp",        "buffalo",    "grain_media",
-                                "draytek",       "arcadyan",           "dlink_mh01", "qnap",
-                                "zynos"};
+constexpr const char* kIds[] = {"tplink",
+                                "netgear_chk",
+                                "seama",
+                                "wrgg",
+                                "xiaomi_hdr",
+                                "broadcom_sao",
+                                "bneg",
+                                "tenvis_pk2",
+                                "alphanetworks",
+                                "dlink_encrpted_img",
+                                "dlink_shrs",
+                                "cybertan",
+                                "realtek",
+                                "huawei_hwnp",
+                                "buffalo",
+                                "grain_media",
+                                "draytek",
+                                "arcadyan",
+                                "dlink_mh01",
+                                "qnap",
+                                "zynos",
+                                "ambarella_romfs",
+                                "maxlinear_uimage",
+                                "bosch_fw",
+                                "zyxel_ras",
+                                "engenius"};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

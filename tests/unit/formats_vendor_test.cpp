@@ -1,6 +1,6 @@
 // Vendor firmware headers (tplink, netgear_chk, cybertan, seama, wrgg, xiaomi_hdr, broadcom_sao,
 // bneg, tenvis_pk2, alphanetworks, dlink_encrpted_img, dlink_shrs, realtek, huawei_hwnp, draytek,
-// qnap, zynos, ambarella_romfs, maxlinear_uimage, bosch_fw)
+// qnap, zynos, ambarella_romfs, maxlinear_uimage, bosch_fw, zyxel_ras, engenius)
 // on images assembled from their documented layouts by tests/fixtures/make-vendor-headers.py, each
 // wrapping a gzip kernel and a squashfs root filesystem; hostile variants (flipped bytes, lengths
 // past the end, truncation); and nested images: a zip member named *.img carved in full without
@@ -85,7 +85,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"shrs-public-key.bin", "dlink_shrs", "", "public key: decrypted"},
                       Case{"bosch.fw", "bosch_fw", "section-0/kernel.bin.gz", "XOR-obfuscated"},
                       Case{"maxlinear-v2.bin", "maxlinear_uimage", "atomkernel.img", "v2"},
-                      Case{"maxlinear-v3.bin", "maxlinear_uimage", "atomkernel.img", "v3"}),
+                      Case{"maxlinear-v3.bin", "maxlinear_uimage", "atomkernel.img", "v3"},
+                      Case{"zyxel-ras-nand.bin", "zyxel_ras", "", "NBG6716"},
+                      Case{"engenius.bin", "engenius", "", "XOR key applied"}),
     [](const auto& info) { return file_case_name(info.param.file); });
 
 TEST(VendorHeaders, TplinkBootloaderIsAPartition) {
@@ -203,7 +205,8 @@ TEST(VendorHeaders, ShrsIsReportedEncrypted) {
 TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
   for (const char* name :
        {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
-        "pk2.bin", "shrs.bin", "realtek.bin", "hwnp.bin", "buffalo.bin", "zynos-plain.bin"}) {
+        "pk2.bin", "shrs.bin", "realtek.bin", "hwnp.bin", "buffalo.bin", "zynos-plain.bin",
+        "zyxel-ras.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/flip-") + name));
     EXPECT_FALSE(u.warnings("crc-mismatch").empty()) << name;
   }
@@ -213,7 +216,8 @@ TEST(VendorHeaders, TruncatedImagesWarn) {
   for (const char* name :
        {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
         "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin", "buffalo.bin", "draytek.bin",
-        "arcadyan.bin", "zynos-plain.bin", "amba.romfs", "maxlinear-v2.bin"}) {
+        "arcadyan.bin", "zynos-plain.bin", "amba.romfs", "maxlinear-v2.bin", "zyxel-ras.bin",
+        "engenius.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/cut-") + name));
     EXPECT_FALSE(u.warnings("format-error").empty()) << name;
     // The header's container stopped early or marked what it wrote as cut short.
@@ -462,6 +466,44 @@ TEST(VendorHeaders, BoschEncryptedSectionsAndHostileRecords) {
   EXPECT_NE(v.file(b.id, "test_file_2.txt"), nullptr);
   EXPECT_TRUE(v.tree.warnings.empty());
   EXPECT_EQ(v.tree.coverage.understood, v.tree.coverage.bytes);
+}
+
+TEST(VendorHeaders, ZyxelRasRootfsAndKernelBehindTheHeader) {
+  auto u = unpack_file(vendor("zyxel-ras.bin"));
+  const Container& ct = u.only("zyxel_ras");
+  EXPECT_TRUE(ct.complete);
+  EXPECT_EQ(ct.length, u.tree.image.size);
+  EXPECT_NE(ct.description.find("\"V1.00(ABCS.0)C0\", 64 KiB header"), std::string::npos)
+      << ct.description;
+  const FileRecord* k = u.file(ct.id, "kernel.bin");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->sha256, file_sha(vendor("kernel.bin.gz")));
+  const FileRecord* r = u.file(ct.id, "rootfs.bin");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->size, fs::file_size(vendor("rootfs.squashfs")) + 5000);  // padded with zeros
+  expect_rootfs(u);
+  EXPECT_TRUE(u.warnings("crc-mismatch").empty());
+  // No magic of its own: 0xff padding alone, or a header whose checksum is off, is no image.
+  TempDir scratch;
+  std::string bytes = read_text(vendor("zyxel-ras-nand.bin"));
+  bytes[40] = char(bytes[40] ^ 1);
+  const auto bad = scratch.path / "bad-header.bin";
+  std::ofstream(bad, std::ios::binary) << bytes;
+  EXPECT_TRUE(unpack_file(bad).containers("zyxel_ras").empty());
+  const auto ff = scratch.path / "erased.bin";
+  std::ofstream(ff, std::ios::binary) << std::string(0x20000, '\xff');
+  EXPECT_TRUE(unpack_file(ff).containers("zyxel_ras").empty());
+}
+
+TEST(VendorHeaders, EngeniusKeyPhaseFromAKnownStartElseEncrypted) {
+  auto u = unpack_file(vendor("engenius-nozero.bin"));
+  const Container& ct = u.only("engenius");
+  const FileRecord* fw = u.file(ct.id, "firmware.bin");
+  ASSERT_NE(fw, nullptr);
+  EXPECT_EQ(fw->size, 3004u);
+  EXPECT_TRUE(read_text(u.out() / fw->extracted).starts_with("\x27\x05\x19\x56"));
+  // No zero run shows the key and nothing known starts the payload: an encrypted region.
+  expect_encrypted("engenius-unknown.bin", "engenius", 0x88 + 9, 3000);
 }
 
 TEST(VendorHeaders, DraytekMagicAloneIsNoImage) {
