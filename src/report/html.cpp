@@ -8,7 +8,9 @@
 namespace probity {
 namespace {
 
-const std::string kHead = html::page_head("probity report") + R"HTML(<nav id="toc"><a href="#verdict">verdict</a> <a href="#fix-first-section">fix first</a> <a href="#summary">summary</a> <a href="#image-map">image map</a> <a href="#findings-section">findings</a> <a href="#vulns-section">vulnerabilities</a> <a href="#components-section">components</a> <a href="#accounts-section">accounts</a> <a href="#boot-services-section">boot services</a> <a href="#listening-section">listening services</a> <a href="#keys-section">keys</a> <a href="#endpoints-section">endpoints</a></nav>
+const std::string kHead =
+    html::page_head("probity report") +
+    R"HTML(<nav id="toc"><a href="#verdict">verdict</a> <a href="#fix-first-section">fix first</a> <a href="#summary">summary</a> <a href="#image-map">image map</a> <a href="#findings-section">findings</a> <a href="#vulns-section">vulnerabilities</a> <a href="#components-section">components</a> <a href="#accounts-section">accounts</a> <a href="#boot-services-section">boot services</a> <a href="#listening-section">listening services</a> <a href="#keys-section">keys</a> <a href="#endpoints-section">endpoints</a></nav>
 <main>
 <section id="verdict"><h2>Verdict</h2><div id="verdict-body"></div></section>
 <section id="fix-first-section"><h2>Fix first</h2><div id="fix-first"></div></section>

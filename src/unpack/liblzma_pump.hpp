@@ -1,5 +1,5 @@
-// liblzma decoding shared by the xz, lzip and lzma-alone formats: an initialised decoder is fed the whole
-// blob with LZMA_FINISH and its output streamed into one file through pump_stream.
+// liblzma decoding shared by the xz, lzip and lzma-alone formats: an initialised decoder is fed the
+// whole blob with LZMA_FINISH and its output streamed into one file through pump_stream.
 #pragma once
 
 #include <lzma.h>
@@ -13,7 +13,8 @@
 namespace probity::unpacker {
 
 /// Decodes `d` with the initialised decoder `s` (ended here) into the file "decompressed";
-/// `what` names the data in errors ("xz stream", "lzip member", "lzma stream"). Returns the bytes consumed.
+/// `what` names the data in errors ("xz stream", "lzip member", "lzma stream"). Returns the bytes
+/// consumed.
 inline Result<std::uint64_t> pump_liblzma(lzma_stream& s, Bytes d, Sink& sink,
                                           std::string_view what) {
   struct Guard {

@@ -203,21 +203,19 @@ TEST(VendorHeaders, ShrsIsReportedEncrypted) {
 }
 
 TEST(VendorHeaders, FlippedBytesAreChecksumMismatches) {
-  for (const char* name :
-       {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
-        "pk2.bin", "shrs.bin", "realtek.bin", "hwnp.bin", "buffalo.bin", "zynos-plain.bin",
-        "zyxel-ras.bin"}) {
+  for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
+                           "sao.bin", "pk2.bin", "shrs.bin", "realtek.bin", "hwnp.bin",
+                           "buffalo.bin", "zynos-plain.bin", "zyxel-ras.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/flip-") + name));
     EXPECT_FALSE(u.warnings("crc-mismatch").empty()) << name;
   }
 }
 
 TEST(VendorHeaders, TruncatedImagesWarn) {
-  for (const char* name :
-       {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin", "sao.bin",
-        "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin", "buffalo.bin", "draytek.bin",
-        "arcadyan.bin", "zynos-plain.bin", "amba.romfs", "maxlinear-v2.bin", "zyxel-ras.bin",
-        "engenius.bin"}) {
+  for (const char* name : {"tplink-v1.bin", "chk.bin", "seama.bin", "wrgg.bin", "xiaomi-hdr1.bin",
+                           "sao.bin", "bneg.bin", "pk2.bin", "realtek.bin", "hwnp.bin",
+                           "buffalo.bin", "draytek.bin", "arcadyan.bin", "zynos-plain.bin",
+                           "amba.romfs", "maxlinear-v2.bin", "zyxel-ras.bin", "engenius.bin"}) {
     auto u = unpack_file(vendor(std::string("hostile/cut-") + name));
     EXPECT_FALSE(u.warnings("format-error").empty()) << name;
     // The header's container stopped early or marked what it wrote as cut short.
