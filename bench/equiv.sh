@@ -20,12 +20,7 @@
 # the same place: bench/work (disk), or /dev/shm with --tmpfs (TMPDIR for diffoscope).
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-work="$root/bench/work"
-results="$root/bench/results"
-probity=${PROBITY:-$root/build/probity}
-runs=${BENCH_RUNS:-3}
-GNU_TIME=/usr/bin/time
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 suffix=""
 mode=${1:-}
 scratch="$work/equiv-tmp"

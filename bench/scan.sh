@@ -10,12 +10,7 @@
 # Why: a benchmark, not a test (timing never belongs in tests). Images come from
 # scripts/make-sample-image.sh (real Debian armhf packages), shared with bench/unpack.sh.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-work="$root/bench/work"
-results="$root/bench/results"
-probity=${PROBITY:-$root/build/probity}
-runs=${BENCH_RUNS:-3}
-GNU_TIME=/usr/bin/time
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 mkdir -p "$work" "$results"
 cd "$root"
 for t in "$GNU_TIME" unsquashfs checksec mksquashfs; do
@@ -43,10 +38,6 @@ time_cmd() {
     [ "$rc" = 1 ] && rc=0
     printf '%s %s\n' "$(tail -n1 "$work/time.tmp" | tr -d '%')" "$rc" >>"$tf"
   done
-}
-summarize() {  # -> median_wall peak_rss_mib cpu failures
-  sort -n -k1,1 "$1" | awk '{w[NR]=$1; c[NR]=$3; if ($2>m) m=$2; if ($4!=0) f++}
-    END {mid=int((NR+1)/2); printf "%.2f %.1f %d %d\n", w[mid], m/1024, c[mid], f+0}'
 }
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 time_cmd "$work/scan.probity.times" "$probity" scan "$big" --out "$out" --quiet

@@ -16,12 +16,7 @@
 # If build/probity is missing it still times the peers and says "probity: not built".
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-work="$root/bench/work"
-results="$root/bench/results"
-probity=${PROBITY:-$root/build/probity}   # override only to test this script
-runs=${BENCH_RUNS:-3}
-GNU_TIME=/usr/bin/time
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 mkdir -p "$work" "$results"
 cd "$root"
 
@@ -63,11 +58,6 @@ time_cmd() {
   done
 }
 
-# summarize FILE -> "median_wall peak_rss_mb cpu_of_median failures"
-summarize() {
-  sort -n -k1,1 "$1" | awk '{w[NR]=$1; c[NR]=$3; if ($2>m) m=$2; if ($4!=0) f++}
-    END {mid=int((NR+1)/2); printf "%.2f %.1f %d %d\n", w[mid], m/1024, c[mid], f+0}'
-}
 
 mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN{printf "%.2f", b/1e6}'; }
 

@@ -107,16 +107,24 @@ def write(here, product, names, source, newest, lines, link):
     print(f'{product}: {len(cycles)} lines, newest release {newest} -> {path}')
 
 
+def mirror(root, repo, product, only):
+    """The mirrored git directory of `repo`, or None when `product` is skipped."""
+    git = os.path.join(root, repo, 'repo')
+    if only and product not in only:
+        return None
+    if not os.path.isdir(git):
+        print(f'{product}: skipped (no {git})')
+        return None
+    return git
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else '/work/.mirror'
     only = set(sys.argv[2:])
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for product, (repo, web, rx, ver, cyc, names) in PRODUCTS.items():
-        git = os.path.join(root, repo, 'repo')
-        if only and product not in only:
-            continue
-        if not os.path.isdir(git):
-            print(f'{product}: skipped (no {git})')
+        git = mirror(root, repo, product, only)
+        if not git:
             continue
         lines = {}  # cycle -> list of (version, date, tag)
         newest = ''
@@ -130,11 +138,8 @@ def main():
         write(here, product, names, web.rsplit('/releases/', 1)[0] + ' (release tags)', newest,
               lines, lambda tag, web=web: web + tag)
     for product, (repo, path, web, cyc, names) in CHANGELOGS.items():
-        git = os.path.join(root, repo, 'repo')
-        if only and product not in only:
-            continue
-        if not os.path.isdir(git):
-            print(f'{product}: skipped (no {git})')
+        git = mirror(root, repo, product, only)
+        if not git:
             continue
         lines = {}
         newest = ''

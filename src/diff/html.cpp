@@ -28,11 +28,7 @@ const std::string kHead =
 </main>
 <script id="diff-data" type="application/json">)HTML";
 
-const std::string kTail = std::string(R"HTML(</script>
-<script>
-"use strict";
-const R = JSON.parse(document.getElementById("diff-data").textContent);
-)HTML") + html::kHelpers + R"HTML(
+const std::string kTail = html::script_start("diff-data", "R") + R"HTML(
 const D = (sec, key) => ((R[sec] || {})[key] || []);
 const o = R.old || {}, n = R.new || {};
 document.getElementById("title").textContent = "probity diff: " + (o.name || "old") + " \u2192 " + (n.name || "new");

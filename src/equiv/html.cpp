@@ -20,11 +20,7 @@ const std::string kHead =
 </main>
 <script id="equiv-data" type="application/json">)HTML";
 
-const std::string kTail = std::string(R"HTML(</script>
-<script>
-"use strict";
-const E = JSON.parse(document.getElementById("equiv-data").textContent);
-)HTML") + html::kHelpers + R"HTML(
+const std::string kTail = html::script_start("equiv-data", "E") + R"HTML(
 function diffPre(text) {
   const pre = el("pre", {class: "udiff"});
   for (const line of text.split("\n")) {

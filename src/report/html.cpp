@@ -32,13 +32,8 @@ const std::string kMiddle = std::string(R"HTML(</script>
 <script id="report-data" type="application/json">)HTML");
 
 const std::string kTail =
-    std::string(
-        R"HTML(</script>
-<script>
-"use strict";
-const R = JSON.parse(document.getElementById("report-data").textContent);
-)HTML" + std::string(html::kHelpers) +
-        R"HTML(const X = JSON.parse(document.getElementById("page-extras").textContent) || {};
+    html::script_start("report-data", "R") +
+    R"HTML(const X = JSON.parse(document.getElementById("page-extras").textContent) || {};
 const img = R.image || {};
 document.getElementById("title").textContent = "probity report: " + (img.name || img.path || "image");
 document.getElementById("subtitle").textContent = "sha256 " + (img.sha256 || "?") + " · " + (img.size || 0) + " bytes" + (R.db_snapshot ? " · vulnerability DB " + R.db_snapshot : "") + (R.db_snapshot_date ? " of " + R.db_snapshot_date + (R.db_age_days != null ? " (" + R.db_age_days + " days old)" : "") : "");
@@ -213,7 +208,7 @@ if (ff.length) {
     {title: "chain", get: f => { const v = byKey.get(f.id + " " + f.component + " " + f.version); return v && v.reachability ? v.reachability.chain.join(" → ") : ""; }}]);
 } else document.getElementById("fix-first").append("Nothing exposed to the network or in CISA's KEV catalogue.");
 </script></body></html>
-)HTML");
+)HTML";
 
 }  // namespace
 

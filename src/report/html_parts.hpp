@@ -91,6 +91,15 @@ function table(host, id, rows, cols) {
 /// that strings from the image cannot close the element early.
 std::string embed_json(const nlohmann::json& j);
 
+/// The end of the page's embedded JSON and the start of its script: strict mode, `const <var>`
+/// parsed from the JSON element `data_id`, then the shared helpers (kHelpers).
+inline std::string script_start(std::string_view data_id, std::string_view var) {
+  std::string s = "</script>\n<script>\n\"use strict\";\nconst ";
+  s.append(var).append(" = JSON.parse(document.getElementById(\"").append(data_id);
+  s.append("\").textContent);\n").append(kHelpers);
+  return s;
+}
+
 /// The start of a page up to its <main>: doctype, the content security policy that keeps it
 /// offline, `title`, the style sheet followed by the page's own `extra_css`, and the header (the
 /// title and an empty #subtitle the script fills in).

@@ -1,4 +1,4 @@
-// liblzma decoding shared by the xz, lzip and lzma-alone formats: an initialised decoder is fed the
+// liblzma decoding shared by the xz, lzip, lzma-alone and Arcadyan formats: a decoder is fed the
 // whole blob with LZMA_FINISH and its output streamed into one file through pump_stream.
 #pragma once
 
@@ -12,11 +12,14 @@
 
 namespace probity::unpacker {
 
-/// Decodes `d` with the initialised decoder `s` (ended here) into the file "decompressed";
-/// `what` names the data in errors ("xz stream", "lzip member", "lzma stream"). Returns the bytes
-/// consumed.
-inline Result<std::uint64_t> pump_liblzma(lzma_stream& s, Bytes d, Sink& sink,
-                                          std::string_view what) {
+/// Decodes `d` into the file "decompressed" with the decoder `init(lzma_stream*)` sets up (its
+/// lzma_ret); `what` names the data in errors ("xz stream", "lzip member", "lzma stream").
+/// Returns the bytes consumed.
+template <class Init>
+Result<std::uint64_t> decode_liblzma(Bytes d, Sink& sink, std::string_view what, Init init) {
+  lzma_stream s = LZMA_STREAM_INIT;
+  if (init(&s) != LZMA_OK)
+    return fail(fmt::format("liblzma: cannot initialise the decoder of the {}", what));
   struct Guard {
     lzma_stream* s;
     ~Guard() { lzma_end(s); }

@@ -16,6 +16,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"#!/bin/sh\n", 0}};
+constexpr std::string_view kDescription = "Alpha Networks upgrade script with firmware";
 constexpr std::string_view kFirmware = "=== Firmware Boundary ===\n";
 constexpr std::string_view kDdPack = "=== ddPack Boundary ===\n";
 constexpr std::string_view kBase64 = "begin-base64";
@@ -84,7 +85,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_alphanetworks =
-    make_format(kind::kFirmwareAtStart, "alphanetworks",
-                "Alpha Networks upgrade script with firmware", kMagics, probe, extract);
+    make_format(kind::kFirmwareAtStart, "alphanetworks", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

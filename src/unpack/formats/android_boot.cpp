@@ -11,6 +11,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"ANDROID!", 0}};
+constexpr std::string_view kDescription = "Android boot image, header v0-v4";
 
 struct Part {
   std::string_view name;
@@ -95,7 +96,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_android_boot =
-    make_format(kind::kFirmwareHeader, "android_boot", "Android boot image, header v0-v4", kMagics,
-                probe, extract);
+    make_format(kind::kFirmwareHeader, "android_boot", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -14,6 +14,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\x3a\xff\x26\xed", 0}};
+constexpr std::string_view kDescription = "Android sparse image (expanded to raw)";
 constexpr std::uint16_t kRaw = 0xcac1, kFill = 0xcac2, kDontCare = 0xcac3, kCrc32 = 0xcac4;
 
 struct Header {
@@ -145,7 +146,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_android_sparse =
-    make_format(kind::kFirmwareHeader, "android_sparse", "Android sparse image (expanded to raw)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "android_sparse", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

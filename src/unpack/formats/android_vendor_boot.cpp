@@ -15,6 +15,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"VNDRBOOT", 0}};
+constexpr std::string_view kDescription = "Android vendor_boot image, header v3-v4";
 // The v3 header is 2112 bytes and v4's 2128, but mkbootimg releases before 2020 (Debian's
 // included) record 2108 and 2124 in header_size: the smaller values are accepted.
 constexpr std::uint64_t kHeaderV3 = 2108, kHeaderV4 = 2124, kTableEntry = 108;
@@ -132,8 +133,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_android_vendor_boot =
-    make_format(kind::kFirmwareHeader, "android_vendor_boot",
-                "Android vendor_boot image, header v3-v4", kMagics, probe, extract);
+const Format kFormat_android_vendor_boot = make_format(kind::kFirmwareHeader, "android_vendor_boot",
+                                                       kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

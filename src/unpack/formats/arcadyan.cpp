@@ -27,6 +27,7 @@ namespace {
 // A string_view of all four bytes: built from the bare literal it would stop at the first NUL.
 constexpr std::string_view kMagic("\x00\xd5\x08\x00", 4);
 constexpr Magic kMagics[] = {{kMagic, 0x68}};
+constexpr std::string_view kDescription = "Arcadyan obfuscated LZMA kernel (liblzma)";
 constexpr std::size_t kBlock = 32, kB1 = 4, kB2 = 0x68, kStream = 4;
 constexpr std::size_t kShortest = 0x100;        // binwalk's lower bound
 constexpr std::size_t kProbeWindow = 32 << 10;  // enough for the lzma probe's trial decode
@@ -64,11 +65,9 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   const auto plain = undo(d, n);
   sink.describe(fmt::format("Arcadyan obfuscated LZMA, leading bytes {:02x}{:02x}{:02x}{:02x}",
                             d[0], d[1], d[2], d[3]));
-  lzma_stream s = LZMA_STREAM_INIT;
-  if (lzma_alone_decoder(&s, kMaxDecoderMemory) != LZMA_OK)
-    return fail("liblzma: cannot initialise");
   auto used =
-      pump_liblzma(s, Bytes(plain.get() + kStream, n - kStream), sink, "Arcadyan lzma stream");
+      decode_liblzma(Bytes(plain.get() + kStream, n - kStream), sink, "Arcadyan lzma stream",
+                     [](lzma_stream* s) { return lzma_alone_decoder(s, kMaxDecoderMemory); });
   if (!used) {
     Error e = used.error();
     e.offset += kStream;
@@ -84,7 +83,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_arcadyan =
-    make_format(kind::kFirmwareHeader, "arcadyan", "Arcadyan obfuscated LZMA kernel (liblzma)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "arcadyan", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -27,6 +27,7 @@ using namespace std::string_view_literals;
 // Two bytes: far too common to carve on their own; the probe (header CRC-32, main header type)
 // decides.
 constexpr Magic kMagics[] = {{"\x60\xea"sv, 0, /*weak=*/true}};
+constexpr std::string_view kDescription = "ARJ archive (methods 0-3; header and data CRC-32)";
 constexpr std::uint64_t kFixedPart = 30;  ///< first-header fields every ARJ version writes
 constexpr std::uint8_t kGarbled = 0x01;
 constexpr std::uint8_t kMainHeaderType = 2;
@@ -242,7 +243,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_arj =
-    make_format(kind::kArchive, "arj", "ARJ archive (methods 0-3; header and data CRC-32)", kMagics,
-                probe, extract);
+    make_format(kind::kArchive, "arj", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -15,6 +15,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"", 0}};
+constexpr std::string_view kDescription = "Android Verified Boot footer (partition image + vbmeta)";
 constexpr std::uint64_t kFooter = 64, kVbmetaHeader = 256;
 
 struct Footer {
@@ -92,7 +93,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_avb =
-    make_format(kind::kFirmwareAtStart, "avb",
-                "Android Verified Boot footer (partition image + vbmeta)", kMagics, probe, extract);
+    make_format(kind::kFirmwareAtStart, "avb", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

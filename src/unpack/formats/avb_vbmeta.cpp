@@ -16,6 +16,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"AVB0", 0}};
+constexpr std::string_view kDescription = "Android Verified Boot vbmeta blob (hash checked)";
 constexpr std::uint64_t kHeader = 256;
 constexpr std::array<std::string_view, 7> kAlgorithms = {
     "NONE",           "SHA256_RSA2048", "SHA256_RSA4096", "SHA256_RSA8192",
@@ -124,7 +125,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_avb_vbmeta =
-    make_format(kind::kFirmwareLeaf, "avb_vbmeta",
-                "Android Verified Boot vbmeta blob (hash checked)", kMagics, probe, extract);
+    make_format(kind::kFirmwareLeaf, "avb_vbmeta", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

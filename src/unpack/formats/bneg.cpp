@@ -10,6 +10,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"BNEG", 0}};
+constexpr std::string_view kDescription = "Instar BNEG camera firmware (two partitions)";
 constexpr std::uint64_t kHeader = 20;
 
 struct Header {
@@ -60,7 +61,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_bneg =
-    make_format(kind::kFirmwareHeader, "bneg", "Instar BNEG camera firmware (two partitions)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "bneg", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -20,6 +20,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\x10\x12\x20\x03", 0}};
+constexpr std::string_view kDescription = "Bosch camera firmware (.fw, XOR-obfuscated)";
 constexpr std::uint64_t kHeader = 0x400, kRecord = 0x40, kKeyBlob = 588, kKeyBlobBytes = 256;
 constexpr std::uint32_t kNested = 0x10, kFileMagic = 0xdeadaffe;
 constexpr std::uint8_t kXor = 0x42;
@@ -135,7 +136,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_bosch_fw =
-    make_format(kind::kFirmwarePackage, "bosch_fw", "Bosch camera firmware (.fw, XOR-obfuscated)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwarePackage, "bosch_fw", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

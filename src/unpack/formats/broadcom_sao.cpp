@@ -12,6 +12,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"SOBJ", 0}};
+constexpr std::string_view kDescription = "Broadcom SAO image (SOBJ records, CRC-32 checked)";
 constexpr std::uint64_t kHeader = 64;
 
 struct Record {
@@ -79,7 +80,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_broadcom_sao =
-    make_format(kind::kFirmwareHeader, "broadcom_sao",
-                "Broadcom SAO image (SOBJ records, CRC-32 checked)", kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "broadcom_sao", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

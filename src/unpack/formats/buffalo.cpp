@@ -20,6 +20,7 @@ namespace {
 
 using namespace std::string_view_literals;
 constexpr Magic kMagics[] = {{"start\0"sv, 0}, {"asar1\0"sv, 0}};
+constexpr std::string_view kDescription = "Buffalo encrypted firmware (public key, checksum)";
 constexpr std::string_view kKey = "Buffalo";
 constexpr std::uint64_t kDefaultState = 256;
 
@@ -160,7 +161,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_buffalo =
-    make_format(kind::kFirmwareHeader, "buffalo",
-                "Buffalo encrypted firmware (public key, checksum)", kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "buffalo", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

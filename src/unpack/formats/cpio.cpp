@@ -18,6 +18,7 @@ constexpr Magic kMagics[] = {{"070701"sv, 0},
                              {"070707"sv, 0},
                              {"\xc7\x71"sv, 0, true},
                              {"\x71\xc7"sv, 0, true}};
+constexpr std::string_view kDescription = "cpio archive: newc, crc, odc, binary (libarchive)";
 
 bool hex_field(Bytes d, std::size_t off, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -137,8 +138,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_cpio =
-    make_format(kind::kArchive, "cpio", "cpio archive: newc, crc, odc, binary (libarchive)",
-                kMagics, probe, extract, {.timestamp_bytes = 8});
+const Format kFormat_cpio = make_format(kind::kArchive, "cpio", kDescription, kMagics, probe,
+                                        extract, {.timestamp_bytes = 8});
 
 }  // namespace probity::unpacker

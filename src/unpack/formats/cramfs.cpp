@@ -15,6 +15,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\x45\x3d\xcd\x28", 0}, {"\x28\xcd\x3d\x45", 0}};
+constexpr std::string_view kDescription = "cramfs (little/big endian, zlib; CRC checked)";
 constexpr std::uint32_t kSuperBytes = 76;
 constexpr std::uint32_t kInodeBytes = 12;
 constexpr std::uint32_t kPage = 4096;
@@ -87,12 +88,7 @@ struct Walker {
   Status status;
 
   Entry entry_of(const Inode& i, const std::string& path) {
-    Entry e;
-    e.path = path;
-    e.mode = i.mode & 07777;
-    e.uid = i.uid;
-    e.gid = i.gid;
-    return e;
+    return Entry{path, EntryType::kFile, i.mode & 07777u, i.uid, i.gid};
   }
 
   /// Decompresses the data of a file or symlink inode into `emit(Bytes)` calls.
@@ -254,7 +250,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_cramfs =
-    make_format(kind::kFilesystem, "cramfs", "cramfs (little/big endian, zlib; CRC checked)",
-                kMagics, probe, extract);
+    make_format(kind::kFilesystem, "cramfs", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

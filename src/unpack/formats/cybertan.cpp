@@ -11,6 +11,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kIdMagics[] = {{"U2ND", 14}};
+constexpr std::string_view kDescription = "Linksys/Cisco (Cybertan) code pattern header + TRX";
 constexpr std::uint64_t kHeader = 32;
 
 std::optional<Probe> probe(Bytes d) {
@@ -40,7 +41,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_cybertan =
-    make_format(kind::kFirmwareHeader, "cybertan",
-                "Linksys/Cisco (Cybertan) code pattern header + TRX", kIdMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "cybertan", kDescription, kIdMagics, probe, extract);
 
 }  // namespace probity::unpacker

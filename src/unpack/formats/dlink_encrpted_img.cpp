@@ -10,6 +10,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"encrpted_img", 0}};
+constexpr std::string_view kDescription = "D-Link encrpted_img (reported encrypted)";
 constexpr std::uint64_t kHeader = 16;
 
 std::optional<Probe> probe(Bytes d) {
@@ -37,7 +38,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_dlink_encrpted_img =
-    make_format(kind::kFirmwareLeaf, "dlink_encrpted_img",
-                "D-Link encrpted_img (reported encrypted)", kMagics, probe, extract);
+    make_format(kind::kFirmwareLeaf, "dlink_encrpted_img", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

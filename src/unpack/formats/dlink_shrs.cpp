@@ -15,6 +15,8 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"SHRS", 0}};
+constexpr std::string_view kDescription =
+    "D-Link SHRS (decrypted with the public key, SHA-512 checked)";
 constexpr std::uint64_t kHeader = 0x6dc;
 constexpr std::uint64_t kIv = 0x0c, kDecryptedDigest = 0x5c, kEncryptedDigest = 0x9c;
 // The key of D-Link's SHRS images, as published (unblob's handler).
@@ -82,8 +84,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_dlink_shrs = make_format(
-    kind::kFirmwareHeader, "dlink_shrs",
-    "D-Link SHRS (decrypted with the public key, SHA-512 checked)", kMagics, probe, extract);
+const Format kFormat_dlink_shrs =
+    make_format(kind::kFirmwareHeader, "dlink_shrs", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -17,6 +17,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"2RDH", 0}};
+constexpr std::string_view kDescription = "DrayTek Vigor firmware (2RDH header, sizes checked)";
 constexpr std::uint64_t kHeader = 256, kFooter = 49;
 constexpr std::string_view kFooterMagic = "DrayTekImageMD5\n";
 
@@ -83,7 +84,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_draytek =
-    make_format(kind::kFirmwareHeader, "draytek",
-                "DrayTek Vigor firmware (2RDH header, sizes checked)", kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "draytek", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

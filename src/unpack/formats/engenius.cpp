@@ -24,6 +24,7 @@ constexpr Magic kMagics[] = {
     {"\x12\x34\x56\x78"
      "all",
      0x5C}};
+constexpr std::string_view kDescription = "Senao/EnGenius firmware (XOR-obfuscated)";
 constexpr std::uint64_t kModelAt = 0x88;
 /// The longest model name the probe accepts: a plausibility check of the header, not a cap.
 constexpr std::uint64_t kMaxEngeniusModel = 64;
@@ -121,7 +122,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_engenius =
-    make_format(kind::kFirmwareHeader, "engenius", "Senao/EnGenius firmware (XOR-obfuscated)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "engenius", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

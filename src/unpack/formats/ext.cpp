@@ -23,6 +23,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\x53\xef", 1080}};
+constexpr std::string_view kDescription = "ext2/ext3/ext4 filesystem (libext2fs)";
 constexpr std::uint32_t kSuper = 1024;
 /// Directory nesting depth inside one filesystem.
 /// Entries read from one directory before the rest is refused (a hostile directory can claim
@@ -402,8 +403,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ext =
-    make_format(kind::kFilesystemAtStart, "ext", "ext2/ext3/ext4 filesystem (libext2fs)", kMagics,
-                probe, extract, {.timestamp_bytes = 4});
+const Format kFormat_ext = make_format(kind::kFilesystemAtStart, "ext", kDescription, kMagics,
+                                       probe, extract, {.timestamp_bytes = 4});
 
 }  // namespace probity::unpacker

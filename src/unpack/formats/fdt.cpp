@@ -11,6 +11,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\xd0\x0d\xfe\xed", 0}};
+constexpr std::string_view kDescription = "flattened device tree (dtb), decompiled to .dts";
 
 std::string model_of(const fdt::Tree& t) {
   if (t.nodes.empty()) return {};
@@ -53,7 +54,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_fdt =
-    make_format(kind::kFirmwarePackage, "fdt", "flattened device tree (dtb), decompiled to .dts",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwarePackage, "fdt", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

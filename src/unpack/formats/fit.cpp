@@ -20,6 +20,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\xd0\x0d\xfe\xed", 0}};
+constexpr std::string_view kDescription = "U-Boot FIT image (images extracted, hashes verified)";
 
 std::string hex(Bytes b) {
   std::string s;
@@ -204,8 +205,8 @@ std::vector<HeaderField> header_fields(Bytes d) {
 
 }  // namespace
 
-const Format kFormat_fit = make_format(
-    kind::kFirmwareHeader, "fit", "U-Boot FIT image (images extracted, hashes verified)", kMagics,
-    probe, extract, {.header_fields = header_fields, .header_label = "FIT"});
+const Format kFormat_fit =
+    make_format(kind::kFirmwareHeader, "fit", kDescription, kMagics, probe, extract,
+                {.header_fields = header_fields, .header_label = "FIT"});
 
 }  // namespace probity::unpacker

@@ -12,11 +12,15 @@ namespace {
 
 using namespace std::string_view_literals;
 constexpr Magic kMagics[] = {{"\x80ZGM\0\0\0\0"sv, 0}};
+constexpr std::string_view kDescription = "Grain Media GM812x camera kernel image";
 constexpr std::uint64_t kHeader = 0x100;
 
 struct Header {
   std::uint32_t size = 0;
   std::string name;
+  [[nodiscard]] std::string summary() const {
+    return fmt::format("Grain Media GM812x image \"{}\", {} bytes", name, size);
+  }
 };
 
 std::optional<Header> parse(Bytes d) {
@@ -34,8 +38,7 @@ std::optional<Header> parse(Bytes d) {
 std::optional<Probe> probe(Bytes d) {
   auto h = parse(d);
   if (!h) return std::nullopt;
-  return Probe{std::min<std::uint64_t>(kHeader + h->size, d.size()),
-               fmt::format("Grain Media GM812x image \"{}\", {} bytes", h->name, h->size)};
+  return Probe{std::min<std::uint64_t>(kHeader + h->size, d.size()), h->summary()};
 }
 
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
@@ -43,7 +46,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   if (!h) return fail("bad Grain Media header", 0);
   const Bytes payload = sub(d, kHeader, h->size);
   const bool cut = payload.size() < h->size;
-  sink.describe(fmt::format("Grain Media GM812x image \"{}\", {} bytes", h->name, h->size));
+  sink.describe(h->summary());
   if (auto st = sink.file(Entry{"kernel.img"}, payload, cut); !st)
     return fail(st.error().message, kHeader);
   if (cut)
@@ -56,7 +59,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_grain_media =
-    make_format(kind::kFirmwareHeader, "grain_media", "Grain Media GM812x camera kernel image",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "grain_media", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

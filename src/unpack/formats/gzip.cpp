@@ -11,6 +11,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\x1f\x8b\x08", 0}};
+constexpr std::string_view kDescription = "gzip stream (zlib)";
 
 struct Header {
   std::uint64_t size = 0;
@@ -98,7 +99,7 @@ std::vector<HeaderField> header_fields(Bytes d) {
 }  // namespace
 
 const Format kFormat_gzip =
-    make_format(kind::kRawStream, "gzip", "gzip stream (zlib)", kMagics, probe, extract,
+    make_format(kind::kRawStream, "gzip", kDescription, kMagics, probe, extract,
                 {.header_fields = header_fields, .header_label = "gzip header"});
 
 }  // namespace probity::unpacker

@@ -16,6 +16,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"HWNP", 0}};
+constexpr std::string_view kDescription = "Huawei HWNP upgrade packet (CRC-32 checked)";
 constexpr std::uint64_t kHeader = 36;
 constexpr std::uint32_t kItemRecord = 360;
 
@@ -113,7 +114,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_huawei_hwnp =
-    make_format(kind::kFirmwarePackage, "huawei_hwnp",
-                "Huawei HWNP upgrade packet (CRC-32 checked)", kMagics, probe, extract);
+    make_format(kind::kFirmwarePackage, "huawei_hwnp", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

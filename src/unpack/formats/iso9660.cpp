@@ -15,6 +15,7 @@ constexpr Magic kMagics[] = {
     {"\x01"
      "CD001\x01",
      kPvd}};
+constexpr std::string_view kDescription = "ISO 9660 image, Rock Ridge, Joliet, zisofs (libarchive)";
 
 /// Bytes the primary volume descriptor says the image spans (0 when it does not say sensibly).
 std::uint64_t span(Bytes d) {
@@ -58,7 +59,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_iso9660 =
-    make_format(kind::kFilesystem, "iso9660",
-                "ISO 9660 image, Rock Ridge, Joliet, zisofs (libarchive)", kMagics, probe, extract);
+    make_format(kind::kFilesystem, "iso9660", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -24,6 +24,7 @@ constexpr Magic kMagics[] = {{"\x85\x19\x03\x20", 0},
                              {"\x85\x19\x01\xe0", 0},
                              {"\x19\x85\x20\x03", 0},
                              {"\x19\x85\xe0\x01", 0}};
+constexpr std::string_view kDescription = "JFFS2 (little/big endian; none, zlib, rtime, lzo)";
 constexpr std::uint16_t kNodeMagic = 0x1985;
 constexpr std::uint16_t kDirent = 0xe001, kInode = 0xe002, kAccurate = 0x2000;
 constexpr std::uint32_t kHeaderBytes = 12, kDirentBytes = 40, kInodeBytes = 68;
@@ -372,8 +373,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_jffs2 =
-    make_format(kind::kFilesystem, "jffs2", "JFFS2 (little/big endian; none, zlib, rtime, lzo)",
-                kMagics, probe, extract, {.timestamp_bytes = 4});
+const Format kFormat_jffs2 = make_format(kind::kFilesystem, "jffs2", kDescription, kMagics, probe,
+                                         extract, {.timestamp_bytes = 4});
 
 }  // namespace probity::unpacker

@@ -24,10 +24,9 @@ std::optional<Probe> probe(Bytes d) {
 }
 
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
-  lzma_stream s = LZMA_STREAM_INIT;
-  if (lzma_lzip_decoder(&s, kMaxDecoderMemory, LZMA_CONCATENATED) != LZMA_OK)
-    return fail("liblzma: cannot initialise the lzip decoder");
-  return pump_liblzma(s, d, sink, "lzip member");
+  return decode_liblzma(d, sink, "lzip member", [](lzma_stream* s) {
+    return lzma_lzip_decoder(s, kMaxDecoderMemory, LZMA_CONCATENATED);
+  });
 }
 
 }  // namespace

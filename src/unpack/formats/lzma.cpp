@@ -161,10 +161,8 @@ std::optional<Probe> probe(Bytes d) {
 }
 
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
-  lzma_stream s = LZMA_STREAM_INIT;
-  if (lzma_alone_decoder(&s, kMaxDecoderMemory) != LZMA_OK)
-    return fail("liblzma: cannot initialise");
-  return pump_liblzma(s, d, sink, "lzma stream");
+  return decode_liblzma(d, sink, "lzma stream",
+                        [](lzma_stream* s) { return lzma_alone_decoder(s, kMaxDecoderMemory); });
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"VER2", 0, true}, {"VER3", 0, true}};
+constexpr std::string_view kDescription = "MaxLinear/Intel Puma UImage v2/v3";
 
 struct Layout {
   unsigned version = 0;
@@ -118,7 +119,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_maxlinear_uimage =
-    make_format(kind::kFirmwareHeader, "maxlinear_uimage", "MaxLinear/Intel Puma UImage v2/v3",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "maxlinear_uimage", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

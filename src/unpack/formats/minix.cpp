@@ -28,6 +28,7 @@ constexpr Magic kMagics[] = {{"\x7f\x13"sv, 1040, true}, {"\x13\x7f"sv, 1040, tr
                              {"\x68\x24"sv, 1040, true}, {"\x24\x68"sv, 1040, true},
                              {"\x78\x24"sv, 1040, true}, {"\x24\x78"sv, 1040, true},
                              {"\x5a\x4d"sv, 1048, true}, {"\x4d\x5a"sv, 1048, true}};
+constexpr std::string_view kDescription = "Minix filesystem v1/v2/v3, little and big endian";
 constexpr std::uint64_t kSuper = 1024;
 
 struct Geometry {
@@ -342,7 +343,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_minix =
-    make_format(kind::kFilesystem, "minix", "Minix filesystem v1/v2/v3, little and big endian",
-                kMagics, probe, extract);
+    make_format(kind::kFilesystem, "minix", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -12,6 +12,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"*#$^", 0}};
+constexpr std::string_view kDescription = "Netgear CHK firmware (all four checksums checked)";
 constexpr std::uint64_t kFixed = 40;
 
 struct Sum {
@@ -116,7 +117,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_netgear_chk =
-    make_format(kind::kFirmwareHeader, "netgear_chk",
-                "Netgear CHK firmware (all four checksums checked)", kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "netgear_chk", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

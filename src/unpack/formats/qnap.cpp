@@ -22,6 +22,7 @@ namespace {
 
 // Every blob start is a candidate: the footer at its end decides (probe).
 constexpr Magic kMagics[] = {{"", 0}};
+constexpr std::string_view kDescription = "QNAP firmware image (PC1-encrypted .tgz; decrypted)";
 constexpr std::uint64_t kFooter = 74;
 // The cipher takes the key in pairs of characters; a footer field holds at most 16 (not a cap).
 constexpr std::size_t kKeyPairs = 8;
@@ -165,7 +166,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_qnap =
-    make_format(kind::kFirmwareAtStart, "qnap",
-                "QNAP firmware image (PC1-encrypted .tgz; decrypted)", kMagics, probe, extract);
+    make_format(kind::kFirmwareAtStart, "qnap", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

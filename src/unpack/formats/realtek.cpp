@@ -22,6 +22,7 @@ constexpr Magic kMagics[] = {{"cs6c", 0, true}, {"cr6c", 0, true}, {"r6cr", 0, t
                              {"w6cp", 0, true}, {"cs6b", 0, true}, {"cr6b", 0, true},
                              {"r6br", 0, true}, {"w6bp", 0, true}, {"csys", 0, true},
                              {"csro", 0, true}, {"webp", 0, true}};
+constexpr std::string_view kDescription = "Realtek RTL819x firmware image (cs6c/cr6c/r6cr...)";
 constexpr std::uint64_t kHeader = 16;
 
 struct Part {
@@ -104,7 +105,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_realtek =
-    make_format(kind::kFirmwareHeader, "realtek",
-                "Realtek RTL819x firmware image (cs6c/cr6c/r6cr...)", kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "realtek", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

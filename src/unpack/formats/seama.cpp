@@ -13,6 +13,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\x5e\xa3\xa4\x17", 0}, {"\x17\xa4\xa3\x5e", 0}};
+constexpr std::string_view kDescription = "D-Link SEAMA / DLOB firmware (MD5 checked)";
 constexpr std::uint64_t kHeader = 12;
 /// Longest metadata accepted (the field is 16 bits).
 /// The 16-bit field's range, a format fact, not a cap.
@@ -101,7 +102,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_seama =
-    make_format(kind::kFirmwareHeader, "seama", "D-Link SEAMA / DLOB firmware (MD5 checked)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "seama", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

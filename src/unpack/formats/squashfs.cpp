@@ -38,6 +38,7 @@ namespace {
 
 // "sqsh": AVM's big-endian 4.0 images (squashfs_legacy takes "sqsh" with versions 1-3).
 constexpr Magic kMagics[] = {{"hsqs", 0}, {"sqsh", 0}};
+constexpr std::string_view kDescription = "SquashFS 4.0, every compressor (libsquashfs)";
 /// Consecutive files a thread takes at a time.
 constexpr std::size_t kJobRun = 16;
 
@@ -669,8 +670,7 @@ std::vector<HeaderField> header_fields(Bytes d) {
 }  // namespace
 
 const Format kFormat_squashfs = make_format(
-    kind::kFilesystem, "squashfs", "SquashFS 4.0, every compressor (libsquashfs)", kMagics, probe,
-    extract,
+    kind::kFilesystem, "squashfs", kDescription, kMagics, probe, extract,
     {.timestamp_bytes = 4, .header_fields = header_fields, .header_label = "squashfs superblock"});
 
 }  // namespace probity::unpacker

@@ -27,6 +27,8 @@ namespace {
 // builds and DD-WRT). The endianness is taken from the version field, never from the magic.
 constexpr Magic kMagics[] = {{"hsqs", 0}, {"sqsh", 0}, {"shsq", 0}, {"qshs", 0},
                              {"sqlz", 0}, {"hsqt", 0}, {"tqsh", 0}};
+constexpr std::string_view kDescription =
+    "SquashFS 1.x/2.x/3.x (little/big endian, zlib and vendor LZMA, vendor magics)";
 constexpr std::array<std::string_view, 7> kMagicNames = {"hsqs", "sqsh", "shsq", "qshs",
                                                          "sqlz", "hsqt", "tqsh"};
 
@@ -439,13 +441,7 @@ class Walker {
   }
 
   Entry entry_of(const Inode& i, const std::string& path) {
-    Entry e;
-    e.path = path;
-    e.mode = i.mode & 07777;
-    e.uid = i.uid;
-    e.gid = i.gid;
-    e.mtime = i.mtime;
-    return e;
+    return Entry{path, EntryType::kFile, i.mode & 07777u, i.uid, i.gid, std::int64_t(i.mtime)};
   }
 
   void file(const Inode& i, Entry e) {
@@ -752,8 +748,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_squashfs_legacy =
-    make_format(kind::kFilesystem, "squashfs_legacy",
-                "SquashFS 1.x/2.x/3.x (little/big endian, zlib and vendor LZMA, vendor magics)",
-                kMagics, probe, extract);
+    make_format(kind::kFilesystem, "squashfs_legacy", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -9,6 +9,7 @@ namespace {
 
 using namespace std::string_view_literals;
 constexpr Magic kMagics[] = {{"ustar\0"sv, 257}, {"ustar  \0"sv, 257}};
+constexpr std::string_view kDescription = "tar archive: ustar, GNU, pax (libarchive)";
 
 std::optional<Probe> probe(Bytes d) {
   if (!tar::checksum_ok(d)) return std::nullopt;
@@ -23,8 +24,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_tar =
-    make_format(kind::kArchive, "tar", "tar archive: ustar, GNU, pax (libarchive)", kMagics, probe,
-                extract, {.timestamp_bytes = 12});
+const Format kFormat_tar = make_format(kind::kArchive, "tar", kDescription, kMagics, probe, extract,
+                                       {.timestamp_bytes = 12});
 
 }  // namespace probity::unpacker

@@ -14,6 +14,7 @@ using namespace std::string_view_literals;
 // The byte after the checksum's octal digits: " " as v7 and GNU tar write it ("%06o\0 "), NUL
 // as some others do. Weak on purpose: the probe decides.
 constexpr Magic kMagics[] = {{" "sv, 155}, {"\0"sv, 155}};
+constexpr std::string_view kDescription = "tar archive, pre-POSIX v7 layout (libarchive)";
 
 /// An octal header field: optional leading spaces, at least one octal digit, then only spaces
 /// and NULs to the end of the field.
@@ -53,7 +54,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_tar_v7 =
-    make_format(kind::kArchiveAtStart, "tar_v7", "tar archive, pre-POSIX v7 layout (libarchive)",
-                kMagics, probe, extract);
+    make_format(kind::kArchiveAtStart, "tar_v7", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

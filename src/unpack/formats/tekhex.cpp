@@ -12,6 +12,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"/", 0}, {"%", 0}};
+constexpr std::string_view kDescription = "Tektronix hex and extended Tektronix hex to binary";
 
 /// The value of one hex digit, -1 for anything else.
 int digit(char c) {
@@ -111,7 +112,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_tekhex =
-    make_format(kind::kFirmwareAtStart, "tekhex",
-                "Tektronix hex and extended Tektronix hex to binary", kMagics, probe, extract);
+    make_format(kind::kFirmwareAtStart, "tekhex", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

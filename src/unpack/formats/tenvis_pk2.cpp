@@ -14,6 +14,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{std::string_view("PK2\0", 4), 0}};
+constexpr std::string_view kDescription = "Tenvis PK2 update package (XOR-obfuscated, MD5)";
 constexpr std::uint64_t kHeader = 28;
 constexpr std::uint64_t kSection = 24;
 constexpr std::uint8_t kKey[8] = {0xa1, 0x83, 0x24, 0x78, 0xb3, 0x41, 0x43, 0x56};
@@ -94,7 +95,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_tenvis_pk2 =
-    make_format(kind::kFirmwarePackage, "tenvis_pk2",
-                "Tenvis PK2 update package (XOR-obfuscated, MD5)", kMagics, probe, extract);
+    make_format(kind::kFirmwarePackage, "tenvis_pk2", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

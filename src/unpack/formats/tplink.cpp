@@ -18,6 +18,7 @@ constexpr Magic kMagics[] = {{std::string_view("\x01\0\0\0TP-LINK", 11), 0},
                              {std::string_view("\x01\0\0\0OpenWrt", 11), 0},
                              {std::string_view("\x02\0\0\0ver. ", 9), 0},
                              {std::string_view("\x03\0\0\0ver. ", 9), 0}};
+constexpr std::string_view kDescription = "TP-Link firmware header v1/v2/v3 (MD5 checked)";
 constexpr std::uint64_t kHeader = 0x200;
 
 struct Layout {
@@ -145,7 +146,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_tplink =
-    make_format(kind::kFirmwareHeader, "tplink", "TP-Link firmware header v1/v2/v3 (MD5 checked)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "tplink", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

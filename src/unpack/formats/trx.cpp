@@ -13,6 +13,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"HDR0", 0}};
+constexpr std::string_view kDescription = "Broadcom TRX firmware (CRC32 checked, partitions)";
 constexpr std::uint32_t kFlagsOffset = 12;
 
 struct Header {
@@ -97,7 +98,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_trx =
-    make_format(kind::kFirmwareHeader, "trx", "Broadcom TRX firmware (CRC32 checked, partitions)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "trx", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -19,6 +19,8 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"UBI#", 0}};
+constexpr std::string_view kDescription =
+    "UBI image (volumes rebuilt; header and data CRCs checked)";
 constexpr std::uint32_t kEcBytes = 64, kVidBytes = 64, kVtblRecord = 172;
 constexpr std::uint32_t kLayoutVolume = 0x7fffefff;
 /// PEB sizes tried: powers of two in [kMinPeb, kMaxPeb].
@@ -240,8 +242,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ubi = make_format(kind::kFirmwareHeader, "ubi",
-                                       "UBI image (volumes rebuilt; header and data CRCs checked)",
-                                       kMagics, probe, extract);
+const Format kFormat_ubi =
+    make_format(kind::kFirmwareHeader, "ubi", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

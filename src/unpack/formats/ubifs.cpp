@@ -21,6 +21,7 @@ namespace {
 
 // The superblock node: node magic, then (after CRC, sqnum, len) node type 6 at byte 20.
 constexpr Magic kMagics[] = {{"\x31\x18\x10\x06", 0}};
+constexpr std::string_view kDescription = "UBIFS (committed index; none, lzo, zlib, zstd)";
 constexpr std::uint32_t kChBytes = 24;
 constexpr std::uint8_t kInoNode = 0, kDataNode = 1, kDentNode = 2, kSbNode = 6, kMstNode = 7,
                        kIdxNode = 9;
@@ -361,8 +362,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_ubifs =
-    make_format(kind::kFilesystemAtStart, "ubifs", "UBIFS (committed index; none, lzo, zlib, zstd)",
-                kMagics, probe, extract, {.timestamp_bytes = 8});
+const Format kFormat_ubifs = make_format(kind::kFilesystemAtStart, "ubifs", kDescription, kMagics,
+                                         probe, extract, {.timestamp_bytes = 8});
 
 }  // namespace probity::unpacker

@@ -21,6 +21,7 @@ constexpr std::string_view kEfiCapsule =
 constexpr std::string_view kFmpCapsule =
     "\xed\xd5\xcb\x6d\x2d\xe8\x44\x4c\xbd\xa1\x71\x94\x19\x9a\xd9\x2a";
 constexpr Magic kMagics[] = {{kEfiCapsule, 0}, {kFmpCapsule, 0}};
+constexpr std::string_view kDescription = "UEFI capsule (EFI and FMP capsule GUIDs)";
 constexpr std::uint64_t kHeader = 28;
 
 struct Capsule {
@@ -113,7 +114,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_uefi_capsule =
-    make_format(kind::kFirmwareHeader, "uefi_capsule", "UEFI capsule (EFI and FMP capsule GUIDs)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "uefi_capsule", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

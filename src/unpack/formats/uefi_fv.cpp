@@ -24,6 +24,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"_FVH", 40}};
+constexpr std::string_view kDescription = "UEFI firmware volume (FFS files and sections)";
 constexpr std::uint64_t kFvHeaderMin = 72;  // 56 bytes + one block map entry + the terminator
 
 constexpr std::string_view kFfs1 = "7A9354D9-0468-444A-81CE-0BF617D890DF",
@@ -310,7 +311,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_uefi_fv =
-    make_format(kind::kFirmwarePackage, "uefi_fv", "UEFI firmware volume (FFS files and sections)",
-                kMagics, probe, extract);
+    make_format(kind::kFirmwarePackage, "uefi_fv", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

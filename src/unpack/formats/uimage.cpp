@@ -14,6 +14,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"\x27\x05\x19\x56", 0}};
+constexpr std::string_view kDescription = "U-Boot legacy uImage (header CRC checked)";
 constexpr std::uint32_t kHeader = 64;
 
 struct Header {
@@ -165,8 +166,8 @@ std::vector<HeaderField> header_fields(Bytes d) {
 
 }  // namespace
 
-const Format kFormat_uimage = make_format(
-    kind::kFirmwareHeader, "uimage", "U-Boot legacy uImage (header CRC checked)", kMagics, probe,
-    extract, {.header_fields = header_fields, .header_label = "uImage header"});
+const Format kFormat_uimage =
+    make_format(kind::kFirmwareHeader, "uimage", kDescription, kMagics, probe, extract,
+                {.header_fields = header_fields, .header_label = "uImage header"});
 
 }  // namespace probity::unpacker

@@ -23,6 +23,8 @@ constexpr Magic kMagics[] = {{"XFSB"sv, 0},
                              {"H+\0\x04"sv, 0x400},
                              {"HX\0\x05"sv, 0x400},
                              {"NTFS    "sv, 3}};
+constexpr std::string_view kDescription =
+    "XFS, Btrfs, F2FS, JFS, ReiserFS, UDF, HFS+, NTFS: recognised, not read";
 
 bool pow2_in(std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
   return v >= lo && v <= hi && (v & (v - 1)) == 0;
@@ -94,8 +96,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_unsupported_fs =
-    make_format(kind::kFilesystemLeaf, "unsupported_fs",
-                "XFS, Btrfs, F2FS, JFS, ReiserFS, UDF, HFS+, NTFS: recognised, not read", kMagics,
-                probe, extract);
+    make_format(kind::kFilesystemLeaf, "unsupported_fs", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

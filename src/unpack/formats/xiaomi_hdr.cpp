@@ -13,6 +13,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"HDR1", 0}, {"HDR2", 0}};
+constexpr std::string_view kDescription = "Xiaomi HDR1/HDR2 firmware (CRC-32 checked, blobs)";
 constexpr std::uint64_t kSignature = 272;
 constexpr std::uint64_t kBlobHeader = 48;
 constexpr std::uint32_t kBlobMagic = 0xbabe;
@@ -95,7 +96,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_xiaomi_hdr =
-    make_format(kind::kFirmwareHeader, "xiaomi_hdr",
-                "Xiaomi HDR1/HDR2 firmware (CRC-32 checked, blobs)", kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "xiaomi_hdr", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

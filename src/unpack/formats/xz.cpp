@@ -27,10 +27,9 @@ std::optional<Probe> probe(Bytes d) {
 }
 
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
-  lzma_stream s = LZMA_STREAM_INIT;
-  if (lzma_stream_decoder(&s, kMaxDecoderMemory, 0) != LZMA_OK)
-    return fail("liblzma: cannot initialise");
-  return pump_liblzma(s, d, sink, "xz stream");
+  return decode_liblzma(d, sink, "xz stream", [](lzma_stream* s) {
+    return lzma_stream_decoder(s, kMaxDecoderMemory, 0);
+  });
 }
 
 }  // namespace

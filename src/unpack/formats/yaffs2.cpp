@@ -27,6 +27,8 @@ constexpr Magic kMagics[] = {
     {std::string_view("\0\0\0\x02\0\0\0\x01\xff\xff", 10), 0},
     {std::string_view("\0\0\0\x03\0\0\0\x01\xff\xff", 10), 0},
 };
+constexpr std::string_view kDescription =
+    "yaffs2 NAND image (page 512-16384, LE/BE, tags at spare 0 or 2)";
 
 constexpr std::array<std::uint32_t, 6> kPages = {512, 1024, 2048, 4096, 8192, 16384};
 constexpr std::array<std::uint32_t, 6> kSpares = {16, 32, 64, 128, 256, 512};
@@ -298,8 +300,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_yaffs2 = make_format(
-    kind::kFilesystem, "yaffs2", "yaffs2 NAND image (page 512-16384, LE/BE, tags at spare 0 or 2)",
-    kMagics, probe, extract);
+const Format kFormat_yaffs2 =
+    make_format(kind::kFilesystem, "yaffs2", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -22,6 +22,7 @@ namespace probity::unpacker {
 namespace {
 
 constexpr Magic kMagics[] = {{"SIG", 6}};
+constexpr std::string_view kDescription = "ZyXEL ZyNOS firmware object (ROM-IO \"SIG\" header)";
 constexpr std::uint64_t kHeader = 48;
 constexpr std::uint8_t kCompressed = 0x80, kOriginalSum = 0x40, kCompressedSum = 0x20;
 
@@ -150,7 +151,6 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 }  // namespace
 
 const Format kFormat_zynos =
-    make_format(kind::kFirmwareHeader, "zynos",
-                "ZyXEL ZyNOS firmware object (ROM-IO \"SIG\" header)", kMagics, probe, extract);
+    make_format(kind::kFirmwareHeader, "zynos", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker

@@ -20,6 +20,8 @@ namespace {
 // Found only at the start of a file: bytes 256..271 lie in the 0xff padding of every header.
 constexpr Magic kMagics[] = {
     {"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 256}};
+constexpr std::string_view kDescription =
+    "ZyXEL RAS image (NBG routers; header and rootfs checksums)";
 constexpr std::uint64_t kChecked = 2048;  ///< bytes the header checksum covers
 constexpr std::uint64_t kHeaderLengths[] = {0x10000, 0x20000};
 constexpr std::uint32_t kAbsent = 0xffffffffu;
@@ -143,8 +145,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
 
 }  // namespace
 
-const Format kFormat_zyxel_ras = make_format(
-    kind::kFirmwareAtStart, "zyxel_ras",
-    "ZyXEL RAS image (NBG routers; header and rootfs checksums)", kMagics, probe, extract);
+const Format kFormat_zyxel_ras =
+    make_format(kind::kFirmwareAtStart, "zyxel_ras", kDescription, kMagics, probe, extract);
 
 }  // namespace probity::unpacker
