@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <utility>
 
 #include "formats_fixture.hpp"
 
@@ -87,7 +88,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"maxlinear-v2.bin", "maxlinear_uimage", "atomkernel.img", "v2"},
                       Case{"maxlinear-v3.bin", "maxlinear_uimage", "atomkernel.img", "v3"},
                       Case{"zyxel-ras-nand.bin", "zyxel_ras", "", "NBG6716"},
-                      Case{"engenius.bin", "engenius", "", "XOR key applied"}),
+                      Case{"engenius.bin", "engenius", "",
+                           "key 0x5678, phase from the key in the image"}),
     [](const auto& info) { return file_case_name(info.param.file); });
 
 TEST(VendorHeaders, TplinkBootloaderIsAPartition) {
@@ -493,15 +495,43 @@ TEST(VendorHeaders, ZyxelRasRootfsAndKernelBehindTheHeader) {
   EXPECT_TRUE(unpack_file(ff).containers("zyxel_ras").empty());
 }
 
-TEST(VendorHeaders, EngeniusKeyPhaseFromAKnownStartElseEncrypted) {
-  auto u = unpack_file(vendor("engenius-nozero.bin"));
+/// The Senao/EnGenius payload of `file`, decoded: firmware.bin's bytes and the description.
+std::pair<std::string, std::string> senao_payload(const fs::path& file) {
+  auto u = unpack_file(file);
   const Container& ct = u.only("engenius");
+  EXPECT_EQ(ct.offset, 0u);
+  EXPECT_EQ(ct.length, u.tree.image.size);
   const FileRecord* fw = u.file(ct.id, "firmware.bin");
-  ASSERT_NE(fw, nullptr);
-  EXPECT_EQ(fw->size, 3004u);
-  EXPECT_TRUE(read_text(u.out() / fw->extracted).starts_with("\x27\x05\x19\x56"));
-  // No zero run shows the key and nothing known starts the payload: an encrypted region.
-  expect_encrypted("engenius-unknown.bin", "engenius", 0x88 + 9, 3000);
+  if (!fw) return {"", ct.description};
+  return {read_text(u.out() / fw->extracted), ct.description};
+}
+
+TEST(VendorHeaders, SenaoKeyPhaseAndLayouts) {
+  // No zero run shows the key: the phase that starts the payload with a uImage header.
+  auto [nozero, how] = senao_payload(vendor("engenius-nozero.bin"));
+  EXPECT_EQ(nozero.size(), 3004u);
+  EXPECT_TRUE(nozero.starts_with("\x27\x05\x19\x56"));
+  EXPECT_NE(how.find("phase from the payload's header"), std::string::npos) << how;
+  // Neither: the documented phase (the schedule from the payload's first byte).
+  auto [plain, how2] = senao_payload(vendor("engenius-plain.bin"));
+  EXPECT_TRUE(plain.starts_with("foobar"));
+  EXPECT_NE(how2.find("documented phase"), std::string::npos) << how2;
+  // v2, long header (magic at 0xB4), key 0x1688; the short one reaches the root filesystem.
+  auto [v2, how3] = senao_payload(vendor("senao-v2-long.bin"));
+  EXPECT_EQ(v2.size(), 106u);
+  EXPECT_TRUE(v2.starts_with("foobar"));
+  EXPECT_NE(how3.find("v2 (long header)"), std::string::npos) << how3;
+  auto u = unpack_file(vendor("senao-v2.bin"));
+  EXPECT_NE(u.only("engenius").description.find("v2 (short header)"), std::string::npos);
+  expect_rootfs(u);
+  // fact_extractor's public Senao v2 image (44 bytes of "foobar..." behind a short header).
+  const fs::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const fs::path img = dir / "fact_extractor/senao__testfw_1.enc";
+  if (!fs::exists(img)) GTEST_SKIP() << img << " not present";
+  auto [vec, how4] = senao_payload(img);
+  EXPECT_EQ(vec.size(), 44u);
+  EXPECT_TRUE(vec.starts_with("foobar")) << how4;
 }
 
 TEST(VendorHeaders, DraytekMagicAloneIsNoImage) {

@@ -1,11 +1,16 @@
-// Senao/EnGenius firmware (ENS/ECB/EAP access points): a big-endian header (vendor and product
-// ids, a 20-byte version, the payload length at 0x20, a 16-byte checksum whose coverage is not
-// public, the magic 12 34 56 78 and a regulatory domain ("all"...) at 0x5C, version numbers, a
-// model name of model_len bytes at 0x88), then the payload XORed with the 8-byte key
-// ac 78 3c 9e cf 67 b3 59. The key's phase is not stored: a run of eight zero bytes in the
-// plaintext shows the key itself, so the first place the key appears fixes it; with no such
-// place, the phase that gives a known header (uImage, squashfs, TRX...) at the start of the
-// payload. A payload no phase opens is reported as an encrypted region.
+// Senao/EnGenius firmware (ENS/ECB/EAP access points), as unblob's engenius handler and
+// fact_extractor's senao plugin describe it: a big-endian header, then the payload XORed with
+// an 8-byte schedule key[j] = (K >> j) & 0xff, j = i mod 8 counted from the payload's first byte.
+//   v1 (long header): vendor and product ids, a 20-byte version at 12, the payload length at
+//      0x20, a 16-byte checksum whose coverage is not public (shown, not checked), the magic
+//      12 34 56 78 and a regulatory domain ("all"...) at 0x5C, version numbers, a model name of
+//      model_len (0x84) bytes at 0x88; K = 0x5678 (78 3c 9e cf 67 b3 59 ac).
+//   v2: the magic 30 47 16 88 at 0xB4 (payload at 0xB8) or at 0x7C (payload at 0x80), no stored
+//      length (the payload runs to the end); K = 0x1688.
+// Where the plaintext holds eight zero bytes the schedule itself shows in the image: its first
+// appearance fixes the phase (unblob's method), which covers an image whose phase differs from
+// the documented one; else the phase giving a known header (uImage, squashfs, TRX...) at the
+// payload's start; else the documented phase.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,52 +25,85 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr Magic kMagics[] = {
-    {"\x12\x34\x56\x78"
-     "all",
-     0x5C}};
-constexpr std::string_view kDescription = "Senao/EnGenius firmware (XOR-obfuscated)";
+constexpr Magic kMagics[] = {{"\x12\x34\x56\x78"
+                              "all",
+                              0x5C},
+                             {"\x30\x47\x16\x88", 0x7C},
+                             {"\x30\x47\x16\x88", 0xB4}};
+constexpr std::string_view kDescription = "Senao/EnGenius firmware (XOR-obfuscated, v1 and v2)";
 constexpr std::uint64_t kModelAt = 0x88;
 /// The longest model name the probe accepts: a plausibility check of the header, not a cap.
 constexpr std::uint64_t kMaxEngeniusModel = 64;
-constexpr std::array<std::uint8_t, 8> kKey = {0xac, 0x78, 0x3c, 0x9e, 0xcf, 0x67, 0xb3, 0x59};
+constexpr std::string_view kV2Magic = "\x30\x47\x16\x88"sv;
+using Key = std::array<std::uint8_t, 8>;
+
+Key schedule(std::uint32_t k) {
+  Key key{};
+  for (std::size_t j = 0; j < key.size(); ++j) key[j] = std::uint8_t(k >> j);
+  return key;
+}
 
 struct Header {
-  std::uint32_t length = 0;
-  std::string version, model;
+  std::string layout;
   std::uint64_t header_len = 0;
+  std::uint64_t length = 0;  ///< 0: to the end of the data
+  std::uint32_t k = 0;
+  std::string version, model;
 };
 
+bool printable(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) <= 0x7e;
+  });
+}
+
 std::optional<Header> parse(Bytes d) {
-  if (d.size() < kModelAt || !starts_with(d, "\x12\x34\x56\x78"sv, 0x5C)) return std::nullopt;
   Header h;
-  h.length = *read_be<std::uint32_t>(d, 0x20);
-  const std::uint32_t model_len = *read_be<std::uint32_t>(d, 0x84);
-  if (h.length == 0 || model_len == 0 || model_len > kMaxEngeniusModel ||
-      d.size() < kModelAt + model_len)
-    return std::nullopt;
-  h.model = cstr(d, kModelAt, model_len);
-  h.version = cstr(d, 12, 20);
-  for (const std::string* s : {&h.model, &h.version})
-    for (char c : *s)
-      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e)
-        return std::nullopt;
-  if (h.model.empty()) return std::nullopt;
-  h.header_len = kModelAt + model_len;
-  return h;
+  if (starts_with(d, "\x12\x34\x56\x78"sv, 0x5C) && d.size() >= kModelAt) {
+    h.layout = "v1";
+    h.k = 0x5678;
+    h.length = *read_be<std::uint32_t>(d, 0x20);
+    const std::uint32_t model_len = *read_be<std::uint32_t>(d, 0x84);
+    if (h.length == 0 || model_len == 0 || model_len > kMaxEngeniusModel ||
+        d.size() < kModelAt + model_len)
+      return std::nullopt;
+    h.model = cstr(d, kModelAt, model_len);
+    h.version = cstr(d, 12, 20);
+    if (h.model.empty() || !printable(h.model) || !printable(h.version)) return std::nullopt;
+    h.header_len = kModelAt + model_len;
+    return h;
+  }
+  for (std::uint64_t at : {0xB4u, 0x7Cu}) {
+    if (!starts_with(d, kV2Magic, at) || d.size() <= at + 4) continue;
+    h.layout = at == 0xB4 ? "v2 (long header)" : "v2 (short header)";
+    h.k = 0x1688;
+    h.header_len = at + 4;
+    return h;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t payload_length(const Header& h, Bytes d) {
+  return h.length ? h.length : d.size() - h.header_len;
+}
+
+std::string summary(const Header& h, std::uint64_t length) {
+  if (h.layout == "v1")
+    return fmt::format("Senao/EnGenius firmware v1 for {}, version \"{}\", {} XORed bytes", h.model,
+                       h.version, length);
+  return fmt::format("Senao firmware {}, {} XORed bytes", h.layout, length);
 }
 
 std::optional<Probe> probe(Bytes d) {
   auto h = parse(d);
   if (!h) return std::nullopt;
-  return Probe{std::min<std::uint64_t>(h->header_len + h->length, d.size()),
-               fmt::format("EnGenius/Senao firmware for {}, version \"{}\", {} XORed bytes",
-                           h->model, h->version, h->length)};
+  const std::uint64_t length = payload_length(*h, d);
+  return Probe{std::min<std::uint64_t>(h->header_len + length, d.size()), summary(*h, length)};
 }
 
-void unxor(Bytes in, std::uint64_t phase, std::vector<std::uint8_t>& out) {
+void unxor(Bytes in, const Key& key, std::uint64_t phase, std::vector<std::uint8_t>& out) {
   out.resize(in.size());
-  for (std::uint64_t i = 0; i < in.size(); ++i) out[i] = in[i] ^ kKey[(i + phase) % kKey.size()];
+  for (std::uint64_t i = 0; i < in.size(); ++i) out[i] = in[i] ^ key[(i + phase) % key.size()];
 }
 
 /// Whether `b` starts like something the unpacker knows (a check of the phase, not a probe).
@@ -76,47 +114,47 @@ bool known_start(Bytes b) {
   return false;
 }
 
-/// The key's phase at the first payload byte, or nullopt.
-std::optional<std::uint64_t> find_phase(Bytes payload) {
-  const auto it = std::search(payload.begin(), payload.end(), kKey.begin(), kKey.end());
+/// The schedule's phase at the first payload byte, and how it was found.
+std::pair<std::uint64_t, const char*> find_phase(Bytes payload, const Key& key) {
+  const auto it = std::search(payload.begin(), payload.end(), key.begin(), key.end());
   if (it != payload.end()) {
     const std::uint64_t at = std::uint64_t(it - payload.begin());
-    return (kKey.size() - at % kKey.size()) % kKey.size();
+    return {(key.size() - at % key.size()) % key.size(), "phase from the key in the image"};
   }
   std::vector<std::uint8_t> head;
-  for (std::uint64_t phase = 0; phase < kKey.size(); ++phase) {
-    unxor(sub(payload, 0, 16), phase, head);
-    if (known_start(Bytes(head.data(), head.size()))) return phase;
+  for (std::uint64_t phase = 0; phase < key.size(); ++phase) {
+    unxor(sub(payload, 0, 16), key, phase, head);
+    if (known_start(Bytes(head.data(), head.size())))
+      return {phase, "phase from the payload's header"};
   }
-  return std::nullopt;
+  return {0, "documented phase"};
 }
 
 Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   auto h = parse(d);
-  if (!h) return fail("bad EnGenius header", 0);
-  const Bytes payload = sub(d, h->header_len, h->length);
-  const bool cut = payload.size() < h->length;
-  const std::string what = fmt::format("EnGenius/Senao firmware for {}, version \"{}\", {} bytes",
-                                       h->model, h->version, h->length);
-  const auto phase = find_phase(payload);
-  if (!phase || payload.size() > sink.limits().max_file_bytes) {
-    sink.describe(what + (phase ? " (not decoded: over the file cap)"
-                                : " (not decoded: the XOR key's phase was not found)"));
-    if (phase) sink.warn("cap-file", "EnGenius payload larger than max_file_bytes: not decoded");
+  if (!h) return fail("bad Senao/EnGenius header", 0);
+  const std::uint64_t length = payload_length(*h, d);
+  const Bytes payload = sub(d, h->header_len, length);
+  const bool cut = payload.size() < length;
+  if (payload.size() > sink.limits().max_file_bytes) {
+    sink.describe(summary(*h, length) + " (not decoded: over the file cap)");
+    sink.warn("cap-file", "Senao payload larger than max_file_bytes: not decoded");
     sink.encrypted(h->header_len, payload.size());
   } else {
-    sink.describe(what + " (XOR key applied)");
+    const Key key = schedule(h->k);
+    const auto [phase, how] = find_phase(payload, key);
+    sink.describe(fmt::format("{} (key 0x{:04x}, {})", summary(*h, length), h->k, how));
     std::vector<std::uint8_t> plain;
-    unxor(payload, *phase, plain);
+    unxor(payload, key, phase, plain);
     if (auto st = sink.file(Entry{"firmware.bin"}, Bytes(plain.data(), plain.size()), cut);
         !st && sink.exhausted())
       return fail_at(st.error(), h->header_len);
   }
   if (cut)
-    return fail(fmt::format("EnGenius truncated: payload needs {} bytes, {} present", h->length,
+    return fail(fmt::format("Senao/EnGenius truncated: payload needs {} bytes, {} present", length,
                             payload.size()),
                 d.size());
-  return h->header_len + h->length;
+  return h->header_len + length;
 }
 
 }  // namespace
