@@ -56,14 +56,17 @@ inline std::string hex_of(const std::string& raw_digest) {
   return to_hex(Bytes(reinterpret_cast<const std::uint8_t*>(raw_digest.data()), raw_digest.size()));
 }
 
-/// AES-128-CBC decryption of whole blocks (no padding removed) with a vendor's published key:
-/// `in.size()` must be a multiple of 16; empty on an OpenSSL failure.
-inline std::vector<std::uint8_t> aes128_cbc_decrypt(Bytes in, Bytes key, Bytes iv) {
+/// AES-CBC decryption of whole blocks (no padding removed) with a vendor's published key:
+/// AES-128 for a 16-byte key, AES-256 for a 32-byte one; `in.size()` must be a multiple of 16;
+/// empty on an OpenSSL failure.
+inline std::vector<std::uint8_t> aes_cbc_decrypt(Bytes in, Bytes key, Bytes iv) {
   std::vector<std::uint8_t> out(in.size());
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int len = 0, total = 0;
-  bool ok = ctx && key.size() == 16 && iv.size() == 16 && in.size() % 16 == 0 &&
-            EVP_DecryptInit_ex(ctx, EVP_aes_128_cbc(), nullptr, key.data(), iv.data()) == 1 &&
+  const EVP_CIPHER* cipher = key.size() == 32 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
+  bool ok = ctx && (key.size() == 16 || key.size() == 32) && iv.size() == 16 &&
+            in.size() % 16 == 0 &&
+            EVP_DecryptInit_ex(ctx, cipher, nullptr, key.data(), iv.data()) == 1 &&
             EVP_CIPHER_CTX_set_padding(ctx, 0) == 1;
   for (std::uint64_t off = 0; ok && off < in.size(); off += 1u << 30) {
     const Bytes part = sub(in, off, 1u << 30);

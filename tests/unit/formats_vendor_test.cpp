@@ -153,7 +153,30 @@ void expect_encrypted(const std::string& file, const std::string& format, std::u
 }
 
 TEST(VendorHeaders, EncrptedImgIsReportedEncrypted) {
+  // Under another key: D-Link's published one gives noise.
   expect_encrypted("encrpted_img.bin", "dlink_encrpted_img", 16, 8192);
+}
+
+TEST(VendorHeaders, EncrptedImgDecryptsWithDlinksKey) {
+  // A UBI image (ubinize) of the root filesystem, each erase block encrypted on its own.
+  auto u = unpack_file(vendor("encrpted_img-ubi.bin"));
+  const Container& ct = u.only("dlink_encrpted_img");
+  EXPECT_NE(ct.description.find("decrypted, a UBI image"), std::string::npos) << ct.description;
+  const FileRecord* fw = u.file(ct.id, "firmware.bin");
+  ASSERT_NE(fw, nullptr);
+  EXPECT_EQ(fw->sha256, file_sha(vendor("dlink.ubi")));  // every erase block's head restored
+  EXPECT_FALSE(u.containers("ubi").empty());
+  expect_rootfs(u);
+  EXPECT_TRUE(find_encrypted_regions(u.tree).empty());
+  // fact_extractor's public test file (a line of text under D-Link's key).
+  const fs::path dir = shared_vectors_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/vectors/formats not present";
+  const fs::path img = dir / "fact_extractor/dlink__testfile.encrpted_img";
+  if (!fs::exists(img)) GTEST_SKIP() << img << " not present";
+  auto v = unpack_file(img);
+  const FileRecord* text = v.file(v.only("dlink_encrpted_img").id, "firmware.bin");
+  ASSERT_NE(text, nullptr);
+  EXPECT_NE(read_text(v.out() / text->extracted).find("foobar test!"), std::string::npos);
 }
 
 // The MH01 payload (16 + 16 + 33 bytes in) is encrypted; the headers, the digest text and the

@@ -63,7 +63,7 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
     sink.encrypted(kHeader, payload.size());
     return kHeader + h->size;
   }
-  const auto plain = aes128_cbc_decrypt(payload, Bytes(kKey, sizeof kKey), sub(d, kIv, 16));
+  const auto plain = aes_cbc_decrypt(payload, Bytes(kKey, sizeof kKey), sub(d, kIv, 16));
   const Bytes image(plain.data(), std::min<std::size_t>(plain.size(), h->unpadded));
   if (plain.empty() || digest_of("sha512", {image}) != raw(sub(d, kDecryptedDigest, 64))) {
     sink.describe(fmt::format(
