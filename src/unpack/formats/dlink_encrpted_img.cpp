@@ -21,10 +21,6 @@ namespace {
 constexpr Magic kMagics[] = {{"encrpted_img", 0}};
 constexpr std::string_view kDescription = "D-Link encrpted_img (decrypted with D-Link's key)";
 constexpr std::uint64_t kHeader = 16;
-constexpr std::uint64_t kEraseBlock = 0x20000;
-constexpr std::uint8_t kKey[] = "he9-4+M!)d6=m~we1,q2a3d1n&2*Z^%8";
-constexpr std::uint8_t kIv[] = "J%1iQl8$=lm-;8AE";
-constexpr std::uint8_t kUbiHead[16] = {'U', 'B', 'I', '#', 1};
 
 /// Whether a plaintext that is no UBI image still reads as data and not as noise: entropy below
 /// kEncryptedEntropy over its first MiB, or, under 4 KiB (too short for entropy to tell), text.
@@ -35,6 +31,21 @@ bool plausible(Bytes plain) {
     return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' || c == '\t';
   });
   return !plain.empty() && std::uint64_t(text) * 10 >= plain.size() * 9;
+}
+
+/// The payload decrypted with D-Link's published key and IV (empty when the cipher fails); when
+/// it is a UBI image, the first 16 bytes of every erase block after the first are restored.
+std::vector<std::uint8_t> decrypt(Bytes payload) {
+  static constexpr std::uint8_t kKey[] = "he9-4+M!)d6=m~we1,q2a3d1n&2*Z^%8";
+  static constexpr std::uint8_t kIv[] = "J%1iQl8$=lm-;8AE";
+  static constexpr std::uint8_t kUbiHead[16] = {'U', 'B', 'I', '#', 1};
+  constexpr std::uint64_t kEraseBlock = 0x20000;
+  auto plain =
+      aes_cbc_decrypt(sub(payload, 0, payload.size() / 16 * 16), Bytes(kKey, 32), Bytes(kIv, 16));
+  if (starts_with(Bytes(plain.data(), plain.size()), "UBI#"))
+    for (std::uint64_t at = kEraseBlock; at + sizeof kUbiHead <= plain.size(); at += kEraseBlock)
+      std::copy(std::begin(kUbiHead), std::end(kUbiHead), plain.begin() + at);
+  return plain;
 }
 
 std::optional<Probe> probe(Bytes d) {
@@ -58,19 +69,13 @@ Result<std::uint64_t> extract(Bytes d, Sink& sink) {
   if (payload.size() > sink.limits().max_file_bytes) {
     sink.warn("cap-file", "encrpted_img payload larger than max_file_bytes: not decrypted");
     encrypted("over the file cap");
-  } else if (auto plain = aes_cbc_decrypt(sub(payload, 0, payload.size() / 16 * 16),
-                                          Bytes(kKey, 32), Bytes(kIv, 16));
-             plain.empty()) {
+  } else if (auto plain = decrypt(payload); plain.empty()) {
     encrypted("the cipher failed");
   } else {
     const bool ubi = starts_with(Bytes(plain.data(), plain.size()), "UBI#");
     if (!ubi && !plausible(Bytes(plain.data(), plain.size()))) {
       encrypted("D-Link's published key does not give a UBI image or low-entropy data");
     } else {
-      if (ubi)
-        for (std::uint64_t at = kEraseBlock; at + sizeof kUbiHead <= plain.size();
-             at += kEraseBlock)
-          std::copy(std::begin(kUbiHead), std::end(kUbiHead), plain.begin() + at);
       sink.describe(fmt::format("{} (AES-256-CBC, D-Link's published key: decrypted{})",
                                 p->description, ubi ? ", a UBI image" : ""));
       if (auto st = sink.file(Entry{"firmware.bin"}, Bytes(plain.data(), plain.size()),
