@@ -4,6 +4,7 @@
 # By default: the hand-written parsers, ext (our io_manager) and carve. FUZZ_ALL=1 adds the targets
 # of the library-backed formats (libarchive, libsquashfs, zlib...), whose findings are mostly the
 # libraries' own (see docs/formats-notes.md, "Known findings").
+# Targets run FUZZ_JOBS at a time (default: one per core; each libFuzzer process uses one).
 # Usage: fuzz/run.sh BUILD_DIR SECONDS
 set -euo pipefail
 build="${1:?usage: fuzz/run.sh BUILD_DIR SECONDS}"
@@ -28,7 +29,25 @@ done
 # per-malloc limit is lifted, and allocations the allocator cannot serve return NULL (ENOMEM).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1"
 library_backed="squashfs tar cpio zip sevenzip ar gzip xz lzma bzip2 zstd lz4 elf iso9660 cab xar rar lha lzip"
+jobs_max="${FUZZ_JOBS:-$(nproc)}"
+# run_one BIN ID WORK SEEDS...: one target; prints its line, returns non-zero on a finding.
+run_one() {
+  local bin=$1 id=$2 work=$3
+  shift 3
+  local log="$build/fuzz-$id.log" execs
+  if "$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=1048576 -timeout=10 \
+      -print_final_stats=1 \
+      -artifact_prefix="$crashes/$id-" "$work" "$@" >"$log" 2>&1; then
+    execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
+    echo "fuzz: $id ok (${execs:-?} runs in ${seconds}s)"
+  else
+    echo "fuzz: $id FAILED (log: $log, reproducer in $crashes)" >&2
+    tail -n 40 "$log" >&2
+    return 1
+  fi
+}
 status=0
+pids=()
 for bin in "${targets[@]}"; do
   [ -x "$bin" ] || continue
   id="$(basename "$bin" _fuzz)"
@@ -57,16 +76,10 @@ for bin in "${targets[@]}"; do
     done
     rm -rf "$src"
   fi
-  log="$build/fuzz-$id.log"
-  if "$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=1048576 -timeout=10 \
-      -print_final_stats=1 \
-      -artifact_prefix="$crashes/$id-" "$work" "${seeds[@]}" >"$log" 2>&1; then
-    execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
-    echo "fuzz: $id ok (${execs:-?} runs in ${seconds}s)"
-  else
-    echo "fuzz: $id FAILED (log: $log, reproducer in $crashes)" >&2
-    tail -n 40 "$log" >&2
-    status=1
-  fi
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do sleep 0.2; done
+  run_one "$bin" "$id" "$work" "${seeds[@]}" &
+  pids+=("$!")
 done
+# A finished job's status is kept until waited for, so none is lost.
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 exit $status
