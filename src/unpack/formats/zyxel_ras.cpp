@@ -12,6 +12,8 @@
 // both are tried and the one whose rootfs checksum holds is taken. Then rootfs, then kernel.
 #include <fmt/format.h>
 
+#include <numeric>
+
 #include "unpack/format.hpp"
 
 namespace probity::unpacker {
@@ -26,14 +28,19 @@ constexpr std::uint64_t kChecked = 2048;  ///< bytes the header checksum covers
 constexpr std::uint64_t kHeaderLengths[] = {0x10000, 0x20000};
 constexpr std::uint32_t kAbsent = 0xffffffffu;
 
-/// The 16-bit System V checksum (`sum -s`) of `b`, with `patch` (4 bytes at `patch_at`) read in
-/// place of what is there.
-std::uint32_t sysv_sum(Bytes b, std::uint64_t patch_at = 0, Bytes patch = {}) {
-  std::uint64_t s = 0;
-  for (std::uint64_t i = 0; i < b.size(); ++i)
-    s += (i >= patch_at && i - patch_at < patch.size()) ? patch[i - patch_at] : b[i];
+/// The plain sum of the bytes of `b`.
+std::uint64_t byte_sum(Bytes b) {
+  return std::accumulate(b.begin(), b.end(), std::uint64_t(0));
+}
+
+/// The 16-bit System V checksum (`sum -s`) of bytes whose plain sum is `s`.
+std::uint32_t sysv_fold(std::uint64_t s) {
   const std::uint32_t r = std::uint32_t((s & 0xffff) + ((s & 0xffffffff) >> 16));
   return (r & 0xffff) + (r >> 16);
+}
+
+std::uint32_t sysv_sum(Bytes b) {
+  return sysv_fold(byte_sum(b));
 }
 
 /// A NUL-terminated printable string in `len` bytes at `at`, 0xff after the NUL.
@@ -77,8 +84,10 @@ std::optional<Header> parse(Bytes d) {
   if (h.has_kernel() && h.kernel_sum > 0xffff) return std::nullopt;
   for (std::uint64_t i = 116; i < kChecked; ++i)
     if (d[i] != 0xff) return std::nullopt;
-  if (*read_be<std::uint32_t>(d, 40) != sysv_sum(sub(d, 0, kChecked), 40, sub(d, 0, 4)))
-    return std::nullopt;
+  // Summed with the rootfs checksum (bytes 0..3) standing in for the header checksum (40..43).
+  const std::uint64_t s =
+      byte_sum(sub(d, 0, kChecked)) - byte_sum(sub(d, 40, 4)) + byte_sum(sub(d, 0, 4));
+  if (*read_be<std::uint32_t>(d, 40) != sysv_fold(s)) return std::nullopt;
   return h;
 }
 
