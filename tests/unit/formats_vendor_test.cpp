@@ -557,6 +557,25 @@ TEST(VendorHeaders, SenaoKeyPhaseAndLayouts) {
   EXPECT_TRUE(vec.starts_with("foobar")) << how4;
 }
 
+// fact_extractor's other Senao layouts: the v1 short header, v2 with its magic at 0x11C, and v2
+// whose header names its own key ("3047" version text, the key where the magic would be). Each
+// reaches the root filesystem; the same weak marks over random bytes make no container.
+TEST(VendorHeaders, SenaoShortAndOwnKeyLayouts) {
+  for (const auto& [file, layout] :
+       {std::pair{"senao-v1-short.bin", "v1 (short header)"},
+        std::pair{"senao-v2-verylong.bin", "v2 (very long header)"},
+        std::pair{"senao-v2-ownkey.bin", "v2 (long header, key from the header)"},
+        std::pair{"senao-v2-ownkey-verylong.bin", "v2 (very long header, key from the header)"}}) {
+    SCOPED_TRACE(file);
+    auto u = unpack_file(vendor(file));
+    const Container& ct = u.only("engenius");
+    EXPECT_NE(ct.description.find(layout), std::string::npos) << ct.description;
+    expect_rootfs(u);
+  }
+  for (const char* file : {"hostile/senao-weak-random.bin", "hostile/senao-3047-random.bin"})
+    EXPECT_TRUE(unpack_file(vendor(file)).containers("engenius").empty()) << file;
+}
+
 TEST(VendorHeaders, DraytekMagicAloneIsNoImage) {
   // "2RDH" in release notes, and a header whose parts run past the total it states.
   EXPECT_TRUE(unpack_file(vendor("hostile/draytek-notes.txt")).containers("draytek").empty());

@@ -5,8 +5,13 @@
 //      0x20, a 16-byte checksum whose coverage is not public (shown, not checked), the magic
 //      12 34 56 78 and a regulatory domain ("all"...) at 0x5C, version numbers, a model name of
 //      model_len (0x84) bytes at 0x88; K = 0x5678 (78 3c 9e cf 67 b3 59 ac).
-//   v2: the magic 30 47 16 88 at 0xB4 (payload at 0xB8) or at 0x7C (payload at 0x80), no stored
-//      length (the payload runs to the end); K = 0x1688.
+//   v1 (short header): the magic at 0x5C without a regulatory domain, the payload at 0x60.
+//   v2: the magic 30 47 16 88 at 0xB4 (payload at 0xB8), at 0x7C (payload at 0x80) or at 0x11C
+//      (payload at 0x120), no stored length (the payload runs to the end); K = 0x1688.
+//   v2 with its own key: the version text "3047" at 0x66, 0x7C or 0xCE and, where the magic
+//      would be (0xB4, or 0x11C for the 0xCE layout), the big-endian key K; payload as above.
+// The short v1 and the own-key v2 layouts have no strong magic (four bytes, or four digits): they
+// are taken only when the decoded payload starts with a header the unpacker knows.
 // Where the plaintext holds eight zero bytes the schedule itself shows in the image: its first
 // appearance fixes the phase (unblob's method), which covers an image whose phase differs from
 // the documented one; else the phase giving a known header (uImage, squashfs, TRX...) at the
@@ -29,7 +34,12 @@ constexpr Magic kMagics[] = {{"\x12\x34\x56\x78"
                               "all",
                               0x5C},
                              {"\x30\x47\x16\x88", 0x7C},
-                             {"\x30\x47\x16\x88", 0xB4}};
+                             {"\x30\x47\x16\x88", 0xB4},
+                             {"\x30\x47\x16\x88", 0x11C},
+                             {"\x12\x34\x56\x78", 0x5C, true},
+                             {"3047", 0x66, true},
+                             {"3047", 0x7C, true},
+                             {"3047", 0xCE, true}};
 constexpr std::string_view kDescription = "Senao/EnGenius firmware (XOR-obfuscated, v1 and v2)";
 constexpr std::uint64_t kModelAt = 0x88;
 /// The longest model name the probe accepts: a plausibility check of the header, not a cap.
@@ -49,6 +59,8 @@ struct Header {
   std::uint64_t length = 0;  ///< 0: to the end of the data
   std::uint32_t k = 0;
   std::string version, model;
+  /// No strong magic: taken only when the decoded payload starts with a known header.
+  bool weak = false;
 };
 
 bool printable(const std::string& s) {
@@ -57,8 +69,39 @@ bool printable(const std::string& s) {
   });
 }
 
-std::optional<Header> parse(Bytes d) {
+void unxor(Bytes in, const Key& key, std::uint64_t phase, std::vector<std::uint8_t>& out) {
+  out.resize(in.size());
+  for (std::uint64_t i = 0; i < in.size(); ++i) out[i] = in[i] ^ key[(i + phase) % key.size()];
+}
+
+/// Whether `b` starts like something the unpacker knows (a check of the phase, not a probe).
+bool known_start(Bytes b) {
+  for (std::string_view m : {"\x27\x05\x19\x56"sv, "hsqs"sv, "sqsh"sv, "HDR0"sv, "\x5d\x00\x00"sv,
+                             "\x1f\x8b"sv, "\xd0\x0d\xfe\xed"sv})
+    if (starts_with(b, m)) return true;
+  return false;
+}
+
+/// Whether some phase of `h`'s schedule turns the payload's first bytes into a known header.
+bool decodes_to_known_header(const Header& h, Bytes d) {
+  const Key key = schedule(h.k);
+  std::vector<std::uint8_t> head;
+  for (std::uint64_t phase = 0; phase < key.size(); ++phase) {
+    unxor(sub(d, h.header_len, 16), key, phase, head);
+    if (known_start(Bytes(head.data(), head.size()))) return true;
+  }
+  return false;
+}
+
+std::optional<Header> parse_layout(Bytes d) {
   Header h;
+  if (starts_with(d, "\x12\x34\x56\x78"sv, 0x5C) && !starts_with(d, "all"sv, 0x60)) {
+    h.layout = "v1 (short header)";
+    h.k = 0x5678;
+    h.header_len = 0x60;
+    h.weak = true;
+    return h;
+  }
   if (starts_with(d, "\x12\x34\x56\x78"sv, 0x5C) && d.size() >= kModelAt) {
     h.layout = "v1";
     h.k = 0x5678;
@@ -73,14 +116,38 @@ std::optional<Header> parse(Bytes d) {
     h.header_len = kModelAt + model_len;
     return h;
   }
-  for (std::uint64_t at : {0xB4u, 0x7Cu}) {
-    if (!starts_with(d, kV2Magic, at) || d.size() <= at + 4) continue;
-    h.layout = at == 0xB4 ? "v2 (long header)" : "v2 (short header)";
+  constexpr std::pair<std::uint64_t, const char*> kSlots[] = {
+      {0xB4, "long header"}, {0x7C, "short header"}, {0x11C, "very long header"}};
+  for (const auto& [at, name] : kSlots) {
+    if (!starts_with(d, kV2Magic, at)) continue;
+    h.layout = fmt::format("v2 ({})", name);
     h.k = 0x1688;
     h.header_len = at + 4;
     return h;
   }
+  // The version text "3047" where the layout has it, the key where the magic would be.
+  constexpr struct {
+    std::uint64_t version_at, key_at, header_len;
+    const char* name;
+  } kOwnKey[] = {{0x66, 0xB4, 0xB8, "long header"},
+                 {0x7C, 0xB4, 0x80, "short header"},
+                 {0xCE, 0x11C, 0x120, "very long header"}};
+  for (const auto& l : kOwnKey) {
+    if (!starts_with(d, "3047"sv, l.version_at) || d.size() < l.key_at + 4) continue;
+    h.layout = fmt::format("v2 ({}, key from the header)", l.name);
+    h.k = *read_be<std::uint32_t>(d, l.key_at);
+    h.header_len = l.header_len;
+    h.weak = true;
+    return h;
+  }
   return std::nullopt;
+}
+
+std::optional<Header> parse(Bytes d) {
+  auto h = parse_layout(d);
+  if (!h || d.size() <= h->header_len) return std::nullopt;
+  if (h->weak && !decodes_to_known_header(*h, d)) return std::nullopt;
+  return h;
 }
 
 std::uint64_t payload_length(const Header& h, Bytes d) {
@@ -99,19 +166,6 @@ std::optional<Probe> probe(Bytes d) {
   if (!h) return std::nullopt;
   const std::uint64_t length = payload_length(*h, d);
   return Probe{std::min<std::uint64_t>(h->header_len + length, d.size()), summary(*h, length)};
-}
-
-void unxor(Bytes in, const Key& key, std::uint64_t phase, std::vector<std::uint8_t>& out) {
-  out.resize(in.size());
-  for (std::uint64_t i = 0; i < in.size(); ++i) out[i] = in[i] ^ key[(i + phase) % key.size()];
-}
-
-/// Whether `b` starts like something the unpacker knows (a check of the phase, not a probe).
-bool known_start(Bytes b) {
-  for (std::string_view m : {"\x27\x05\x19\x56"sv, "hsqs"sv, "sqsh"sv, "HDR0"sv, "\x5d\x00\x00"sv,
-                             "\x1f\x8b"sv, "\xd0\x0d\xfe\xed"sv})
-    if (starts_with(b, m)) return true;
-  return false;
 }
 
 /// The schedule's phase at the first payload byte, and how it was found.
