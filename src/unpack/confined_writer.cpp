@@ -123,13 +123,19 @@ Result<int> ConfinedDir::open_parent(const std::string& rel, std::string& leaf, 
   if (dir < 0) return fail(errno_text("dup", rel));
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     std::string c(parts[i]);
-    if (create && mkdirat(dir, c.c_str(), 0755) != 0 && errno != EEXIST) {
-      std::string msg = errno_text("cannot create directory", c);
-      ::close(dir);
-      return fail(msg);
+    // O_NOFOLLOW: a symlink planted earlier in the archive can never redirect a write. The
+    // directory usually exists already (files of one directory come together): open first and
+    // create only what is missing, one mkdirat per new directory instead of one per file.
+    constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int next = openat(dir, c.c_str(), kDirFlags);
+    if (next < 0 && errno == ENOENT && create) {
+      if (mkdirat(dir, c.c_str(), 0755) != 0 && errno != EEXIST) {
+        std::string msg = errno_text("cannot create directory", c);
+        ::close(dir);
+        return fail(msg);
+      }
+      next = openat(dir, c.c_str(), kDirFlags);
     }
-    // O_NOFOLLOW: a symlink planted earlier in the archive can never redirect a write.
-    int next = openat(dir, c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     int e = errno;
     ::close(dir);
     if (next < 0) {
