@@ -539,6 +539,10 @@ TEST(VendorHeaders, SenaoKeyPhaseAndLayouts) {
   auto [plain, how2] = senao_payload(vendor("engenius-plain.bin"));
   EXPECT_TRUE(plain.starts_with("foobar"));
   EXPECT_NE(how2.find("documented phase"), std::string::npos) << how2;
+  // A long v1 header with another regulatory domain: still the long header (its model named).
+  auto [us, how_us] = senao_payload(vendor("engenius-us.bin"));
+  EXPECT_TRUE(us.starts_with("foobar"));
+  EXPECT_NE(how_us.find("v1 for ENS202EXT"), std::string::npos) << how_us;
   // v2, long header (magic at 0xB4), key 0x1688; the short one reaches the root filesystem.
   auto [v2, how3] = senao_payload(vendor("senao-v2-long.bin"));
   EXPECT_EQ(v2.size(), 106u);

@@ -5,7 +5,7 @@
 //      0x20, a 16-byte checksum whose coverage is not public (shown, not checked), the magic
 //      12 34 56 78 and a regulatory domain ("all"...) at 0x5C, version numbers, a model name of
 //      model_len (0x84) bytes at 0x88; K = 0x5678 (78 3c 9e cf 67 b3 59 ac).
-//   v1 (short header): the magic at 0x5C without a regulatory domain, the payload at 0x60.
+//   v1 (short header): the magic at 0x5C where no long header reads, the payload at 0x60.
 //   v2: the magic 30 47 16 88 at 0xB4 (payload at 0xB8), at 0x7C (payload at 0x80) or at 0x11C
 //      (payload at 0x120), no stored length (the payload runs to the end); K = 0x1688.
 //   v2 with its own key: the version text "3047" at 0x66, 0x7C or 0xCE and, where the magic
@@ -82,38 +82,43 @@ bool known_start(Bytes b) {
   return false;
 }
 
-/// Whether some phase of `h`'s schedule turns the payload's first bytes into a known header.
-bool decodes_to_known_header(const Header& h, Bytes d) {
-  const Key key = schedule(h.k);
+/// The phase of `key` that turns the payload's first bytes into a known header, if one does.
+std::optional<std::uint64_t> header_phase(Bytes payload, const Key& key) {
   std::vector<std::uint8_t> head;
   for (std::uint64_t phase = 0; phase < key.size(); ++phase) {
-    unxor(sub(d, h.header_len, 16), key, phase, head);
-    if (known_start(Bytes(head.data(), head.size()))) return true;
+    unxor(sub(payload, 0, 16), key, phase, head);
+    if (known_start(Bytes(head.data(), head.size()))) return phase;
   }
-  return false;
+  return std::nullopt;
+}
+
+/// The long v1 header: a length, a printable version and a model name of model_len bytes.
+std::optional<Header> parse_v1_long(Bytes d) {
+  if (d.size() < kModelAt) return std::nullopt;
+  Header h;
+  h.layout = "v1";
+  h.k = 0x5678;
+  h.length = *read_be<std::uint32_t>(d, 0x20);
+  const std::uint32_t model_len = *read_be<std::uint32_t>(d, 0x84);
+  if (h.length == 0 || model_len == 0 || model_len > kMaxEngeniusModel ||
+      d.size() < kModelAt + model_len)
+    return std::nullopt;
+  h.model = cstr(d, kModelAt, model_len);
+  h.version = cstr(d, 12, 20);
+  if (h.model.empty() || !printable(h.model) || !printable(h.version)) return std::nullopt;
+  h.header_len = kModelAt + model_len;
+  return h;
 }
 
 std::optional<Header> parse_layout(Bytes d) {
   Header h;
-  if (starts_with(d, "\x12\x34\x56\x78"sv, 0x5C) && !starts_with(d, "all"sv, 0x60)) {
+  if (starts_with(d, "\x12\x34\x56\x78"sv, 0x5C)) {
+    // The long header whatever its regulatory domain; else the short one.
+    if (auto v1 = parse_v1_long(d)) return v1;
     h.layout = "v1 (short header)";
     h.k = 0x5678;
     h.header_len = 0x60;
     h.weak = true;
-    return h;
-  }
-  if (starts_with(d, "\x12\x34\x56\x78"sv, 0x5C) && d.size() >= kModelAt) {
-    h.layout = "v1";
-    h.k = 0x5678;
-    h.length = *read_be<std::uint32_t>(d, 0x20);
-    const std::uint32_t model_len = *read_be<std::uint32_t>(d, 0x84);
-    if (h.length == 0 || model_len == 0 || model_len > kMaxEngeniusModel ||
-        d.size() < kModelAt + model_len)
-      return std::nullopt;
-    h.model = cstr(d, kModelAt, model_len);
-    h.version = cstr(d, 12, 20);
-    if (h.model.empty() || !printable(h.model) || !printable(h.version)) return std::nullopt;
-    h.header_len = kModelAt + model_len;
     return h;
   }
   constexpr std::pair<std::uint64_t, const char*> kSlots[] = {
@@ -146,7 +151,7 @@ std::optional<Header> parse_layout(Bytes d) {
 std::optional<Header> parse(Bytes d) {
   auto h = parse_layout(d);
   if (!h || d.size() <= h->header_len) return std::nullopt;
-  if (h->weak && !decodes_to_known_header(*h, d)) return std::nullopt;
+  if (h->weak && !header_phase(sub(d, h->header_len), schedule(h->k))) return std::nullopt;
   return h;
 }
 
@@ -175,12 +180,7 @@ std::pair<std::uint64_t, const char*> find_phase(Bytes payload, const Key& key) 
     const std::uint64_t at = std::uint64_t(it - payload.begin());
     return {(key.size() - at % key.size()) % key.size(), "phase from the key in the image"};
   }
-  std::vector<std::uint8_t> head;
-  for (std::uint64_t phase = 0; phase < key.size(); ++phase) {
-    unxor(sub(payload, 0, 16), key, phase, head);
-    if (known_start(Bytes(head.data(), head.size())))
-      return {phase, "phase from the payload's header"};
-  }
+  if (auto phase = header_phase(payload, key)) return {*phase, "phase from the payload's header"};
   return {0, "documented phase"};
 }
 
