@@ -54,11 +54,13 @@ done
 
 # upstream VERSION: no epoch, no Debian revision, no repack suffix
 # ("1:1.2.13.dfsg-1" -> "1.2.13", "4.6.0+p1-0+deb11u2" -> "4.6.0", "3.0.20-1~deb12u2" -> "3.0.20");
-# the same rule as tests/integration/scan_test.cpp.
+# the same rule as tests/integration/scan_test.cpp. A "+really" version is what the package
+# really holds ("3.3.4+dfsg+really3.3.3-1" -> "3.3.3": Debian reverted to 3.3.3).
 upstream() {
   local v=${1#*:}
   [[ $1 == *:* ]] || v=$1
   [[ $v == *-* ]] && v=${v%-*}
+  [[ $v == *+really* ]] && v=${v##*+really}
   v=${v%%+*}; v=${v%%~*}; v=${v%%.dfsg*}
   printf '%s' "$v"
 }

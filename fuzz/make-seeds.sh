@@ -10,6 +10,20 @@ c="$here/corpus"
 mkdir -p "$c"/{uimage,fit,trx,fdt,cramfs,jffs2,ubi,squashfs,tar,cpio,zip,sevenzip,ar,gzip,zlib,xz,lzma,bzip2,zstd,lz4}
 export SOURCE_DATE_EPOCH=1700000000
 
+# RPM databases (fuzz/rpmdb_fuzz.cpp): the two headers rpm --justdb wrote into the fixture
+# database (tests/fixtures/make-pkgdbs.sh), in a 512-byte-page database of the Packages table only.
+rm -rf "$c/rpmdb" && mkdir -p "$c/rpmdb"
+bash "$here/../tests/fixtures/make-pkgdbs.sh" "$tmp/pkgdbs"
+python3 - "$tmp/pkgdbs/rpm/var/lib/rpm/rpmdb.sqlite" "$c/rpmdb/two-packages.sqlite" <<'PY'
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT hnum, blob FROM Packages").fetchall()
+c = sqlite3.connect(sys.argv[2])
+c.execute("PRAGMA page_size=512")
+c.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")
+c.executemany("INSERT INTO Packages VALUES (?, ?)", rows)
+c.commit(); c.execute("VACUUM"); c.close()
+PY
+
 # The vendor headers' target (fuzz/vendor_fuzz.cpp): tiny images from the fixture generator.
 rm -rf "$c/vendor"
 python3 "$here/../tests/fixtures/make-vendor-headers.py" --seeds "$c/vendor"

@@ -1,7 +1,9 @@
 // libFuzzer target for the package-metadata parsers (src/identify/packages.cpp): dpkg and opkg
-// status files and control files, os-release, openwrt_release, Buildroot's legal-info manifest
-// and Yocto's license.manifest. The input is split at NUL bytes into those files of a small
-// tree, written to a scratch directory, and package_components reads them.
+// status files and control files, Alpine's apk database, an RPM rpmdb.sqlite (opened by SQLite in
+// memory, then each header blob parsed by hand), npm package.json, Python core metadata,
+// os-release, openwrt_release, Buildroot's legal-info manifest and Yocto's license.manifest. The
+// input is split at NUL bytes into those files of a small tree, written to a scratch directory, and
+// package_components reads them.
 #include <unistd.h>
 
 #include <cstdint>
@@ -14,10 +16,17 @@
 
 namespace {
 
-const char* const kPaths[] = {
-    "var/lib/dpkg/status", "usr/lib/opkg/status", "usr/lib/opkg/info/dropbear.control",
-    "etc/os-release",      "etc/openwrt_release", "legal-info/manifest.csv",
-    "license.manifest"};
+const char* const kPaths[] = {"var/lib/dpkg/status",
+                              "usr/lib/opkg/status",
+                              "usr/lib/opkg/info/dropbear.control",
+                              "etc/os-release",
+                              "etc/openwrt_release",
+                              "legal-info/manifest.csv",
+                              "license.manifest",
+                              "lib/apk/db/installed",
+                              "var/lib/rpm/rpmdb.sqlite",
+                              "usr/share/nodejs/x/package.json",
+                              "usr/lib/python3/dist-packages/x-1.0.dist-info/METADATA"};
 
 const probity::Identifier& identifier() {
   static const auto id = [] {

@@ -22,6 +22,7 @@ TOOL_PKGS=(
   genisoimage gcab jlha-utils lzip ncompress genromfs dosfstools mtools exfatprogs
   android-sdk-libsparse-utils mkbootimg srecord
   arj  # ARJ fixtures (stored and compressed entries)
+  rpm  # an rpmdb.sqlite written by rpmbuild and rpm --justdb (package-database fixtures)
   # checks fixtures: a planted back door cross-compiled for armhf; keys and certificates
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross openssl openssh-client libmaxmind-db-writer-perl
   # report.html is checked in Debian's headless Chromium (driven by npm's playwright-core)

@@ -180,11 +180,26 @@ Identification identify(const ArtifactTree& tree, const std::filesystem::path& o
                         const Identifier& identifier, const IdentifyOptions& options = {});
 
 /// Components declared by package metadata files of the tree (opkg/dpkg status and control
-/// files, etc/openwrt_release, etc/os-release, Buildroot and Yocto manifests).
+/// files, Alpine's lib/apk/db/installed, RPM's rpmdb.sqlite, npm package.json, Python
+/// *.dist-info/METADATA and *.egg-info, etc/openwrt_release, etc/os-release, Buildroot and
+/// Yocto manifests). npm and PyPI names map to a signature only through its purl.
 std::vector<Component> package_components(const ArtifactTree& tree,
                                           const std::filesystem::path& out_dir,
                                           const Identifier& identifier,
                                           bool plain_directory = false);
+
+/// One package an RPM database lists: its header's NAME, VERSION and RELEASE, and the header's
+/// number in the database.
+struct RpmPackage {
+  std::string name, version, release;
+  std::uint64_t hnum = 0;
+};
+
+/// The packages of an rpmdb.sqlite file's bytes (rpm >= 4.16's default database: Fedora, RHEL 9,
+/// Yocto), read in memory with caps (kMaxRpmPackages, kMaxRpmHeaderEntries,
+/// kMaxRpmdbInstructions); headers that are cut or point outside their blob are skipped, a
+/// database SQLite refuses yields none.
+std::vector<RpmPackage> rpm_database_packages(std::span<const std::uint8_t> bytes);
 
 /// The vulnerability matcher `scan` calls: components in, known vulnerabilities out, plus the
 /// database snapshot id. The vulnerability database module provides one (wired in by the CLI).

@@ -323,6 +323,11 @@ inline constexpr std::size_t kMaxMatchesPerFile = 20000;
 inline constexpr std::size_t kMaxMatchSpan = 256;
 /// Largest package database read (dpkg status, opkg status, apk installed, rpm).
 inline constexpr std::uint64_t kMaxMetadataBytes = 16ull << 20;
+/// RPM databases (rpmdb.sqlite): packages read, index entries per header (rpm's own bound), and
+/// the SQLite virtual-machine instructions the query may run (a hostile database's page loops).
+inline constexpr std::size_t kMaxRpmPackages = 100000;
+inline constexpr std::uint32_t kMaxRpmHeaderEntries = 0xffff;
+inline constexpr std::uint64_t kMaxRpmdbInstructions = 200'000'000;
 /// Longest version string taken from a match.
 inline constexpr std::size_t kMaxVersionLength = 64;
 /// Largest data/signatures/cpe-aliases.tsv read.

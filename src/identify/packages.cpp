@@ -3,12 +3,18 @@
 #include <fmt/format.h>
 
 #include <fnmatch.h>
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
+#include <span>
 #include <string_view>
 
+#include "core/sqlite.hpp"
 #include "probity/identify.hpp"
+#include "probity/json.hpp"
 #include "probity/mapped_file.hpp"
 #include "probity/tree_files.hpp"
 
@@ -87,29 +93,142 @@ std::map<std::string, std::string> parse_env(std::string_view text) {
   return out;
 }
 
+/// PEP 503 normalised Python distribution name: lower case, runs of "-", "_" and "." one "-".
+std::string pypi_name(std::string_view n) {
+  std::string out;
+  for (char c : n) {
+    if (c == '-' || c == '_' || c == '.') {
+      if (!out.empty() && out.back() != '-') out += '-';
+    } else {
+      out += char(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+
+std::uint32_t be32(const std::uint8_t* p) {
+  return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
+}
+
+/// One RPM header as rpmdb stores it (no lead, no magic): big-endian index entry count and data
+/// size, 16-byte index entries (tag, type, offset into the data, count), then the data. Only the
+/// STRING (type 6) tags NAME 1000, VERSION 1001 and RELEASE 1002 are read; any entry or size that
+/// points outside the blob makes the header unreadable.
+std::optional<RpmPackage> parse_rpm_header(std::span<const std::uint8_t> b) {
+  if (b.size() < 8) return std::nullopt;
+  const std::uint32_t il = be32(b.data()), dl = be32(b.data() + 4);
+  if (il == 0 || il > kMaxRpmHeaderEntries) return std::nullopt;
+  const std::uint64_t data_at = 8 + std::uint64_t(il) * 16;
+  if (data_at + dl > b.size()) return std::nullopt;
+  const auto* data = b.data() + data_at;
+  RpmPackage out;
+  for (std::uint32_t k = 0; k < il; ++k) {
+    const auto* e = b.data() + 8 + std::uint64_t(k) * 16;
+    const std::uint32_t tag = be32(e), type = be32(e + 4), off = be32(e + 8);
+    if (type != 6 || tag < 1000 || tag > 1002 || off >= dl) continue;
+    const auto* s = data + off;
+    const auto* nul = static_cast<const std::uint8_t*>(std::memchr(s, 0, dl - off));
+    if (!nul) return std::nullopt;
+    std::string v(reinterpret_cast<const char*>(s), std::size_t(nul - s));
+    (tag == 1000 ? out.name : tag == 1001 ? out.version : out.release) = std::move(v);
+  }
+  if (out.name.empty() || out.version.empty()) return std::nullopt;
+  return out;
+}
+
+/// The packages of an rpmdb.sqlite (rpm >= 4.16's default database, Fedora/RHEL 9, Yocto):
+/// table Packages(hnum, blob). The bytes are copied and opened in memory, read-only, with
+/// SQLite's defensive mode and an instruction budget; a WAL-mode header is read as rollback
+/// (what is still in a -wal file beside it is not read). A database SQLite refuses yields nothing.
+}  // namespace
+
+std::vector<RpmPackage> rpm_database_packages(std::span<const std::uint8_t> bytes) {
+  std::vector<RpmPackage> out;
+  if (bytes.size() < 100 || std::memcmp(bytes.data(), "SQLite format 3", 16) != 0) return out;
+  auto* copy = static_cast<unsigned char*>(sqlite3_malloc64(bytes.size()));
+  if (!copy) return out;
+  std::memcpy(copy, bytes.data(), bytes.size());
+  if (copy[18] == 2) copy[18] = 1;  // file format versions: WAL -> legacy
+  if (copy[19] == 2) copy[19] = 1;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_free(copy);
+    sqlite3_close(db);
+    return out;
+  }
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  if (sqlite3_deserialize(
+          db, "main", copy, sqlite3_int64(bytes.size()), sqlite3_int64(bytes.size()),
+          SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
+    sqlite3_close(db);
+    return out;
+  }
+  constexpr int kEvery = 10000;
+  std::uint64_t budget = kMaxRpmdbInstructions / kEvery;
+  sqlite3_progress_handler(
+      db, kEvery,
+      [](void* left) {
+        auto& n = *static_cast<std::uint64_t*>(left);
+        return n == 0 ? 1 : (--n, 0);
+      },
+      &budget);
+  {
+    sql::Stmt st(db, "SELECT hnum, blob FROM Packages");
+    while (st.ok() && out.size() < kMaxRpmPackages && st.step())
+      if (auto pkg = parse_rpm_header(st.blob(1))) {
+        pkg->hnum = std::uint64_t(st.i64(0));
+        out.push_back(std::move(*pkg));
+      }
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+namespace {
+
 struct Builder {
   const Identifier& id;
   std::map<std::string, long> by_package;
   std::vector<Component> out;
 
+  std::map<std::string, long> by_purl;  // "npm/react", "pypi/requests": a signature's purl
+
   explicit Builder(const Identifier& i) : id(i) {
     const auto& sigs = id.signatures();
-    for (std::size_t k = 0; k < sigs.size(); ++k)
+    for (std::size_t k = 0; k < sigs.size(); ++k) {
       for (const auto& p : sigs[k].packages) by_package.emplace(p, long(k));
+      for (const char* type : {"npm", "pypi"})
+        if (const std::string pre = fmt::format("pkg:{}/", type); sigs[k].purl.starts_with(pre))
+          by_purl.emplace(fmt::format("{}/{}", type, sigs[k].purl.substr(pre.size())), long(k));
+    }
   }
 
+  /// `raw_version` as the metadata gives it; distribution packages (dpkg, opkg, apk, Buildroot,
+  /// Yocto) lose their epoch and packaging revision, language packages (npm, PyPI) and RPM's
+  /// VERSION tag are upstream versions already. npm and PyPI names are looked up by the
+  /// signatures' purls only: an npm "less" is not GNU less.
   void add(const std::string& package, const std::string& raw_version, const FileRecord& f,
-           std::uint64_t offset, const std::string& method, const std::string& purl_type) {
+           std::uint64_t offset, const std::string& method, const std::string& purl_type,
+           std::string excerpt = {}) {
     if (package.empty() || raw_version.empty()) return;
+    const bool language = purl_type == "npm" || purl_type == "pypi";
     Component c;
-    c.version = upstream_version(raw_version);
+    c.version = language || method == "rpm-database" ? raw_version : upstream_version(raw_version);
     c.source = f.path;
     // The distribution's own version judges backported fixes (vulndb: distro_fix).
     if (method == "dpkg-status") c.distro = "debian", c.distro_version = raw_version;
     if (method == "opkg-status") c.distro = "openwrt", c.distro_version = raw_version;
-    auto it = by_package.find(package);
-    if (it == by_package.end()) it = by_package.find(package + "*");
-    long k = it != by_package.end() ? it->second : id.find(package);
+    if (method == "apk-installed") c.distro = "alpine", c.distro_version = raw_version;
+    long k = -1;
+    if (language) {
+      if (auto p = by_purl.find(fmt::format("{}/{}", purl_type, package)); p != by_purl.end())
+        k = p->second;
+    } else {
+      auto it = by_package.find(package);
+      if (it == by_package.end()) it = by_package.find(package + "*");
+      k = it != by_package.end() ? it->second : id.find(package);
+    }
     if (k >= 0) {
       const auto& s = id.signatures()[std::size_t(k)];
       c.name = s.id;
@@ -124,8 +243,9 @@ struct Builder {
       generic.purl = fmt::format("pkg:{}/{}", purl_type, package);
       c.purl = make_purl(generic, c.version);
     }
-    c.evidence.push_back({f.path, f.container, offset, fmt::format("{} {}", package, raw_version),
-                          method, "package-metadata", kConfidencePackageMetadata});
+    if (excerpt.empty()) excerpt = fmt::format("{} {}", package, raw_version);
+    c.evidence.push_back({f.path, f.container, offset, std::move(excerpt), method,
+                          "package-metadata", kConfidencePackageMetadata});
     // Several packages of one product (libssl3 and openssl) are one component of that source.
     for (auto& e : out)
       if (e.name == c.name && e.version == c.version && e.source == c.source) {
@@ -133,6 +253,17 @@ struct Builder {
         return;
       }
     out.push_back(std::move(c));
+  }
+
+  /// Every stanza of `text` that has both fields: one package each (apk, Yocto).
+  void add_stanzas(std::string_view text, const char* name_key, const char* version_key,
+                   const FileRecord& f, const std::string& method, const std::string& purl_type) {
+    for (const auto& s : parse_stanzas(text)) {
+      auto n = s.fields.find(name_key);
+      auto v = s.fields.find(version_key);
+      if (n != s.fields.end() && v != s.fields.end())
+        add(n->second, v->second, f, s.offset, method, purl_type);
+    }
   }
 };
 
@@ -155,6 +286,10 @@ std::vector<Component> package_components(const ArtifactTree& tree,
       kNone,
       kDpkg,
       kOpkg,
+      kApk,
+      kRpmSqlite,
+      kNpm,
+      kPython,
       kOsRelease,
       kOpenwrt,
       kBuildroot,
@@ -165,6 +300,16 @@ std::vector<Component> package_components(const ArtifactTree& tree,
     else if (path_is(p, "usr/lib/opkg/status") || path_is(p, "var/lib/opkg/status") ||
              (p.ends_with(".control") && p.find("opkg/info/") != std::string::npos))
       kind = Kind::kOpkg;
+    else if (path_is(p, "lib/apk/db/installed"))
+      kind = Kind::kApk;
+    else if (path_is(p, "var/lib/rpm/rpmdb.sqlite") ||
+             path_is(p, "usr/lib/sysimage/rpm/rpmdb.sqlite"))
+      kind = Kind::kRpmSqlite;
+    else if (path_is(p, "package.json"))
+      kind = Kind::kNpm;
+    else if (p.ends_with(".dist-info/METADATA") || p.ends_with(".egg-info/PKG-INFO") ||
+             p.ends_with(".egg-info"))
+      kind = Kind::kPython;
     else if (path_is(p, "etc/os-release") || path_is(p, "usr/lib/os-release"))
       kind = Kind::kOsRelease;
     else if (path_is(p, "etc/openwrt_release"))
@@ -200,6 +345,45 @@ std::vector<Component> package_components(const ArtifactTree& tree,
                 kind == Kind::kDpkg ? "deb" : "generic");
         }
         break;
+      case Kind::kApk:
+        // Alpine's database: stanzas of one-letter fields, P: name, V: version ("1.36.1-r2").
+        b.add_stanzas(text, "P", "V", f, "apk-installed", "apk");
+        break;
+      case Kind::kRpmSqlite:
+        for (const auto& pkg : rpm_database_packages(bytes))
+          b.add(pkg.name, pkg.version, f, 0, "rpm-database", "rpm",
+                fmt::format("{} {}-{} (header {})", pkg.name, pkg.version, pkg.release, pkg.hnum));
+        break;
+      case Kind::kNpm: {
+        // An npm manifest: every deployed package has one (node_modules, Debian's
+        // usr/share/nodejs); "name" and "version" must both be strings.
+        auto j = parse_json_bounded(text, p, kMaxMetadataBytes);
+        if (!j || !j->is_object()) break;
+        auto n = j->find("name"), v = j->find("version");
+        if (n == j->end() || v == j->end() || !n->is_string() || !v->is_string()) break;
+        const std::string name = n->get<std::string>(), version = v->get<std::string>();
+        if (name.size() > 214 || version.size() > kMaxVersionLength || version.empty() ||
+            !std::isdigit(static_cast<unsigned char>(version[0])))
+          break;
+        const auto at = text.find("\"version\"");
+        b.add(name, version, f, at == std::string_view::npos ? 0 : at, "npm-package-json", "npm",
+              fmt::format("\"name\": \"{}\", \"version\": \"{}\"", name, version));
+        break;
+      }
+      case Kind::kPython: {
+        // Core metadata (PEP 241/566): the header block's Name and Version; the description
+        // that follows the blank line may quote other headers.
+        auto stanzas = parse_stanzas(text.substr(0, text.find("\n\n")));
+        if (stanzas.empty()) break;
+        auto n = stanzas.front().fields.find("Name");
+        auto v = stanzas.front().fields.find("Version");
+        if (n == stanzas.front().fields.end() || v == stanzas.front().fields.end() ||
+            v->second.size() > kMaxVersionLength)
+          break;
+        b.add(pypi_name(n->second), v->second, f, 0, "python-metadata", "pypi",
+              fmt::format("Name: {} Version: {}", n->second, v->second));
+        break;
+      }
       case Kind::kOsRelease: {
         auto env = parse_env(text);
         std::string version = env["VERSION_ID"];
@@ -242,12 +426,7 @@ std::vector<Component> package_components(const ArtifactTree& tree,
       }
       case Kind::kYocto: {
         // license.manifest: "PACKAGE NAME: x" / "PACKAGE VERSION: y" blocks.
-        for (const auto& s : parse_stanzas(text)) {
-          auto n = s.fields.find("PACKAGE NAME");
-          auto v = s.fields.find("PACKAGE VERSION");
-          if (n != s.fields.end() && v != s.fields.end())
-            b.add(n->second, v->second, f, s.offset, "yocto-manifest", "generic");
-        }
+        b.add_stanzas(text, "PACKAGE NAME", "PACKAGE VERSION", f, "yocto-manifest", "generic");
         break;
       }
       case Kind::kNone:

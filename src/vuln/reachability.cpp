@@ -278,9 +278,7 @@ void assess_reachability(Report& report, const std::filesystem::path& out_dir) {
       for (const auto& e : c.evidence) {
         const FileRecord* f = idx.at(e.container, e.path);
         if (!f) continue;
-        if (e.method == "dpkg-status" || e.method == "opkg-status" || e.method == "os-release" ||
-            e.method == "openwrt-release")
-          continue;
+        if (e.kind == "package-metadata") continue;  // a database names it; no file of its own
         metadata_only = false;
         const FileRecord* r = idx.resolve(f);
         if (!r) continue;

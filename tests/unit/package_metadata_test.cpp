@@ -154,5 +154,98 @@ TEST_F(PackageMetadata, HostileDatabasesNeitherCrashNorInvent) {
   ASSERT_EQ(std::ranges::count_if(cs, [](const Component& c) { return c.version == "2"; }), 1);
 }
 
+TEST_F(PackageMetadata, NpmPythonAndApkManifests) {
+  // Debian's node-react layout, a bundled dependency no signature knows, and a manifest whose
+  // "version" is not a version.
+  add("usr/share/nodejs/react/package.json",
+      R"({"name": "react", "description": "React", "version": "18.2.0", "main": "index.js"})");
+  add("www/node_modules/left-pad/package.json", R"({"name":"left-pad","version":"1.3.0"})");
+  add("www/node_modules/odd/package.json", R"({"name":"odd","version":{"x":1}})");
+  add("www/app/package.json", R"({"name":"less","version":"4.1.3"})");  // npm less, not GNU less
+  add("usr/lib/python3/dist-packages/Jinja2-3.1.2.dist-info/METADATA",
+      "Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.2\nSummary: x\n\nName: decoy\n"
+      "Version: 9.9\n");
+  add("usr/lib/python3/dist-packages/pyserial-3.5.egg-info/PKG-INFO",
+      "Metadata-Version: 1.1\nName: pyserial\nVersion: 3.5\n");
+  add("lib/apk/db/installed",
+      "C:Q1abc=\nP:busybox\nV:1.36.1-r2\nA:armv7\n\nP:musl\nV:1.2.4-r1\nA:armv7\n");
+  const auto cs = package_components(tree_, root_, *id_);
+  const Component* react = find(cs, "react");
+  // react has a signature only once the web UI libraries carry it; the purl is npm's either way.
+  ASSERT_NE(react, nullptr);
+  EXPECT_EQ(react->version, "18.2.0");
+  EXPECT_EQ(react->purl, "pkg:npm/react@18.2.0");
+  EXPECT_EQ(react->evidence.at(0).method, "npm-package-json");
+  EXPECT_EQ(react->evidence.at(0).kind, "package-metadata");
+  const Component* pad = find(cs, "left-pad");
+  ASSERT_NE(pad, nullptr);
+  EXPECT_EQ(pad->purl, "pkg:npm/left-pad@1.3.0");
+  EXPECT_TRUE(pad->cpe.empty());  // named as packaged: no CPE guessed
+  EXPECT_EQ(find(cs, "odd"), nullptr);
+  const Component* less = find(cs, "less");
+  ASSERT_NE(less, nullptr);
+  EXPECT_EQ(less->purl, "pkg:npm/less@4.1.3");
+  EXPECT_TRUE(less->cpe.empty()) << less->cpe;  // not gnu:less
+  const Component* jinja = find(cs, "jinja2");
+  ASSERT_NE(jinja, nullptr);
+  EXPECT_EQ(jinja->version, "3.1.2");
+  EXPECT_EQ(jinja->purl, "pkg:pypi/jinja2@3.1.2");
+  EXPECT_EQ(find(cs, "decoy"), nullptr);
+  const Component* serial = find(cs, "pyserial");
+  ASSERT_NE(serial, nullptr);
+  EXPECT_EQ(serial->version, "3.5");
+  const Component* bb = find(cs, "busybox");
+  ASSERT_NE(bb, nullptr);
+  EXPECT_EQ(bb->version, "1.36.1");
+  EXPECT_EQ(bb->distro, "alpine");
+  EXPECT_EQ(bb->distro_version, "1.36.1-r2");
+  EXPECT_FALSE(bb->cpe.empty());
+  ASSERT_NE(find(cs, "musl"), nullptr);
+  EXPECT_EQ(find(cs, "musl")->version, "1.2.4");
+}
+
+TEST_F(PackageMetadata, RpmDatabaseWrittenByRpm) {
+  // tests/fixtures/make-pkgdbs.sh: rpmbuild + `rpm -i --justdb` wrote busybox 1.36.1-3 and
+  // acme-telemetry-agent 4.2.0-1 into an rpmdb.sqlite.
+  const fs::path fx = fs::path(PROBITY_FIXTURES_DIR) / "pkgdbs";
+  std::ifstream in(fx / "rpm/var/lib/rpm/rpmdb.sqlite", std::ios::binary);
+  ASSERT_TRUE(in) << "run tests/fixtures/make-pkgdbs.sh (make fixtures)";
+  const std::string db((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  add("var/lib/rpm/rpmdb.sqlite", db);
+  const auto cs = package_components(tree_, root_, *id_);
+  const Component* bb = find(cs, "busybox");
+  ASSERT_NE(bb, nullptr);
+  EXPECT_EQ(bb->version, "1.36.1");
+  EXPECT_EQ(bb->evidence.at(0).method, "rpm-database");
+  EXPECT_NE(bb->evidence.at(0).excerpt.find("busybox 1.36.1-3"), std::string::npos);
+  EXPECT_FALSE(bb->cpe.empty());
+  const Component* agent = find(cs, "acme-telemetry-agent");
+  ASSERT_NE(agent, nullptr);
+  EXPECT_EQ(agent->version, "4.2.0");
+  EXPECT_EQ(agent->purl, "pkg:rpm/acme-telemetry-agent@4.2.0");
+  EXPECT_EQ(cs.size(), 2u);
+}
+
+TEST_F(PackageMetadata, HostileRpmDatabasesYieldOnlyIntactHeaders) {
+  // The same database with one header claiming 65,536 entries, one whose data size runs past
+  // its blob and one blob that is no header: only the intact header is read. Then random bytes
+  // behind SQLite's magic, and a cut file.
+  const fs::path fx = fs::path(PROBITY_FIXTURES_DIR) / "pkgdbs";
+  std::ifstream in(fx / "rpm-hostile/var/lib/rpm/rpmdb.sqlite", std::ios::binary);
+  ASSERT_TRUE(in) << "run tests/fixtures/make-pkgdbs.sh (make fixtures)";
+  const std::string db((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  add("var/lib/rpm/rpmdb.sqlite", db);
+  std::string noise = "SQLite format 3";
+  noise += '\0';
+  std::uint32_t x = 99;
+  for (int i = 0; i < 65536; ++i) noise += char((x = x * 1103515245u + 12345u) >> 24);
+  add("usr/lib/sysimage/rpm/rpmdb.sqlite", noise);
+  add("a/var/lib/rpm/rpmdb.sqlite", db.substr(0, db.size() / 3));
+  const auto cs = package_components(tree_, root_, *id_);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].name, "acme-telemetry-agent");
+  EXPECT_EQ(cs[0].version, "4.2.0");
+}
+
 }  // namespace
 }  // namespace probity
