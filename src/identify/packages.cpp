@@ -199,8 +199,12 @@ struct Builder {
     for (std::size_t k = 0; k < sigs.size(); ++k) {
       for (const auto& p : sigs[k].packages) by_package.emplace(p, long(k));
       for (const char* type : {"npm", "pypi"})
-        if (const std::string pre = fmt::format("pkg:{}/", type); sigs[k].purl.starts_with(pre))
-          by_purl.emplace(fmt::format("{}/{}", type, sigs[k].purl.substr(pre.size())), long(k));
+        if (const std::string pre = fmt::format("pkg:{}/", type); sigs[k].purl.starts_with(pre)) {
+          // A scoped npm name is percent-encoded in its purl: pkg:npm/%40novnc/novnc.
+          std::string name = sigs[k].purl.substr(pre.size());
+          if (name.starts_with("%40")) name = "@" + name.substr(3);
+          by_purl.emplace(fmt::format("{}/{}", type, name), long(k));
+        }
     }
   }
 
@@ -240,7 +244,8 @@ struct Builder {
       // A package no signature knows: named as packaged, no CPE (a guess would mis-match CVEs).
       c.name = package;
       Signature generic;
-      generic.purl = fmt::format("pkg:{}/{}", purl_type, package);
+      generic.purl = fmt::format("pkg:{}/{}", purl_type,
+                                 package.starts_with('@') ? "%40" + package.substr(1) : package);
       c.purl = make_purl(generic, c.version);
     }
     if (excerpt.empty()) excerpt = fmt::format("{} {}", package, raw_version);

@@ -161,6 +161,7 @@ TEST_F(PackageMetadata, NpmPythonAndApkManifests) {
       R"({"name": "react", "description": "React", "version": "18.2.0", "main": "index.js"})");
   add("www/node_modules/left-pad/package.json", R"({"name":"left-pad","version":"1.3.0"})");
   add("www/node_modules/odd/package.json", R"({"name":"odd","version":{"x":1}})");
+  add("www/node_modules/@types/node/package.json", R"({"name":"@types/node","version":"18.0.1"})");
   add("www/app/package.json", R"({"name":"less","version":"4.1.3"})");  // npm less, not GNU less
   add("usr/lib/python3/dist-packages/Jinja2-3.1.2.dist-info/METADATA",
       "Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.2\nSummary: x\n\nName: decoy\n"
@@ -182,6 +183,8 @@ TEST_F(PackageMetadata, NpmPythonAndApkManifests) {
   EXPECT_EQ(pad->purl, "pkg:npm/left-pad@1.3.0");
   EXPECT_TRUE(pad->cpe.empty());  // named as packaged: no CPE guessed
   EXPECT_EQ(find(cs, "odd"), nullptr);
+  ASSERT_NE(find(cs, "@types/node"), nullptr);
+  EXPECT_EQ(find(cs, "@types/node")->purl, "pkg:npm/%40types/node@18.0.1");  // purl-spec encoding
   const Component* less = find(cs, "less");
   ASSERT_NE(less, nullptr);
   EXPECT_EQ(less->purl, "pkg:npm/less@4.1.3");
