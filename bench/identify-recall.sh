@@ -15,6 +15,9 @@
 #              one of its ALSO products) / all products reported (distinct per package); a name
 #              only the package's own manifests give (npm package.json, Python metadata: the
 #              modules a Debian node-* package bundles) is counted apart, as "declared"
+# CEILING=1 also prints how many packages hold their label's version text in any file at all
+# (grep -F over the package: an upper bound of what any signature could read) and the exact rate
+# among them.
 # PROBITY (default build/probity) and SIGNATURES (default data/signatures) select the binary and
 # signature data, so a before/after comparison can run an older build; JSON=FILE reads the
 # components `probity identify CORPUS/tree --json` printed earlier instead of running it.
@@ -63,8 +66,8 @@ json.dump(components, open(out, "w"))
 PY
   fi
 fi
-python3 - "$corpus/labels.tsv" "$json" <<'PY'
-import csv, json, sys
+python3 - "$corpus/labels.tsv" "$json" "${CEILING:-0}" "$corpus/tree" <<'PY'
+import csv, json, os, subprocess, sys
 from collections import defaultdict
 labels = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
 components = json.load(open(sys.argv[2]))
@@ -88,6 +91,7 @@ for (d, q), k in kinds.items():
         declared[d].add(q)
 per = defaultdict(lambda: dict(n=0, found=0, exact=0, vers=0, right=0, named=0, false=0, declared=0, falses=set()))
 total = dict(n=0, found=0, exact=0, vers=0, right=0, named=0, false=0, declared=0)
+exact_dirs = {}
 for l in labels:
     d, p, v = l['dir'], l['product'], norm(l['upstream'])
     raw = l['upstream'].removesuffix('-stable')
@@ -98,6 +102,7 @@ for l in labels:
     s['found'] += p in got
     right = {x for x in got.get(p, set()) if x == v or x.startswith(raw + '.') or x.startswith(raw + '-')}
     s['exact'] += bool(right)
+    exact_dirs[d] = bool(right)
     s['vers'] += len(got.get(p, set()))
     s['right'] += len(right)
     # A name only a package manifest of the package declares (the npm modules Debian's node-react
@@ -129,6 +134,17 @@ print(f"products: {found_products} of {products} found, {exact_products} exact i
 if total['declared']:
     print(f"named by the packages' own manifests (npm package.json, Python metadata...), not counted "
           f"as false: {total['declared']}")
+if sys.argv[3] == '1':
+    # CEILING=1: which packages hold their label's version text at all (any file, any bytes, as
+    # grep -F finds it: an upper bound, since a short version also matches unrelated bytes).
+    # What no byte of a package says, no signature can read.
+    have = [l for l in labels
+            if subprocess.run(['grep', '-r', '-a', '-F', '-q', '--', l['upstream'].removesuffix('-stable'),
+                               os.path.join(sys.argv[4], l['dir'])]).returncode == 0]
+    ex = sum(1 for l in have if exact_dirs.get(l['dir']))
+    print(f"ceiling: {len(have)} of {len(labels)} packages ({pct(len(have), len(labels)).strip()}) hold "
+          f"their version's text in any file; exact in {ex} of those ({pct(ex, len(have)).strip()}), "
+          f"and in {total['exact'] - ex} packages without it (file names, symbol versions, date maps)")
 falses = sorted(f for s in per.values() for f in s['falses'])
 if falses:
     print("\nfalse products:")
