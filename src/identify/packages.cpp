@@ -137,12 +137,11 @@ std::optional<RpmPackage> parse_rpm_header(std::span<const std::uint8_t> b) {
   return out;
 }
 
-/// The packages of an rpmdb.sqlite (rpm >= 4.16's default database, Fedora/RHEL 9, Yocto):
-/// table Packages(hnum, blob). The bytes are copied and opened in memory, read-only, with
-/// SQLite's defensive mode and an instruction budget; a WAL-mode header is read as rollback
-/// (what is still in a -wal file beside it is not read). A database SQLite refuses yields nothing.
 }  // namespace
 
+/// Table Packages(hnum, blob) of an rpmdb.sqlite. The bytes are copied and opened in memory,
+/// read-only, with SQLite's defensive mode and an instruction budget; a WAL-mode header is read
+/// as rollback (what is still in a -wal file beside it is not read).
 std::vector<RpmPackage> rpm_database_packages(std::span<const std::uint8_t> bytes) {
   std::vector<RpmPackage> out;
   if (bytes.size() < 100 || std::memcmp(bytes.data(), "SQLite format 3", 16) != 0) return out;
