@@ -12,6 +12,7 @@
 #include <span>
 #include <string_view>
 
+#include "core/bytes.hpp"
 #include "core/sqlite.hpp"
 #include "probity/identify.hpp"
 #include "probity/json.hpp"
@@ -107,30 +108,26 @@ std::string pypi_name(std::string_view n) {
   return out;
 }
 
-std::uint32_t be32(const std::uint8_t* p) {
-  return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
-}
-
 /// One RPM header as rpmdb stores it (no lead, no magic): big-endian index entry count and data
 /// size, 16-byte index entries (tag, type, offset into the data, count), then the data. Only the
 /// STRING (type 6) tags NAME 1000, VERSION 1001 and RELEASE 1002 are read; any entry or size that
 /// points outside the blob makes the header unreadable.
-std::optional<RpmPackage> parse_rpm_header(std::span<const std::uint8_t> b) {
-  if (b.size() < 8) return std::nullopt;
-  const std::uint32_t il = be32(b.data()), dl = be32(b.data() + 4);
-  if (il == 0 || il > kMaxRpmHeaderEntries) return std::nullopt;
-  const std::uint64_t data_at = 8 + std::uint64_t(il) * 16;
-  if (data_at + dl > b.size()) return std::nullopt;
-  const auto* data = b.data() + data_at;
+std::optional<RpmPackage> parse_rpm_header(Bytes b) {
+  const auto il = read_be<std::uint32_t>(b, 0), dl = read_be<std::uint32_t>(b, 4);
+  if (!il || !dl || *il == 0 || *il > kMaxRpmHeaderEntries) return std::nullopt;
+  const std::uint64_t data_at = 8 + std::uint64_t(*il) * 16;
+  if (data_at + *dl > b.size()) return std::nullopt;
+  const Bytes data = sub(b, data_at, *dl);
   RpmPackage out;
-  for (std::uint32_t k = 0; k < il; ++k) {
-    const auto* e = b.data() + 8 + std::uint64_t(k) * 16;
-    const std::uint32_t tag = be32(e), type = be32(e + 4), off = be32(e + 8);
-    if (type != 6 || tag < 1000 || tag > 1002 || off >= dl) continue;
-    const auto* s = data + off;
-    const auto* nul = static_cast<const std::uint8_t*>(std::memchr(s, 0, dl - off));
+  for (std::uint64_t e = 8; e < data_at; e += 16) {  // every entry lies before the data
+    const std::uint32_t tag = *read_be<std::uint32_t>(b, e),
+                        type = *read_be<std::uint32_t>(b, e + 4),
+                        off = *read_be<std::uint32_t>(b, e + 8);
+    if (type != 6 || tag < 1000 || tag > 1002 || off >= data.size()) continue;
+    const Bytes str = sub(data, off);
+    const auto* nul = static_cast<const std::uint8_t*>(std::memchr(str.data(), 0, str.size()));
     if (!nul) return std::nullopt;
-    std::string v(reinterpret_cast<const char*>(s), std::size_t(nul - s));
+    std::string v(reinterpret_cast<const char*>(str.data()), std::size_t(nul - str.data()));
     (tag == 1000 ? out.name : tag == 1001 ? out.version : out.release) = std::move(v);
   }
   if (out.name.empty() || out.version.empty()) return std::nullopt;
@@ -144,7 +141,7 @@ std::optional<RpmPackage> parse_rpm_header(std::span<const std::uint8_t> b) {
 /// as rollback (what is still in a -wal file beside it is not read).
 std::vector<RpmPackage> rpm_database_packages(std::span<const std::uint8_t> bytes) {
   std::vector<RpmPackage> out;
-  if (bytes.size() < 100 || std::memcmp(bytes.data(), "SQLite format 3", 16) != 0) return out;
+  if (bytes.size() < 100 || !starts_with(bytes, {"SQLite format 3\0", 16})) return out;
   auto* copy = static_cast<unsigned char*>(sqlite3_malloc64(bytes.size()));
   if (!copy) return out;
   std::memcpy(copy, bytes.data(), bytes.size());
@@ -217,7 +214,7 @@ struct Builder {
     if (package.empty() || raw_version.empty()) return;
     const bool language = purl_type == "npm" || purl_type == "pypi";
     Component c;
-    c.version = language || method == "rpm-database" ? raw_version : upstream_version(raw_version);
+    c.version = language || purl_type == "rpm" ? raw_version : upstream_version(raw_version);
     c.source = f.path;
     // The distribution's own version judges backported fixes (vulndb: distro_fix).
     if (method == "dpkg-status") c.distro = "debian", c.distro_version = raw_version;
